@@ -1,0 +1,42 @@
+# `make run`: set up (once) and run the pipeline; `make test`: set up and test.
+VENV   ?= .venv
+PYTHON ?= python3
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: run test test-all install params status ui bench clean
+
+run: $(STAMP)
+	dvc repro
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-all: $(STAMP)
+	$(BIN)/python -m pytest -m "slow or not slow"
+
+install: $(STAMP)
+
+# torch goes first and pinned: its CPU wheel; an unpinned torch pulls a CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+params: $(STAMP)
+	clearance params
+
+status: $(STAMP)
+	clearance status
+
+ui: $(STAMP)
+	clearance ui
+
+bench: $(STAMP)
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf data/raw data/prepared reports gates mlflow.db mlartifacts

@@ -1,0 +1,7 @@
+"""`python -m clearance` runs the CLI."""
+
+import sys
+
+from clearance.cli import main
+
+sys.exit(main())

@@ -1,0 +1,176 @@
+"""Question files: checklists/<step>.yaml, read (never written) with line numbers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clearance.errors import UserError
+
+# Answers that only hold a place: they do not count as answered.
+PLACEHOLDERS = {"", "todo", "tbd", "tba", "?", "??", "???", "...", "…", "-", "--", "xxx", "fixme",
+                "answer", "your answer", "<answer>", "<your answer>", "none yet", "later"}
+PLACEHOLDER_PREFIX = re.compile(r"^\s*(todo|tbd|fixme|xxx)\b", re.IGNORECASE)
+
+
+@dataclass
+class Question:
+    """One question of a step, with the user's answer."""
+
+    id: str
+    question: str
+    answer: str
+    evidence: list[str] = field(default_factory=list)
+    line: int = 0
+
+    @property
+    def answered(self) -> bool:
+        return is_real_answer(self.answer)
+
+
+@dataclass
+class Waiver:
+    """The user's written reason to accept a failing check."""
+
+    check: str
+    reason: str
+    line: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return is_real_answer(self.reason)
+
+
+@dataclass
+class Checklist:
+    """A step's question file."""
+
+    path: Path
+    step: str
+    title: str
+    order: int
+    checks: Path
+    report: str
+    questions: list[Question]
+    waivers: list[Waiver]
+
+
+def is_real_answer(text: str | None) -> bool:
+    """True unless empty or a placeholder such as TODO, '?' or 'tbd'."""
+    if text is None:
+        return False
+    cleaned = str(text).strip()
+    if PLACEHOLDER_PREFIX.match(cleaned):
+        return False
+    return cleaned.lower().rstrip(".!:") not in PLACEHOLDERS and cleaned.lower() not in PLACEHOLDERS
+
+
+def _line(node: Any, key: Any = None) -> int:
+    """1-based line of a node (or of one of its keys) in the file."""
+    try:
+        if key is None:
+            return node.lc.line + 1
+        return node.lc.key(key)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        return 0
+
+
+def _text(value: Any) -> str:
+    """Scalar YAML values as text (a user may answer with a number or yes/no)."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(_text(v) for v in value)
+    return str(value)
+
+
+def parse_yaml(path: Path) -> Any:
+    """Load YAML keeping line numbers; malformed YAML names the file and line."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    if not path.exists():
+        raise UserError(str(path), "question file not found",
+                        "restore it from git (`git checkout -- " + str(path) + "`)")
+    try:
+        return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        raise UserError(f"{path}{line}", f"not valid YAML: {problem}",
+                        "fix the YAML there (check indentation, and quote answers that contain ': ' "
+                        "or start with a special character, or use a `|` block)") from None
+    except YAMLError as exc:
+        raise UserError(str(path), f"not valid YAML: {exc}", "fix the YAML syntax") from None
+    except UnicodeDecodeError:
+        raise UserError(str(path), "not valid UTF-8 text", "save the file as UTF-8") from None
+
+
+def _require(mapping: Any, key: str, path: Path, where: str, line: int) -> Any:
+    if not hasattr(mapping, "get") or key not in mapping:
+        raise UserError(f"{path}, line {line}", f"{where} has no `{key}:` field",
+                        f"add `{key}:` there (restore the file from git if it was cut: `git diff {path}`)")
+    return mapping[key]
+
+
+def _question(item: Any, index: int, path: Path) -> Question:
+    line = _line(item) or 0
+    if not hasattr(item, "get"):
+        raise UserError(f"{path}, line {line}", f"question {index + 1} is not a mapping",
+                        "each question needs `id:`, `question:` and `answer:` fields")
+    qid = _text(_require(item, "id", path, f"question {index + 1}", line)).strip()
+    text = _text(_require(item, "question", path, f"question {qid!r}", line))
+    _require(item, "answer", path, f"question {qid!r}", line)
+    evidence = item.get("evidence") or []
+    if isinstance(evidence, str):
+        evidence = [evidence]
+    return Question(id=qid, question=" ".join(text.split()), answer=_text(item.get("answer")),
+                    evidence=[str(e) for e in evidence], line=_line(item, "answer") or line)
+
+
+def _waivers(doc: Any, path: Path) -> list[Waiver]:
+    items = doc.get("waivers") or []
+    if not isinstance(items, list):
+        raise UserError(f"{path}, line {_line(doc, 'waivers')}", "`waivers:` must be a list",
+                        "write each waiver as `- check: <id>` with `reason: <why>` below it")
+    out = []
+    for item in items:
+        line = _line(item)
+        if not hasattr(item, "get") or "check" not in item:
+            raise UserError(f"{path}, line {line}", "a waiver has no `check:` field",
+                            "write `- check: <check id>` and `reason: <why it is acceptable>`")
+        out.append(Waiver(check=_text(item["check"]).strip(), reason=_text(item.get("reason")), line=line))
+    return out
+
+
+def load_checklist(path: Path) -> Checklist:
+    """Read and validate a question file; never writes it."""
+    doc = parse_yaml(path)
+    if not hasattr(doc, "get"):
+        raise UserError(str(path), "expected a mapping with `step:` and `questions:`",
+                        "restore the file from git (`git checkout -- " + str(path) + "`)")
+    step = _text(_require(doc, "step", path, "the file", 1)).strip()
+    items = _require(doc, "questions", path, "the file", 1)
+    if not isinstance(items, list) or not items:
+        raise UserError(f"{path}, line {_line(doc, 'questions')}", "`questions:` must be a non-empty list",
+                        "restore the questions from git (`git diff " + str(path) + "`)")
+    questions = [_question(item, i, path) for i, item in enumerate(items)]
+    seen: set[str] = set()
+    for q in questions:
+        if q.id in seen:
+            raise UserError(f"{path}, line {q.line}", f"question id {q.id!r} appears twice",
+                            "give each question its own id")
+        seen.add(q.id)
+    return Checklist(
+        path=path, step=step, title=_text(doc.get("title") or step), order=int(doc.get("order") or 0),
+        checks=Path(_text(doc.get("checks") or f"reports/{step}/checks.json")),
+        report=_text(doc.get("report") or ""), questions=questions, waivers=_waivers(doc, path),
+    )
+
+
+def find_checklists(folder: Path) -> list[Checklist]:
+    """Every question file in ``folder``, in step order."""
+    return sorted((load_checklist(p) for p in sorted(folder.glob("*.yaml"))), key=lambda c: (c.order, c.step))

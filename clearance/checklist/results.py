@@ -1,0 +1,79 @@
+"""Automated check results: the reports/<step>/checks.json contract."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from clearance.errors import UserError
+
+STATUSES = ("pass", "warn", "fail")
+
+
+@dataclass
+class CheckResult:
+    """One automated check: what was measured, against what, and what to do about it."""
+
+    id: str
+    status: str
+    value: Any
+    threshold: Any
+    message: str
+    fix: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"check {self.id}: status must be one of {STATUSES}, not {self.status!r}")
+
+
+def graded(check_id: str, value: float, warn: float | None, fail: float | None,
+           message: str, fix: str) -> CheckResult:
+    """A check where larger values are worse: fail above ``fail``, warn above ``warn``."""
+    if fail is not None and value > fail:
+        status, threshold = "fail", fail
+    elif warn is not None and value > warn:
+        status, threshold = "warn", warn
+    else:
+        status, threshold = "pass", fail if fail is not None else warn
+    return CheckResult(check_id, status, _clean(value), threshold, message, fix)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-friendly numbers: rounded floats, no NaN."""
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 6)
+    return value
+
+
+def write_checks(results: list[CheckResult], path: Path) -> None:
+    """Write results as a JSON list, in a stable order, without timestamps."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps([asdict(r) for r in results], indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def read_checks(path: Path) -> list[CheckResult]:
+    """Read a checks.json file, checking the contract's fields."""
+    if not path.exists():
+        raise UserError(str(path), "no check results yet",
+                        "run `dvc repro` so the step's stage writes them")
+    try:
+        items = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}, line {exc.lineno}", f"not valid JSON ({exc.msg})",
+                        "run the step's stage again (`dvc repro -f <stage>`)") from None
+    if not isinstance(items, list):
+        raise UserError(str(path), "expected a list of check results", "run the step's stage again")
+    results = []
+    for i, item in enumerate(items):
+        missing = [k for k in ("id", "status", "value", "threshold", "message") if k not in item]
+        if missing or item.get("status") not in STATUSES:
+            raise UserError(f"{path}, item {i}",
+                            f"missing {', '.join(missing)}" if missing else f"bad status {item.get('status')!r}",
+                            "each check needs id, status (pass/warn/fail), value, threshold, message")
+        results.append(CheckResult(**{k: item.get(k, "") for k in
+                                      ("id", "status", "value", "threshold", "message", "fix")}))
+    return results

@@ -1,0 +1,74 @@
+"""Matplotlib figures for the reports, written as PNG files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # reports are written without a display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, metadata={"Software": None})
+    plt.close(fig)
+    return path
+
+
+def class_balance(per_class: dict[str, dict], splits: tuple[str, ...], path: Path) -> Path:
+    """Examples per class in each split, as grouped bars."""
+    classes = list(per_class)
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    width = 0.8 / len(splits)
+    x = np.arange(len(classes))
+    for i, split in enumerate(splits):
+        ax.bar(x + i * width, [per_class[c][split] for c in classes], width, label=split)
+    ax.set_xticks(x + width * (len(splits) - 1) / 2, classes, rotation=20, ha="right")
+    ax.set_ylabel("examples")
+    ax.set_title("Examples per class and split")
+    ax.legend()
+    return _save(fig, path)
+
+
+def length_histograms(lens: pd.DataFrame, labels: pd.Series, unit: str, path: Path) -> Path:
+    """Distribution of text length per class (share of the class's texts)."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    values = lens[unit]
+    top = max(float(values.quantile(0.995)), 1.0)
+    bins = np.linspace(0, top, 40)
+    for label, group in values.groupby(labels.to_numpy()):
+        ax.hist(group.clip(upper=top), bins=bins, histtype="step", density=True, label=str(label), linewidth=1.5)
+    ax.set_xlabel(f"length in {unit}")
+    ax.set_ylabel("density")
+    ax.set_title(f"Length in {unit} per class")
+    ax.legend()
+    return _save(fig, path)
+
+
+def top_token_bars(top: dict[str, list[tuple[str, float]]], path: Path) -> Path:
+    """The most class-indicative tokens of each class by log-odds z-score."""
+    classes = list(top)
+    fig, axes = plt.subplots(1, len(classes), figsize=(3.2 * len(classes), 4), squeeze=False)
+    for ax, label in zip(axes[0], classes):
+        pairs = top[label][::-1]
+        ax.barh([w for w, _ in pairs], [z for _, z in pairs], color="tab:blue")
+        ax.set_title(str(label))
+        ax.set_xlabel("log-odds z")
+    fig.suptitle("Most indicative tokens per class (train)")
+    return _save(fig, path)
+
+
+def pattern_rates(per_class: dict[str, dict[str, float]], path: Path) -> Path:
+    """Share of texts with URLs, hashtags, mojibake … per class."""
+    frame = pd.DataFrame(per_class)
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    frame.plot.bar(ax=ax)
+    ax.set_ylabel("share of texts")
+    ax.set_title("Surface patterns per class")
+    ax.tick_params(axis="x", rotation=30)
+    return _save(fig, path)

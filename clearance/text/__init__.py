@@ -1,0 +1,1 @@
+"""Text statistics: patterns, lengths, vocabulary, duplicates."""

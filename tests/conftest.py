@@ -1,0 +1,67 @@
+"""Shared fixtures: synthetic data, composed configs, a throw-away project copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.factory import make_texts
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def texts():
+    """180 clean, distinct, keyword-labelled texts in three classes."""
+    return make_texts()
+
+
+@pytest.fixture
+def composed():
+    """params composed from conf/ with Hydra, as `clearance params` would."""
+    from clearance.compose import compose
+
+    return compose(conf_dir=REPO / "conf")
+
+
+def tracked_files() -> list[str]:
+    """Files a fresh clone would have: tracked plus not-ignored new files."""
+    out = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                         cwd=REPO, capture_output=True, text=True, check=True)
+    # dvc.lock records this checkout's runs; a fresh clone has none.
+    return [line for line in out.stdout.splitlines()
+            if (REPO / line).is_file() and line != "dvc.lock"]
+
+
+def run(cmd: list[str] | str, cwd: Path, check: bool = True, **kw) -> subprocess.CompletedProcess:
+    """Run a command with the project's venv first on PATH; output captured as text."""
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env.pop("DVC_ROOT", None)
+    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env,
+                            shell=isinstance(cmd, str), **kw)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh copy of the repository (as a clone would be) in its own git repo."""
+    root = tmp_path / "project"
+    for name in tracked_files():
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    (root / "data").mkdir(exist_ok=True)
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-q", "-m", "copy"], root)
+    return root

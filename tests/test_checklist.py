@@ -1,0 +1,187 @@
+"""The checklist engine: answers, waivers, warnings, malformed files, the stamp."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from clearance.checklist.gate import evaluate, stamp, write_stamp
+from clearance.checklist.messages import blocked_message
+from clearance.checklist.questions import is_real_answer, load_checklist
+from clearance.checklist.results import CheckResult, graded, read_checks, write_checks
+from clearance.errors import UserError
+
+TEMPLATE = """\
+# my notes stay here
+step: demo
+order: 1
+title: Demo step
+checks: {checks}
+questions:
+  - id: first
+    question: Is the first thing true?
+    evidence: [{checks}#alpha]
+    answer: {a1}
+  - id: second
+    question: >-
+      And the second?
+    answer: {a2}
+waivers: {waivers}
+"""
+
+
+def write(tmp_path: Path, a1: str = "", a2: str = "", waivers: str = "[]") -> Path:
+    path = tmp_path / "demo.yaml"
+    path.write_text(TEMPLATE.format(checks=tmp_path / "checks.json", a1=a1, a2=a2, waivers=waivers),
+                    encoding="utf-8")
+    return path
+
+
+def checks(tmp_path: Path, *statuses: str) -> list[CheckResult]:
+    results = [CheckResult(f"c{i}", s, i, 0, f"check {i}", "do x") for i, s in enumerate(statuses)]
+    write_checks(results, tmp_path / "checks.json")
+    return read_checks(tmp_path / "checks.json")
+
+
+@pytest.mark.parametrize("answer", ["", None, "TODO", "todo: later", "?", "???", "tbd", "TBD.", "  ", "FIXME"])
+def test_placeholders_are_not_answers(answer):
+    assert not is_real_answer(answer)
+
+
+@pytest.mark.parametrize("answer", ["yes, 60/40", "No: the labels look right", "42", "Todos los datos"])
+def test_real_answers_count(answer):
+    assert is_real_answer(answer)
+
+
+def test_unanswered_questions_block(tmp_path):
+    verdict = evaluate(load_checklist(write(tmp_path, a1="Mostly balanced")), checks(tmp_path, "pass"))
+    assert not verdict.cleared
+    assert [q.id for q in verdict.unanswered] == ["second"]
+    message = blocked_message(verdict)
+    assert "second" in message and "demo.yaml, line 14" in message
+
+
+def test_answered_with_passing_checks_clears(tmp_path):
+    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "pass", "pass"))
+    assert verdict.cleared
+
+
+def test_warnings_are_shown_but_do_not_block(tmp_path):
+    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "warn"))
+    assert verdict.cleared and [c.id for c in verdict.warnings] == ["c0"]
+
+
+def test_failing_check_blocks_with_value_threshold_and_fix(tmp_path):
+    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "pass", "fail"))
+    assert not verdict.cleared and [c.id for c in verdict.failing] == ["c1"]
+    message = blocked_message(verdict)
+    assert "c1: value 1 is over the threshold 0" in message and "fix: do x" in message
+    assert "- check: c1" in message
+
+
+def test_waiver_with_a_reason_clears_a_failing_check(tmp_path):
+    waivers = "\n  - check: c1\n    reason: acceptable because the source is like that"
+    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no", waivers)), checks(tmp_path, "fail", "fail")[1:])
+    assert verdict.cleared and [c.id for c, _ in verdict.waived] == ["c1"]
+
+
+def test_waiver_without_a_real_reason_does_not_count(tmp_path):
+    waivers = "\n  - check: c0\n    reason: TODO"
+    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no", waivers)), checks(tmp_path, "fail"))
+    assert not verdict.cleared and verdict.empty_waivers
+    assert "has no real reason" in blocked_message(verdict)
+
+
+def test_waiver_of_an_unknown_check_is_reported(tmp_path):
+    waivers = "\n  - check: nosuch\n    reason: because"
+    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no", waivers)), checks(tmp_path, "pass"))
+    assert verdict.cleared and "nosuch" in blocked_message(verdict)
+
+
+def test_malformed_yaml_names_file_and_line(tmp_path):
+    path = write(tmp_path, "yes", "no")
+    text = path.read_text(encoding="utf-8").replace("title: Demo step", "title: [Demo step")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        load_checklist(path)
+    assert str(path) in info.value.where and "line" in info.value.where
+
+
+def test_answer_with_colon_space_is_a_yaml_error_with_a_hint(tmp_path):
+    path = write(tmp_path, "yes: but no: really", "no")
+    with pytest.raises(UserError) as info:
+        load_checklist(path)
+    assert "line 10" in info.value.where and "quote" in info.value.fix
+
+
+@pytest.mark.parametrize("cut, keep, field", [
+    ("    answer: {a2}\n", "", "answer"),
+    ("  - id: first\n    question:", "  - question:", "id"),
+    ("    question: Is the first thing true?\n", "", "question"),
+])
+def test_partly_deleted_question_names_the_missing_field(tmp_path, cut, keep, field):
+    path = tmp_path / "demo.yaml"
+    text = TEMPLATE.replace(cut, keep).format(checks=tmp_path / "c.json", a1="x", a2="y", waivers="[]")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        load_checklist(path)
+    assert f"`{field}:`" in info.value.problem and "line" in info.value.where
+
+
+def test_truncated_file_without_questions(tmp_path):
+    path = tmp_path / "demo.yaml"
+    path.write_text("step: demo\ntitle: Demo\n", encoding="utf-8")
+    with pytest.raises(UserError) as info:
+        load_checklist(path)
+    assert "questions" in info.value.problem
+
+
+def test_duplicate_ids_are_rejected(tmp_path):
+    path = write(tmp_path, "a", "b")
+    path.write_text(path.read_text(encoding="utf-8").replace("id: second", "id: first"), encoding="utf-8")
+    with pytest.raises(UserError, match="appears twice"):
+        load_checklist(path)
+
+
+def test_loading_never_rewrites_the_file(tmp_path):
+    path = write(tmp_path, "yes", "")
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    evaluate(load_checklist(path), checks(tmp_path, "fail"))
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_stamp_is_deterministic_and_ignores_answer_wording(tmp_path):
+    one = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "pass", "warn"))
+    two = evaluate(load_checklist(write(tmp_path, "yes indeed", "no, never")), checks(tmp_path, "pass", "warn"))
+    assert stamp(one) == stamp(two)
+    first = write_stamp(one, tmp_path / "gates")
+    mtime = first.stat().st_mtime_ns
+    write_stamp(two, tmp_path / "gates")
+    assert first.stat().st_mtime_ns == mtime  # same content: the file is left alone
+
+
+def test_stamp_changes_when_a_check_changes(tmp_path):
+    one = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "pass"))
+    two = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "warn"))
+    assert stamp(one) != stamp(two)
+
+
+def test_graded_check_levels():
+    assert graded("x", 0.5, 0.1, 0.3, "m", "f").status == "fail"
+    assert graded("x", 0.2, 0.1, 0.3, "m", "f").status == "warn"
+    assert graded("x", 0.05, 0.1, 0.3, "m", "f").status == "pass"
+    assert graded("x", 0.2, None, 0.3, "m", "f").status == "pass"
+
+
+def test_checks_file_contract_is_enforced(tmp_path):
+    path = tmp_path / "checks.json"
+    path.write_text('[{"id": "a", "status": "maybe", "value": 1, "threshold": 0, "message": "m"}]')
+    with pytest.raises(UserError, match="bad status"):
+        read_checks(path)
+    path.write_text('[{"id": "a", "status": "pass"}]')
+    with pytest.raises(UserError, match="missing value"):
+        read_checks(path)
+    with pytest.raises(UserError, match="no check results yet"):
+        read_checks(tmp_path / "absent.json")
