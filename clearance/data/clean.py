@@ -27,7 +27,15 @@ class CleanSummary:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    """Strings with missing values kept as NA (numbers become their text)."""
+    """Strings with missing values kept as NA (numbers become their text).
+
+    A missing value turns an integer column into floats in JSONL and Parquet;
+    whole floats go back to integers so that label 1 stays "1", not "1.0".
+    """
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if (present == present.round()).all():
+            values = values.astype("Int64")
     out = values.astype("string")
     return out.where(values.notna(), pd.NA)
 
@@ -51,11 +59,11 @@ def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanSumm
     if cfg.group_column:
         out["group"] = _as_text(frame[cfg.group_column]).fillna("")
     for column in cfg.keep_columns:
-        if column in frame.columns and column not in ("row", "text", "label", "group"):
+        if column not in frame.columns:
+            summary.missing_keep_columns.append(column)
+        elif column not in out.columns:  # the standard columns are there already
             out[column] = _maybe_numeric(frame[column])
             summary.kept_columns.append(column)
-        else:
-            summary.missing_keep_columns.append(column)
 
     no_label = out["label"].isna() | (out["label"] == "")
     no_text = out["text"].isna() | (out["text"].str.strip() == "")

@@ -34,6 +34,8 @@ def detect_format(path: Path, declared: str) -> str:
 
 def decode(path: Path, raw: bytes, encoding: str, errors: str) -> str:
     """Decode the file's bytes; on bad bytes, say where they are and what to do."""
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
+        encoding = "utf-8-sig"  # a byte-order mark is not part of the first column's name
     try:
         return raw.decode(encoding, errors=errors)
     except UnicodeDecodeError as exc:
@@ -70,7 +72,9 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
                 frame = pd.read_json(io.StringIO(text), lines=True, dtype=False)
             else:
                 sep = "\t" if fmt == "tsv" else ","
-                frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=True)
+                # Only empty cells are missing: "NA" or "null" may be a real text or label.
+                frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                    na_values=[""])
     except UserError:
         raise
     except (ValueError, pd.errors.ParserError, OSError) as exc:

@@ -10,7 +10,7 @@ from sklearn.model_selection import train_test_split
 
 from clearance.config import SplitConfig
 from clearance.errors import UserError
-from clearance.text.normalize import normalize
+from clearance.text.normalize import duplicate_key
 
 
 @dataclass
@@ -28,7 +28,7 @@ def split_groups(rows: pd.DataFrame, cfg: SplitConfig) -> tuple[np.ndarray, str]
     if "group" in rows.columns:
         return pd.factorize(rows["group"])[0], "group column"
     if cfg.group_duplicates:
-        return pd.factorize(normalize(rows["text"]))[0], "normalised text"
+        return pd.factorize(duplicate_key(rows["text"]))[0], "normalised text"
     return np.arange(len(rows)), "row"
 
 

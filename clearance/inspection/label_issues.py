@@ -53,15 +53,16 @@ def find_label_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int) 
     from cleanlab.filter import find_label_issues as cleanlab_issues
 
     classes = sorted(rows["label"].unique().tolist())
+    folds = min(folds, int(rows["label"].value_counts().min()))
+    if folds < 2:
+        summary = {"searched_rows": len(rows), "folds": folds,
+                   "skipped": "a class has fewer than 2 examples; no out-of-fold probabilities"}
+        return pd.DataFrame(), summary
     searched = rows
     if len(rows) > max_rows:
         searched, _ = train_test_split(rows, train_size=max_rows, random_state=seed, stratify=rows["label"])
-    smallest = int(searched["label"].value_counts().min())
-    folds = min(folds, smallest)
+        folds = min(folds, int(searched["label"].value_counts().min()))
     summary = {"searched_rows": len(searched), "folds": folds, "skipped": ""}
-    if folds < 2:
-        summary["skipped"] = "a class has fewer than 2 examples; no out-of-fold probabilities"
-        return pd.DataFrame(), summary
     searched = searched.reset_index(drop=True)
     labels = searched["label"].to_numpy()
     probs = out_of_fold_probs(searched["text"], labels, classes, folds, seed)

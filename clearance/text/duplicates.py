@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from clearance.text.normalize import normalize
+from clearance.text.normalize import duplicate_key
 
 
 def duplicate_stats(texts: pd.Series, labels: pd.Series) -> dict[str, float]:
@@ -13,7 +13,7 @@ def duplicate_stats(texts: pd.Series, labels: pd.Series) -> dict[str, float]:
     if n == 0:
         return {"exact_duplicate_share": 0.0, "normalized_duplicate_share": 0.0,
                 "conflicting_share": 0.0, "conflicting_groups": 0}
-    norm = normalize(texts)
+    norm = duplicate_key(texts)
     labels_per_text = pd.DataFrame({"key": norm.to_numpy(), "label": labels.to_numpy()})
     n_labels = labels_per_text.groupby("key")["label"].transform("nunique")
     conflicting = n_labels > 1
@@ -27,7 +27,7 @@ def duplicate_stats(texts: pd.Series, labels: pd.Series) -> dict[str, float]:
 
 def conflicting_examples(texts: pd.Series, labels: pd.Series, limit: int = 20) -> pd.DataFrame:
     """Groups of equal (normalised) texts that carry different labels."""
-    frame = pd.DataFrame({"key": normalize(texts).to_numpy(), "text": texts.to_numpy(),
+    frame = pd.DataFrame({"key": duplicate_key(texts).to_numpy(), "text": texts.to_numpy(),
                           "label": labels.to_numpy()})
     n_labels = frame.groupby("key")["label"].transform("nunique")
     bad = frame[n_labels > 1]
@@ -42,11 +42,11 @@ def conflicting_examples(texts: pd.Series, labels: pd.Series, limit: int = 20) -
 
 def split_overlap(splits: dict[str, pd.Series]) -> dict[str, float]:
     """Share of each held-out split's rows whose normalised text also occurs in train."""
-    train = set(normalize(splits["train"]))
+    train = set(duplicate_key(splits["train"]))
     out = {}
     for name in ("valid", "test"):
-        norm = normalize(splits[name])
+        norm = duplicate_key(splits[name])
         out[name] = float(norm.isin(train).mean()) if len(norm) else 0.0
-    held = pd.concat([normalize(splits["valid"]), normalize(splits["test"])])
+    held = pd.concat([duplicate_key(splits["valid"]), duplicate_key(splits["test"])])
     out["held_out"] = float(held.isin(train).mean()) if len(held) else 0.0
     return out

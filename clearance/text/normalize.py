@@ -5,8 +5,19 @@ from __future__ import annotations
 import pandas as pd
 
 URL_PATTERN = r"(?:https?://|www\.)\S+"
+HTML_ENTITY_PATTERN = r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});"
 RETWEET_PREFIX = r"^\s*rt\s+@\w+:?"
 NON_WORD = r"[\W_]+"
+
+
+def duplicate_key(texts: pd.Series) -> pd.Series:
+    """The normalised text, except that texts normalising to nothing (emoji only,
+    a bare link, punctuation) get a key of their own: they are not copies."""
+    norm = normalize(texts)
+    empty = norm == ""
+    if empty.any():
+        norm = norm.where(~empty, "\x00" + pd.Series(range(len(norm)), index=norm.index).astype("string"))
+    return norm
 
 
 def normalize(texts: pd.Series) -> pd.Series:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 from ftfy.badness import is_bad
 
-from clearance.text.normalize import URL_PATTERN
+from clearance.text.normalize import HTML_ENTITY_PATTERN, URL_PATTERN
 
 PATTERNS: dict[str, str] = {
     "url": URL_PATTERN,
-    "hashtag": r"(?<!\w)#\w+",
+    "hashtag": r"(?<![\w&])#\w+",  # not the "#39" of "&#39;"
     "mention": r"(?<!\w)@\w+",
-    "html_entity": r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});",
+    "html_entity": HTML_ENTITY_PATTERN,
     "non_ascii": r"[^\x00-\x7f]",
     "replacement_char": "\ufffd",
 }

@@ -9,15 +9,17 @@ import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from clearance.text.normalize import URL_PATTERN
+from clearance.text.normalize import HTML_ENTITY_PATTERN, URL_PATTERN
 
 # Hashtags and mentions stay whole: "#fail" says more than "fail".
 TOKEN_PATTERN = r"(?u)[#@]?\b\w+\b"
 
 
 def analysis_text(texts: pd.Series) -> pd.Series:
-    """Texts with every URL replaced by one token, so links do not flood the counts."""
-    return texts.astype("string").fillna("").str.replace(URL_PATTERN, " URL ", regex=True)
+    """Texts with every URL replaced by one token, so links do not flood the counts,
+    and HTML entities removed, so "&amp;" does not become a word."""
+    out = texts.astype("string").fillna("").str.replace(URL_PATTERN, " URL ", regex=True)
+    return out.str.replace(HTML_ENTITY_PATTERN, " ", regex=True)
 
 
 def count_matrix(texts: pd.Series, min_count: int = 1) -> tuple[sparse.csr_matrix, np.ndarray]:
@@ -59,10 +61,11 @@ def log_odds(per_class: np.ndarray, prior_scale: float = 0.01) -> np.ndarray:
     """z-scores of weighted log-odds, each class against the rest (Monroe et al., 2008).
 
     An informative Dirichlet prior built from overall frequencies keeps rare
-    tokens from topping the list by chance.
+    tokens from topping the list by chance; its floor of one pseudo-count keeps
+    a word used by a single class from being buried under a huge variance.
     """
     total = per_class.sum(axis=0)
-    alpha = prior_scale * total + 1e-3
+    alpha = prior_scale * total + 1.0
     alpha0 = alpha.sum()
     n = per_class.sum(axis=1, keepdims=True)
     rest = total - per_class

@@ -1,0 +1,184 @@
+"""The deterministic, stratified, group-keeping split and the prepare stage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from clearance.config import DataConfig, PrepareStage, SplitConfig
+from clearance.data.prepare import load_splits, load_summary, prepare
+from clearance.data.split import assign_splits, split_groups
+from clearance.errors import UserError
+from clearance.text.normalize import normalize
+from tests.factory import make_texts, write_table
+
+
+@pytest.fixture(scope="module")
+def rows() -> pd.DataFrame:
+    """300 distinct keyword texts, imbalanced 150/100/50."""
+    return make_texts(classes={"negative": 150, "neutral": 100, "positive": 50}, seed=4)
+
+
+def with_copies(rows: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    """Rows plus ``n`` near-copies (retweet prefix, link, case) of randomly chosen rows."""
+    picked = rows.sample(n=n, random_state=seed)
+    copies = picked.assign(text="RT @someone: " + picked["text"].str.upper() + " https://t.co/abc!")
+    return pd.concat([rows, copies], ignore_index=True)
+
+
+def straddling(keys: pd.Series, split: pd.Series) -> int:
+    """Number of keys whose rows fall in more than one split."""
+    return int((pd.DataFrame({"key": keys.to_numpy(), "split": split.to_numpy()})
+                .groupby("key")["split"].nunique() > 1).sum())
+
+
+def test_same_seed_same_split(rows: pd.DataFrame) -> None:
+    """The split depends only on the data, the settings and the seed."""
+    first, _ = assign_splits(rows, SplitConfig(), seed=7)
+    again, _ = assign_splits(rows.copy(), SplitConfig(), seed=7)
+    pd.testing.assert_series_equal(first, again)
+
+
+def test_other_seed_other_split(rows: pd.DataFrame) -> None:
+    """Another seed gives another assignment of the same sizes."""
+    first, _ = assign_splits(rows, SplitConfig(), seed=7)
+    other, _ = assign_splits(rows, SplitConfig(), seed=8)
+    assert (first != other).any()
+    assert first.value_counts().to_dict() == other.value_counts().to_dict()
+
+
+def test_split_sizes_and_names(rows: pd.DataFrame) -> None:
+    """Every row gets train, valid or test, in about the configured shares."""
+    split, summary = assign_splits(rows, SplitConfig(valid_size=0.2, test_size=0.1), seed=1)
+    assert set(split) == {"train", "valid", "test"}
+    assert split.index.equals(rows.index)
+    shares = split.value_counts(normalize=True)
+    assert shares["valid"] == pytest.approx(0.2, abs=0.02)
+    assert shares["test"] == pytest.approx(0.1, abs=0.02)
+    assert summary.groups == len(rows)
+    assert summary.grouped_by == "normalised text"
+
+
+def test_stratified_class_shares(rows: pd.DataFrame) -> None:
+    """Each split holds the classes in about their overall proportions."""
+    split, summary = assign_splits(rows, SplitConfig(valid_size=0.2, test_size=0.2), seed=3)
+    assert summary.stratified and summary.note == ""
+    overall = rows["label"].value_counts(normalize=True)
+    for name in ("train", "valid", "test"):
+        part = rows.loc[split == name, "label"].value_counts(normalize=True)
+        for label, share in overall.items():
+            assert part[label] == pytest.approx(share, abs=0.03), (name, label)
+
+
+def test_group_column_keeps_groups_together(rows: pd.DataFrame) -> None:
+    """Rows sharing a user-given group never straddle two splits."""
+    grouped = rows.assign(group=[f"user{i % 40}" for i in range(len(rows))])
+    split, summary = assign_splits(grouped, SplitConfig(), seed=5)
+    assert summary.grouped_by == "group column"
+    assert summary.groups == 40
+    assert straddling(grouped["group"], split) == 0
+    assert split.nunique() == 3
+
+
+def test_group_column_wins_over_duplicates(rows: pd.DataFrame) -> None:
+    """With a group column, groups decide even when group_duplicates is on."""
+    grouped = rows.assign(group=[f"g{i % 30}" for i in range(len(rows))])
+    groups, how = split_groups(grouped, SplitConfig(group_duplicates=True))
+    assert how == "group column"
+    assert len(np.unique(groups)) == 30
+
+
+def test_normalised_duplicates_share_a_split(rows: pd.DataFrame) -> None:
+    """With group_duplicates=true, copies that differ in case, links and RT prefix stay together."""
+    data = with_copies(rows, 120)
+    split, summary = assign_splits(data, SplitConfig(group_duplicates=True), seed=11)
+    assert summary.grouped_by == "normalised text"
+    assert summary.groups == len(rows)
+    assert straddling(normalize(data["text"]), split) == 0
+
+
+def test_duplicates_can_straddle_without_grouping(rows: pd.DataFrame) -> None:
+    """With group_duplicates=false, copies are split like any other rows."""
+    data = with_copies(rows, 120)
+    split, summary = assign_splits(data, SplitConfig(group_duplicates=False), seed=11)
+    assert summary.grouped_by == "row"
+    assert summary.groups == len(data)
+    assert straddling(normalize(data["text"]), split) > 0
+
+
+@pytest.mark.parametrize("valid,test", [(0.0, 0.1), (0.1, 0.0), (0.5, 0.5), (0.7, 0.4), (-0.1, 0.2), (1.0, 0.1)])
+def test_invalid_sizes(rows: pd.DataFrame, valid: float, test: float) -> None:
+    """Sizes outside (0, 1) or summing to 1 or more are a user error naming the settings."""
+    with pytest.raises(UserError) as info:
+        assign_splits(rows, SplitConfig(valid_size=valid, test_size=test), seed=0)
+    assert "split.valid_size" in info.value.where
+    assert str(valid) in info.value.problem and str(test) in info.value.problem
+    assert "split.valid_size=" in info.value.fix
+
+
+def test_too_few_groups() -> None:
+    """Two distinct texts cannot be split three ways."""
+    tiny = pd.DataFrame({"text": ["love it", "LOVE IT!", "hate it", "hate it"],
+                         "label": ["positive", "positive", "negative", "negative"]})
+    with pytest.raises(UserError) as info:
+        assign_splits(tiny, SplitConfig(), seed=0)
+    assert "only 2 distinct" in info.value.problem
+
+
+def test_rare_class_falls_back_to_random_split() -> None:
+    """A class with too few rows to stratify gives an unstratified split and a note."""
+    data = make_texts(classes={"negative": 80, "neutral": 80, "positive": 1}, seed=2)
+    split, summary = assign_splits(data, SplitConfig(), seed=0)
+    assert not summary.stratified
+    assert "too few" in summary.note
+    assert split.notna().all()
+    assert set(split) == {"train", "valid", "test"}
+
+
+def test_prepare_end_to_end(tmp_path: Path, rows: pd.DataFrame) -> None:
+    """prepare() reads the CSV, writes three parquet splits and a summary."""
+    data = rows.copy()
+    data.loc[[3, 10], "label"] = None
+    data.loc[5, "text"] = ""
+    source = tmp_path / "raw" / "tweets.csv"
+    source.parent.mkdir()
+    write_table(data, source, "csv")
+    out = tmp_path / "prepared"
+    cfg = PrepareStage(seed=9, data=DataConfig(path=str(source)), split=SplitConfig(valid_size=0.1, test_size=0.2))
+    summary = prepare(cfg, out)
+
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json", "test.parquet", "train.parquet",
+                                                     "valid.parquet"]
+    assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == summary == load_summary(out)
+    assert summary["source"] == str(source)
+    assert summary["classes"] == ["negative", "neutral", "positive"]
+    assert summary["clean"]["rows_read"] == 300
+    assert summary["clean"]["dropped"] == 3
+    assert summary["split"]["stratified"] is True
+
+    splits = load_splits(out)
+    sizes = {name: len(df) for name, df in splits.items()}
+    assert sizes == summary["sizes"]
+    assert sum(sizes.values()) == 297
+    assert sizes["test"] == pytest.approx(0.2 * 297, abs=2)
+    for df in splits.values():
+        assert list(df.columns) == ["row", "text", "label"]
+    all_rows = pd.concat(splits.values())
+    assert sorted(all_rows["row"]) == sorted(set(range(300)) - {3, 5, 10})
+    assert set(all_rows["text"]) == set(data["text"].drop([3, 5, 10]))
+
+
+def test_prepare_is_reproducible(tmp_path: Path, rows: pd.DataFrame) -> None:
+    """Running prepare twice with the same seed writes the same splits."""
+    source = tmp_path / "tweets.csv"
+    write_table(rows, source, "csv")
+    cfg = PrepareStage(data=DataConfig(path=str(source)))
+    prepare(cfg, tmp_path / "a")
+    prepare(cfg, tmp_path / "b")
+    first, second = load_splits(tmp_path / "a"), load_splits(tmp_path / "b")
+    for name in first:
+        pd.testing.assert_frame_equal(first[name], second[name])
