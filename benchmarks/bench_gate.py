@@ -1,0 +1,120 @@
+"""`clearance gate inspect --no-track`: seconds per call, blocked and cleared, and heavy imports.
+
+Goal: under 0.5 s a call, and neither torch, mlflow nor sklearn imported.
+
+    .venv/bin/python benchmarks/bench_gate.py [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import VENV_BIN, copy_repo, fill_answers, median, venv_env  # noqa: E402
+
+GOAL_S = 0.5
+HEAVY = ("torch", "mlflow", "sklearn")
+GATE = ["gate", "inspect", "--no-track"]
+
+
+def check(cid: str, status: str, value, threshold, message: str, fix: str = "") -> dict:
+    return {"id": cid, "status": status, "value": value, "threshold": threshold, "message": message, "fix": fix}
+
+
+BLOCKED_CHECKS = [
+    check("class_imbalance", "warn", 2.33, 3.0, "largest class / smallest class"),
+    check("duplicates", "pass", 0.024, 0.05, "share of rows repeating an earlier text"),
+    check("mojibake", "fail", 0.081, 0.05, "share of texts with mis-decoded characters",
+          "repair the encoding (ftfy) or waive it"),
+    check("split_overlap", "pass", 0.0, 0.0, "held-out rows whose text is also in train"),
+]
+PASSING_CHECKS = [
+    check("class_imbalance", "pass", 1.2, 3.0, "largest class / smallest class"),
+    check("duplicates", "pass", 0.01, 0.05, "share of rows repeating an earlier text"),
+    check("mojibake", "pass", 0.0, 0.05, "share of texts with mis-decoded characters"),
+    check("split_overlap", "pass", 0.0, 0.0, "held-out rows whose text is also in train"),
+]
+
+
+def time_gate(repo: Path, env: dict, repeat: int, expect: int) -> list[float]:
+    """Seconds of ``repeat`` calls of the console script, checking each exit code."""
+    clearance = str(VENV_BIN / "clearance")
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run([clearance, *GATE], cwd=repo, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode != expect:
+            sys.exit(f"gate exited {done.returncode}, expected {expect}:\n{done.stdout}{done.stderr}")
+    return times
+
+
+def heavy_imports(repo: Path, env: dict) -> tuple[set[str], set[str]]:
+    """Heavy top-level packages seen by -X importtime, and those in sys.modules in-process."""
+    done = subprocess.run([str(VENV_BIN / "python"), "-X", "importtime", "-m", "clearance", *GATE],
+                          cwd=repo, env=env, capture_output=True, text=True)
+    seen = set()
+    for line in done.stderr.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            module = line.rsplit("|", 1)[1].strip()
+            if module.split(".")[0] in HEAVY:
+                seen.add(module.split(".")[0])
+    code = ("import sys\nfrom clearance.cli import main\n"
+            f"try:\n    main({GATE!r})\nexcept SystemExit:\n    pass\n"
+            f"print('HEAVY:' + ','.join(sorted({{m.split('.')[0] for m in sys.modules}} & {set(HEAVY)!r})))")
+    probe = subprocess.run([str(VENV_BIN / "python"), "-c", code], cwd=repo, env=env, capture_output=True, text=True)
+    marked = [line for line in probe.stdout.splitlines() if line.startswith("HEAVY:")]
+    if not marked:
+        sys.exit(f"the in-process import probe failed:\n{probe.stdout}{probe.stderr}")
+    in_process = set(filter(None, marked[-1][len("HEAVY:"):].split(",")))
+    return seen, in_process
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="clearance-bench-gate-"))
+    try:
+        repo = copy_repo(work / "repo")
+        env = venv_env()
+        checks_json = repo / "reports" / "inspect" / "checks.json"
+        checks_json.parent.mkdir(parents=True, exist_ok=True)
+        results = {}
+
+        checks_json.write_text(json.dumps(BLOCKED_CHECKS, indent=2) + "\n", encoding="utf-8")
+        results["blocked (unanswered questions, 1 failing check)"] = time_gate(repo, env, args.repeat, expect=1)
+        blocked_imports = heavy_imports(repo, env)
+
+        answered = fill_answers(repo / "checklists" / "inspect.yaml")
+        checks_json.write_text(json.dumps(PASSING_CHECKS, indent=2) + "\n", encoding="utf-8")
+        results[f"cleared ({answered} answers, passing checks)"] = time_gate(repo, env, args.repeat, expect=0)
+        cleared_imports = heavy_imports(repo, env)
+        if not (repo / "gates" / "inspect.json").exists():
+            sys.exit("the cleared gate wrote no gates/inspect.json")
+
+        for name, times in results.items():
+            met = max(times) < GOAL_S
+            print(f"gate {name}: {len(times)} runs, median {median(times):.3f} s, max {max(times):.3f} s, "
+                  f"min {min(times):.3f} s (goal < {GOAL_S} s: {'MET' if met else 'NOT MET'})")
+        for name, (by_importtime, by_modules) in (("blocked", blocked_imports), ("cleared", cleared_imports)):
+            heavy = by_importtime | by_modules
+            print(f"gate {name}: heavy imports {', '.join(sorted(heavy)) or 'none'} "
+                  f"(checked {', '.join(HEAVY)} with -X importtime and sys.modules): "
+                  f"{'NOT MET' if heavy else 'MET'}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

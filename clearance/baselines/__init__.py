@@ -1,0 +1,1 @@
+"""Step 2: simple baselines, the metric, and the bar every model must beat."""
