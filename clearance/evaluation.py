@@ -17,9 +17,15 @@ METRICS = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "weighted_f1": True, "log_loss": False}
 
 
-def class_key(label: str) -> str:
-    """A label as part of a metric name."""
-    return re.sub(r"\W+", "_", str(label)).strip("_") or "class"
+def class_keys(classes: list[str]) -> dict[str, str]:
+    """Each label as part of a metric name, all distinct ("-1" and "1" stay apart).
+
+    MLflow accepts word characters, '-', '.', ' ' and '/'; others become '_',
+    and labels that still collide get their position appended.
+    """
+    keys = {c: re.sub(r"[^\w.\- ]", "_", str(c)) or "_" for c in classes}
+    seen = [k for k in keys.values()]
+    return {c: (k if seen.count(k) == 1 else f"{k}_{i}") for i, (c, k) in enumerate(keys.items())}
 
 
 def score(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray | None,
@@ -32,7 +38,8 @@ def score(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray | None,
                                                 zero_division=0)),
     }
     per_class = f1_score(truth, predicted, labels=classes, average=None, zero_division=0)
-    out.update({f"{prefix}_f1_{class_key(c)}": float(v) for c, v in zip(classes, per_class)})
+    keys = class_keys(classes)
+    out.update({f"{prefix}_f1_{keys[c]}": float(v) for c, v in zip(classes, per_class)})
     if probs is not None:
         clipped = np.clip(probs, 1e-15, 1.0)
         out[f"{prefix}_log_loss"] = float(log_loss(truth, clipped / clipped.sum(axis=1, keepdims=True),
@@ -44,6 +51,26 @@ def prior(labels: np.ndarray, classes: list[str]) -> np.ndarray:
     """Class shares, in ``classes`` order."""
     counts = np.array([(labels == c).sum() for c in classes], dtype=float)
     return counts / counts.sum()
+
+
+def expected_prior_score(metric: str, train_prior: np.ndarray, eval_prior: np.ndarray) -> float:
+    """The expected score of guessing in the training class proportions.
+
+    A guess drawn from q on data with class shares p has, per class, precision
+    p_c and recall q_c; using the expectation rather than one random draw keeps
+    the comparison free of sampling noise on small valid splits.
+    """
+    p, q = eval_prior, train_prior
+    f1 = np.divide(2 * p * q, p + q, out=np.zeros_like(p), where=(p + q) > 0)
+    if metric == "accuracy":
+        return float((p * q).sum())
+    if metric == "macro_f1":
+        return float(f1[p > 0].mean())
+    if metric == "weighted_f1":
+        return float((p * f1).sum())
+    if metric == "log_loss":
+        return float(-(p * np.log(np.clip(q, 1e-15, 1.0))).sum())
+    raise ValueError(f"unknown metric {metric!r}")
 
 
 def expected_losses(train_prior: np.ndarray) -> dict[str, float]:

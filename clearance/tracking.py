@@ -98,7 +98,10 @@ def child_run(name: str, params: dict[str, Any], tags: dict[str, str] | None = N
     """A run nested under the active stage run (a baseline, a sweep trial)."""
     import mlflow
 
-    with mlflow.start_run(run_name=name, nested=True, tags=tags or {}) as run:
+    parent = mlflow.active_run()
+    # Without the parent's experiment id, a nested run lands in the Default experiment.
+    with mlflow.start_run(run_name=name, nested=True, tags=tags or {},
+                          experiment_id=parent.info.experiment_id if parent else None) as run:
         if params:
             mlflow.log_params({k: str(v) for k, v in flatten(params).items()})
         yield run

@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from clearance.config import TrackingConfig
-from clearance.tracking import artifact_location, flatten, log_metrics, project_root, stage_run, tracking_uri
+from clearance.tracking import (artifact_location, child_run, flatten, log_metrics, project_root, stage_run,
+                                tracking_uri)
 
 
 def test_root_of_a_queued_experiment_copy_is_the_original_repo(tmp_path, monkeypatch):
@@ -44,3 +45,16 @@ def test_stage_run_lands_in_the_sqlite_store_with_tags(tmp_path, monkeypatch):
     assert "mlflow.source.git.commit" in tags
     assert params == {"seed": "1", "data.path": "a.csv"}
     assert metrics == {"rows": 10.0, "share": 0.5}
+
+
+def test_child_runs_land_in_the_same_experiment_under_the_stage_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    with stage_run("baselines", TrackingConfig(), {"seed": 1}) as parent:
+        with child_run("majority", {"C": 1}, {"clearance.kind": "baseline"}):
+            log_metrics({"valid_accuracy": 0.5})
+    with sqlite3.connect(tmp_path / "mlflow.db") as db:
+        runs = dict(db.execute("select name, experiment_id from runs"))
+        (parent_tag,) = db.execute("select value from tags where key = 'mlflow.parentRunId'").fetchone()
+    assert runs["majority"] == runs["baselines"]
+    assert parent_tag == parent.info.run_id

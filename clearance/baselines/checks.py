@@ -20,11 +20,12 @@ def gain_check(gain: float | None, best: str, metric: str, t: BaselineChecks) ->
     """The best baseline must beat guessing in class proportions by a clear margin."""
     if gain is None:
         return CheckResult("beats_prior", "fail", None, t.min_gain_over_prior,
-                           "no gain over the prior guess could be measured (a baseline is missing)",
-                           "run both prior_random and at least one learned baseline")
+                           "no gain over guessing could be measured (no learned baseline scored on valid)",
+                           "run at least one learned baseline (keyword_rule, tfidf_logreg, embeddings_logreg)")
     return CheckResult(
         "beats_prior", "fail" if gain < t.min_gain_over_prior else "pass", round(gain, 6), t.min_gain_over_prior,
-        f"the best baseline ({best}) beats guessing in class proportions by {gain:+.4f} {metric} on valid",
+        f"the best baseline ({best}) beats the expected {metric} of guessing in class proportions by "
+        f"{gain:+.4f} on valid",
         "near chance means the labels may be misaligned with the texts, or the task is not learnable "
         "from text: check the label column and read step 1's sample again")
 

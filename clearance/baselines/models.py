@@ -27,6 +27,7 @@ class Baseline:
 
     name = "baseline"
     description = ""
+    params: dict[str, Any] = {}
 
     def __init__(self, classes: list[str], seed: int) -> None:
         self.classes = classes
@@ -99,6 +100,7 @@ class KeywordRule(Baseline):
         super().__init__(classes, seed)
         self.keyword_tokens = keyword_tokens
         self.min_token_count = min_token_count
+        self.params = {"keyword_tokens": keyword_tokens, "min_token_count": min_token_count}
 
     def fit(self, texts, labels):
         counts, vocab = count_matrix(texts, self.min_token_count)
@@ -172,6 +174,8 @@ class EmbeddingsLogReg(SklearnBaseline):
                  class_weight: str | None = None) -> None:
         super().__init__(classes, seed)
         self.model_dir, self.max_length, self.C, self.class_weight = model_dir, max_length, C, class_weight
+        self.params = {"model_dir": model_dir or "all-MiniLM-L6-v2 (packaged)", "max_length": max_length,
+                       "C": C, "class_weight": class_weight}
 
     def make(self):
         from clearance.baselines.embeddings import MeanEmbeddings

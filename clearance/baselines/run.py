@@ -19,7 +19,7 @@ from clearance.checklist.results import CheckResult, write_checks
 from clearance.config import BaselinesStage
 from clearance.data.prepare import load_splits, load_summary
 from clearance.errors import UserError
-from clearance.evaluation import HIGHER_IS_BETTER, METRICS, expected_losses, prior, score
+from clearance.evaluation import HIGHER_IS_BETTER, METRICS, expected_losses, expected_prior_score, prior, score
 from clearance.paths import PREPARED_DIR, SPLITS, report_dir
 from clearance.progress import step
 from clearance.report import plots
@@ -81,7 +81,7 @@ def preprocess_splits(splits: dict[str, pd.DataFrame], cfg: BaselinesStage) -> d
 def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[str, np.ndarray],
                   fit_rows: dict[str, set]) -> BaselineResult:
     """Fit on train (recording which rows it saw), score on valid and test."""
-    result = BaselineResult(baseline.name, baseline.description, getattr(baseline, "params", {}))
+    result = BaselineResult(baseline.name, baseline.description, dict(baseline.params))
     start = time.perf_counter()
     try:
         fit_rows[baseline.name] = set(texts["train"].index)
@@ -132,21 +132,22 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
     ratio = imbalance(counts)
     recommended, why = recommend_metric(ratio, cfg.checks.baselines.accuracy_max_imbalance)
     by_name = {r.name: r for r in results}
-    key = f"valid_{metric}"
+    train_prior = prior(labels["train"], classes)
+    guess = expected_prior_score(metric, train_prior, prior(labels["valid"], classes)) if len(labels["valid"]) else None
     gain = None
-    if best and "prior_random" in by_name and key in by_name["prior_random"].metrics:
+    if best and guess is not None:
         sign = 1 if HIGHER_IS_BETTER[metric] else -1
-        gain = sign * (by_name[best].metrics[key] - by_name["prior_random"].metrics[key])
+        gain = sign * (by_name[best].metrics[f"valid_{metric}"] - guess)
     all_text = pd.concat(list(texts.values()))
     facts = {
         "primary_metric": metric, "recommended_metric": recommended, "recommendation": why,
-        "imbalance_ratio": ratio, "best": best, "gain_over_prior": gain,
+        "imbalance_ratio": ratio, "best": best, "gain_over_prior": gain, "prior_expected_score": guess,
         "errors": {r.name: r.error for r in results if r.error},
         "fit_rows": fit_rows,
         "split_rows": {name: set(t.index) for name, t in texts.items()},
         "missing_classes": {s: [c for c in classes if c not in set(labels[s])] for s in ("valid", "test")},
         "empty_share": float((all_text.astype(str).str.strip() == "").mean()) if len(all_text) else 0.0,
-        **expected_losses(prior(labels["train"], classes)),
+        **expected_losses(train_prior),
     }
     checks = baseline_checks(facts, cfg.checks.baselines)
     best_baseline = next((b for b in chosen if b.name == best), None)
@@ -164,6 +165,7 @@ def bar(results: list[BaselineResult], facts: dict[str, Any]) -> dict[str, Any]:
         "best_baseline": facts["best"],
         f"valid_{metric}": best.metrics.get(f"valid_{metric}") if best else None,
         "valid_log_loss": best.metrics.get("valid_log_loss") if best else None,
+        f"prior_expected_{metric}": facts["prior_expected_score"],
         "uniform_log_loss": round(facts["uniform_log_loss"], 6),
         "prior_log_loss": round(facts["prior_log_loss"], 6),
     }

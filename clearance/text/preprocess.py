@@ -7,6 +7,7 @@ same length. Users plug in their own the same way (any importable callable).
 from __future__ import annotations
 
 import html
+import inspect
 from collections.abc import Callable
 
 import pandas as pd
@@ -53,9 +54,16 @@ def load_preprocess(spec: dict) -> Preprocess:
 
     from clearance.errors import UserError
 
+    target = spec.get("_target_")
     try:
-        return instantiate(dict(spec), _partial_=True)
+        function = instantiate(dict(spec), _partial_=True)
+        # A partial checks nothing until called: bind now so a misspelt key fails here.
+        inspect.signature(function.func).bind(pd.Series([], dtype=object), *function.args, **function.keywords)
     except (InstantiationException, ImportError, AttributeError) as exc:
-        raise UserError(f"preprocess._target_={spec.get('_target_')}",
+        raise UserError(f"preprocess._target_={target}",
                         f"cannot build the preprocessing function: {str(exc).splitlines()[0]}",
                         "name an importable function taking and returning a pandas Series of texts") from None
+    except TypeError as exc:
+        raise UserError(f"preprocess (_target_={target})", f"the settings do not fit the function: {exc}",
+                        "check the keys under preprocess in conf/preprocess against the function's arguments") from None
+    return function
