@@ -39,6 +39,9 @@ class BaselineResult:
     metrics: dict[str, float] = field(default_factory=dict)
     fit_seconds: float = 0.0
     error: str = ""
+    # valid predictions and probabilities, kept for the error analysis
+    valid_predicted: np.ndarray | None = field(default=None, repr=False)
+    valid_probs: np.ndarray | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -90,9 +93,10 @@ def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[
         for split in ("valid", "test"):
             if len(texts[split]) == 0:
                 continue
-            probs = baseline.predict_proba(texts[split])
-            predicted = baseline.predict(texts[split])
+            predicted, probs = baseline.predict_scored(texts[split])
             result.metrics.update(score(labels[split], predicted, probs, baseline.classes, split))
+            if split == "valid":
+                result.valid_predicted, result.valid_probs = predicted, probs
     # A failing baseline must not hide the others: its error becomes a failing check.
     except Exception as exc:  # noqa: BLE001
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -150,8 +154,7 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
         **expected_losses(train_prior),
     }
     checks = baseline_checks(facts, cfg.checks.baselines)
-    best_baseline = next((b for b in chosen if b.name == best), None)
-    files = write_outputs(out, cfg, results, facts, checks, best_baseline, splits["valid"], texts["valid"],
+    files = write_outputs(out, cfg, results, facts, checks, by_name.get(best), splits["valid"], texts["valid"],
                           labels["valid"], classes)
     return BaselinesOutcome(results=results, best=best, facts=facts, checks=checks, files=files)
 
@@ -172,7 +175,7 @@ def bar(results: list[BaselineResult], facts: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult], facts: dict[str, Any],
-                  checks: list[CheckResult], best: Baseline | None, valid: pd.DataFrame,
+                  checks: list[CheckResult], best: BaselineResult | None, valid: pd.DataFrame,
                   valid_texts: pd.Series, valid_labels: np.ndarray, classes: list[str]) -> dict[str, Path]:
     """Checks, metrics, the results table, the best baseline's error analysis and the report."""
     files = {name: out / f for name, f in (("checks", "checks.json"), ("metrics", "metrics.json"),
@@ -189,10 +192,9 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
     files["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     confusion, report_rows, mistakes = pd.DataFrame(), [], pd.DataFrame(columns=["row", "label", "predicted",
                                                                                  "confidence", "text"])
-    if best is not None and len(valid_texts):
+    if best is not None and best.valid_predicted is not None:
         with step(f"Error analysis of {best.name}"):
-            probs = best.predict_proba(valid_texts)
-            predicted = best.predict(valid_texts)
+            probs, predicted = best.valid_probs, best.valid_predicted
             confusion = analysis.confusion(valid_labels, predicted, classes)
             report_rows = analysis.per_class_report(valid_labels, predicted, classes)
             mistakes = analysis.confident_mistakes(valid.assign(text=valid_texts.to_numpy()), predicted, probs,
