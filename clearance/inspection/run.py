@@ -33,9 +33,10 @@ class InspectOutcome:
     files: dict[str, Path]
 
 
-def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """All statistics, the ranked label issues and the sample to read."""
-    rows = S.combine(splits)
+def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
+            rows: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """All statistics, the ranked label issues and the sample to read (``rows``: the splits combined)."""
+    rows = S.combine(splits) if rows is None else rows
     classes = summary["classes"]
     stats: dict[str, Any] = {"n_rows": len(rows), "clean": summary["clean"],
                              "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1)}
@@ -92,7 +93,8 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
     out = out or report_dir(STEP)
     out.mkdir(parents=True, exist_ok=True)
     splits, summary = load_splits(prepared), load_summary(prepared)
-    stats, issues, sample = compute(splits, summary, cfg)
+    rows = S.combine(splits)
+    stats, issues, sample = compute(splits, summary, cfg, rows)
     checks = inspect_checks(stats, cfg.checks.inspect)
     extra = summary["clean"]["kept_columns"]
     files = {
@@ -108,7 +110,7 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
     issues.reindex(columns=issue_columns).to_csv(files["label_issues"], index=False)
     sample.reindex(columns=["split", "row", "label", *extra, "text"]).to_csv(files["sample"], index=False)
     with step("Plots and the HTML report"):
-        pngs = draw(stats, S.combine(splits), out / "plots")
+        pngs = draw(stats, rows, out / "plots")
         context = {
             **stats, "title": "clearance · step 1 · data inspection", "summary": summary,
             "checks": [asdict(c) for c in checks], "split_names": SPLITS,
