@@ -107,6 +107,14 @@ def child_run(name: str, params: dict[str, Any], tags: dict[str, str] | None = N
         yield run
 
 
+def log_files(paths: list[Path]) -> None:
+    """Log a stage's output files as artifacts of the active run (plots in plots/)."""
+    import mlflow
+
+    for path in paths:
+        mlflow.log_artifact(str(path), artifact_path="plots" if path.suffix == ".png" else None)
+
+
 def log_metrics(metrics: dict[str, float]) -> None:
     """Log a dict of numbers in one batch call (per-metric calls are ~50x slower)."""
     import mlflow

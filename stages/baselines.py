@@ -3,9 +3,10 @@
 from dataclasses import asdict
 
 from clearance.baselines.run import STEP, run_baselines
+from clearance.checklist.results import summary_line
 from clearance.config import BaselinesStage, load_stage_config
 from clearance.errors import run_main
-from clearance.tracking import child_run, flatten, log_metrics, stage_run
+from clearance.tracking import child_run, flatten, log_files, log_metrics, stage_run
 
 
 def main() -> None:
@@ -21,11 +22,9 @@ def main() -> None:
                 if result.error:
                     mlflow.set_tag("error", result.error)
         log_metrics(flatten({"bar": {k: v for k, v in outcome.facts.items() if k.endswith("_log_loss")}}))
-        for path in outcome.files.values():
-            mlflow.log_artifact(str(path))
-    failing = [c.id for c in outcome.checks if c.status == "fail"]
+        log_files(list(outcome.files.values()))
     print(f"best baseline: {outcome.best} · report: {outcome.files['report']} (MLflow run {run.info.run_id})")
-    print(f"checks: {len(outcome.checks)} run, {len(failing)} failing" + (f": {', '.join(failing)}" if failing else ""))
+    print(summary_line(outcome.checks))
 
 
 if __name__ == "__main__":

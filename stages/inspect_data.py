@@ -2,24 +2,21 @@
 
 from dataclasses import asdict
 
+from clearance.checklist.results import summary_line
 from clearance.config import InspectStage, load_stage_config
 from clearance.errors import run_main
 from clearance.inspection.run import metrics, run_inspection
-from clearance.tracking import log_metrics, stage_run, flatten
+from clearance.tracking import flatten, log_files, log_metrics, stage_run
 
 
 def main() -> None:
     cfg = load_stage_config(InspectStage)
     outcome = run_inspection(cfg)
     with stage_run("inspect", cfg.tracking, asdict(cfg)) as run:
-        import mlflow
-
         log_metrics(flatten(metrics(outcome.stats)))
-        for path in outcome.files.values():
-            mlflow.log_artifact(str(path), artifact_path="plots" if path.suffix == ".png" else None)
-    failing = [c.id for c in outcome.checks if c.status == "fail"]
+        log_files(list(outcome.files.values()))
     print(f"report: {outcome.files['report']} (MLflow run {run.info.run_id})")
-    print(f"checks: {len(outcome.checks)} run, {len(failing)} failing" + (f": {', '.join(failing)}" if failing else ""))
+    print(summary_line(outcome.checks))
 
 
 if __name__ == "__main__":

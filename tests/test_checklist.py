@@ -10,7 +10,7 @@ import pytest
 from clearance.checklist.gate import evaluate, stamp, write_stamp
 from clearance.checklist.messages import blocked_message
 from clearance.checklist.questions import is_real_answer, load_checklist
-from clearance.checklist.results import CheckResult, graded, read_checks, write_checks
+from clearance.checklist.results import CheckResult, graded, read_checks, summary_line, write_checks
 from clearance.errors import UserError
 
 TEMPLATE = """\
@@ -185,3 +185,10 @@ def test_checks_file_contract_is_enforced(tmp_path):
         read_checks(path)
     with pytest.raises(UserError, match="no check results yet"):
         read_checks(tmp_path / "absent.json")
+
+
+def test_summary_line_names_the_failing_checks():
+    results = [CheckResult("a", "pass", 0, 1, "m"), CheckResult("b", "fail", 2, 1, "m"),
+               CheckResult("c", "warn", 1, 0, "m")]
+    assert summary_line(results) == "checks: 3 run, 1 failing: b"
+    assert summary_line(results[:1]) == "checks: 1 run, 0 failing"

@@ -66,6 +66,8 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     # each stage ran once; a blocked gate logs nothing
     assert names == sorted(["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random",
                             "prior_random", "majority", "keyword_rule", "tfidf_logreg", "embeddings_logreg"])
+    logged = {path.relative_to(project / "mlartifacts").parts[-2:] for path in (project / "mlartifacts").rglob("*.*")}
+    assert ("artifacts", "report.html") in logged and ("plots", "confusion.png") in logged
 
 
 def test_exp_run_points_the_pipeline_at_other_data(project: Path):

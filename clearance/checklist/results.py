@@ -48,6 +48,12 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def summary_line(results: list[CheckResult]) -> str:
+    """One line for a stage's output: how many checks ran and which fail."""
+    failing = [r.id for r in results if r.status == "fail"]
+    return f"checks: {len(results)} run, {len(failing)} failing" + (f": {', '.join(failing)}" if failing else "")
+
+
 def write_checks(results: list[CheckResult], path: Path) -> None:
     """Write results as a JSON list, in a stable order, without timestamps."""
     path.parent.mkdir(parents=True, exist_ok=True)
