@@ -50,11 +50,13 @@ def run_measured(command: list[str], cwd: Path, env: dict | None = None) -> Meas
 PREPARE_CODE = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from clearance.config import DataConfig, PrepareStage, SplitConfig
+    from clearance.config.data import DataConfig, PrepareStage
+    from clearance.config.params import from_conf
     from clearance.data.prepare import prepare
     path, text, label, keep, out = sys.argv[1:6]
-    cfg = PrepareStage(seed=42, data=DataConfig(path=path, text_column=text, label_column=label,
-                       keep_columns=[k for k in keep.split(",") if k]), split=SplitConfig())
+    data = from_conf(DataConfig, "data", ("data=custom",), path=path, text_column=text, label_column=label,
+                     keep_columns=[k for k in keep.split(",") if k])
+    cfg = from_conf(PrepareStage, hydra_overrides=("data=custom",), data=data)
     start = time.perf_counter()
     summary = prepare(cfg, out_dir=Path(out))
     print(f"BENCH prepare_compute_s {time.perf_counter() - start:.3f}")
@@ -65,14 +67,17 @@ PREPARE_CODE = textwrap.dedent("""
 INSPECT_CODE = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from clearance.config import InspectStage
+    from clearance.config.inspect import InspectChecks, InspectStage
+    from clearance.config.params import from_conf
+    from clearance.inspection.judge import judge_inspection
     from clearance.inspection.run import run_inspection
     prepared, out = sys.argv[1:3]
     start = time.perf_counter()
-    outcome = run_inspection(InspectStage(), prepared=Path(prepared), out=Path(out))
+    run_inspection(from_conf(InspectStage), prepared=Path(prepared), out=Path(out))
     print(f"BENCH inspect_compute_s {time.perf_counter() - start:.3f}")
-    failing = [c.id for c in outcome.checks if c.status == "fail"]
-    print(f"BENCH checks {len(outcome.checks)} failing {failing}")
+    judged = judge_inspection(from_conf(InspectChecks, "checks.inspect"), Path(out))
+    failing = [c.id for c in judged.checks if c.status == "fail"]
+    print(f"BENCH checks {len(judged.checks)} failing {failing}")
 """)
 
 
@@ -196,6 +201,20 @@ def fill_answers(checklist: Path) -> int:
 
     checklist.write_text(ANSWER_LINE.sub(answer, text), encoding="utf-8")
     return count
+
+
+def mark_reviewed(checklist: Path, fingerprint: str | None = None) -> str:
+    """Set the ``reviewed:`` line to the step's evidence fingerprint, as a user does after reading."""
+    import json
+
+    text = checklist.read_text(encoding="utf-8")
+    if fingerprint is None:
+        step = re.search(r"^step:\s*(\S+)", text, re.MULTILINE)[1]
+        manifest = checklist.resolve().parent.parent / "reports" / step / "evidence.json"
+        fingerprint = json.loads(manifest.read_text(encoding="utf-8"))["fingerprint"]
+    checklist.write_text(re.sub(r"^reviewed:.*$", f"reviewed: {fingerprint}", text, count=1, flags=re.MULTILINE),
+                         encoding="utf-8")
+    return fingerprint
 
 
 def add_waivers(checklist: Path, check_ids: list[str]) -> None:

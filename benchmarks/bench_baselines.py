@@ -90,11 +90,12 @@ CLEARANCE_CODE = textwrap.dedent("""
     start_imports = time.perf_counter()
     from pathlib import Path
     from clearance.baselines.run import run_baselines
-    from clearance.config import BaselinesStage
+    from clearance.config.baselines import BaselinesStage
+    from clearance.config.params import from_conf
     print(f"BENCH imports_s {time.perf_counter() - start_imports:.3f}")
 
     prepared, out = sys.argv[1:3]
-    cfg = BaselinesStage()
+    cfg = from_conf(BaselinesStage)
     cfg.baselines.run = ["tfidf_logreg"]
     start, start_cpu = time.perf_counter(), time.process_time()
     outcome = run_baselines(cfg, prepared=Path(prepared), out=Path(out))

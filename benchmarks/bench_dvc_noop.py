@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import add_waivers, copy_repo, fill_answers, median, venv_env  # noqa: E402
+from _common import add_waivers, copy_repo, fill_answers, mark_reviewed, median, venv_env  # noqa: E402
 from synthetic import write_csv  # noqa: E402
 
 NOTHING_TO_DO = ("didn't change", "is up to date", "up to date")
@@ -73,6 +73,7 @@ def main() -> int:
             checks = json.loads((repo / "reports" / step / "checks.json").read_text(encoding="utf-8"))
             failing = [c["id"] for c in checks if c["status"] == "fail"]
             add_waivers(checklist, failing)
+            mark_reviewed(checklist)
             print(f"  {step}: answered {answered} questions; waived {len(failing)} failing checks: "
                   f"{', '.join(failing) or 'none'}")
 

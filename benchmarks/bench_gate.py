@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import VENV_BIN, copy_repo, fill_answers, median, venv_env  # noqa: E402
+from _common import VENV_BIN, copy_repo, fill_answers, mark_reviewed, median, venv_env  # noqa: E402
 
 GOAL_S = 0.5
 HEAVY = ("torch", "mlflow", "sklearn")
@@ -26,7 +26,20 @@ GATE = ["gate", "inspect", "--no-track"]
 
 
 def check(cid: str, status: str, value, threshold, message: str, fix: str = "") -> dict:
-    return {"id": cid, "status": status, "value": value, "threshold": threshold, "message": message, "fix": fix}
+    return {"id": cid, "status": status, "value": value, "threshold": threshold, "message": message, "fix": fix,
+            "direction": "max"}
+
+
+FINGERPRINT = "0123456789ab"
+
+
+def write_evidence(folder: Path) -> None:
+    """The manifest the judging stage writes: a fingerprint and the required questions."""
+    from clearance.questions.required import required_questions
+
+    manifest = {"step": "inspect", "fingerprint": FINGERPRINT, "basis": {},
+                "questions": required_questions("inspect")}
+    (folder / "evidence.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
 BLOCKED_CHECKS = [
@@ -92,10 +105,12 @@ def main() -> int:
         results = {}
 
         checks_json.write_text(json.dumps(BLOCKED_CHECKS, indent=2) + "\n", encoding="utf-8")
+        write_evidence(checks_json.parent)
         results["blocked (unanswered questions, 1 failing check)"] = time_gate(repo, env, args.repeat, expect=1)
         blocked_imports = heavy_imports(repo, env)
 
         answered = fill_answers(repo / "checklists" / "inspect.yaml")
+        mark_reviewed(repo / "checklists" / "inspect.yaml", FINGERPRINT)
         checks_json.write_text(json.dumps(PASSING_CHECKS, indent=2) + "\n", encoding="utf-8")
         results[f"cleared ({answered} answers, passing checks)"] = time_gate(repo, env, args.repeat, expect=0)
         cleared_imports = heavy_imports(repo, env)

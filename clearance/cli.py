@@ -25,12 +25,35 @@ def _checklist(step: str, folder: Path):
     return load_checklist(path)
 
 
-def _verdict(step: str, folder: Path):
+def _min_words() -> int:
+    """The least number of different words an answer needs: params.yaml, else conf/'s default."""
+    from clearance.config.gate import GateStage
+    from clearance.config.params import from_conf, load_stage_config
+
+    cfg = load_stage_config(GateStage) if PARAMS_FILE.exists() else from_conf(GateStage)
+    return cfg.gate.min_answer_words
+
+
+def _judge(checklist, min_words: int | None = None):
+    """Evaluate a loaded question file against its step's checks and evidence manifest."""
     from clearance.checklist.gate import evaluate
+    from clearance.checklist.manifest import read_step_manifest
     from clearance.checklist.results import read_checks
 
-    checklist = _checklist(step, folder)
-    return evaluate(checklist, read_checks(checklist.checks))
+    checks = read_checks(checklist.checks)
+    manifest = read_step_manifest(checklist.checks, checklist.step)
+    return evaluate(checklist, checks, manifest, _min_words() if min_words is None else min_words)
+
+
+def _verdict(step: str, folder: Path):
+    return _judge(_checklist(step, folder))
+
+
+def _evidence_ready(checklist) -> bool:
+    """Whether the step's stage has written both its checks and its evidence manifest."""
+    from clearance.checklist.manifest import manifest_path
+
+    return checklist.checks.exists() and manifest_path(checklist.checks).exists()
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -52,31 +75,55 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """One line per step: answered questions, failing checks, cleared or not."""
-    from clearance.checklist.gate import evaluate, stamp, stamp_path
+    """One line per step: answered questions, failing checks, stale or cleared."""
+    from clearance.checklist.gate import stamp, stamp_path
     from clearance.checklist.questions import find_checklists
-    from clearance.checklist.results import read_checks
 
     print(f"{'step':<12}{'questions':<12}{'checks':<28}state")
+    min_words = None
     for checklist in find_checklists(args.checklists):
-        answered = sum(q.answered for q in checklist.questions)
-        questions = f"{answered}/{len(checklist.questions)}"
-        if not checklist.checks.exists():
+        if not _evidence_ready(checklist):
+            answered = sum(q.answered for q in checklist.questions)
+            questions = f"{answered}/{len(checklist.questions)}"
             print(f"{checklist.step:<12}{questions:<12}{'not run yet':<28}waiting for `dvc repro`")
             continue
-        verdict = evaluate(checklist, read_checks(checklist.checks))
+        min_words = _min_words() if min_words is None else min_words
+        verdict = _judge(checklist, min_words)
+        questions = f"{len(checklist.questions) - len(verdict.incomplete)}/{len(checklist.questions)}"
         checks = f"{len(verdict.failing)} failing, {len(verdict.waived)} waived, {len(verdict.warnings)} warn"
         stamp_file = stamp_path(checklist.step, args.gates)
         if not verdict.cleared:
-            state = "BLOCKED: " + ", ".join(
-                ([f"{len(verdict.unanswered)} to answer"] if verdict.unanswered else [])
-                + ([f"{len(verdict.failing)} checks to fix or waive"] if verdict.failing else []))
+            state = "BLOCKED: " + ", ".join(_blockers(verdict))
         elif stamp_file.exists() and _stamp_matches(stamp_file, stamp(verdict)):
             state = "cleared"
         else:
             state = "ready: run `dvc repro` to clear"
-        print(f"{checklist.step:<12}{questions:<12}{checks:<28}{state}")
+        print(f"{checklist.step:<12}{questions:<12}{checks:<28}{state}{_status_notes(verdict)}")
     return 0
+
+
+def _blockers(verdict) -> list[str]:
+    """What keeps a step closed, in a few words each."""
+    from clearance.checklist.gate import CHANGED, UNREVIEWED
+
+    parts = {CHANGED: ["stale (evidence changed)"], UNREVIEWED: ["not reviewed"]}.get(verdict.review, [])
+    if verdict.missing:
+        parts.append(f"{len(verdict.missing)} required missing")
+    if verdict.incomplete:
+        parts.append(f"{len(verdict.incomplete)} to answer")
+    if verdict.failing:
+        parts.append(f"{len(verdict.failing)} checks to fix or waive")
+    return parts
+
+
+def _status_notes(verdict) -> str:
+    """Non-blocking remarks: reworded required questions and stale waivers."""
+    parts = []
+    if verdict.edited:
+        parts.append(f"edited: {', '.join(q.id for q in verdict.edited)}")
+    if verdict.stale_waivers:
+        parts.append(f"{len(verdict.stale_waivers)} stale waiver(s)")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def _stamp_matches(path: Path, expected: dict) -> bool:
@@ -93,34 +140,69 @@ def cmd_show(args: argparse.Namespace) -> int:
     import textwrap
 
     from clearance.checklist.evidence import resolve
+    from clearance.checklist.messages import notes, question_snippet
+    from clearance.checklist.results import describe
 
-    verdict = _verdict(args.step, args.checklists) if _checks_exist(args) else None
-    checklist = verdict.checklist if verdict else _checklist(args.step, args.checklists)
-    print(f"Step {checklist.order}: {checklist.title}  ({checklist.path})\n")
+    checklist = _checklist(args.step, args.checklists)
+    verdict = _judge(checklist) if _evidence_ready(checklist) else None
+    print(f"Step {checklist.order}: {checklist.title}  ({checklist.path})")
+    print(_review_line(verdict) + "\n")
     for q in checklist.questions:
-        mark = "answered" if q.answered else "UNANSWERED"
-        print(f"[{mark}] {q.id} (line {q.line})")
+        print(f"[{', '.join(_marks(q, verdict))}] {q.id} (line {q.line})")
         print(textwrap.fill(q.question, 96, initial_indent="  ", subsequent_indent="  "))
         for pointer in q.evidence:
             print(f"    ↳ {pointer}: {resolve(pointer)}")
         if q.answered:
             print(textwrap.indent(q.answer.strip(), "  > "))
         print()
-    if verdict:
-        for check in verdict.checks:
-            flag = "waived" if any(c.id == check.id for c, _ in verdict.waived) else check.status
-            print(f"  check {check.id:<24} {flag:<6} value {check.value} (threshold {check.threshold})")
+    if verdict is None:
+        return 0
+    for required in verdict.missing:
+        print(f"[MISSING] {required.id}: required by this step; paste it back under `questions:`")
+        print("\n".join(question_snippet(required)) + "\n")
+    for check in verdict.checks:
+        flag = "waived" if any(c.id == check.id for c, _ in verdict.waived) else check.status
+        print(f"  check {check.id:<24} {flag:<6} {describe(check)}")
+    for line in notes(verdict):
+        print(line)
     return 0
 
 
-def _checks_exist(args: argparse.Namespace) -> bool:
-    return _checklist(args.step, args.checklists).checks.exists()
+def _review_line(verdict) -> str:
+    """Whether the answers were reviewed against the evidence the step wrote last."""
+    from clearance.checklist.gate import CHANGED, REVIEWED
+    from clearance.checklist.messages import reviewed_line
+
+    if verdict is None:
+        return "evidence: not written yet (run `dvc repro`)"
+    if verdict.review == REVIEWED:
+        return f"evidence: reviewed ({verdict.manifest.fingerprint})"
+    if verdict.review == CHANGED:
+        return (f"evidence: STALE — it changed since `reviewed: {verdict.checklist.reviewed}`; "
+                f"after re-reading, set `{reviewed_line(verdict)}`")
+    return f"evidence: not reviewed yet — after reading and answering, set `{reviewed_line(verdict)}`"
+
+
+def _marks(question, verdict) -> list[str]:
+    """A question's state for `clearance show`: answered or what is wrong, and whether reworded."""
+    if verdict is None:
+        return ["answered" if question.answered else "UNANSWERED"]
+    shared = [q.id for group in verdict.duplicates if question in group for q in group if q is not question]
+    if question in verdict.unanswered:
+        marks = ["UNANSWERED"]
+    elif question in verdict.short:
+        marks = [f"TOO SHORT: under {verdict.min_words} words"]
+    elif shared:
+        marks = [f"SAME ANSWER AS {', '.join(shared)}"]
+    else:
+        marks = ["answered"]
+    return marks + (["edited"] if question in verdict.edited else [])
 
 
 def cmd_params(args: argparse.Namespace) -> int:
     """Compose params.yaml from conf/ (with Hydra overrides), or check that it is current."""
     from clearance.compose import compose, diff, write_params
-    from clearance.config import read_params
+    from clearance.config.params import read_params
 
     params = compose(args.overrides)
     if args.check:
@@ -142,16 +224,26 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    """Serve the MLflow UI for this project's store on 127.0.0.1."""
-    from clearance.config import TrackingConfig, load_stage_config
-    from clearance.checklist.record import GateStage
-    from clearance.tracking import artifact_location, tracking_uri
+    """Serve the MLflow UI for this project's store on 127.0.0.1, printing the runs page's URL."""
+    from clearance.config.params import from_conf, load_stage_config
+    from clearance.config.tracking import TrackingConfig, TrackingOnly
+    from clearance.tracking import artifact_location, find_experiment_id, tracking_uri, ui_url
 
-    cfg = load_stage_config(GateStage).tracking if PARAMS_FILE.exists() else TrackingConfig()
+    cfg = load_stage_config(TrackingOnly).tracking if PARAMS_FILE.exists() else from_conf(TrackingConfig, "tracking")
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri(cfg),
                "--default-artifact-root", artifact_location(cfg), "--host", args.host,
                "--port", str(args.port), "--workers", "1"]
-    print(f"MLflow UI on http://{args.host}:{args.port} (store {tracking_uri(cfg)}); Ctrl-C stops it", flush=True)
+    # Looked up before the server starts, so the URL is printed at once.
+    experiment_id = find_experiment_id(cfg)
+    url = ui_url(args.host, args.port, experiment_id)
+    if experiment_id is None:
+        print(f"MLflow UI on {url} (store {tracking_uri(cfg)}): no runs yet in experiment "
+              f"{cfg.experiment!r}; `dvc repro` logs them. Ctrl-C stops it", flush=True)
+    else:
+        print(f"MLflow UI on {url} (the runs of experiment {cfg.experiment!r}, store {tracking_uri(cfg)}); "
+              "Ctrl-C stops it", flush=True)
+    # The server's job workers (seven processes) run GenAI features: scorers, trace rollups.
+    os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     os.execv(command[0], command)
     return 0  # not reached: the server replaces this process
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
@@ -77,3 +79,39 @@ def expected_losses(train_prior: np.ndarray) -> dict[str, float]:
     """What a guess costs in cross-entropy: ln K for uniform, the prior's entropy for the prior."""
     p = train_prior[train_prior > 0]
     return {"uniform_log_loss": math.log(len(train_prior)), "prior_log_loss": float(-(p * np.log(p)).sum())}
+
+
+def pick_best(scores: dict[str, dict[str, float]], metric: str, exclude: tuple[str, ...] = ()) -> str:
+    """The name whose ``valid_<metric>`` is best (valid only: test is never used to choose).
+
+    ``scores`` maps a name (a baseline, a model, a sweep trial) to its metrics;
+    names in ``exclude`` and names without a valid score are skipped; "" if none is left.
+    """
+    key = f"valid_{metric}"
+    scored = {name: m[key] for name, m in scores.items() if key in m and m[key] is not None and name not in exclude}
+    if not scored:
+        return ""
+    sign = 1 if HIGHER_IS_BETTER[metric] else -1
+    return max(scored, key=lambda name: sign * scored[name])
+
+
+def gain(value: float, reference: float, metric: str) -> float:
+    """How much better ``value`` is than ``reference`` (positive is better, whatever the metric's direction)."""
+    sign = 1 if HIGHER_IS_BETTER[metric] else -1
+    return sign * (value - reference)
+
+
+def read_bar(path: Path = Path("reports/baselines/metrics.json")) -> dict[str, Any]:
+    """The numbers to beat, written by step 2 under ``bar`` in its metrics file."""
+    import json
+
+    from clearance.errors import UserError
+
+    if not path.exists():
+        raise UserError(str(path), "no baseline results yet", "run `dvc repro` so step 2 writes the bar to beat")
+    try:
+        bar = json.loads(path.read_text(encoding="utf-8"))["bar"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise UserError(f"{path}#bar", "no readable `bar` section",
+                        "run step 2 again (`dvc repro -f baselines`)") from None
+    return bar

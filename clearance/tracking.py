@@ -1,22 +1,39 @@
 """MLflow tracking: one SQLite store at the repository root, one experiment.
 
-mlflow is imported inside the functions so that the gate and the CLI start fast.
+The only module that talks to MLflow: stages, the gate and later steps call the
+functions here. mlflow is imported inside them so that the gate and the CLI start fast.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 import re
+import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from clearance.config import TrackingConfig
+from clearance.config.tracking import TrackingConfig
+from clearance.paths import PREPARED_DIR
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 STORE_FILE = "mlflow.db"
 ARTIFACT_DIR = "mlartifacts"
+# MLflow 3 opens an experiment in GenAI mode (traces, token usage, an assistant).
+# The kind tag declares the experiment as model training (earlier MLflow 3 UIs pick the mode by it);
+# the UI of 3.17 takes its GenAI / model-training switch from the URL's query
+# parameter instead (or from the browser's last click on the switch), so
+# `clearance ui` prints a URL carrying it.
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+UI_MODE = "workflowType=machine_learning"
+# The store's dataset digest column holds at most 36 characters.
+DIGEST_CHARS = 36
 # Queued and temporary `dvc exp run` jobs run in <repo>/.dvc/tmp/exps/<id>/;
 # their runs belong in the store of the repository they came from.
 _EXP_COPY = re.compile(r"^(?P<root>.*?)/\.dvc/tmp/exps/")
@@ -67,12 +84,48 @@ def metric_key(name: str) -> str:
 
 
 def _experiment_id(cfg: TrackingConfig) -> str:
+    """The experiment's id, created when missing; tagged for the model-training UI either way."""
     import mlflow
+    from mlflow.tracking import MlflowClient
 
     experiment = mlflow.get_experiment_by_name(cfg.experiment)
-    if experiment is not None:
-        return experiment.experiment_id
-    return mlflow.create_experiment(cfg.experiment, artifact_location=artifact_location(cfg))
+    if experiment is None:
+        return mlflow.create_experiment(cfg.experiment, artifact_location=artifact_location(cfg),
+                                        tags={KIND_TAG: KIND})
+    # Stores made before the tag existed, or a kind the UI inferred, are set right here.
+    if experiment.tags.get(KIND_TAG) != KIND:
+        MlflowClient().set_experiment_tag(experiment.experiment_id, KIND_TAG, KIND)
+    return experiment.experiment_id
+
+
+def find_experiment_id(cfg: TrackingConfig) -> str | None:
+    """The experiment's id in the store, or None before its first run; creates nothing.
+
+    The default SQLite store is read directly: opening it through MLflow takes
+    seconds and would create the file and its tables.
+    """
+    uri = tracking_uri(cfg)
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if not path.exists():
+            return None
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                row = db.execute("select experiment_id from experiments where name = ? and lifecycle_stage = 'active'",
+                                 (cfg.experiment,)).fetchone()
+        except sqlite3.Error:  # a file MLflow has not set up yet
+            return None
+        return str(row[0]) if row else None
+    from mlflow.tracking import MlflowClient
+
+    experiment = MlflowClient(uri).get_experiment_by_name(cfg.experiment)
+    return experiment.experiment_id if experiment is not None else None
+
+
+def ui_url(host: str, port: int, experiment_id: str | None) -> str:
+    """The UI page to open: the experiment's runs table in model-training mode, or the root before any run."""
+    root = f"http://{host}:{port}/"
+    return f"{root}#/experiments/{experiment_id}/runs?{UI_MODE}" if experiment_id is not None else root
 
 
 @contextmanager
@@ -88,37 +141,116 @@ def stage_run(stage: str, cfg: TrackingConfig, params: dict[str, Any]) -> Iterat
     experiment_id = _experiment_id(cfg)
     tags = {"clearance.stage": stage, "mlflow.source.git.commit": git_commit()}
     with mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags) as run:
-        flat = {k: str(v) for k, v in flatten(params).items()}
-        mlflow.log_params(flat)
+        _log_batch(run.info.run_id, params=params)
         yield run
 
 
 @contextmanager
-def child_run(name: str, params: dict[str, Any], tags: dict[str, str] | None = None) -> Iterator[Any]:
-    """A run nested under the active stage run (a baseline, a sweep trial)."""
+def child_run(name: str, params: dict[str, Any], metrics: dict[str, Any] | None = None,
+              tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """A run nested under the active stage run (a baseline, a sweep trial).
+
+    Its params, metrics and tags go to the store in one batch; the body may log
+    more (per-epoch curves with ``log_epoch``).
+    """
     import mlflow
 
     parent = mlflow.active_run()
     # Without the parent's experiment id, a nested run lands in the Default experiment.
-    with mlflow.start_run(run_name=name, nested=True, tags=tags or {},
+    with mlflow.start_run(run_name=name, nested=True,
                           experiment_id=parent.info.experiment_id if parent else None) as run:
-        if params:
-            mlflow.log_params({k: str(v) for k, v in flatten(params).items()})
+        _log_batch(run.info.run_id, params=params, metrics=metrics, tags=tags)
         yield run
 
 
-def log_files(paths: list[Path]) -> None:
-    """Log a stage's output files as artifacts of the active run (plots in plots/)."""
+def log_metrics(metrics: dict[str, Any]) -> None:
+    """Log the numbers of a dict to the active run in one batch (non-numbers are skipped)."""
+    _log_batch(_active_run_id(), metrics=metrics)
+
+
+def log_epoch(metrics: dict[str, Any], step: int) -> None:
+    """Log one epoch's numbers at ``step``, so the UI draws them as curves."""
+    _log_batch(_active_run_id(), metrics=metrics, step=step)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    """Tag the active run (values as text)."""
+    _log_batch(_active_run_id(), tags=tags)
+
+
+def log_artifacts(paths: list[Path]) -> None:
+    """Log files as artifacts of the active run (images under plots/)."""
     import mlflow
 
     for path in paths:
-        mlflow.log_artifact(str(path), artifact_path="plots" if path.suffix == ".png" else None)
+        mlflow.log_artifact(str(path), artifact_path="plots" if Path(path).suffix == ".png" else None)
 
 
-def log_metrics(metrics: dict[str, float]) -> None:
-    """Log a dict of numbers in one batch call (per-metric calls are ~50x slower)."""
+def log_dict(obj: dict[str, Any] | list[Any], name: str) -> None:
+    """Log a dict or list as a JSON (or YAML, by ``name``'s suffix) artifact of the active run."""
     import mlflow
 
-    clean = {metric_key(k): float(v) for k, v in metrics.items()
-             if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    mlflow.log_metrics(clean)
+    mlflow.log_dict(obj, name)
+
+
+def log_datasets(splits: dict[str, pd.DataFrame], digest: str, source: str) -> None:
+    """Log each split as an MLflow dataset input of the active run (context: the split's name).
+
+    The name and digest say which data the run used; the UI shows them in its Dataset column.
+    """
+    import warnings
+
+    import mlflow
+
+    for name, frame in splits.items():
+        with warnings.catch_warnings():
+            # MLflow registers local paths twice (with and without file://) and warns that
+            # the source is ambiguous; both readings are the same local file. Its hint on
+            # integer columns is about serving models, not about logging a data set.
+            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+            dataset = mlflow.data.from_pandas(frame, source=source, targets="label",
+                                              name=f"clearance-{digest[:8]}-{name}", digest=digest[:DIGEST_CHARS])
+            mlflow.log_input(dataset, context=name)
+
+
+def log_prepared_splits(folder: Path = PREPARED_DIR) -> str:
+    """Log the prepared splits as the active run's datasets; return their digest."""
+    from clearance.data.digest import splits_digest
+    from clearance.data.prepare import load_splits, load_summary
+
+    splits, summary = load_splits(folder), load_summary(folder)
+    # A folder prepared before summaries carried a digest still gets the same one.
+    digest = summary.get("digest") or splits_digest(splits)
+    log_datasets(splits, digest, summary["source"])
+    return digest
+
+
+def _active_run_id() -> str:
+    import mlflow
+
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("no active MLflow run: call this inside stage_run() or child_run()")
+    return run.info.run_id
+
+
+def _is_number(value: Any) -> bool:
+    """A value MLflow can store as a metric (numpy numbers included; flags and text are not)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _log_batch(run_id: str, params: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+               tags: dict[str, Any] | None = None, step: int = 0) -> None:
+    """Params (flattened), numeric metrics and tags in one store call (one call per value is ~50x slower)."""
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    now = int(time.time() * 1000)
+    MlflowClient().log_batch(
+        run_id,
+        metrics=[Metric(metric_key(k), float(v), now, step) for k, v in (metrics or {}).items()
+                 if _is_number(v)],
+        params=[Param(k, str(v)) for k, v in flatten(params or {}).items()],
+        tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
+    )

@@ -1,22 +1,24 @@
-"""DVC stage inspect: step 1, look at the data (report, checks, metrics, MLflow run)."""
+"""DVC stage inspect: step 1's measuring (statistics, label issues, sample, plots, MLflow run).
+
+The judging against thresholds is the next stage, judge_inspect."""
 
 from dataclasses import asdict
 
-from clearance.checklist.results import summary_line
-from clearance.config import InspectStage, load_stage_config
+from clearance.config.inspect import InspectStage
+from clearance.config.params import load_stage_config
 from clearance.errors import run_main
 from clearance.inspection.run import metrics, run_inspection
-from clearance.tracking import flatten, log_files, log_metrics, stage_run
+from clearance.tracking import flatten, log_artifacts, log_metrics, log_prepared_splits, stage_run
 
 
 def main() -> None:
     cfg = load_stage_config(InspectStage)
     outcome = run_inspection(cfg)
     with stage_run("inspect", cfg.tracking, asdict(cfg)) as run:
+        log_prepared_splits()
         log_metrics(flatten(metrics(outcome.stats)))
-        log_files(list(outcome.files.values()))
-    print(f"report: {outcome.files['report']} (MLflow run {run.info.run_id})")
-    print(summary_line(outcome.checks))
+        log_artifacts(list(outcome.files.values()))
+    print(f"measurements: {outcome.files['measurements']} (MLflow run {run.info.run_id})")
 
 
 if __name__ == "__main__":

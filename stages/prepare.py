@@ -1,6 +1,8 @@
 """DVC stage prepare: read data.path, clean and split it into data/prepared/."""
 
-from clearance.config import PrepareStage, load_stage_config
+from clearance.config.data import PrepareStage
+
+from clearance.config.params import load_stage_config
 from clearance.data.prepare import prepare
 from clearance.errors import run_main
 
@@ -11,8 +13,9 @@ def main() -> None:
     clean, sizes = summary["clean"], summary["sizes"]
     print(f"read {clean['rows_read']} rows from {summary['source']}; dropped {clean['dropped']} "
           f"(missing text {clean['missing_text']}, missing label {clean['missing_label']})")
-    print("split: " + ", ".join(f"{k} {v}" for k, v in sizes.items())
-          + f" (grouped by {summary['split']['grouped_by']})")
+    how = summary["split"]
+    origin = f"given by column {how['given_by']}" if how.get("given_by") else f"grouped by {how['grouped_by']}"
+    print("split: " + ", ".join(f"{k} {v}" for k, v in sizes.items()) + f" ({origin})")
 
 
 if __name__ == "__main__":

@@ -2,18 +2,73 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
+ID_LINE = re.compile(r"^\s*-\s+id:\s*(?P<id>\S+)\s*$")
+EMPTY_ANSWER = re.compile(r"^(?P<key>\s+answer:)\s*$")
+REVIEWED = re.compile(r"^reviewed:.*$", re.MULTILINE)
+DEFAULT_ANSWER = "Looked at the evidence for {id}, and it is fine for this task."
 
-def fill_answers(path: Path, answer: str = "Looked at it, fine for this task.") -> None:
-    """Answer every question the way a user would, in the file's text."""
-    text = re.sub(r"^(\s+answer:)\s*$", rf"\1 {answer}", path.read_text(encoding="utf-8"), flags=re.M)
-    path.write_text(text, encoding="utf-8")
+
+def fill_answers(path: Path, answer: str = DEFAULT_ANSWER) -> None:
+    """Answer every empty `answer:` in the file's text; ``{id}`` in ``answer`` becomes the
+    question's id, so the default gives each question its own answer of enough words."""
+    current = ""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
+        if found := ID_LINE.match(line):
+            current = found.group("id")
+        if found := EMPTY_ANSWER.match(line.rstrip("\n")):
+            # A double-quoted scalar is valid YAML whatever the answer holds.
+            line = f"{found.group('key')} {json.dumps(answer.replace('{id}', current), ensure_ascii=False)}\n"
+        lines.append(line)
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 def add_waivers(path: Path, check_ids: list[str]) -> None:
     """Waive the given checks with a written reason."""
+    if not check_ids:
+        return
     entries = "".join(f"\n  - check: {c}\n    reason: accepted for this data set" for c in check_ids)
-    text = path.read_text(encoding="utf-8").replace("waivers: []", "waivers:" + entries)
+    text = path.read_text(encoding="utf-8")
+    if "waivers: []" in text:
+        text = text.replace("waivers: []", "waivers:" + entries)
+    else:  # waivers written before: add below the `waivers:` key
+        text = re.sub(r"^waivers:[ \t]*$", lambda m: m.group(0) + entries, text, count=1, flags=re.MULTILINE)
     path.write_text(text, encoding="utf-8")
+
+
+def write_evidence(root: Path, step: str, fingerprint: str, questions: list[dict] | None = None) -> Path:
+    """Write reports/<step>/evidence.json as the step's stage does (by default its required questions)."""
+    from clearance.questions.required import required_questions
+
+    path = root / "reports" / step / "evidence.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"step": step, "fingerprint": fingerprint, "basis": {"data": fingerprint},
+           "questions": required_questions(step) if questions is None else questions}
+    path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def evidence_fingerprint(path: Path) -> str:
+    """The fingerprint in reports/<step>/evidence.json of the project holding question file ``path``."""
+    text = path.read_text(encoding="utf-8")
+    step = found.group(1) if (found := re.search(r"^step:\s*(\S+)", text, re.MULTILINE)) else path.stem
+    manifest = path.resolve().parent.parent / "reports" / step / "evidence.json"
+    return json.loads(manifest.read_text(encoding="utf-8"))["fingerprint"]
+
+
+def mark_reviewed(path: Path, fingerprint: str | None = None) -> str:
+    """Set the `reviewed:` line to ``fingerprint`` (default: the step's current evidence), as a
+    user does after re-reading; adds the line when the file has none. Returns the fingerprint."""
+    fingerprint = fingerprint if fingerprint is not None else evidence_fingerprint(path)
+    text = path.read_text(encoding="utf-8")
+    line = f"reviewed: {fingerprint}"
+    if REVIEWED.search(text):
+        text = REVIEWED.sub(lambda _: line, text, count=1)
+    else:
+        text = text.rstrip("\n") + f"\n{line}\n"
+    path.write_text(text, encoding="utf-8")
+    return fingerprint

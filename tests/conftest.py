@@ -66,18 +66,3 @@ def project(tmp_path: Path) -> Path:
     run(["git", "commit", "-q", "-m", "copy"], root)
     return root
 
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-
-
-@pytest.fixture(scope="session")
-def chromium() -> tuple[Path, Path]:
-    """Debian's Chromium and its driver, installed with apt-get when missing."""
-    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"]):
-            result = subprocess.run(command, capture_output=True, text=True, env=env)
-            if result.returncode != 0:
-                pytest.fail(f"cannot install Chromium for the browser test ({' '.join(command)}):\n{result.stderr}")
-    return CHROMIUM, CHROMEDRIVER

@@ -39,3 +39,39 @@ def write_table(frame: pd.DataFrame, path, fmt: str = "csv") -> None:
         frame.to_json(path, orient="records", lines=True)
     else:
         frame.to_parquet(path, index=False)
+
+
+def with_own_split(frame: pd.DataFrame, valid: int, test: int, column: str = "split",
+                   names: tuple[str, str, str] = ("train", "valid", "test")) -> pd.DataFrame:
+    """``frame`` with a split column: the last ``test`` rows test, the ``valid`` before them valid."""
+    values = [names[0]] * (len(frame) - valid - test) + [names[1]] * valid + [names[2]] * test
+    return frame.assign(**{column: values})
+
+
+def copy_train_into_test(frame: pd.DataFrame, n: int, column: str = "split") -> pd.DataFrame:
+    """A copy whose first ``n`` test rows carry the text and label of ``n`` train rows (a leaked split)."""
+    out = frame.copy()
+    train = out.index[out[column] == "train"][:n]
+    test = out.index[out[column] == "test"][:n]
+    out.loc[test, ["text", "label"]] = out.loc[train, ["text", "label"]].to_numpy()
+    return out
+
+
+def inspection_stats(splits: dict[str, pd.DataFrame], summary: dict, inspect_cfg) -> dict:
+    """Step 1's statistics from prepared splits, through the functions of clearance.inspection.stats.
+
+    The cross-validated label-issue search is left out (recorded as finding nothing):
+    the checks tested with this helper do not read it, and it is the slow part.
+    """
+    from clearance.inspection import stats as S
+
+    rows = S.combine(splits)
+    stats = {"n_rows": len(rows), "clean": summary["clean"], "split": summary["split"],
+             "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1),
+             "label_issues": {"issues": 0, "searched_rows": len(rows), "share": 0.0, "skipped": ""}}
+    stats.update(S.balance(rows, summary["classes"]))
+    stats.update(S.vocabulary(splits, summary["classes"], inspect_cfg))
+    stats.update(S.duplicates(rows))
+    stats.update(S.surface(rows, inspect_cfg))
+    stats["sample_size"] = len(S.stratified_sample(rows, inspect_cfg.sample_size, 0))
+    return stats

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +13,17 @@ import pandas as pd
 import pytest
 
 from clearance.baselines.checks import train_only_check
+from clearance.baselines.judge import judge_baselines
 from clearance.baselines.embeddings import MeanEmbeddings, resolve_model_dir
 from clearance.baselines.metric_choice import imbalance, recommend_metric
 from clearance.baselines.models import Baseline, PriorRandom, TfidfLogReg, UniformRandom
-from clearance.baselines.run import BaselineResult, BaselinesOutcome, pick_best, run_baselines
+from clearance.baselines.run import GUESSES, rows_outside, BaselineResult, BaselinesOutcome, run_baselines
 from clearance.checklist.results import STATUSES, CheckResult, read_checks
-from clearance.config import (BaselineChecks, BaselinesConfig, BaselinesStage, ChecksConfig, DataConfig,
-                              PrepareStage, SplitConfig)
+from clearance.config.baselines import BaselineChecks, BaselinesConfig, BaselinesStage, TfidfConfig
+from clearance.config.data import DataConfig, PrepareStage, SplitConfig
+from clearance.config.params import from_conf
+from clearance.evaluation import pick_best
+from clearance.measurements import Judgement
 from clearance.data.prepare import SUMMARY_FILE, load_splits, load_summary, prepare
 from clearance.errors import UserError
 from clearance.evaluation import score
@@ -48,16 +52,26 @@ def blank_some(texts: pd.Series, share: float = 0.0, blank: str = "") -> pd.Seri
 
 @dataclass
 class Run:
-    """One step-2 run: its outcome, with the checks by id and the results by name."""
+    """One step-2 run, measured then judged: checks by id, results by name, facts and files."""
 
     outcome: BaselinesOutcome
+    judged: Judgement
     prepared: Path
     checks: dict[str, CheckResult] = field(init=False)
     results: dict[str, BaselineResult] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.checks = {c.id: c for c in self.outcome.checks}
+        self.checks = {c.id: c for c in self.judged.checks}
         self.results = {r.name: r for r in self.outcome.results}
+
+    @property
+    def facts(self) -> dict:
+        """The measured facts, with the judged metric recommendation."""
+        return self.judged.measurements["facts"]
+
+    @property
+    def files(self) -> dict[str, Path]:
+        return {**self.outcome.files, **self.judged.files}
 
     def status(self, check_id: str) -> str:
         return self.checks[check_id].status
@@ -69,7 +83,10 @@ def prepared(frame: pd.DataFrame, folder: Path, split: dict | None = None) -> Pa
     source = folder / "raw.csv"
     write_table(frame, source, "csv")
     out = folder / "prepared"
-    prepare(PrepareStage(seed=42, data=DataConfig(path=str(source)), split=SplitConfig(**(split or {}))), out)
+    cfg = from_conf(PrepareStage, hydra_overrides=("data=custom",), seed=42,
+                    data=from_conf(DataConfig, "data", ("data=custom",), path=str(source)),
+                    split=from_conf(SplitConfig, "split", **(split or {})))
+    prepare(cfg, out)
     return out
 
 
@@ -98,9 +115,9 @@ def hand_prepared(parts: dict[str, pd.DataFrame], folder: Path) -> Path:
 
 def stage(run: list[str] | None = None, metric: str = "macro_f1", preprocess: dict | None = None,
           seed: int = 42, **baselines) -> BaselinesStage:
-    """A baselines stage config with small overrides."""
-    cfg = BaselinesStage(seed=seed, baselines=BaselinesConfig(primary_metric=metric, **baselines),
-                         checks=ChecksConfig())
+    """A baselines stage config (conf/ defaults) with small overrides."""
+    cfg = from_conf(BaselinesStage, seed=seed,
+                    baselines=from_conf(BaselinesConfig, "baselines", primary_metric=metric, **baselines))
     if run is not None:
         cfg.baselines.run = list(run)
     if preprocess is not None:
@@ -110,8 +127,14 @@ def stage(run: list[str] | None = None, metric: str = "macro_f1", preprocess: di
 
 def baselines_run(cfg: BaselinesStage, prepared_dir: Path, out: Path,
                   baselines: list[Baseline] | None = None) -> Run:
-    """run_baselines wrapped for easy access by id and name."""
-    return Run(run_baselines(cfg, prepared_dir, out, baselines=baselines), prepared_dir)
+    """The baselines stage then the judge_baselines stage, as DVC runs them."""
+    outcome = run_baselines(cfg, prepared_dir, out, baselines=baselines)
+    return Run(outcome, judge_baselines(thresholds(), out), prepared_dir)
+
+
+def thresholds(**overrides) -> BaselineChecks:
+    """Step 2's thresholds from conf/, with small overrides."""
+    return from_conf(BaselineChecks, "checks.baselines", **overrides)
 
 
 def entropy(labels: pd.Series) -> float:
@@ -160,7 +183,7 @@ def shuffled_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 def test_check_ids_and_order(clean_run: Run) -> None:
     """baseline_checks produces exactly the six step-2 checks, in report order."""
-    assert [c.id for c in clean_run.outcome.checks] == CHECK_IDS
+    assert [c.id for c in clean_run.judged.checks] == CHECK_IDS
 
 
 @pytest.mark.parametrize("check_id", CHECK_IDS)
@@ -173,7 +196,7 @@ def test_every_baseline_ran_on_clean_data(clean_run: Run) -> None:
     """All six configured baselines ran without errors, in configured order."""
     assert [r.name for r in clean_run.outcome.results] == ALL_BASELINES
     assert all(r.error == "" for r in clean_run.outcome.results)
-    assert clean_run.outcome.facts["errors"] == {}
+    assert clean_run.facts["errors"] == {}
 
 
 # beats_prior
@@ -182,7 +205,7 @@ def test_beats_prior_fails_on_shuffled_labels(shuffled_run: Run) -> None:
     """Labels permuted against the texts leave the best baseline near chance: beats_prior fails."""
     check = shuffled_run.checks["beats_prior"]
     assert check.status == "fail", check
-    assert check.value < BaselineChecks().min_gain_over_prior
+    assert check.value < thresholds().min_gain_over_prior
     best = shuffled_run.results[shuffled_run.outcome.best]
     assert best.name in LEARNED
     assert abs(best.metrics["valid_accuracy"] - 1 / 3) < 0.05
@@ -194,7 +217,7 @@ def test_beats_prior_passes_on_clean_data(clean_run: Run) -> None:
     check = clean_run.checks["beats_prior"]
     assert check.status == "pass"
     assert check.value > 0.3
-    assert check.value == pytest.approx(clean_run.outcome.facts["gain_over_prior"], abs=1e-6)
+    assert check.value == pytest.approx(clean_run.facts["gain_over_prior"], abs=1e-6)
 
 
 def test_beats_prior_fails_without_a_learned_baseline(clean_dir: Path, tmp_path: Path) -> None:
@@ -229,13 +252,13 @@ def test_accuracy_on_imbalanced_data_fails(imbalanced_dir: Path, tmp_path: Path)
     check = run.checks["metric_fits_balance"]
     assert check.status == "fail", check
     assert check.value == pytest.approx(5.0)
-    assert check.threshold == BaselineChecks().accuracy_max_imbalance
-    assert run.outcome.facts["recommended_metric"] == "macro_f1"
-    metrics = json.loads(run.outcome.files["metrics"].read_text(encoding="utf-8"))
+    assert check.threshold == thresholds().accuracy_max_imbalance
+    assert run.facts["recommended_metric"] == "macro_f1"
+    metrics = json.loads(run.files["metrics"].read_text(encoding="utf-8"))
     assert metrics["primary_metric"] == "accuracy"
-    assert metrics["recommended_metric"] == "macro_f1"
+    assert "recommended_metric" not in metrics  # a judgement: it depends on a threshold
     assert metrics["bar"]["metric"] == "accuracy"
-    page = run.outcome.files["report"].read_text(encoding="utf-8")
+    page = run.files["report"].read_text(encoding="utf-8")
     assert "Recommended for this data: <b>macro_f1</b>" in page
 
 
@@ -243,8 +266,8 @@ def test_macro_f1_on_imbalanced_data_passes(imbalanced_dir: Path, tmp_path: Path
     """macro_f1 on the same imbalanced data passes."""
     run = baselines_run(stage(run=FAST, metric="macro_f1"), imbalanced_dir, tmp_path)
     assert run.status("metric_fits_balance") == "pass"
-    assert run.outcome.facts["recommended_metric"] == "macro_f1"
-    assert run.outcome.facts["imbalance_ratio"] == pytest.approx(5.0)
+    assert run.facts["recommended_metric"] == "macro_f1"
+    assert run.facts["imbalance_ratio"] == pytest.approx(5.0)
 
 
 def test_accuracy_on_balanced_data_passes(clean_dir: Path, tmp_path: Path) -> None:
@@ -252,9 +275,9 @@ def test_accuracy_on_balanced_data_passes(clean_dir: Path, tmp_path: Path) -> No
     run = baselines_run(stage(run=FAST, metric="accuracy"), clean_dir, tmp_path)
     assert run.status("metric_fits_balance") == "pass"
     assert run.checks["metric_fits_balance"].value == pytest.approx(1.0)
-    assert run.outcome.facts["recommended_metric"] == "accuracy"
-    metrics = json.loads(run.outcome.files["metrics"].read_text(encoding="utf-8"))
-    assert metrics["recommended_metric"] == "accuracy"
+    assert run.facts["recommended_metric"] == "accuracy"
+    metrics = json.loads(run.files["metrics"].read_text(encoding="utf-8"))
+    assert "recommended_metric" not in metrics
 
 
 def test_recommend_metric_and_imbalance() -> None:
@@ -283,7 +306,7 @@ def test_failing_plugin_baseline(clean_dir: Path, tmp_path: Path) -> None:
     """A baseline that raises fails baselines_ran with its error; the others still score."""
     classes = load_summary(clean_dir)["classes"]
     chosen = [UniformRandom(classes, 42), PriorRandom(classes, 42), ExplodingBaseline(classes, 42),
-              TfidfLogReg(classes, 42)]
+              TfidfLogReg(classes, 42, **asdict(from_conf(TfidfConfig, "baselines.tfidf")))]
     run = baselines_run(stage(), clean_dir, tmp_path, baselines=chosen)
     check = run.checks["baselines_ran"]
     assert check.status == "fail"
@@ -295,19 +318,19 @@ def test_failing_plugin_baseline(clean_dir: Path, tmp_path: Path) -> None:
         assert run.results[name].error == ""
         assert "valid_macro_f1" in run.results[name].metrics
     assert run.outcome.best == "tfidf_logreg"
-    table = pd.read_csv(run.outcome.files["results"])
+    table = pd.read_csv(run.files["results"])
     assert table.set_index("baseline").loc["exploding", "error"] == "RuntimeError: boom: cannot fit"
-    assert "boom: cannot fit" in run.outcome.files["report"].read_text(encoding="utf-8")
+    assert "boom: cannot fit" in run.files["report"].read_text(encoding="utf-8")
 
 
 # fit_on_train_only
 
 def test_train_only_check_catches_a_valid_row(clean_run: Run) -> None:
     """A fitted row from valid fails fit_on_train_only, naming the baseline and the count."""
-    splits = clean_run.outcome.facts["split_rows"]
+    splits = {name: set(frame["row"]) for name, frame in load_splits(clean_run.prepared).items()}
     leaked = next(iter(splits["valid"]))
     fit_rows = {"tfidf_logreg": set(splits["train"]) | {leaked}, "majority": set(splits["train"])}
-    check = train_only_check(fit_rows, splits)
+    check = train_only_check(rows_outside(fit_rows, splits["train"]))
     assert check.status == "fail"
     assert check.value == {"tfidf_logreg": 1}
     assert "tfidf_logreg (1)" in check.message
@@ -316,22 +339,16 @@ def test_train_only_check_catches_a_valid_row(clean_run: Run) -> None:
 def test_train_only_check_counts_test_rows() -> None:
     """Every row outside train counts, test rows included."""
     splits = {"train": {0, 1, 2}, "valid": {3}, "test": {4, 5}}
-    check = train_only_check({"a": {0, 1, 4, 5}, "b": {0, 2}}, splits)
+    check = train_only_check(rows_outside({"a": {0, 1, 4, 5}, "b": {0, 2}}, splits["train"]))
     assert check.status == "fail"
     assert check.value == {"a": 2}
-    assert train_only_check({"b": {0, 2}}, splits).status == "pass"
+    assert train_only_check(rows_outside({"b": {0, 2}}, splits["train"])).status == "pass"
 
 
 def test_fit_rows_are_train_rows(clean_run: Run) -> None:
     """In a clean run every baseline was fitted on exactly the train rows."""
-    facts = clean_run.outcome.facts
-    train = set(load_splits(clean_run.prepared)["train"]["row"])
-    assert facts["split_rows"]["train"] == train
-    assert set(facts["fit_rows"]) == set(ALL_BASELINES)
-    for name, rows in facts["fit_rows"].items():
-        assert rows <= train, name
-        assert rows == train, name
-    assert not (facts["split_rows"]["train"] & (facts["split_rows"]["valid"] | facts["split_rows"]["test"]))
+    facts = clean_run.facts
+    assert facts["rows_outside_train"] == {name: 0 for name in ALL_BASELINES}
     assert clean_run.checks["fit_on_train_only"].value == {}
 
 
@@ -354,7 +371,7 @@ def test_class_missing_from_valid(tmp_path: Path) -> None:
     tfidf = run.results["tfidf_logreg"].metrics
     assert tfidf["valid_f1_positive"] == 0.0
     assert "test_f1_positive" in tfidf and tfidf["test_f1_positive"] > 0.5
-    assert run.outcome.files["report"].is_file()
+    assert run.files["report"].is_file()
 
 
 def test_class_missing_from_valid_and_test(tmp_path: Path) -> None:
@@ -405,12 +422,12 @@ def test_all_texts_blank(clean_dir: Path, tmp_path: Path) -> None:
     assert run.results["tfidf_logreg"].error
     assert "tfidf_logreg failed" in ran.message
     assert "valid_accuracy" in run.results["majority"].metrics
-    assert run.outcome.files["report"].is_file()
+    assert run.files["report"].is_file()
 
 
 def test_clean_text_preprocess_leaves_nothing_empty(clean_run: Run) -> None:
     """The default preprocessing leaves every keyword text non-empty."""
-    assert clean_run.outcome.facts["empty_share"] == 0.0
+    assert clean_run.facts["empty_share"] == 0.0
 
 
 # metrics
@@ -420,7 +437,7 @@ def test_uniform_random_log_loss_is_ln_k(clean_run: Run) -> None:
     metrics = clean_run.results["uniform_random"].metrics
     assert metrics["valid_log_loss"] == pytest.approx(math.log(3), abs=1e-6)
     assert metrics["test_log_loss"] == pytest.approx(math.log(3), abs=1e-6)
-    assert clean_run.outcome.facts["uniform_log_loss"] == pytest.approx(math.log(3), abs=1e-9)
+    assert clean_run.facts["uniform_log_loss"] == pytest.approx(math.log(3), abs=1e-9)
 
 
 def test_prior_random_log_loss_is_prior_entropy(imbalanced_dir: Path, tmp_path: Path) -> None:
@@ -428,7 +445,7 @@ def test_prior_random_log_loss_is_prior_entropy(imbalanced_dir: Path, tmp_path: 
     run = baselines_run(stage(run=["uniform_random", "prior_random"]), imbalanced_dir, tmp_path)
     train_entropy = entropy(load_splits(imbalanced_dir)["train"]["label"])
     assert train_entropy < math.log(3) - 0.2
-    assert run.outcome.facts["prior_log_loss"] == pytest.approx(train_entropy, abs=1e-9)
+    assert run.facts["prior_log_loss"] == pytest.approx(train_entropy, abs=1e-9)
     assert run.results["prior_random"].metrics["valid_log_loss"] == pytest.approx(train_entropy, abs=0.05)
     assert run.results["prior_random"].metrics["test_log_loss"] == pytest.approx(train_entropy, abs=0.05)
     assert run.results["uniform_random"].metrics["valid_log_loss"] == pytest.approx(math.log(3), abs=1e-6)
@@ -495,10 +512,10 @@ def test_same_seed_same_metrics(clean_run: Run, clean_dir: Path, tmp_path: Path)
     again = baselines_run(stage(), clean_dir, tmp_path)
     assert {r.name: r.metrics for r in again.outcome.results} == \
         {r.name: r.metrics for r in clean_run.outcome.results}
-    assert again.outcome.files["metrics"].read_text(encoding="utf-8") == \
-        clean_run.outcome.files["metrics"].read_text(encoding="utf-8")
-    assert again.outcome.files["mistakes"].read_text(encoding="utf-8") == \
-        clean_run.outcome.files["mistakes"].read_text(encoding="utf-8")
+    assert again.files["metrics"].read_text(encoding="utf-8") == \
+        clean_run.files["metrics"].read_text(encoding="utf-8")
+    assert again.files["mistakes"].read_text(encoding="utf-8") == \
+        clean_run.files["mistakes"].read_text(encoding="utf-8")
 
 
 def test_other_seed_changes_random_guesses(clean_dir: Path, tmp_path: Path) -> None:
@@ -534,15 +551,15 @@ def test_pick_best_uses_valid_and_skips_random_guesses() -> None:
         result("tfidf_logreg", valid_macro_f1=0.7, test_macro_f1=0.1),
         result("broken"),
     ]
-    assert pick_best(results, "macro_f1") == "tfidf_logreg"
-    assert pick_best(results[:2], "macro_f1") == ""
+    assert pick_best({r.name: r.metrics for r in results}, "macro_f1", exclude=GUESSES) == "tfidf_logreg"
+    assert pick_best({r.name: r.metrics for r in results[:2]}, "macro_f1", exclude=GUESSES) == ""
 
 
 def test_pick_best_lower_log_loss_wins() -> None:
     """For log loss, lower is better; baselines without it are not candidates."""
     results = [result("majority", valid_accuracy=0.9), result("tfidf_logreg", valid_log_loss=0.5),
                result("embeddings_logreg", valid_log_loss=0.3), result("uniform_random", valid_log_loss=0.01)]
-    assert pick_best(results, "log_loss") == "embeddings_logreg"
+    assert pick_best({r.name: r.metrics for r in results}, "log_loss", exclude=GUESSES) == "embeddings_logreg"
 
 
 def test_log_loss_as_primary_metric(clean_dir: Path, tmp_path: Path) -> None:
@@ -551,7 +568,7 @@ def test_log_loss_as_primary_metric(clean_dir: Path, tmp_path: Path) -> None:
                         clean_dir, tmp_path)
     assert run.outcome.best == "tfidf_logreg"
     assert run.status("beats_prior") == "pass"
-    gain = run.outcome.facts["gain_over_prior"]
+    gain = run.facts["gain_over_prior"]
     expected = (run.results["prior_random"].metrics["valid_log_loss"]
                 - run.results["tfidf_logreg"].metrics["valid_log_loss"])
     assert gain == pytest.approx(expected)
@@ -682,7 +699,7 @@ def test_single_training_example_class(tmp_path: Path) -> None:
     run = baselines_run(stage(), folder, tmp_path / "out")
     assert run.status("baselines_ran") == "pass", run.checks["baselines_ran"]
     assert all("valid_macro_f1" in r.metrics for r in run.outcome.results)
-    assert run.outcome.facts["imbalance_ratio"] == pytest.approx(60.0)
+    assert run.facts["imbalance_ratio"] == pytest.approx(60.0)
     assert run.status("classes_in_eval") == "pass"
 
 
@@ -690,7 +707,7 @@ def test_single_training_example_class(tmp_path: Path) -> None:
 
 def test_checks_json_contract(clean_run: Run) -> None:
     """checks.json is a list of objects with id, status, value, threshold and message."""
-    path = clean_run.outcome.files["checks"]
+    path = clean_run.files["checks"]
     assert path.name == "checks.json"
     items = json.loads(path.read_text(encoding="utf-8"))
     assert isinstance(items, list) and [i["id"] for i in items] == CHECK_IDS
@@ -703,18 +720,18 @@ def test_checks_json_contract(clean_run: Run) -> None:
 
 def test_checks_json_records_failures(shuffled_run: Run) -> None:
     """A failing check is written as 'fail' in checks.json."""
-    items = {i["id"]: i for i in json.loads(shuffled_run.outcome.files["checks"].read_text(encoding="utf-8"))}
+    items = {i["id"]: i for i in json.loads(shuffled_run.files["checks"].read_text(encoding="utf-8"))}
     assert items["beats_prior"]["status"] == "fail"
 
 
 def test_metrics_json(clean_run: Run) -> None:
     """metrics.json holds the bar (metric, best baseline, ln K, prior entropy) and every baseline's scores."""
-    metrics = json.loads(clean_run.outcome.files["metrics"].read_text(encoding="utf-8"))
+    metrics = json.loads(clean_run.files["metrics"].read_text(encoding="utf-8"))
     bar = metrics["bar"]
     assert bar["metric"] == "macro_f1"
     assert bar["best_baseline"] == clean_run.outcome.best
     assert bar["uniform_log_loss"] == pytest.approx(math.log(3), abs=1e-6)
-    assert bar["prior_log_loss"] == pytest.approx(clean_run.outcome.facts["prior_log_loss"], abs=1e-6)
+    assert bar["prior_log_loss"] == pytest.approx(clean_run.facts["prior_log_loss"], abs=1e-6)
     best = clean_run.results[clean_run.outcome.best].metrics
     assert bar["valid_macro_f1"] == pytest.approx(best["valid_macro_f1"])
     assert bar["valid_log_loss"] == pytest.approx(best["valid_log_loss"])
@@ -725,7 +742,7 @@ def test_metrics_json(clean_run: Run) -> None:
 
 def test_results_csv(clean_run: Run) -> None:
     """results.csv has one row per baseline, in run order, with the shared metric columns."""
-    table = pd.read_csv(clean_run.outcome.files["results"])
+    table = pd.read_csv(clean_run.files["results"])
     assert table["baseline"].tolist() == ALL_BASELINES
     for column in ("valid_accuracy", "valid_macro_f1", "test_weighted_f1", "valid_f1_positive", "valid_log_loss",
                    "fit_seconds", "error"):
@@ -745,7 +762,7 @@ def test_mistakes_csv(shuffled_run: Run) -> None:
     assert mistakes["row"].is_unique
     best = shuffled_run.results[outcome.best]
     wrong = round((1 - best.metrics["valid_accuracy"]) * len(valid))
-    assert len(mistakes) == min(wrong, BaselinesConfig().mistakes)
+    assert len(mistakes) == min(wrong, from_conf(BaselinesConfig, "baselines").mistakes)
     if "valid_log_loss" in best.metrics:
         assert mistakes["confidence"].is_monotonic_decreasing
         assert mistakes["confidence"].between(0, 1).all()
@@ -757,7 +774,7 @@ def test_mistakes_csv_limit(imbalanced_dir: Path, tmp_path: Path) -> None:
     """baselines.mistakes caps the rows written."""
     run = baselines_run(stage(run=["uniform_random", "majority"], mistakes=3), imbalanced_dir, tmp_path)
     assert run.outcome.best == "majority"
-    mistakes = pd.read_csv(run.outcome.files["mistakes"])
+    mistakes = pd.read_csv(run.files["mistakes"])
     assert len(mistakes) == 3
     assert (mistakes["predicted"] == "negative").all()
     assert mistakes["confidence"].isna().all()
@@ -765,10 +782,10 @@ def test_mistakes_csv_limit(imbalanced_dir: Path, tmp_path: Path) -> None:
 
 def test_confusion_png_and_report(clean_run: Run) -> None:
     """The confusion plot is a PNG and report.html has the bar, metric, results and errors sections."""
-    png = clean_run.outcome.files["confusion"]
-    assert png == clean_run.outcome.files["report"].parent / "plots" / "confusion.png"
+    png = clean_run.files["confusion"]
+    assert png == clean_run.files["report"].parent / "plots" / "confusion.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    page = clean_run.outcome.files["report"].read_text(encoding="utf-8")
+    page = clean_run.files["report"].read_text(encoding="utf-8")
     for section in ("bar", "metric", "results", "errors"):
         assert f'id="{section}"' in page
     for name in ALL_BASELINES + CHECK_IDS:
@@ -781,9 +798,9 @@ def test_outputs_when_no_baseline_scores(clean_dir: Path, tmp_path: Path) -> Non
     run = baselines_run(stage(run=["uniform_random", "prior_random"]), clean_dir, tmp_path)
     assert run.outcome.best == ""
     assert run.status("beats_prior") == "fail"
-    for path in run.outcome.files.values():
+    for path in run.files.values():
         assert path.is_file(), path
-    assert json.loads(run.outcome.files["metrics"].read_text(encoding="utf-8"))["bar"]["best_baseline"] == ""
+    assert json.loads(run.files["metrics"].read_text(encoding="utf-8"))["bar"]["best_baseline"] == ""
 
 
 # preprocessing

@@ -1,4 +1,8 @@
-"""The checklist engine: answers, waivers, warnings, malformed files, the stamp."""
+"""The checklist engine: answers, waivers, warnings, malformed files, the stamp.
+
+The rules on required questions, answer quality, reviewed evidence and stale
+waivers have their own files: tests/test_gate_*.py.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from clearance.checklist.gate import evaluate, stamp, write_stamp
-from clearance.checklist.messages import blocked_message
+from clearance.checklist.gate import evaluate as judge
+from clearance.checklist.gate import stamp, write_stamp
+from clearance.checklist.manifest import Manifest, RequiredQuestion
+from clearance.checklist.messages import blocked_message, cleared_message
 from clearance.checklist.questions import is_real_answer, load_checklist
 from clearance.checklist.results import CheckResult, graded, read_checks, summary_line, write_checks
 from clearance.errors import UserError
@@ -19,6 +25,7 @@ step: demo
 order: 1
 title: Demo step
 checks: {checks}
+reviewed: {reviewed}
 questions:
   - id: first
     question: Is the first thing true?
@@ -32,11 +39,26 @@ waivers: {waivers}
 """
 
 
-def write(tmp_path: Path, a1: str = "", a2: str = "", waivers: str = "[]") -> Path:
+FINGERPRINT = "0a1b2c3d4e5f"
+# Two distinct answers long enough for the default minimum of five words.
+YES = "Yes, the first thing holds for all rows"
+NO = "No, the second one fails on short texts"
+
+
+def write(tmp_path: Path, a1: str = "", a2: str = "", waivers: str = "[]", reviewed: str = FINGERPRINT) -> Path:
     path = tmp_path / "demo.yaml"
-    path.write_text(TEMPLATE.format(checks=tmp_path / "checks.json", a1=a1, a2=a2, waivers=waivers),
-                    encoding="utf-8")
+    path.write_text(TEMPLATE.format(checks=tmp_path / "checks.json", a1=a1, a2=a2, waivers=waivers,
+                                    reviewed=reviewed), encoding="utf-8")
     return path
+
+
+MANIFEST = Manifest("demo", FINGERPRINT, [RequiredQuestion("first", "Is the first thing true?"),
+                                          RequiredQuestion("second", "And the second?")])
+
+
+def evaluate(checklist, results, manifest: Manifest = MANIFEST, min_words: int = 5):
+    """The gate's judgement with the demo step's manifest and the default minimum."""
+    return judge(checklist, results, manifest, min_words)
 
 
 def checks(tmp_path: Path, *statuses: str) -> list[CheckResult]:
@@ -56,52 +78,52 @@ def test_real_answers_count(answer):
 
 
 def test_unanswered_questions_block(tmp_path):
-    verdict = evaluate(load_checklist(write(tmp_path, a1="Mostly balanced")), checks(tmp_path, "pass"))
+    verdict = evaluate(load_checklist(write(tmp_path, a1=YES)), checks(tmp_path, "pass"))
     assert not verdict.cleared
     assert [q.id for q in verdict.unanswered] == ["second"]
     message = blocked_message(verdict)
-    assert "second" in message and "demo.yaml, line 14" in message
+    assert "second" in message and "demo.yaml, line 15" in message
 
 
 def test_answered_with_passing_checks_clears(tmp_path):
-    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "pass", "pass"))
+    verdict = evaluate(load_checklist(write(tmp_path, YES, NO)), checks(tmp_path, "pass", "pass"))
     assert verdict.cleared
 
 
 def test_warnings_are_shown_but_do_not_block(tmp_path):
-    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "warn"))
+    verdict = evaluate(load_checklist(write(tmp_path, YES, NO)), checks(tmp_path, "warn"))
     assert verdict.cleared and [c.id for c in verdict.warnings] == ["c0"]
 
 
 def test_failing_check_blocks_with_value_threshold_and_fix(tmp_path):
-    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "pass", "fail"))
+    verdict = evaluate(load_checklist(write(tmp_path, YES, NO)), checks(tmp_path, "pass", "fail"))
     assert not verdict.cleared and [c.id for c in verdict.failing] == ["c1"]
     message = blocked_message(verdict)
-    assert "c1: value 1 is over the threshold 0" in message and "fix: do x" in message
+    assert "c1: value 1 (expected: 0)" in message and "fix: do x" in message
     assert "- check: c1" in message
 
 
 def test_waiver_with_a_reason_clears_a_failing_check(tmp_path):
     waivers = "\n  - check: c1\n    reason: acceptable because the source is like that"
-    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no", waivers)), checks(tmp_path, "fail", "fail")[1:])
+    verdict = evaluate(load_checklist(write(tmp_path, YES, NO, waivers)), checks(tmp_path, "fail", "fail")[1:])
     assert verdict.cleared and [c.id for c, _ in verdict.waived] == ["c1"]
 
 
 def test_waiver_without_a_real_reason_does_not_count(tmp_path):
     waivers = "\n  - check: c0\n    reason: TODO"
-    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no", waivers)), checks(tmp_path, "fail"))
+    verdict = evaluate(load_checklist(write(tmp_path, YES, NO, waivers)), checks(tmp_path, "fail"))
     assert not verdict.cleared and verdict.empty_waivers
     assert "has no real reason" in blocked_message(verdict)
 
 
-def test_waiver_of_an_unknown_check_is_reported(tmp_path):
+def test_waiver_of_an_unknown_check_is_reported_even_when_cleared(tmp_path):
     waivers = "\n  - check: nosuch\n    reason: because"
-    verdict = evaluate(load_checklist(write(tmp_path, "yes", "no", waivers)), checks(tmp_path, "pass"))
-    assert verdict.cleared and "nosuch" in blocked_message(verdict)
+    verdict = evaluate(load_checklist(write(tmp_path, YES, NO, waivers)), checks(tmp_path, "pass"))
+    assert verdict.cleared and "nosuch" in cleared_message(verdict, "gates/demo.json")
 
 
 def test_malformed_yaml_names_file_and_line(tmp_path):
-    path = write(tmp_path, "yes", "no")
+    path = write(tmp_path, YES, NO)
     text = path.read_text(encoding="utf-8").replace("title: Demo step", "title: [Demo step")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(UserError) as info:
@@ -113,7 +135,7 @@ def test_answer_with_colon_space_is_a_yaml_error_with_a_hint(tmp_path):
     path = write(tmp_path, "yes: but no: really", "no")
     with pytest.raises(UserError) as info:
         load_checklist(path)
-    assert "line 10" in info.value.where and "quote" in info.value.fix
+    assert "line 11" in info.value.where and "quote" in info.value.fix
 
 
 @pytest.mark.parametrize("cut, keep, field", [
@@ -123,7 +145,8 @@ def test_answer_with_colon_space_is_a_yaml_error_with_a_hint(tmp_path):
 ])
 def test_partly_deleted_question_names_the_missing_field(tmp_path, cut, keep, field):
     path = tmp_path / "demo.yaml"
-    text = TEMPLATE.replace(cut, keep).format(checks=tmp_path / "c.json", a1="x", a2="y", waivers="[]")
+    text = TEMPLATE.replace(cut, keep).format(checks=tmp_path / "c.json", a1="x", a2="y", waivers="[]",
+                                              reviewed="")
     path.write_text(text, encoding="utf-8")
     with pytest.raises(UserError) as info:
         load_checklist(path)
@@ -146,15 +169,16 @@ def test_duplicate_ids_are_rejected(tmp_path):
 
 
 def test_loading_never_rewrites_the_file(tmp_path):
-    path = write(tmp_path, "yes", "")
+    path = write(tmp_path, YES, "")
     before = hashlib.sha256(path.read_bytes()).hexdigest()
     evaluate(load_checklist(path), checks(tmp_path, "fail"))
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
 
 
 def test_stamp_is_deterministic_and_ignores_answer_wording(tmp_path):
-    one = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "pass", "warn"))
-    two = evaluate(load_checklist(write(tmp_path, "yes indeed", "no, never")), checks(tmp_path, "pass", "warn"))
+    one = evaluate(load_checklist(write(tmp_path, YES, NO)), checks(tmp_path, "pass", "warn"))
+    two = evaluate(load_checklist(write(tmp_path, YES + " indeed", NO + " again")),
+                   checks(tmp_path, "pass", "warn"))
     assert stamp(one) == stamp(two)
     first = write_stamp(one, tmp_path / "gates")
     mtime = first.stat().st_mtime_ns
@@ -163,8 +187,8 @@ def test_stamp_is_deterministic_and_ignores_answer_wording(tmp_path):
 
 
 def test_stamp_changes_when_a_check_changes(tmp_path):
-    one = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "pass"))
-    two = evaluate(load_checklist(write(tmp_path, "yes", "no")), checks(tmp_path, "warn"))
+    one = evaluate(load_checklist(write(tmp_path, YES, NO)), checks(tmp_path, "pass"))
+    two = evaluate(load_checklist(write(tmp_path, YES, NO)), checks(tmp_path, "warn"))
     assert stamp(one) != stamp(two)
 
 

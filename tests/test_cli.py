@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from clearance.checklist.results import CheckResult, write_checks
-from tests.cli_helpers import add_waivers, fill_answers
+from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed, write_evidence
 from tests.conftest import REPO, run
 
 CLI = [sys.executable, "-m", "clearance"]
@@ -21,12 +21,13 @@ CLI = [sys.executable, "-m", "clearance"]
 
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
-    """A folder with the step-1 question file and check results, one failing."""
+    """A folder with the step-1 question file, check results (one failing) and evidence manifest."""
     shutil.copytree(REPO / "checklists", tmp_path / "checklists")
     shutil.copy2(REPO / "params.yaml", tmp_path / "params.yaml")
-    write_checks([CheckResult("mojibake", "fail", 0.08, 0.05, "8% mis-decoded", "fix the encoding"),
-                  CheckResult("duplicates", "warn", 0.06, 0.05, "6% repeats", "dedupe")],
+    write_checks([CheckResult("mojibake", "fail", 0.08, 0.05, "8% mis-decoded", "fix the encoding", "max"),
+                  CheckResult("duplicates", "warn", 0.06, 0.05, "6% repeats", "dedupe", "max")],
                  tmp_path / "reports/inspect/checks.json")
+    write_evidence(tmp_path, "inspect", "1a2b3c4d5e6f")
     return tmp_path
 
 
@@ -38,7 +39,8 @@ def test_gate_blocks_with_the_next_step(workdir):
     for qid in ("label_balance", "disputed_labels", "data_origin", "preprocessing",
                 "diversity", "rule_based", "prior_analyses"):
         assert qid in err
-    assert "mojibake: value 0.08 is over the threshold 0.05" in err
+    assert "mojibake: value 0.08 is above the maximum 0.05" in err
+    assert "Evidence not reviewed yet" in err and re.search(r"^    reviewed: [0-9a-f]{12}$", err, re.M)
     assert "duplicates=0.06" in err  # warnings are shown
     assert "Traceback" not in err + result.stdout
     assert not (workdir / "gates/inspect.json").exists()
@@ -47,6 +49,7 @@ def test_gate_blocks_with_the_next_step(workdir):
 def test_gate_clears_when_answered_and_waived(workdir):
     checklist = workdir / "checklists/inspect.yaml"
     fill_answers(checklist)
+    fingerprint = mark_reviewed(checklist)
     still = run(CLI + ["gate", "inspect", "--no-track"], workdir, check=False)
     assert still.returncode == 1 and "mojibake" in still.stderr and "Questions still" not in still.stderr
     add_waivers(checklist, ["mojibake"])
@@ -54,15 +57,16 @@ def test_gate_clears_when_answered_and_waived(workdir):
     result = run(CLI + ["gate", "inspect", "--no-track"], workdir)
     assert "GATE CLEARED" in result.stdout and "waived: mojibake" in result.stdout
     stamp = json.loads((workdir / "gates/inspect.json").read_text())
-    assert stamp == {"step": "inspect", "cleared": True, "waived": ["mojibake"],
+    assert stamp == {"step": "inspect", "cleared": True, "waived": ["mojibake"], "reviewed": fingerprint,
                      "checks": {"duplicates": "warn", "mojibake": "fail"}}
     assert hashlib.sha256(checklist.read_bytes()).hexdigest() == before
 
 
 def test_cleared_gate_logs_answers_and_waivers_to_mlflow(workdir):
     checklist = workdir / "checklists/inspect.yaml"
-    fill_answers(checklist, "Balanced enough.")
+    fill_answers(checklist, "Balanced enough for {id}, as the report shows.")
     add_waivers(checklist, ["mojibake"])
+    mark_reviewed(checklist)
     result = run(CLI + ["gate", "inspect"], workdir)
     assert "logged to MLflow" in result.stdout
     with sqlite3.connect(workdir / "mlflow.db") as db:
@@ -72,7 +76,8 @@ def test_cleared_gate_logs_answers_and_waivers_to_mlflow(workdir):
     logged = list((workdir / "mlartifacts").rglob("gate.json"))
     assert len(logged) == 1
     content = json.loads(logged[0].read_text())
-    assert content["answers"]["label_balance"]["answer"] == "Balanced enough."
+    answer = content["answers"]["label_balance"]["answer"]
+    assert answer == "Balanced enough for label_balance, as the report shows."
     assert content["waivers"][0]["check"] == "mojibake"
 
 
@@ -102,7 +107,7 @@ def test_status_and_show(workdir):
     assert re.search(r"inspect\s+0/7\s+1 failing, 0 waived, 1 warn\s+BLOCKED", status)
     show = run(CLI + ["show", "inspect"], workdir).stdout
     assert "[UNANSWERED] label_balance" in show
-    assert "reports/inspect/checks.json#mojibake: fail: 0.08 (threshold 0.05)" in show
+    assert "reports/inspect/checks.json#mojibake: fail: value 0.08 is above the maximum 0.05" in show
     assert "(not written yet: run `dvc repro`)" in show  # metrics.json is missing here
 
 

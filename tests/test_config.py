@@ -6,7 +6,19 @@ import pytest
 import yaml
 
 from clearance.compose import compose, diff, render, write_params
-from clearance.config import InspectStage, PrepareStage, load_stage_config, read_params
+import dataclasses
+import importlib
+import pkgutil
+
+from omegaconf import MISSING
+
+import clearance.config
+from clearance.config.baselines import BaselinesJudge, BaselinesStage, TfidfConfig
+from clearance.config.data import DataConfig, PrepareStage
+from clearance.config.gate import GateStage
+from clearance.config.inspect import InspectJudge, InspectStage
+from clearance.config.params import from_conf, load_stage_config, read_params
+from clearance.config.tracking import TrackingOnly
 from clearance.errors import UserError
 from tests.conftest import REPO
 
@@ -33,11 +45,62 @@ def test_unknown_override_is_a_clear_error():
     assert "conf" in info.value.render()
 
 
-def test_every_stage_config_accepts_the_composed_params(composed):
+STAGE_CONFIGS = [PrepareStage, InspectStage, InspectJudge, BaselinesStage, BaselinesJudge, GateStage, TrackingOnly]
+
+
+@pytest.mark.parametrize("cls", STAGE_CONFIGS, ids=lambda c: c.__name__)
+def test_every_stage_config_accepts_the_composed_params(composed, cls):
+    config = load_stage_config(cls, composed)
+    assert dataclasses.is_dataclass(config)
+
+
+def test_stage_configs_read_their_sections(composed):
     prepare = load_stage_config(PrepareStage, composed)
-    inspect = load_stage_config(InspectStage, composed)
+    judge = load_stage_config(InspectJudge, composed)
     assert prepare.data.text_column == composed["data"]["text_column"]
-    assert inspect.checks.inspect.min_sample_size == composed["checks"]["inspect"]["min_sample_size"]
+    assert judge.checks.min_sample_size == composed["checks"]["inspect"]["min_sample_size"]
+    assert load_stage_config(BaselinesJudge, composed).checks.min_gain_over_prior == \
+        composed["checks"]["baselines"]["min_gain_over_prior"]
+    assert load_stage_config(GateStage, composed).gate.min_answer_words == 5
+
+
+def test_a_wrong_type_in_a_dotted_section_names_the_section(composed):
+    composed["checks"]["inspect"]["duplicate_warn"] = "often"
+    with pytest.raises(UserError) as info:
+        load_stage_config(InspectJudge, composed)
+    assert "checks.inspect.duplicate_warn" in info.value.render()
+
+
+def test_a_missing_setting_names_the_key(composed):
+    del composed["baselines"]["tfidf"]["C"]
+    with pytest.raises(UserError) as info:
+        load_stage_config(BaselinesStage, composed)
+    assert "baselines.tfidf.C" in info.value.render()
+
+
+def _schema_classes():
+    for module in pkgutil.iter_modules(clearance.config.__path__):
+        loaded = importlib.import_module(f"clearance.config.{module.name}")
+        yield from (obj for obj in vars(loaded).values()
+                    if dataclasses.is_dataclass(obj) and obj.__module__ == loaded.__name__)
+
+
+def test_defaults_live_only_in_conf():
+    """The schemas are types: no field carries a value of its own (conf/ is the one source)."""
+    literal = [f"{cls.__name__}.{f.name}" for cls in _schema_classes() for f in dataclasses.fields(cls)
+               if f.default is not MISSING and f.default is not dataclasses.MISSING]
+    factories = [f"{cls.__name__}.{f.name}" for cls in _schema_classes() for f in dataclasses.fields(cls)
+                 if f.default_factory is not dataclasses.MISSING]
+    assert literal == [] and factories == []
+
+
+def test_from_conf_builds_configs_from_conf_defaults():
+    data = from_conf(DataConfig, "data", ("data=custom",), path="x.csv")
+    assert data.path == "x.csv" and data.label_column == "label"
+    assert from_conf(TfidfConfig, "baselines.tfidf").C == yaml.safe_load(
+        (REPO / "conf/baselines/default.yaml").read_text())["tfidf"]["C"]
+    with pytest.raises(TypeError):
+        from_conf(DataConfig, "data", nonsense=1)
 
 
 def test_typo_in_a_key_names_the_key(composed):

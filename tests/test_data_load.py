@@ -7,11 +7,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clearance.config import DataConfig
+from clearance.config.data import DataConfig
+from clearance.config.params import from_conf
 from clearance.data.clean import CleanSummary, clean
 from clearance.data.load import detect_format, read_table
 from clearance.errors import UserError
 from tests.factory import make_texts, write_table
+
+
+def data_config(**fields: object) -> DataConfig:
+    """The custom-data template from conf/, with ``fields`` replaced."""
+    return from_conf(DataConfig, "data", ("data=custom",), **fields)
 
 
 def load(cfg: DataConfig) -> tuple[pd.DataFrame, CleanSummary]:
@@ -50,7 +56,7 @@ def test_reads_every_format_by_extension(tmp_path: Path, frame: pd.DataFrame, fm
     path = tmp_path / f"data{suffix}"
     write_table(frame, path, fmt)
     assert detect_format(path, "auto") == fmt
-    read = read_table(DataConfig(path=str(path)))
+    read = read_table(data_config(path=str(path)))
     assert list(read["text"]) == list(frame["text"])
     assert list(read["label"]) == list(frame["label"])
     assert list(read["user"]) == list(frame["user"])
@@ -61,7 +67,7 @@ def test_explicit_format_overrides_extension(tmp_path: Path, frame: pd.DataFrame
     """data.format reads a file whose extension says nothing."""
     path = tmp_path / "export.txt"
     write_table(frame, path, fmt)
-    rows, summary = load(DataConfig(path=str(path), format=fmt))
+    rows, summary = load(data_config(path=str(path), format=fmt))
     assert len(rows) == len(frame) == summary.rows_read
     assert set(rows["label"]) == {"negative", "neutral", "positive"}
 
@@ -70,7 +76,7 @@ def test_tsv_text_with_commas_stays_whole(tmp_path: Path) -> None:
     """A TSV is split on tabs only, so commas inside texts survive."""
     path = tmp_path / "data.tsv"
     path.write_text("text\tlabel\nwell, that was great\tpos\nno, just no\tneg\n", encoding="utf-8")
-    rows, _ = load(DataConfig(path=str(path)))
+    rows, _ = load(data_config(path=str(path)))
     assert list(rows["text"]) == ["well, that was great", "no, just no"]
 
 
@@ -78,7 +84,7 @@ def test_wrong_explicit_format_is_a_user_error(tmp_path: Path, frame: pd.DataFra
     """Reading a CSV as parquet names the file and points at data.format."""
     path = tmp_path / "data.csv"
     write_table(frame, path, "csv")
-    error = user_error(DataConfig(path=str(path), format="parquet"))
+    error = user_error(data_config(path=str(path), format="parquet"))
     rendered = assert_has_fix(error)
     assert str(path) in rendered
     assert "data.format" in error.fix
@@ -88,7 +94,7 @@ def test_unknown_extension(tmp_path: Path, frame: pd.DataFrame) -> None:
     """An extension that names no format asks for data.format."""
     path = tmp_path / "data.xlsx"
     write_table(frame, path, "csv")
-    error = user_error(DataConfig(path=str(path)))
+    error = user_error(data_config(path=str(path)))
     rendered = assert_has_fix(error)
     assert str(path) in rendered
     assert "'.xlsx'" in error.problem
@@ -101,7 +107,7 @@ def test_unknown_declared_format(tmp_path: Path, frame: pd.DataFrame) -> None:
     """A declared format that does not exist is named with the allowed ones."""
     path = tmp_path / "data.csv"
     write_table(frame, path, "csv")
-    error = user_error(DataConfig(path=str(path), format="excel"))
+    error = user_error(data_config(path=str(path), format="excel"))
     assert_has_fix(error)
     assert error.where == "data.format"
     assert "'excel'" in error.problem
@@ -111,19 +117,19 @@ def test_unknown_declared_format(tmp_path: Path, frame: pd.DataFrame) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     """A path that does not exist names data.path."""
     path = tmp_path / "nowhere" / "data.csv"
-    error = user_error(DataConfig(path=str(path)))
+    error = user_error(data_config(path=str(path)))
     rendered = assert_has_fix(error)
     assert f"data.path={path}" in rendered
     assert "not found" in error.problem
     assert "data.path" in error.fix
 
 
-@pytest.mark.parametrize("key", ["text_column", "label_column", "group_column"])
+@pytest.mark.parametrize("key", ["text_column", "label_column", "group_column", "split_column"])
 def test_missing_column_lists_the_file_columns(tmp_path: Path, frame: pd.DataFrame, key: str) -> None:
     """A configured column that is absent is named, with the columns the file has."""
     path = tmp_path / "data.csv"
     write_table(frame, path, "csv")
-    cfg = DataConfig(path=str(path), **{key: "tweet"})
+    cfg = data_config(path=str(path), **{key: "tweet"})
     error = user_error(cfg)
     rendered = assert_has_fix(error)
     assert str(path) in error.where
@@ -139,7 +145,7 @@ def test_zero_byte_file(tmp_path: Path, fmt: str) -> None:
     """A 0-byte file is reported as empty."""
     path = tmp_path / f"data.{fmt}"
     path.write_bytes(b"")
-    error = user_error(DataConfig(path=str(path)))
+    error = user_error(data_config(path=str(path)))
     assert_has_fix(error)
     assert error.where == str(path)
     assert "empty" in error.problem
@@ -151,7 +157,7 @@ def test_header_only_file(tmp_path: Path, fmt: str) -> None:
     path = tmp_path / f"data.{fmt}"
     write_table(pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype=str)}), path, fmt)
     assert path.stat().st_size > 0
-    error = user_error(DataConfig(path=str(path)))
+    error = user_error(data_config(path=str(path)))
     assert_has_fix(error)
     assert error.where == str(path)
     assert "no data rows" in error.problem
@@ -169,7 +175,7 @@ def test_invalid_utf8_names_the_line_and_the_settings(tmp_path: Path) -> None:
     """Undecodable bytes give the line number and suggest data.encoding or replace."""
     path = tmp_path / "data.csv"
     write_bad_utf8(path)
-    error = user_error(DataConfig(path=str(path)))
+    error = user_error(data_config(path=str(path)))
     assert_has_fix(error)
     assert error.where == f"{path}, line 4"
     assert "0xe9" in error.problem and "utf-8" in error.problem
@@ -181,7 +187,7 @@ def test_invalid_utf8_with_replace_keeps_going(tmp_path: Path) -> None:
     """With encoding_errors=replace the bad byte becomes U+FFFD and the rows load."""
     path = tmp_path / "data.csv"
     write_bad_utf8(path)
-    rows, summary = load(DataConfig(path=str(path), encoding_errors="replace"))
+    rows, summary = load(data_config(path=str(path), encoding_errors="replace"))
     assert summary.rows_read == len(rows) == 6
     assert rows.loc[2, "text"] == "caf\ufffd opening today"
     assert rows["text"].str.contains("\ufffd").sum() == 1
@@ -191,7 +197,7 @@ def test_declared_encoding_decodes_latin1(tmp_path: Path) -> None:
     """The right data.encoding reads the same file without replacement characters."""
     path = tmp_path / "data.csv"
     write_bad_utf8(path)
-    rows, _ = load(DataConfig(path=str(path), encoding="latin-1"))
+    rows, _ = load(data_config(path=str(path), encoding="latin-1"))
     assert rows.loc[2, "text"] == "café opening today"
 
 
@@ -199,7 +205,7 @@ def test_unknown_encoding(tmp_path: Path, frame: pd.DataFrame) -> None:
     """A codec name Python does not know is named under data.encoding."""
     path = tmp_path / "data.csv"
     write_table(frame, path, "csv")
-    error = user_error(DataConfig(path=str(path), encoding="utf-9"))
+    error = user_error(data_config(path=str(path), encoding="utf-9"))
     assert_has_fix(error)
     assert error.where == "data.encoding"
     assert "'utf-9'" in error.problem
@@ -210,7 +216,7 @@ def test_single_class_is_a_user_error(tmp_path: Path) -> None:
     data = make_texts(classes={"positive": 20}, seed=1)
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    error = user_error(DataConfig(path=str(path)))
+    error = user_error(data_config(path=str(path)))
     assert_has_fix(error)
     assert str(path) in error.where and "data.label_column=label" in error.where
     assert "only one class ('positive')" in error.problem
@@ -222,7 +228,7 @@ def test_single_class_after_dropping_missing_labels(tmp_path: Path) -> None:
     data.loc[data["label"] == "negative", "text"] = ""
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    error = user_error(DataConfig(path=str(path)))
+    error = user_error(data_config(path=str(path)))
     assert "only one class" in error.problem
 
 
@@ -239,7 +245,7 @@ def test_missing_labels_are_dropped_and_counted(tmp_path: Path, frame: pd.DataFr
     data.loc[7, "label"] = "   "
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    rows, summary = load(DataConfig(path=str(path), missing_label="drop"))
+    rows, summary = load(data_config(path=str(path), missing_label="drop"))
     assert summary.rows_read == 30
     assert summary.missing_label == 3
     assert summary.dropped == 3
@@ -252,7 +258,7 @@ def test_missing_labels_error_names_the_first_row(tmp_path: Path, frame: pd.Data
     """missing_label=error stops with the count and the first data row."""
     path = tmp_path / "data.csv"
     write_table(with_holes(frame, "label", [5, 9]), path, "csv")
-    error = user_error(DataConfig(path=str(path), missing_label="error"))
+    error = user_error(data_config(path=str(path), missing_label="error"))
     assert_has_fix(error)
     assert "data.label_column=label" in error.where
     assert "2 rows have no label" in error.problem
@@ -266,7 +272,7 @@ def test_empty_texts_dropped(tmp_path: Path, frame: pd.DataFrame) -> None:
     data.loc[8, "text"] = "  \t "
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    rows, summary = load(DataConfig(path=str(path), missing_text="drop"))
+    rows, summary = load(data_config(path=str(path), missing_text="drop"))
     assert summary.missing_text == 3
     assert summary.dropped == 3
     assert summary.kept_empty_text == 0
@@ -278,7 +284,7 @@ def test_empty_texts_kept(tmp_path: Path, frame: pd.DataFrame) -> None:
     """missing_text=keep keeps empty texts as strings and counts them."""
     path = tmp_path / "data.csv"
     write_table(with_holes(frame, "text", [0, 3]), path, "csv")
-    rows, summary = load(DataConfig(path=str(path), missing_text="keep"))
+    rows, summary = load(data_config(path=str(path), missing_text="keep"))
     assert summary.missing_text == 2
     assert summary.kept_empty_text == 2
     assert summary.dropped == 0
@@ -293,7 +299,7 @@ def test_empty_texts_kept_but_missing_labels_dropped(tmp_path: Path, frame: pd.D
     data.loc[3, "label"] = None
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    rows, summary = load(DataConfig(path=str(path), missing_text="keep"))
+    rows, summary = load(data_config(path=str(path), missing_text="keep"))
     assert summary.kept_empty_text == 1
     assert summary.dropped == 1
     assert len(rows) == 29
@@ -303,7 +309,7 @@ def test_empty_texts_error(tmp_path: Path, frame: pd.DataFrame) -> None:
     """missing_text=error stops with the count and the first data row."""
     path = tmp_path / "data.csv"
     write_table(with_holes(frame, "text", [2]), path, "csv")
-    error = user_error(DataConfig(path=str(path), missing_text="error"))
+    error = user_error(data_config(path=str(path), missing_text="error"))
     assert_has_fix(error)
     assert "data.text_column=text" in error.where
     assert "1 rows have empty text" in error.problem
@@ -318,7 +324,7 @@ def test_numeric_labels_become_strings(tmp_path: Path, fmt: str) -> None:
     data["label"] = (data["label"] == "b").astype(int)
     path = tmp_path / f"data.{fmt}"
     write_table(data, path, fmt)
-    rows, _ = load(DataConfig(path=str(path)))
+    rows, _ = load(data_config(path=str(path)))
     assert sorted(rows["label"].unique()) == ["0", "1"]
     assert all(isinstance(v, str) for v in rows["label"])
 
@@ -331,7 +337,7 @@ def test_numeric_labels_with_a_missing_one_stay_integers(tmp_path: Path, fmt: st
     data.loc[0, "label"] = None
     path = tmp_path / f"data.{fmt}"
     write_table(data, path, fmt)
-    rows, summary = load(DataConfig(path=str(path)))
+    rows, summary = load(data_config(path=str(path)))
     assert summary.missing_label == 1
     assert sorted(rows["label"].unique()) == ["0", "1"]
 
@@ -342,7 +348,7 @@ def test_labels_are_stripped(tmp_path: Path, frame: pd.DataFrame) -> None:
     data.loc[0, "label"] = f" {data.loc[0, 'label']} "
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    rows, _ = load(DataConfig(path=str(path)))
+    rows, _ = load(data_config(path=str(path)))
     assert set(rows["label"]) == {"negative", "neutral", "positive"}
 
 
@@ -351,7 +357,7 @@ def test_keep_columns_present_and_absent(tmp_path: Path, frame: pd.DataFrame) ->
     data = frame.assign(likes=range(len(frame)))
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    rows, summary = load(DataConfig(path=str(path), keep_columns=["user", "likes", "country"]))
+    rows, summary = load(data_config(path=str(path), keep_columns=["user", "likes", "country"]))
     assert summary.kept_columns == ["user", "likes"]
     assert summary.missing_keep_columns == ["country"]
     assert list(rows["user"]) == list(data["user"])
@@ -366,7 +372,7 @@ def test_group_column_is_carried(tmp_path: Path, frame: pd.DataFrame) -> None:
     data = with_holes(frame, "user", [0])
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    rows, _ = load(DataConfig(path=str(path), group_column="user"))
+    rows, _ = load(data_config(path=str(path), group_column="user"))
     assert rows.loc[0, "group"] == ""
     assert list(rows["group"][1:]) == list(data["user"][1:])
 
@@ -377,7 +383,7 @@ def test_standard_columns_and_row_numbers(tmp_path: Path, frame: pd.DataFrame) -
     data.loc[2, "sentiment"] = None
     path = tmp_path / "data.tsv"
     write_table(data, path, "tsv")
-    rows, _ = load(DataConfig(path=str(path), text_column="tweet", label_column="sentiment"))
+    rows, _ = load(data_config(path=str(path), text_column="tweet", label_column="sentiment"))
     assert list(rows.columns[:3]) == ["row", "text", "label"]
     assert list(rows["row"][:3]) == [0, 1, 3]
     assert rows.loc[2, "text"] == data.loc[3, "tweet"]
@@ -392,7 +398,7 @@ def test_source_file_is_never_modified(tmp_path: Path, frame: pd.DataFrame, fmt:
     write_table(data, path, fmt)
     before = path.read_bytes()
     mtime = path.stat().st_mtime_ns
-    load(DataConfig(path=str(path), missing_text="keep", keep_columns=["user"]))
-    load(DataConfig(path=str(path), missing_text="drop"))
+    load(data_config(path=str(path), missing_text="keep", keep_columns=["user"]))
+    load(data_config(path=str(path), missing_text="drop"))
     assert path.read_bytes() == before
     assert path.stat().st_mtime_ns == mtime

@@ -1,4 +1,5 @@
-"""End to end, as a user works: `dvc repro` stops at the gate, answers clear it."""
+"""End to end, as a user works: `dvc repro` stops at each gate, answers clear it, and DVC
+re-runs exactly what changed (a real git + DVC repo, MLflow on SQLite)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
+import pandas as pd
 
-from tests.cli_helpers import add_waivers, fill_answers
+from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed
 from tests.conftest import run
 from tests.factory import make_texts
+
+MEASURING = {"builtin_data", "prepare", "inspect", "baselines"}
 
 
 def failing_checks(root: Path, step: str) -> list[str]:
@@ -18,11 +21,23 @@ def failing_checks(root: Path, step: str) -> list[str]:
     return [c["id"] for c in checks if c["status"] == "fail"]
 
 
-def clear(root: Path, step: str) -> None:
-    """Answer a step's questions and waive its failing checks, as a user would."""
+def clear(root: Path, step: str) -> str:
+    """Answer a step's questions, waive its failing checks and mark the evidence reviewed, as a user would."""
     checklist = root / f"checklists/{step}.yaml"
     fill_answers(checklist)
     add_waivers(checklist, failing_checks(root, step))
+    return mark_reviewed(checklist)
+
+
+def stale_stages(root: Path) -> set[str]:
+    """Stages `dvc status` says would run (top-level names only)."""
+    status = json.loads(run(["dvc", "status", "--json"], root).stdout or "{}")
+    return set(status)
+
+
+def repro(root: Path) -> tuple[int, str]:
+    result = run(["dvc", "repro"], root, check=False)
+    return result.returncode, result.stdout + result.stderr
 
 
 def test_repro_blocks_then_clears_then_does_nothing(project: Path):
@@ -30,20 +45,25 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     data.to_csv(project / "data/tiny.csv", index=False)
     run(["clearance", "params", "data=custom", "data.path=data/tiny.csv"], project)
 
-    blocked = run(["dvc", "repro"], project, check=False)
-    output = blocked.stdout + blocked.stderr
-    assert blocked.returncode != 0
+    code, output = repro(project)
+    assert code != 0
     assert "GATE CLOSED" in output and "checklists/inspect.yaml" in output
-    assert "label_balance" in output and "dvc repro" in output
+    assert "label_balance" in output and "dvc repro" in output and "reviewed: " in output
     assert "Traceback" not in output
     metrics = json.loads((project / "reports/inspect/metrics.json").read_text())
     assert metrics["rows"] == len(data)
     assert (project / "reports/inspect/report.html").stat().st_size > 10_000
 
+    # A hand edit of checks.json is undone: the judging stage's output is restored before the gate judges.
+    checks_file = project / "reports/inspect/checks.json"
+    true_checks = checks_file.read_text()
+    forged = [{**c, "status": "pass", "message": c["message"] + " (hand edit)"} for c in json.loads(true_checks)]
+    checks_file.write_text(json.dumps(forged))
     clear(project, "inspect")
-    step2 = run(["dvc", "repro"], project, check=False)
-    output = step2.stdout + step2.stderr
-    assert step2.returncode != 0
+    code, output = repro(project)
+    assert code != 0
+    assert "Running stage 'judge_inspect'" in output
+    assert checks_file.read_text() == true_checks
     assert "GATE CLEARED: step 1" in output and "GATE CLOSED: step 2" in output
     assert "checklists/baselines.yaml" in output and "random_predictor" in output
     assert json.loads((project / "gates/inspect.json").read_text())["cleared"] is True
@@ -63,23 +83,82 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
 
     with sqlite3.connect(project / "mlflow.db") as db:
         names = sorted(r[0] for r in db.execute("select name from runs"))
+        kinds = dict(db.execute("select key, value from experiment_tags"))
     # each stage ran once; a blocked gate logs nothing
     assert names == sorted(["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random",
                             "prior_random", "majority", "keyword_rule", "tfidf_logreg", "embeddings_logreg"])
+    assert kinds.get("mlflow.experimentKind") == "custom_model_development"
     logged = {path.relative_to(project / "mlartifacts").parts[-2:] for path in (project / "mlartifacts").rglob("*.*")}
-    assert ("artifacts", "report.html") in logged and ("plots", "confusion.png") in logged
+    assert ("plots", "confusion.png") in logged
+    assert any(name == "report.html" for _, name in logged)
+
+    # Moving a threshold re-runs only the judging and the gates, never a measurement.
+    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv", "checks.inspect.duplicate_warn=0.2"], project)
+    assert stale_stages(project) & MEASURING == set()
+    assert "judge_inspect" in stale_stages(project)
+    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv"], project)
+    assert stale_stages(project) == set()
+
+    # Editing a library file makes `dvc status` show the stages that import it, and only those.
+    config = project / "clearance/config/baselines.py"
+    config.write_text(config.read_text() + "\n# edited\n")
+    assert {"baselines", "judge_baselines"} <= stale_stages(project)
+    assert not stale_stages(project) & {"prepare", "inspect", "judge_inspect"}
+    config.write_text(config.read_text().removesuffix("\n# edited\n"))
+
+    # Answers written for one data set do not clear the gate for another until re-reviewed.
+    relabelled = data.copy()
+    half = relabelled.index[: len(relabelled) // 2]
+    relabelled.loc[half, "label"] = relabelled.loc[half, "label"].map(
+        {"negative": "neutral", "neutral": "positive", "positive": "negative"})
+    relabelled.to_csv(project / "data/tiny.csv", index=False)
+    code, output = repro(project)
+    assert code != 0
+    assert "GATE CLOSED: step 1" in output and "evidence changed" in output.lower()
+    assert run(["clearance", "status"], project).stdout.count("stale") >= 1
+    mark_reviewed(project / "checklists/inspect.yaml")
+    add_waivers(project / "checklists/inspect.yaml", [c for c in failing_checks(project, "inspect")])
+    code, output = repro(project)
+    assert "GATE CLEARED: step 1" in output, output
 
 
-def test_exp_run_points_the_pipeline_at_other_data(project: Path):
+def test_exp_run_points_the_pipeline_at_other_data_and_plots_compare(project: Path):
     frame = make_texts(n_per_class=50, seed=3).rename(columns={"text": "body", "label": "tag"})
     frame.to_json(project / "data/other.jsonl", orient="records", lines=True)
-    result = run(["dvc", "exp", "run", "-S", "data.path=data/other.jsonl", "-S", "data.text_column=body",
-                  "-S", "data.label_column=tag", "-S", "data.keep_columns=[]"], project, check=False)
-    output = result.stdout + result.stderr
-    assert "GATE CLOSED" in output, output
+    common = ["-S", "data.path=data/other.jsonl", "-S", "data.text_column=body", "-S", "data.label_column=tag",
+              "-S", "data.keep_columns=[]"]
+    first = run(["dvc", "exp", "run", "-n", "even", *common], project, check=False)
+    assert "GATE CLOSED" in first.stdout + first.stderr, first.stdout + first.stderr
     summary = json.loads((project / "data/prepared/summary.json").read_text())
     assert summary["source"] == "data/other.jsonl" and summary["label_column"] == "tag"
     assert json.loads((project / "reports/inspect/metrics.json").read_text())["rows"] == len(frame)
+
+    # An experiment that stops at a closed gate is not saved: compare the steps before the gate.
+    for name, extra in (("even", []), ("wide_valid", ["-S", "split.valid_size=0.3"])):
+        run(["dvc", "exp", "run", "judge_inspect", "-n", name, *common, *extra], project)
+    diff = run(["dvc", "plots", "diff", "even", "wide_valid", "--json", "--split"], project)
+    shown = json.loads(diff.stdout)
+    balance = shown["data"]["reports/inspect/plots/class_balance.csv"][0]
+    assert set(balance["revisions"]) == {"even", "wide_valid"}
+    rows = balance["anchor_definitions"]["<DVC_METRIC_DATA>"]
+    valid_counts = {rev: sum(int(r["count"]) for r in rows if r["rev"] == rev and r["split"] == "valid")
+                    for rev in ("even", "wide_valid")}
+    assert valid_counts["wide_valid"] > valid_counts["even"], valid_counts
+
+
+def test_own_split_with_leaked_rows_fails_split_overlap(project: Path):
+    data = make_texts(n_per_class=60, seed=5)
+    data["part"] = (["train"] * 8 + ["dev"] + ["heldout"]) * (len(data) // 10)
+    leaked = data[data["part"] == "train"].head(6).assign(part="heldout")
+    pd.concat([data, leaked]).to_csv(project / "data/own.csv", index=False)
+    run(["clearance", "params", "data=custom", "data.path=data/own.csv", "data.split_column=part",
+         "data.split_values.valid=dev", "data.split_values.test=heldout"], project)
+    code, output = repro(project)
+    assert code != 0 and "Traceback" not in output
+    check = next(c for c in json.loads((project / "reports/inspect/checks.json").read_text())
+                 if c["id"] == "split_overlap")
+    assert check["status"] == "fail" and "6 of" in check["message"], check
+    assert "split_overlap" in output
 
 
 def test_bad_data_path_is_a_clear_message(project: Path):

@@ -13,12 +13,14 @@ import pandas as pd
 import pytest
 
 from clearance.checklist.results import STATUSES, CheckResult, read_checks
-from clearance.config import (ChecksConfig, DataConfig, InspectChecks, InspectConfig, InspectStage,
-                              PrepareStage, SplitConfig)
+from clearance.config.data import DataConfig, PrepareStage, SplitConfig
+from clearance.config.inspect import InspectChecks, InspectConfig, InspectStage
+from clearance.config.params import from_conf
 from clearance.data.prepare import load_splits, prepare
 from clearance.inspection.checks import inspect_checks
+from clearance.inspection.judge import judge_inspection
 from clearance.inspection.label_issues import find_label_issues
-from clearance.inspection.run import InspectOutcome, compute, run_inspection
+from clearance.inspection.run import compute, run_inspection
 from clearance.inspection.stats import combine
 from tests.factory import KEYWORDS, make_texts, write_table
 
@@ -53,16 +55,37 @@ def prepared(frame: pd.DataFrame, folder: Path, data: dict | None = None,
         write_table(frame, source, "csv")
     else:
         source.write_bytes(raw)
-    cfg = PrepareStage(seed=42, data=DataConfig(path=str(source), **(data or {})),
-                       split=SplitConfig(**(split or {})))
+    cfg = from_conf(PrepareStage, hydra_overrides=("data=custom",), seed=42,
+                    data=from_conf(DataConfig, "data", ("data=custom",), path=str(source), **(data or {})),
+                    split=from_conf(SplitConfig, "split", **(split or {})))
     out = folder / "prepared"
     return out, prepare(cfg, out)
 
 
-def stage(inspect: dict | None = None, checks: dict | None = None) -> InspectStage:
-    """An inspect stage config with small overrides."""
-    return InspectStage(seed=42, inspect=InspectConfig(**(inspect or {})),
-                        checks=ChecksConfig(inspect=InspectChecks(**(checks or {}))))
+def stage(inspect: dict | None = None) -> InspectStage:
+    """An inspect stage config (conf/ defaults) with small overrides."""
+    return from_conf(InspectStage, seed=42, inspect=from_conf(InspectConfig, "inspect", **(inspect or {})))
+
+
+def thresholds(checks: dict | None = None) -> InspectChecks:
+    """Step 1's thresholds from conf/, with small overrides."""
+    return from_conf(InspectChecks, "checks.inspect", **(checks or {}))
+
+
+@dataclass
+class Measured:
+    """Step 1 measured and judged: the statistics, the checks and every file written."""
+
+    stats: dict[str, Any]
+    checks: list[CheckResult]
+    files: dict[str, Path]
+
+
+def measure_and_judge(cfg: InspectStage, prepared_dir: Path, out: Path, checks: dict | None = None) -> Measured:
+    """The inspect stage then the judge_inspect stage, as DVC runs them."""
+    measured = run_inspection(cfg, prepared_dir, out)
+    judged = judge_inspection(thresholds(checks), out)
+    return Measured(measured.stats, judged.checks, {**measured.files, **judged.files})
 
 
 def inspect(frame: pd.DataFrame, folder: Path, data: dict | None = None, split: dict | None = None,
@@ -71,7 +94,7 @@ def inspect(frame: pd.DataFrame, folder: Path, data: dict | None = None, split: 
     out, summary = prepared(frame, folder, data, split, raw)
     cfg = stage(inspect_cfg)
     stats, issues, sample = compute(load_splits(out), summary, cfg)
-    checks = {c.id: c for c in inspect_checks(stats, cfg.checks.inspect)}
+    checks = {c.id: c for c in inspect_checks(stats, thresholds())}
     return Inspected(stats, issues, sample, checks)
 
 
@@ -102,26 +125,26 @@ def assert_tripped(result: Inspected, check_id: str) -> None:
 # the clean run: every check passes, every file follows its contract
 
 @pytest.fixture(scope="module")
-def clean_run(tmp_path_factory: pytest.TempPathFactory) -> InspectOutcome:
+def clean_run(tmp_path_factory: pytest.TempPathFactory) -> Measured:
     """Step 1 end to end on 300 clean rows."""
     folder = tmp_path_factory.mktemp("clean")
     out, _ = prepared(clean_texts(), folder)
-    return run_inspection(stage(), out, folder / "reports")
+    return measure_and_judge(stage(), out, folder / "reports")
 
 
-def test_check_ids_and_order(clean_run: InspectOutcome) -> None:
+def test_check_ids_and_order(clean_run: Measured) -> None:
     """inspect_checks produces exactly the known checks, once each, in report order."""
     assert [c.id for c in clean_run.checks] == CHECK_IDS
 
 
 @pytest.mark.parametrize("check_id", CHECK_IDS)
-def test_clean_data_passes(clean_run: InspectOutcome, check_id: str) -> None:
+def test_clean_data_passes(clean_run: Measured, check_id: str) -> None:
     """On clean, balanced, keyworded, distinct texts every check passes."""
     check = next(c for c in clean_run.checks if c.id == check_id)
     assert check.status == "pass", check
 
 
-def test_checks_json_contract(clean_run: InspectOutcome) -> None:
+def test_checks_json_contract(clean_run: Measured) -> None:
     """checks.json is a list of objects with id, status, value, threshold and message."""
     path = clean_run.files["checks"]
     items = json.loads(path.read_text(encoding="utf-8"))
@@ -133,7 +156,7 @@ def test_checks_json_contract(clean_run: InspectOutcome) -> None:
     assert [c.id for c in read_checks(path)] == CHECK_IDS
 
 
-def test_metrics_json(clean_run: InspectOutcome) -> None:
+def test_metrics_json(clean_run: Measured) -> None:
     """metrics.json holds the key figures as numbers."""
     metrics = json.loads(clean_run.files["metrics"].read_text(encoding="utf-8"))
     assert metrics["rows"] == 300
@@ -145,7 +168,7 @@ def test_metrics_json(clean_run: InspectOutcome) -> None:
     assert 0.0 <= metrics["label_issue_share"] < 0.05
 
 
-def test_sample_csv(clean_run: InspectOutcome) -> None:
+def test_sample_csv(clean_run: Measured) -> None:
     """sample.csv has at least 200 rows (the data has 300) with split, row, label and text."""
     sample = pd.read_csv(clean_run.files["sample"])
     assert len(sample) >= 200
@@ -155,7 +178,7 @@ def test_sample_csv(clean_run: InspectOutcome) -> None:
     assert sample["row"].is_unique
 
 
-def test_label_issues_csv(clean_run: InspectOutcome) -> None:
+def test_label_issues_csv(clean_run: Measured) -> None:
     """label_issues.csv exists with its columns even when few issues are found."""
     issues = pd.read_csv(clean_run.files["label_issues"])
     assert list(issues.columns) == ["rank", "split", "row", "label", "given_label_prob", "suggested_label",
@@ -163,7 +186,7 @@ def test_label_issues_csv(clean_run: InspectOutcome) -> None:
     assert len(issues) < 15
 
 
-def test_report_html(clean_run: InspectOutcome) -> None:
+def test_report_html(clean_run: Measured) -> None:
     """report.html has the balance, label-issues and sample sections, and every check id."""
     html = clean_run.files["report"].read_text(encoding="utf-8")
     for section in ("balance", "label-issues", "sample"):
@@ -345,7 +368,7 @@ def test_label_issues(tmp_path: Path) -> None:
     data.loc[flipped, "label"] = other_label(data.loc[flipped, "label"])
     result = inspect(data, tmp_path)
     assert_tripped(result, "label_issues")
-    assert result.checks["label_issues"].value > InspectChecks().label_issue_warn
+    assert result.checks["label_issues"].value > thresholds().label_issue_warn
     found = set(result.issues["row"])
     assert len(found & set(flipped)) >= 0.6 * len(flipped)
 
@@ -391,7 +414,7 @@ def test_sample_of_small_data_passes(tmp_path: Path) -> None:
 # a messy run end to end: the files still follow their contracts
 
 @pytest.fixture(scope="module")
-def messy_run(tmp_path_factory: pytest.TempPathFactory) -> InspectOutcome:
+def messy_run(tmp_path_factory: pytest.TempPathFactory) -> Measured:
     """Step 1 end to end on data with several problems and an extra column."""
     data = clean_texts(seed=20)
     copies = near_copies(data, 12, seed=20)
@@ -403,10 +426,10 @@ def messy_run(tmp_path_factory: pytest.TempPathFactory) -> InspectOutcome:
     data["user"] = [f"user{i % 17}" for i in range(len(data))]
     folder = tmp_path_factory.mktemp("messy")
     out, _ = prepared(data, folder, data={"keep_columns": ["user"]})
-    return run_inspection(stage(), out, folder / "reports")
+    return measure_and_judge(stage(), out, folder / "reports")
 
 
-def test_messy_checks_json(messy_run: InspectOutcome) -> None:
+def test_messy_checks_json(messy_run: Measured) -> None:
     """The problems show in checks.json, which still follows the contract."""
     results = {c.id: c for c in read_checks(messy_run.files["checks"])}
     assert list(results) == CHECK_IDS
@@ -415,7 +438,7 @@ def test_messy_checks_json(messy_run: InspectOutcome) -> None:
     assert results["label_issues"].status != "pass"
 
 
-def test_messy_files_carry_extra_columns(messy_run: InspectOutcome) -> None:
+def test_messy_files_carry_extra_columns(messy_run: Measured) -> None:
     """Kept columns appear in the label issues and the sample, ranked issues first."""
     issues = pd.read_csv(messy_run.files["label_issues"])
     assert "user" in issues.columns
@@ -427,7 +450,7 @@ def test_messy_files_carry_extra_columns(messy_run: InspectOutcome) -> None:
     assert len(sample) >= 200
 
 
-def test_messy_report_shows_problems(messy_run: InspectOutcome) -> None:
+def test_messy_report_shows_problems(messy_run: Measured) -> None:
     """The report renders conflict examples and suspected label errors, with texts escaped."""
     page = messy_run.files["report"].read_text(encoding="utf-8")
     for section in ("balance", "label-issues", "sample"):
@@ -436,7 +459,7 @@ def test_messy_report_shows_problems(messy_run: InspectOutcome) -> None:
     assert html.escape(issues.loc[0, "text"], quote=False) in page
     conflicts = messy_run.stats["conflict_examples"]
     assert len(conflicts) > 0
-    assert html.escape(conflicts.loc[0, "text"], quote=False) in page
+    assert html.escape(conflicts[0]["text"], quote=False) in page
     assert "&amp;amp; more" in page
 
 
@@ -506,7 +529,7 @@ def test_find_label_issues_folds_limited_by_smallest_class() -> None:
     assert summary["skipped"] == ""
 
 
-def test_stats_rows_match_splits(clean_run: InspectOutcome) -> None:
+def test_stats_rows_match_splits(clean_run: Measured) -> None:
     """The statistics count every prepared row once."""
     assert clean_run.stats["n_rows"] == 300
     assert sum(v["count"] for v in clean_run.stats["classes"].values()) == 300

@@ -9,12 +9,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.config import DataConfig, PrepareStage, SplitConfig
+from clearance.config.data import DataConfig, PrepareStage, SplitConfig
+from clearance.config.params import from_conf
 from clearance.data.prepare import load_splits, load_summary, prepare
 from clearance.data.split import assign_splits, split_groups
 from clearance.errors import UserError
 from clearance.text.normalize import normalize
 from tests.factory import make_texts, write_table
+
+
+def split_config(**fields: object) -> SplitConfig:
+    """conf/split/'s defaults with ``fields`` replaced."""
+    return from_conf(SplitConfig, "split", **fields)
+
+
+def prepare_config(source: Path, seed: int = 42, split: SplitConfig | None = None) -> PrepareStage:
+    """The prepare stage on ``source`` with the custom-data template from conf/."""
+    data = from_conf(DataConfig, "data", ("data=custom",), path=str(source))
+    return from_conf(PrepareStage, None, ("data=custom",), seed=seed, data=data, split=split or split_config())
 
 
 @pytest.fixture(scope="module")
@@ -38,22 +50,22 @@ def straddling(keys: pd.Series, split: pd.Series) -> int:
 
 def test_same_seed_same_split(rows: pd.DataFrame) -> None:
     """The split depends only on the data, the settings and the seed."""
-    first, _ = assign_splits(rows, SplitConfig(), seed=7)
-    again, _ = assign_splits(rows.copy(), SplitConfig(), seed=7)
+    first, _ = assign_splits(rows, split_config(), seed=7)
+    again, _ = assign_splits(rows.copy(), split_config(), seed=7)
     pd.testing.assert_series_equal(first, again)
 
 
 def test_other_seed_other_split(rows: pd.DataFrame) -> None:
     """Another seed gives another assignment of the same sizes."""
-    first, _ = assign_splits(rows, SplitConfig(), seed=7)
-    other, _ = assign_splits(rows, SplitConfig(), seed=8)
+    first, _ = assign_splits(rows, split_config(), seed=7)
+    other, _ = assign_splits(rows, split_config(), seed=8)
     assert (first != other).any()
     assert first.value_counts().to_dict() == other.value_counts().to_dict()
 
 
 def test_split_sizes_and_names(rows: pd.DataFrame) -> None:
     """Every row gets train, valid or test, in about the configured shares."""
-    split, summary = assign_splits(rows, SplitConfig(valid_size=0.2, test_size=0.1), seed=1)
+    split, summary = assign_splits(rows, split_config(valid_size=0.2, test_size=0.1), seed=1)
     assert set(split) == {"train", "valid", "test"}
     assert split.index.equals(rows.index)
     shares = split.value_counts(normalize=True)
@@ -65,7 +77,7 @@ def test_split_sizes_and_names(rows: pd.DataFrame) -> None:
 
 def test_stratified_class_shares(rows: pd.DataFrame) -> None:
     """Each split holds the classes in about their overall proportions."""
-    split, summary = assign_splits(rows, SplitConfig(valid_size=0.2, test_size=0.2), seed=3)
+    split, summary = assign_splits(rows, split_config(valid_size=0.2, test_size=0.2), seed=3)
     assert summary.stratified and summary.note == ""
     overall = rows["label"].value_counts(normalize=True)
     for name in ("train", "valid", "test"):
@@ -77,7 +89,7 @@ def test_stratified_class_shares(rows: pd.DataFrame) -> None:
 def test_group_column_keeps_groups_together(rows: pd.DataFrame) -> None:
     """Rows sharing a user-given group never straddle two splits."""
     grouped = rows.assign(group=[f"user{i % 40}" for i in range(len(rows))])
-    split, summary = assign_splits(grouped, SplitConfig(), seed=5)
+    split, summary = assign_splits(grouped, split_config(), seed=5)
     assert summary.grouped_by == "group column"
     assert summary.groups == 40
     assert straddling(grouped["group"], split) == 0
@@ -87,7 +99,7 @@ def test_group_column_keeps_groups_together(rows: pd.DataFrame) -> None:
 def test_group_column_wins_over_duplicates(rows: pd.DataFrame) -> None:
     """With a group column, groups decide even when group_duplicates is on."""
     grouped = rows.assign(group=[f"g{i % 30}" for i in range(len(rows))])
-    groups, how = split_groups(grouped, SplitConfig(group_duplicates=True))
+    groups, how = split_groups(grouped, split_config(group_duplicates=True))
     assert how == "group column"
     assert len(np.unique(groups)) == 30
 
@@ -95,7 +107,7 @@ def test_group_column_wins_over_duplicates(rows: pd.DataFrame) -> None:
 def test_normalised_duplicates_share_a_split(rows: pd.DataFrame) -> None:
     """With group_duplicates=true, copies that differ in case, links and RT prefix stay together."""
     data = with_copies(rows, 120)
-    split, summary = assign_splits(data, SplitConfig(group_duplicates=True), seed=11)
+    split, summary = assign_splits(data, split_config(group_duplicates=True), seed=11)
     assert summary.grouped_by == "normalised text"
     assert summary.groups == len(rows)
     assert straddling(normalize(data["text"]), split) == 0
@@ -104,7 +116,7 @@ def test_normalised_duplicates_share_a_split(rows: pd.DataFrame) -> None:
 def test_duplicates_can_straddle_without_grouping(rows: pd.DataFrame) -> None:
     """With group_duplicates=false, copies are split like any other rows."""
     data = with_copies(rows, 120)
-    split, summary = assign_splits(data, SplitConfig(group_duplicates=False), seed=11)
+    split, summary = assign_splits(data, split_config(group_duplicates=False), seed=11)
     assert summary.grouped_by == "row"
     assert summary.groups == len(data)
     assert straddling(normalize(data["text"]), split) > 0
@@ -114,7 +126,7 @@ def test_duplicates_can_straddle_without_grouping(rows: pd.DataFrame) -> None:
 def test_invalid_sizes(rows: pd.DataFrame, valid: float, test: float) -> None:
     """Sizes outside (0, 1) or summing to 1 or more are a user error naming the settings."""
     with pytest.raises(UserError) as info:
-        assign_splits(rows, SplitConfig(valid_size=valid, test_size=test), seed=0)
+        assign_splits(rows, split_config(valid_size=valid, test_size=test), seed=0)
     assert "split.valid_size" in info.value.where
     assert str(valid) in info.value.problem and str(test) in info.value.problem
     assert "split.valid_size=" in info.value.fix
@@ -125,14 +137,14 @@ def test_too_few_groups() -> None:
     tiny = pd.DataFrame({"text": ["love it", "LOVE IT!", "hate it", "hate it"],
                          "label": ["positive", "positive", "negative", "negative"]})
     with pytest.raises(UserError) as info:
-        assign_splits(tiny, SplitConfig(), seed=0)
+        assign_splits(tiny, split_config(), seed=0)
     assert "only 2 distinct" in info.value.problem
 
 
 def test_rare_class_falls_back_to_random_split() -> None:
     """A class with too few rows to stratify gives an unstratified split and a note."""
     data = make_texts(classes={"negative": 80, "neutral": 80, "positive": 1}, seed=2)
-    split, summary = assign_splits(data, SplitConfig(), seed=0)
+    split, summary = assign_splits(data, split_config(), seed=0)
     assert not summary.stratified
     assert "too few" in summary.note
     assert split.notna().all()
@@ -148,7 +160,7 @@ def test_prepare_end_to_end(tmp_path: Path, rows: pd.DataFrame) -> None:
     source.parent.mkdir()
     write_table(data, source, "csv")
     out = tmp_path / "prepared"
-    cfg = PrepareStage(seed=9, data=DataConfig(path=str(source)), split=SplitConfig(valid_size=0.1, test_size=0.2))
+    cfg = prepare_config(source, seed=9, split=split_config(valid_size=0.1, test_size=0.2))
     summary = prepare(cfg, out)
 
     assert sorted(p.name for p in out.iterdir()) == ["summary.json", "test.parquet", "train.parquet",
@@ -159,6 +171,7 @@ def test_prepare_end_to_end(tmp_path: Path, rows: pd.DataFrame) -> None:
     assert summary["clean"]["rows_read"] == 300
     assert summary["clean"]["dropped"] == 3
     assert summary["split"]["stratified"] is True
+    assert summary["split"]["given_by"] == ""
 
     splits = load_splits(out)
     sizes = {name: len(df) for name, df in splits.items()}
@@ -176,7 +189,7 @@ def test_prepare_is_reproducible(tmp_path: Path, rows: pd.DataFrame) -> None:
     """Running prepare twice with the same seed writes the same splits."""
     source = tmp_path / "tweets.csv"
     write_table(rows, source, "csv")
-    cfg = PrepareStage(data=DataConfig(path=str(source)))
+    cfg = prepare_config(source)
     prepare(cfg, tmp_path / "a")
     prepare(cfg, tmp_path / "b")
     first, second = load_splits(tmp_path / "a"), load_splits(tmp_path / "b")

@@ -1,13 +1,65 @@
-"""MLflow tracking: one SQLite store at the repository root, runs tagged per stage."""
+"""MLflow tracking: one SQLite store at the repository root, one experiment in model-training mode,
+runs tagged per stage, and every MLflow call behind clearance/tracking.py."""
 
 from __future__ import annotations
 
+import ast
+import json
+import shutil
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
-from clearance.config import TrackingConfig
-from clearance.tracking import (artifact_location, child_run, flatten, log_metrics, project_root, stage_run,
-                                tracking_uri)
+import numpy as np
+import pandas as pd
+import pytest
+
+from clearance.config.params import from_conf
+from clearance.config.tracking import TrackingConfig
+from clearance.data.digest import splits_digest
+from clearance.paths import split_file
+from clearance.tracking import (KIND, KIND_TAG, artifact_location, child_run, find_experiment_id, flatten,
+                                log_artifacts, log_datasets, log_dict, log_epoch, log_metrics, log_prepared_splits,
+                                project_root, set_tags, stage_run, tracking_uri)
+from tests.conftest import REPO
+
+SPLITS = {"train": pd.DataFrame({"text": ["good day", "bad day", "fine"], "label": ["pos", "neg", "pos"]}),
+          "valid": pd.DataFrame({"text": ["great"], "label": ["pos"]}),
+          "test": pd.DataFrame({"text": ["awful"], "label": ["neg"]})}
+
+
+@pytest.fixture
+def cfg() -> TrackingConfig:
+    """The project's tracking settings from conf/ (the SQLite store at the root)."""
+    return from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
+
+
+@pytest.fixture(scope="module")
+def empty_store(tmp_path_factory) -> Path:
+    """An empty MLflow SQLite store, its tables made once (that takes seconds)."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("template") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch, empty_store: Path) -> Path:
+    """A working folder with its own copy of the empty store, where the runs go; the store's path."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    shutil.copy(empty_store, tmp_path / "mlflow.db")
+    return tmp_path / "mlflow.db"
+
+
+def query(db: Path, sql: str, *args) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def run_ids(db: Path) -> dict[str, str]:
+    return dict(query(db, "select name, run_uuid from runs"))
 
 
 def test_root_of_a_queued_experiment_copy_is_the_original_repo(tmp_path, monkeypatch):
@@ -19,11 +71,11 @@ def test_root_of_a_queued_experiment_copy_is_the_original_repo(tmp_path, monkeyp
     assert project_root(tmp_path / "repo") == (tmp_path / "repo").resolve()
 
 
-def test_default_uri_and_artifacts_are_absolute(tmp_path):
-    cfg = TrackingConfig()
+def test_default_uri_and_artifacts_are_absolute(tmp_path, cfg):
     assert tracking_uri(cfg, tmp_path) == f"sqlite:///{tmp_path}/mlflow.db"
     assert artifact_location(cfg, tmp_path) == (tmp_path / "mlartifacts").as_uri()
-    assert tracking_uri(TrackingConfig(uri="http://127.0.0.1:5000"), tmp_path) == "http://127.0.0.1:5000"
+    cfg.uri = "http://127.0.0.1:5000"
+    assert tracking_uri(cfg, tmp_path) == "http://127.0.0.1:5000"
 
 
 def test_flatten_uses_override_keys():
@@ -31,30 +83,192 @@ def test_flatten_uses_override_keys():
         "data.path": "x", "data.split.a": 1, "seed": 3}
 
 
-def test_stage_run_lands_in_the_sqlite_store_with_tags(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DVC_ROOT", raising=False)
-    with stage_run("inspect", TrackingConfig(experiment="t"), {"seed": 1, "data": {"path": "a.csv"}}):
-        log_metrics({"rows": 10, "share": 0.5, "flag": True, "name": "skipped"})
-    with sqlite3.connect(Path(tmp_path) / "mlflow.db") as db:
-        (name,) = db.execute("select name from runs").fetchone()
-        tags = dict(db.execute("select key, value from tags"))
-        params = dict(db.execute("select key, value from params"))
-        metrics = dict(db.execute("select key, value from metrics"))
+def test_stage_run_lands_in_the_sqlite_store_with_tags(store, cfg):
+    cfg.experiment = "t"
+    with stage_run("inspect", cfg, {"seed": 1, "data": {"path": "a.csv"}}):
+        log_metrics({"rows": 10, "share": 0.5, "flag": True, "name": "skipped", "count": np.int64(3),
+                     "loss": np.float32(0.25)})
+    [(name,)] = query(store, "select name from runs")
+    tags = dict(query(store, "select key, value from tags"))
+    params = dict(query(store, "select key, value from params"))
+    metrics = dict(query(store, "select key, value from metrics"))
     assert name == "inspect" and tags["clearance.stage"] == "inspect"
     assert "mlflow.source.git.commit" in tags
     assert params == {"seed": "1", "data.path": "a.csv"}
-    assert metrics == {"rows": 10.0, "share": 0.5}
+    assert metrics == {"rows": 10.0, "share": 0.5, "count": 3.0, "loss": 0.25}
 
 
-def test_child_runs_land_in_the_same_experiment_under_the_stage_run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DVC_ROOT", raising=False)
-    with stage_run("baselines", TrackingConfig(), {"seed": 1}) as parent:
-        with child_run("majority", {"C": 1}, {"clearance.kind": "baseline"}):
-            log_metrics({"valid_accuracy": 0.5})
-    with sqlite3.connect(tmp_path / "mlflow.db") as db:
-        runs = dict(db.execute("select name, experiment_id from runs"))
-        (parent_tag,) = db.execute("select value from tags where key = 'mlflow.parentRunId'").fetchone()
+def experiment_kind(db: Path, name: str) -> str | None:
+    rows = query(db, "select t.value from experiment_tags t join experiments e using (experiment_id) "
+                     "where e.name = ? and t.key = ?", name, KIND_TAG)
+    return rows[0][0] if rows else None
+
+
+def test_a_new_experiment_opens_in_model_training_mode(store, cfg):
+    with stage_run("inspect", cfg, {}):
+        pass
+    assert experiment_kind(store, "clearance") == KIND == "custom_model_development"
+
+
+@pytest.mark.parametrize("before", [None, "genai_development"])
+def test_an_existing_experiment_is_switched_to_model_training_mode(store, cfg, before):
+    with stage_run("inspect", cfg, {}):
+        pass
+    # As a store written before the tag existed (or one the UI tagged as GenAI) would be.
+    with sqlite3.connect(store) as db:
+        db.execute("delete from experiment_tags where key = ?", (KIND_TAG,))
+        if before:
+            db.execute("insert into experiment_tags (key, value, experiment_id) "
+                       "select ?, ?, experiment_id from experiments where name = 'clearance'", (KIND_TAG, before))
+    assert experiment_kind(store, "clearance") == before
+    with stage_run("baselines", cfg, {}):
+        pass
+    assert experiment_kind(store, "clearance") == KIND
+    assert len(query(store, "select experiment_id from experiments where name = 'clearance'")) == 1
+
+
+def test_child_run_logs_params_metrics_and_tags_in_one_batch(store, cfg, monkeypatch):
+    from mlflow.tracking import MlflowClient
+
+    batches: list[str] = []
+    original = MlflowClient.log_batch
+    monkeypatch.setattr(MlflowClient, "log_batch",
+                        lambda self, run_id, *a, **kw: batches.append(run_id) or original(self, run_id, *a, **kw))
+    with stage_run("baselines", cfg, {"seed": 1}) as parent:
+        with child_run("majority", {"model": {"C": 1}}, metrics={"valid_accuracy": 0.5, "skipped": "text"},
+                       tags={"clearance.kind": "baseline"}) as child:
+            pass
+    runs = dict(query(store, "select name, experiment_id from runs"))
     assert runs["majority"] == runs["baselines"]
-    assert parent_tag == parent.info.run_id
+    child_id = child.info.run_id
+    assert batches.count(child_id) == 1
+    assert dict(query(store, "select key, value from params where run_uuid = ?", child_id)) == {"model.C": "1"}
+    assert dict(query(store, "select key, value from metrics where run_uuid = ?", child_id)) == {
+        "valid_accuracy": 0.5}
+    tags = dict(query(store, "select key, value from tags where run_uuid = ?", child_id))
+    assert tags["clearance.kind"] == "baseline" and tags["mlflow.parentRunId"] == parent.info.run_id
+
+
+def test_set_tags_tags_the_active_run_only(store, cfg):
+    with stage_run("baselines", cfg, {}):
+        with child_run("broken", {}):
+            set_tags({"error": "ValueError: no rows"})
+        with child_run("fine", {}):
+            pass
+    ids = run_ids(store)
+    errors = dict(query(store, "select run_uuid, value from tags where key = 'error'"))
+    assert errors == {ids["broken"]: "ValueError: no rows"}
+
+
+def test_log_epoch_keeps_one_point_per_step(store, cfg):
+    with stage_run("train", cfg, {}):
+        for epoch, loss in enumerate([0.9, 0.6, 0.4]):
+            log_epoch({"train_loss": loss, "valid_accuracy": 0.5 + epoch / 10}, step=epoch)
+    points = query(store, "select step, value from metrics where key = 'train_loss' order by step")
+    assert points == [(0, 0.9), (1, 0.6), (2, 0.4)]
+    assert [s for (s,) in query(store, "select step from metrics where key = 'valid_accuracy' order by step")] == [
+        0, 1, 2]
+
+
+def dataset_inputs(db: Path, run_id: str) -> dict[str, tuple[str, str, str]]:
+    """context -> (name, digest, source) of the datasets a run used."""
+    rows = query(db, "select t.value, d.name, d.digest, d.dataset_source from inputs i "
+                     "join datasets d on d.dataset_uuid = i.source_id "
+                     "join input_tags t on t.input_uuid = i.input_uuid and t.name = 'mlflow.data.context' "
+                     "where i.destination_id = ? and i.source_type = 'DATASET'", run_id)
+    return {context: (name, digest, json.loads(source)["uri"]) for context, name, digest, source in rows}
+
+
+def test_log_datasets_names_each_split_with_its_context_and_digest(store, cfg):
+    digest = splits_digest(SPLITS)
+    with stage_run("inspect", cfg, {}) as run:
+        log_datasets(SPLITS, digest, "data/raw/tiny.csv")
+    inputs = dataset_inputs(store, run.info.run_id)
+    assert inputs == {name: (f"clearance-{digest[:8]}-{name}", digest[:36], "data/raw/tiny.csv")
+                      for name in ("train", "valid", "test")}
+    [(profile,)] = query(store, "select dataset_profile from datasets where name like '%-train'")
+    assert json.loads(profile)["num_rows"] == 3
+
+
+def test_splits_digest_follows_texts_and_labels():
+    digest = splits_digest(SPLITS)
+    assert len(digest) == 64 and digest == splits_digest({k: v.copy() for k, v in reversed(SPLITS.items())})
+    relabelled = {**SPLITS, "valid": SPLITS["valid"].assign(label=["neg"])}
+    moved = {**SPLITS, "train": SPLITS["train"].iloc[:2], "valid": pd.concat([SPLITS["train"].iloc[2:],
+                                                                              SPLITS["valid"]])}
+    assert len({digest, splits_digest(relabelled), splits_digest(moved)}) == 3
+
+
+def write_prepared(folder: Path, summary: dict) -> None:
+    folder.mkdir(parents=True)
+    for name, frame in SPLITS.items():
+        frame.to_parquet(split_file(name, folder), index=False)
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+
+
+@pytest.mark.parametrize("summary_digest", ["0123456789abcdef", None])
+def test_prepared_splits_are_logged_with_the_summary_digest_or_their_own(store, cfg, summary_digest):
+    folder = store.parent / "prepared"
+    write_prepared(folder, {"source": "data/tiny.csv", **({"digest": summary_digest} if summary_digest else {})})
+    with stage_run("baselines", cfg, {}) as run:
+        digest = log_prepared_splits(folder)
+    assert digest == (summary_digest or splits_digest(SPLITS))
+    inputs = dataset_inputs(store, run.info.run_id)
+    assert inputs["test"] == (f"clearance-{digest[:8]}-test", digest[:36], "data/tiny.csv")
+    assert set(inputs) == {"train", "valid", "test"}
+
+
+def test_artifacts_and_dicts_land_in_the_run(store, cfg):
+    (store.parent / "hist.png").write_bytes(b"png")
+    (store.parent / "report.html").write_text("<html></html>")
+    with stage_run("inspect", cfg, {}) as run:
+        log_artifacts([store.parent / "hist.png", store.parent / "report.html"])
+        log_dict({"answers": {"q": "a"}}, "gate.json")
+    assert run.info.artifact_uri == (store.parent / "mlartifacts" / run.info.run_id / "artifacts").as_uri()
+    files = store.parent / "mlartifacts" / run.info.run_id / "artifacts"
+    assert (files / "plots/hist.png").read_bytes() == b"png"
+    assert (files / "report.html").exists()
+    assert json.loads((files / "gate.json").read_text()) == {"answers": {"q": "a"}}
+
+
+def test_find_experiment_id_reads_the_store_without_creating_it(store, cfg):
+    missing = store.parent / "elsewhere.db"
+    assert find_experiment_id(replace(cfg, uri=f"sqlite:///{missing}")) is None and not missing.exists()
+    assert find_experiment_id(cfg) is None  # a store without the experiment
+    with stage_run("inspect", cfg, {}) as run:
+        pass
+    assert find_experiment_id(cfg) == run.info.experiment_id
+    cfg.experiment = "other"
+    assert find_experiment_id(cfg) is None
+
+
+def test_metrics_outside_a_run_say_where_to_log():
+    with pytest.raises(RuntimeError, match="stage_run"):
+        log_epoch({"loss": 1.0}, step=0)
+
+
+def mlflow_importers(files: list[Path]) -> list[str]:
+    """Files that import mlflow (at any depth), other than clearance/tracking.py."""
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n == "mlflow" or n.startswith("mlflow.") for n in names):
+                found.append(str(path))
+                break
+    return found
+
+
+def test_only_tracking_imports_mlflow():
+    files = [p for folder in ("clearance", "stages") for p in (REPO / folder).rglob("*.py")
+             if p != REPO / "clearance/tracking.py"]
+    assert files and mlflow_importers(files) == []
+
+
+def test_the_mlflow_import_scan_finds_a_hidden_import(tmp_path):
+    sneaky = tmp_path / "record.py"
+    sneaky.write_text("def log():\n    from mlflow.tracking import MlflowClient\n")
+    clean = tmp_path / "clean.py"
+    clean.write_text("import mlflowish\nfrom clearance.tracking import stage_run\n")
+    assert mlflow_importers([sneaky, clean]) == [str(sneaky)]

@@ -111,7 +111,7 @@ class KeywordRule(OwnPredictions):
     name = "keyword_rule"
     description = "predicts the class whose most indicative tokens (train) appear most often"
 
-    def __init__(self, classes, seed, keyword_tokens: int = 10, min_token_count: int = 5) -> None:
+    def __init__(self, classes, seed, *, keyword_tokens: int, min_token_count: int) -> None:
         super().__init__(classes, seed)
         self.keyword_tokens = keyword_tokens
         self.min_token_count = min_token_count
@@ -139,7 +139,6 @@ class SklearnBaseline(Baseline):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.model_.fit(texts, labels)
-        self.order_ = [list(self.model_.classes_).index(c) for c in self.classes if c in self.model_.classes_]
         return self
 
     def predict_proba(self, texts):
@@ -156,9 +155,9 @@ class TfidfLogReg(SklearnBaseline):
     name = "tfidf_logreg"
     description = "TF-IDF of word and character n-grams + logistic regression"
 
-    def __init__(self, classes, seed, word_ngram_max: int = 2, char_ngram_min: int = 2,
-                 char_ngram_max: int = 4, min_df: int = 2, max_features: int = 100_000,
-                 C: float = 4.0, class_weight: str | None = None) -> None:
+    # Settings come from conf/baselines (one source of defaults): no values here.
+    def __init__(self, classes, seed, *, word_ngram_max: int, char_ngram_min: int, char_ngram_max: int,
+                 min_df: int, max_features: int, C: float, class_weight: str | None) -> None:
         super().__init__(classes, seed)
         self.params = dict(word_ngram_max=word_ngram_max, char_ngram_min=char_ngram_min,
                            char_ngram_max=char_ngram_max, min_df=min_df, max_features=max_features,
@@ -185,8 +184,8 @@ class EmbeddingsLogReg(SklearnBaseline):
     name = "embeddings_logreg"
     description = "mean-pooled frozen input embeddings of the default pretrained model + logistic regression"
 
-    def __init__(self, classes, seed, model_dir: str = "", max_length: int = 128, C: float = 1.0,
-                 class_weight: str | None = None) -> None:
+    def __init__(self, classes, seed, *, model_dir: str, max_length: int, C: float,
+                 class_weight: str | None) -> None:
         super().__init__(classes, seed)
         self.model_dir, self.max_length, self.C, self.class_weight = model_dir, max_length, C, class_weight
         self.params = {"model_dir": model_dir or "all-MiniLM-L6-v2 (packaged)", "max_length": max_length,

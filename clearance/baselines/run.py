@@ -1,4 +1,7 @@
-"""Run step 2: fit every baseline on train, score on valid and test, analyse the best."""
+"""Step 2's measuring: fit every baseline on train, score on valid and test, analyse the best.
+
+Judging the results against thresholds is in ``clearance.baselines.judge``.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +15,23 @@ import numpy as np
 import pandas as pd
 
 from clearance.baselines import analysis
-from clearance.baselines.checks import baseline_checks
-from clearance.baselines.metric_choice import imbalance, recommend_metric
+from clearance.baselines.metric_choice import imbalance
 from clearance.baselines.models import REGISTRY, Baseline
-from clearance.checklist.results import CheckResult, write_checks
-from clearance.config import BaselinesStage
+from clearance.config.baselines import BaselinesStage
+from clearance.data.digest import splits_digest
 from clearance.data.prepare import load_splits, load_summary
 from clearance.errors import UserError
-from clearance.evaluation import HIGHER_IS_BETTER, METRICS, expected_losses, expected_prior_score, prior, score
-from clearance.paths import PREPARED_DIR, SPLITS, report_dir
+from clearance.evaluation import METRICS, expected_losses, expected_prior_score, gain, pick_best, prior, score
+from clearance.measurements import settings_digest, write_measurements
+from clearance.paths import PREPARED_DIR, report_dir
 from clearance.progress import step
-from clearance.report import plots
-from clearance.report.html import embed_png, write_report
-from clearance.text.preprocess import load_preprocess
+from clearance.report import plot_data, plots
+from clearance.text.preprocess import preprocess_splits
 
 STEP = "baselines"
+# Random guesses are the floor, not candidates for the best baseline.
+GUESSES = ("uniform_random", "prior_random")
+MISTAKES_IN_REPORT = 30
 
 
 @dataclass
@@ -43,16 +48,22 @@ class BaselineResult:
     valid_predicted: np.ndarray | None = field(default=None, repr=False)
     valid_probs: np.ndarray | None = field(default=None, repr=False)
 
+    def summary(self) -> dict[str, Any]:
+        """What the report and the judging need (no arrays)."""
+        return {"name": self.name, "description": self.description, "params": self.params,
+                "metrics": self.metrics, "fit_seconds": self.fit_seconds, "error": self.error}
+
 
 @dataclass
 class BaselinesOutcome:
-    """What step 2 produced."""
+    """What step 2 measured."""
 
     results: list[BaselineResult]
     best: str
     facts: dict[str, Any]
-    checks: list[CheckResult]
     files: dict[str, Path]
+    splits: dict[str, pd.DataFrame]
+    data_digest: str
 
 
 def build(name: str, classes: list[str], cfg: BaselinesStage) -> Baseline:
@@ -66,19 +77,6 @@ def build(name: str, classes: list[str], cfg: BaselinesStage) -> Baseline:
         "embeddings_logreg": asdict(b.embeddings),
     }.get(name, {})
     return REGISTRY[name](classes, cfg.seed, **extra)
-
-
-def preprocess_splits(splits: dict[str, pd.DataFrame], cfg: BaselinesStage) -> dict[str, pd.Series]:
-    """Preprocessed texts of every split, indexed by the source row number."""
-    preprocess = load_preprocess(cfg.preprocess)
-    out = {}
-    for name, frame in splits.items():
-        texts = pd.Series(preprocess(frame["text"]), dtype=object)
-        if len(texts) != len(frame):
-            raise UserError(f"preprocess._target_={cfg.preprocess.get('_target_')}",
-                            f"returned {len(texts)} texts for {len(frame)}", "return one text per input text")
-        out[name] = pd.Series(texts.to_numpy(), index=frame["row"].to_numpy())
-    return out
 
 
 def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[str, np.ndarray],
@@ -103,19 +101,9 @@ def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[
     return result
 
 
-def pick_best(results: list[BaselineResult], metric: str) -> str:
-    """The baseline with the best valid score on the primary metric (test is never used to choose)."""
-    key = f"valid_{metric}"
-    scored = [r for r in results if key in r.metrics and r.name not in ("uniform_random", "prior_random")]
-    if not scored:
-        return ""
-    sign = 1 if HIGHER_IS_BETTER[metric] else -1
-    return max(scored, key=lambda r: sign * r.metrics[key]).name
-
-
 def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path | None = None,
                   baselines: list[Baseline] | None = None) -> BaselinesOutcome:
-    """Step 2 end to end; ``baselines`` replaces the configured list (for tests and plug-ins)."""
+    """Step 2's measuring; ``baselines`` replaces the configured list (for tests and plug-ins)."""
     out = out or report_dir(STEP)
     out.mkdir(parents=True, exist_ok=True)
     metric = cfg.baselines.primary_metric
@@ -124,39 +112,46 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
     splits, summary = load_splits(prepared), load_summary(prepared)
     classes = summary["classes"]
     with step("Preprocessing texts"):
-        texts = preprocess_splits(splits, cfg)
+        texts = preprocess_splits(splits, cfg.preprocess)
     labels = {name: frame["label"].to_numpy().astype(object) for name, frame in splits.items()}
     chosen = baselines if baselines is not None else [build(n, classes, cfg) for n in cfg.baselines.run]
     results, fit_rows = [], {}
     for baseline in chosen:
         with step(f"Baseline {baseline.name}: {baseline.description}"):
             results.append(fit_and_score(baseline, texts, labels, fit_rows))
-    best = pick_best(results, metric)
+    best = pick_best({r.name: r.metrics for r in results}, metric, exclude=GUESSES)
+    facts = measure_facts(cfg, results, best, texts, labels, classes, fit_rows)
+    digest = summary.get("digest") or splits_digest(splits)
+    files = write_outputs(out, cfg, results, facts, next((r for r in results if r.name == best), None),
+                          splits["valid"], texts["valid"], labels["valid"], classes, digest)
+    return BaselinesOutcome(results=results, best=best, facts=facts, files=files, splits=splits, data_digest=digest)
+
+
+def rows_outside(fit_rows: dict[str, set], train_rows: set) -> dict[str, int]:
+    """How many of the rows each baseline was fitted on are not train rows."""
+    return {name: len(rows - train_rows) for name, rows in fit_rows.items()}
+
+
+def measure_facts(cfg: BaselinesStage, results: list[BaselineResult], best: str, texts: dict[str, pd.Series],
+                  labels: dict[str, np.ndarray], classes: list[str], fit_rows: dict[str, set]) -> dict[str, Any]:
+    """Everything the checks judge, as plain numbers and names."""
+    metric = cfg.baselines.primary_metric
     counts = {c: int((labels["train"] == c).sum()) for c in classes}
     ratio = imbalance(counts)
-    recommended, why = recommend_metric(ratio, cfg.checks.baselines.accuracy_max_imbalance)
     by_name = {r.name: r for r in results}
     train_prior = prior(labels["train"], classes)
     guess = expected_prior_score(metric, train_prior, prior(labels["valid"], classes)) if len(labels["valid"]) else None
-    gain = None
-    if best and guess is not None:
-        sign = 1 if HIGHER_IS_BETTER[metric] else -1
-        gain = sign * (by_name[best].metrics[f"valid_{metric}"] - guess)
+    over_prior = gain(by_name[best].metrics[f"valid_{metric}"], guess, metric) if best and guess is not None else None
     all_text = pd.concat(list(texts.values()))
-    facts = {
-        "primary_metric": metric, "recommended_metric": recommended, "recommendation": why,
-        "imbalance_ratio": ratio, "best": best, "gain_over_prior": gain, "prior_expected_score": guess,
+    return {
+        "primary_metric": metric, "imbalance_ratio": ratio, "best": best, "gain_over_prior": over_prior, "prior_expected_score": guess,
         "errors": {r.name: r.error for r in results if r.error},
-        "fit_rows": fit_rows,
-        "split_rows": {name: set(t.index) for name, t in texts.items()},
+        # rows each baseline was fitted on that are not train rows (valid/test leaking into fitting)
+        "rows_outside_train": rows_outside(fit_rows, set(texts["train"].index)),
         "missing_classes": {s: [c for c in classes if c not in set(labels[s])] for s in ("valid", "test")},
         "empty_share": float((all_text.astype(str).str.strip() == "").mean()) if len(all_text) else 0.0,
         **expected_losses(train_prior),
     }
-    checks = baseline_checks(facts, cfg.checks.baselines)
-    files = write_outputs(out, cfg, results, facts, checks, by_name.get(best), splits["valid"], texts["valid"],
-                          labels["valid"], classes)
-    return BaselinesOutcome(results=results, best=best, facts=facts, checks=checks, files=files)
 
 
 def bar(results: list[BaselineResult], facts: dict[str, Any]) -> dict[str, Any]:
@@ -175,23 +170,22 @@ def bar(results: list[BaselineResult], facts: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult], facts: dict[str, Any],
-                  checks: list[CheckResult], best: BaselineResult | None, valid: pd.DataFrame,
-                  valid_texts: pd.Series, valid_labels: np.ndarray, classes: list[str]) -> dict[str, Path]:
-    """Checks, metrics, the results table, the best baseline's error analysis and the report."""
-    files = {name: out / f for name, f in (("checks", "checks.json"), ("metrics", "metrics.json"),
-                                          ("results", "results.csv"), ("mistakes", "mistakes.csv"),
-                                          ("report", "report.html"), ("confusion", "plots/confusion.png"))}
-    write_checks(checks, files["checks"])
+                  best: BaselineResult | None, valid: pd.DataFrame, valid_texts: pd.Series,
+                  valid_labels: np.ndarray, classes: list[str], digest: str) -> dict[str, Path]:
+    """Metrics, the results table, the best baseline's error analysis, plots and measurements."""
+    files = {name: out / f for name, f in (("metrics", "metrics.json"), ("results", "results.csv"),
+                                          ("mistakes", "mistakes.csv"), ("confusion", "plots/confusion.png"),
+                                          ("predictions", "plots/predictions.csv"), ("scores", "plots/scores.csv"))}
     table = pd.DataFrame([{"baseline": r.name, **{k: round(v, 4) for k, v in r.metrics.items()},
                            "fit_seconds": round(r.fit_seconds, 2), "error": r.error} for r in results])
     table.to_csv(files["results"], index=False)
     must_beat = bar(results, facts)
-    metrics = {"primary_metric": facts["primary_metric"], "recommended_metric": facts["recommended_metric"],
-               "bar": must_beat,
+    metrics = {"primary_metric": facts["primary_metric"], "bar": must_beat,
                "baselines": {r.name: {k: round(v, 4) for k, v in r.metrics.items()} for r in results}}
     files["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
     confusion, report_rows, mistakes = pd.DataFrame(), [], pd.DataFrame(columns=["row", "label", "predicted",
                                                                                  "confidence", "text"])
+    predicted = np.array([], dtype=object)
     if best is not None and best.valid_predicted is not None:
         with step(f"Error analysis of {best.name}"):
             probs, predicted = best.valid_probs, best.valid_predicted
@@ -201,11 +195,18 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
                                                    classes, cfg.baselines.mistakes)
     mistakes.to_csv(files["mistakes"], index=False)
     plots.confusion_matrix(confusion, files["confusion"], title=f"{facts['best'] or 'no baseline'} on valid")
-    context = {
-        "title": "clearance · step 2 · baselines", "results": results, "facts": facts, "bar": must_beat,
-        "checks": [asdict(c) for c in checks], "confusion_png": embed_png(files["confusion"]),
-        "per_class": report_rows, "mistakes": mistakes.head(30).to_dict("records"),
-        "classes": classes, "metric_names": ("accuracy", "macro_f1", "weighted_f1", "log_loss"),
-    }
-    write_report("baselines.html.j2", context, files["report"])
+    plot_data.predictions(valid_labels[: len(predicted)], predicted, files["predictions"])
+    key = f"valid_{facts['primary_metric']}"
+    plot_data.scores([r.name for r in results], [r.metrics.get(key) for r in results], files["scores"])
+    files["measurements"] = write_measurements({
+        "step": STEP,
+        "data_digest": digest,
+        "settings_digest": settings_digest({"seed": cfg.seed, "preprocess": cfg.preprocess,
+                                            "baselines": asdict(cfg.baselines)}),
+        "facts": facts,
+        "results": [r.summary() for r in results],
+        "bar": must_beat,
+        "report": {"per_class": report_rows, "mistakes": mistakes.head(MISTAKES_IN_REPORT), "classes": classes,
+                   "confusion_png": files["confusion"].relative_to(out).as_posix()},
+    }, out)
     return files

@@ -13,6 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from clearance.checklist.results import CheckResult, describe
+
 
 def _lookup(data: Any, dotted: str) -> Any:
     for part in dotted.split("."):
@@ -25,8 +27,10 @@ def _lookup(data: Any, dotted: str) -> Any:
 
 def _check(items: list[dict], check_id: str) -> str:
     for item in items:
-        if item.get("id") == check_id:
-            return f"{item['status']}: {item['value']} (threshold {item['threshold']}) — {item['message']}"
+        if isinstance(item, dict) and item.get("id") == check_id:
+            check = CheckResult(**{k: item.get(k, "") for k in
+                                   ("id", "status", "value", "threshold", "message", "fix", "direction")})
+            return f"{check.status}: {describe(check)} — {check.message}"
     raise KeyError(check_id)
 
 
@@ -47,7 +51,7 @@ def resolve(pointer: str, root: Path = Path(".")) -> str:
             if isinstance(data, list):
                 return _check(data, fragment)
             return _short(_lookup(data, fragment))
-        except (KeyError, json.JSONDecodeError):
+        except (KeyError, TypeError, ValueError):  # ValueError covers bad JSON and bad statuses
             return f"(no '{fragment}' in {file})"
     if path.suffix == ".csv":
         with path.open(encoding="utf-8", newline="") as handle:

@@ -4,20 +4,48 @@ from __future__ import annotations
 
 import textwrap
 
-from clearance.checklist.gate import Verdict
+from clearance.checklist.gate import CHANGED, UNREVIEWED, Verdict
+from clearance.checklist.manifest import RequiredQuestion
+from clearance.checklist.results import describe
 
 RULE = "─" * 72
 
 
-def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, width=96, initial_indent=indent, subsequent_indent=indent)
+def _wrap(text: str, indent: str, width: int = 96) -> str:
+    return textwrap.fill(text, width=width, initial_indent=indent, subsequent_indent=indent)
 
 
-def blocked_message(v: Verdict) -> str:
-    """Why a gate is closed and exactly what to do, naming file, ids, values and thresholds."""
+def _quote(text: str, limit: int = 60) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= limit else flat[: limit - 1] + "…")
+
+
+def question_snippet(question: RequiredQuestion) -> list[str]:
+    """A required question as YAML lines to paste back under `questions:` (the file's indentation)."""
+    lines = [f"  - id: {question.id}", "    question: >-", _wrap(question.question, "      ", 78)]
+    if question.evidence:
+        lines += ["    evidence:"] + [f"      - {pointer}" for pointer in question.evidence]
+    return lines + ["    answer:"]
+
+
+def reviewed_line(v: Verdict) -> str:
+    """The exact line that binds the question file to the current evidence."""
+    return f"reviewed: {v.manifest.fingerprint}"
+
+
+def _missing(v: Verdict) -> list[str]:
+    path = v.checklist.path
+    lines = [f"Required questions missing from {path} ({len(v.missing)}): "
+             + ", ".join(q.id for q in v.missing) + ".",
+             "  This step requires them; paste each back under `questions:` and answer it:"]
+    for question in v.missing:
+        lines += question_snippet(question) + [""]
+    return lines
+
+
+def _answers(v: Verdict) -> list[str]:
     c = v.checklist
-    lines = [RULE, f"GATE CLOSED: step {c.order} '{c.title}' is not cleared yet.",
-             f"This is your next step, not a crash. Edit {c.path}, then run `dvc repro` again.", ""]
+    lines: list[str] = []
     if v.unanswered:
         lines.append(f"Questions still unanswered ({len(v.unanswered)} of {len(c.questions)}) — "
                      "write a real answer under `answer:`:")
@@ -25,20 +53,71 @@ def blocked_message(v: Verdict) -> str:
             lines.append(f"  • {q.id} ({c.path}, line {q.line})")
             lines.append(_wrap(q.question, "      "))
         lines.append("")
+    if v.short:
+        lines.append(f"Answers too short ({len(v.short)}) — write at least {v.min_words} different words "
+                     "of what you found:")
+        lines += [f"  • {q.id} (line {q.line}): {_quote(q.answer)}" for q in v.short]
+        lines.append("")
+    if v.duplicates:
+        lines.append("The same answer under several questions — each question needs its own answer:")
+        for group in v.duplicates:
+            ids = " and ".join(f"{q.id} (line {q.line})" for q in group)
+            lines.append(f"  • {ids}: {_quote(group[0].answer)}")
+        lines.append("")
+    return lines
+
+
+def _failing(v: Verdict) -> list[str]:
+    c = v.checklist
+    lines = [f"Failing checks ({len(v.failing)}) — fix the cause and re-run, or waive in {c.path}:"]
+    for check in v.failing:
+        lines.append(f"  • {check.id}: {describe(check)}")
+        lines.append(_wrap(check.message, "      "))
+        if check.fix:
+            lines.append(_wrap(f"fix: {check.fix}", "      "))
+    for check, waiver in v.empty_waivers:
+        lines.append(f"  ! the waiver of {check.id} (line {waiver.line}) has no real reason yet")
+    return lines + ["", "  To waive instead, add under `waivers:` (the reason is required):",
+                    f"    - check: {v.failing[0].id}", "      reason: <why this is acceptable for your task>", ""]
+
+
+def _review(v: Verdict) -> list[str]:
+    c = v.checklist
+    if v.review == CHANGED:
+        lines = [f"Evidence changed since the answers were written: line {c.reviewed_line} of {c.path} says "
+                 f"`reviewed: {c.reviewed}`, the evidence is now {v.manifest.fingerprint}.",
+                 f"Re-read the report, check that every answer still holds, then set this line in {c.path}:"]
+    else:
+        where = ("in place of the empty `reviewed:`" if c.reviewed_line
+                 else "at the top level, e.g. above `questions:`")
+        lines = ["Evidence not reviewed yet: the answers have not been checked against this evidence.",
+                 f"After reading the evidence and answering, put this line in {c.path} ({where}):"]
+    return lines + [f"    {reviewed_line(v)}", ""]
+
+
+def notes(v: Verdict) -> list[str]:
+    """What the gate reports whether or not it clears: stale waivers and reworded questions."""
+    lines = [f"Stale waiver on line {w.line} of {v.checklist.path}: check {w.check!r} — {why}; remove it."
+             for w, why in v.stale_waivers]
+    if v.edited:
+        lines.append("Note: reworded required questions (allowed; answer what the step asks): "
+                     + ", ".join(q.id for q in v.edited))
+    return lines
+
+
+def blocked_message(v: Verdict) -> str:
+    """Why a gate is closed and exactly what to do, naming file, ids, values and thresholds."""
+    c = v.checklist
+    lines = [RULE, f"GATE CLOSED: step {c.order} '{c.title}' is not cleared yet.",
+             f"This is your next step, not a crash. Edit {c.path}, then run `dvc repro` again.", ""]
+    if v.missing:
+        lines += _missing(v)
+    lines += _answers(v)
     if v.failing:
-        lines.append(f"Failing checks ({len(v.failing)}) — fix the cause and re-run, or waive in {c.path}:")
-        for check in v.failing:
-            lines.append(f"  • {check.id}: value {check.value} is over the threshold {check.threshold}")
-            lines.append(_wrap(check.message, "      "))
-            if check.fix:
-                lines.append(_wrap(f"fix: {check.fix}", "      "))
-        for check, waiver in v.empty_waivers:
-            lines.append(f"  ! the waiver of {check.id} (line {waiver.line}) has no real reason yet")
-        lines += ["", "  To waive instead, add under `waivers:` (the reason is required):",
-                  f"    - check: {v.failing[0].id}", "      reason: <why this is acceptable for your task>", ""]
-    for waiver in v.unknown_waivers:
-        lines.append(f"Note: the waiver on line {waiver.line} names check {waiver.check!r}, "
-                     "which this step does not have.")
+        lines += _failing(v)
+    if v.review in (CHANGED, UNREVIEWED):
+        lines += _review(v)
+    lines += notes(v)
     if v.warnings:
         lines.append("Warnings (shown, not blocking): " + ", ".join(f"{w.id}={w.value}" for w in v.warnings))
     if c.report:
@@ -48,9 +127,10 @@ def blocked_message(v: Verdict) -> str:
 
 
 def cleared_message(v: Verdict, stamp_file: str) -> str:
-    """Confirmation that a gate opened, with what was waived."""
+    """Confirmation that a gate opened, with what was waived and any stale waivers."""
     c = v.checklist
     waived = f"; waived: {', '.join(ch.id for ch, _ in v.waived)}" if v.waived else ""
     warned = f"; warnings: {', '.join(w.id for w in v.warnings)}" if v.warnings else ""
-    return (f"GATE CLEARED: step {c.order} '{c.title}' — {len(c.questions)} questions answered"
+    head = (f"GATE CLEARED: step {c.order} '{c.title}' — {len(c.questions)} questions answered"
             f"{waived}{warned}. Stamp: {stamp_file}")
+    return "\n".join([head] + notes(v))

@@ -13,6 +13,11 @@ from clearance.errors import UserError
 PLACEHOLDERS = {"", "todo", "tbd", "tba", "?", "??", "???", "...", "…", "-", "--", "xxx", "fixme",
                 "answer", "your answer", "<answer>", "<your answer>", "none yet", "later"}
 PLACEHOLDER_PREFIX = re.compile(r"^\s*(todo|tbd|fixme|xxx)\b", re.IGNORECASE)
+# A word is a run of letters or digits in any script ("n/a" is two words).
+WORD = re.compile(r"[^\W_]+")
+# The top-level `reviewed:` line, read as text: YAML would turn a fingerprint
+# such as 000123456789 or 12e456789012 into a number and lose its digits.
+REVIEWED_LINE = re.compile(r"^reviewed:[ \t]*(?P<value>[^\n]*)$", re.MULTILINE)
 
 
 @dataclass
@@ -55,6 +60,8 @@ class Checklist:
     report: str
     questions: list[Question]
     waivers: list[Waiver]
+    reviewed: str = ""
+    reviewed_line: int = 0
 
 
 def is_real_answer(text: str | None) -> bool:
@@ -65,6 +72,21 @@ def is_real_answer(text: str | None) -> bool:
     if PLACEHOLDER_PREFIX.match(cleaned):
         return False
     return cleaned.lower().rstrip(".!:") not in PLACEHOLDERS and cleaned.lower() not in PLACEHOLDERS
+
+
+def distinct_words(text: str) -> int:
+    """How many different words an answer holds (case-insensitive), so "asdf asdf" is one."""
+    return len({w.lower() for w in WORD.findall(text or "")})
+
+
+def normalised_answer(text: str) -> str:
+    """An answer reduced for comparison: case, inner whitespace and trailing punctuation ignored."""
+    return " ".join((text or "").lower().split()).rstrip(" .!?;:,…")
+
+
+def normalised_question(text: str) -> str:
+    """A question's wording with whitespace collapsed (line wrapping does not matter)."""
+    return " ".join((text or "").split())
 
 
 def _line(node: Any, key: Any = None) -> int:
@@ -146,6 +168,19 @@ def _waivers(doc: Any, path: Path) -> list[Waiver]:
     return out
 
 
+def _reviewed(doc: Any, path: Path) -> str:
+    """The fingerprint on the `reviewed:` line, exactly as written (empty when absent or blank)."""
+    if "reviewed" not in doc:
+        return ""
+    if isinstance(doc["reviewed"], (list, dict)):
+        raise UserError(f"{path}, line {_line(doc, 'reviewed')}", "`reviewed:` must be a single fingerprint",
+                        "write `reviewed: <fingerprint>` on one line, as `clearance gate` shows it")
+    match = REVIEWED_LINE.search(path.read_text(encoding="utf-8"))
+    raw = match.group("value") if match else _text(doc["reviewed"])
+    raw = re.split(r"(?:^|\s)#", raw.strip(), maxsplit=1)[0].strip()  # drop a trailing comment
+    return raw[1:-1].strip() if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"" else raw
+
+
 def load_checklist(path: Path) -> Checklist:
     """Read and validate a question file; never writes it."""
     doc = parse_yaml(path)
@@ -168,6 +203,7 @@ def load_checklist(path: Path) -> Checklist:
         path=path, step=step, title=_text(doc.get("title") or step), order=int(doc.get("order") or 0),
         checks=Path(_text(doc.get("checks") or f"reports/{step}/checks.json")),
         report=_text(doc.get("report") or ""), questions=questions, waivers=_waivers(doc, path),
+        reviewed=_reviewed(doc, path), reviewed_line=_line(doc, "reviewed") if "reviewed" in doc else 0,
     )
 
 

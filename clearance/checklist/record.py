@@ -1,37 +1,33 @@
-"""Log a cleared gate's answers and waivers to MLflow."""
+"""Log a cleared gate's answers and waivers to the project's tracking store."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from pathlib import Path
 
 from clearance.checklist.gate import Verdict
-from clearance.config import TrackingConfig, load_stage_config
-
-
-@dataclass
-class GateStage:
-    """What the gate reads from params.yaml: only where to track."""
-
-    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+from clearance.config.gate import GateStage
+from clearance.config.params import load_stage_config
 
 
 def log_cleared_gate(verdict: Verdict) -> str:
-    """One MLflow run per cleared gate: answers, waivers and check statuses; returns its id."""
-    from clearance.tracking import log_metrics, stage_run
-
-    import mlflow
+    """One tracked run per cleared gate: answers, waivers and check statuses; returns its id."""
+    # Imported here: the gate starts fast and only a cleared gate pays for tracking.
+    from clearance.tracking import log_artifacts, log_dict, log_metrics, stage_run
 
     cfg = load_stage_config(GateStage)
     checklist = verdict.checklist
-    params = {"step": checklist.step, "checklist": str(checklist.path)}
+    params = {"step": checklist.step, "checklist": str(checklist.path), "reviewed": checklist.reviewed or ""}
     with stage_run(f"gate_{checklist.step}", cfg.tracking, params) as run:
-        mlflow.log_dict({
+        log_dict({
             "answers": {q.id: {"question": q.question, "answer": q.answer} for q in checklist.questions},
             "waivers": [{"check": c.id, "value": c.value, "threshold": c.threshold, "reason": w.reason}
                         for c, w in verdict.waived],
             "warnings": [c.id for c in verdict.warnings],
         }, "gate.json")
-        mlflow.log_artifact(str(checklist.path))
+        # The evidence the answers were given against: the judged checks, the
+        # fingerprint manifest and the report, so the run shows what was reviewed.
+        evidence = [checklist.checks, checklist.checks.parent / "evidence.json", Path(checklist.report)]
+        log_artifacts([checklist.path] + [p for p in evidence if str(p) and p.is_file()])
         log_metrics({"questions_answered": len(checklist.questions), "checks_waived": len(verdict.waived),
                      "checks_warned": len(verdict.warnings)})
         return run.info.run_id

@@ -9,8 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from clearance.errors import UserError
+from clearance.stage_files import read_stage_json
 
 STATUSES = ("pass", "warn", "fail")
+# Which side of the threshold is bad: "max" (values above it are bad), "min"
+# (values below it are bad), or "" when the threshold is not a number to compare.
+DIRECTIONS = ("max", "min", "")
 
 
 @dataclass
@@ -23,22 +27,46 @@ class CheckResult:
     threshold: Any
     message: str
     fix: str = ""
+    direction: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"check {self.id}: status must be one of {STATUSES}, not {self.status!r}")
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"check {self.id}: direction must be one of {DIRECTIONS}, not {self.direction!r}")
+
+
+def _beyond(value: float, limit: float | None, direction: str) -> bool:
+    if limit is None:
+        return False
+    return value < limit if direction == "min" else value > limit
 
 
 def graded(check_id: str, value: float, warn: float | None, fail: float | None,
-           message: str, fix: str) -> CheckResult:
-    """A check where larger values are worse: fail above ``fail``, warn above ``warn``."""
-    if fail is not None and value > fail:
+           message: str, fix: str, direction: str = "max") -> CheckResult:
+    """Grade a number against warn/fail limits.
+
+    ``direction="max"``: larger values are worse (fail above ``fail``, warn above ``warn``);
+    ``direction="min"``: smaller values are worse (fail below ``fail``, warn below ``warn``).
+    """
+    if _beyond(value, fail, direction):
         status, threshold = "fail", fail
-    elif warn is not None and value > warn:
+    elif _beyond(value, warn, direction):
         status, threshold = "warn", warn
     else:
         status, threshold = "pass", fail if fail is not None else warn
-    return CheckResult(check_id, status, _clean(value), threshold, message, fix)
+    return CheckResult(check_id, status, _clean(value), threshold, message, fix, direction)
+
+
+def describe(check: CheckResult) -> str:
+    """The value against the threshold in words that match the check's direction."""
+    if check.direction == "max":
+        side = "above the maximum" if check.status != "pass" else "within the maximum"
+        return f"value {check.value} is {side} {check.threshold}"
+    if check.direction == "min":
+        side = "below the minimum" if check.status != "pass" else "at or above the minimum"
+        return f"value {check.value} is {side} {check.threshold}"
+    return f"value {check.value} (expected: {check.threshold})"
 
 
 def _clean(value: Any) -> Any:
@@ -63,14 +91,7 @@ def write_checks(results: list[CheckResult], path: Path) -> None:
 
 def read_checks(path: Path) -> list[CheckResult]:
     """Read a checks.json file, checking the contract's fields."""
-    if not path.exists():
-        raise UserError(str(path), "no check results yet",
-                        "run `dvc repro` so the step's stage writes them")
-    try:
-        items = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{path}, line {exc.lineno}", f"not valid JSON ({exc.msg})",
-                        "run the step's stage again (`dvc repro -f <stage>`)") from None
+    items = read_stage_json(path, "check results")
     if not isinstance(items, list):
         raise UserError(str(path), "expected a list of check results", "run the step's stage again")
     results = []
@@ -81,5 +102,5 @@ def read_checks(path: Path) -> list[CheckResult]:
                             f"missing {', '.join(missing)}" if missing else f"bad status {item.get('status')!r}",
                             "each check needs id, status (pass/warn/fail), value, threshold, message")
         results.append(CheckResult(**{k: item.get(k, "") for k in
-                                      ("id", "status", "value", "threshold", "message", "fix")}))
+                                      ("id", "status", "value", "threshold", "message", "fix", "direction")}))
     return results

@@ -6,8 +6,11 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from clearance.config import DataConfig
+from clearance.config.data import DataConfig
 from clearance.errors import UserError
+
+# The column that carries data.split_column's values from cleaning to splitting.
+GIVEN_SPLIT = "given_split"
 
 
 @dataclass
@@ -49,7 +52,7 @@ def _maybe_numeric(values: pd.Series) -> pd.Series:
 
 
 def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanSummary]:
-    """Standard columns text, label, row (source row number), group and kept extras."""
+    """Standard columns text, label, row (source row number), group, given split and kept extras."""
     summary = CleanSummary(rows_read=len(frame))
     out = pd.DataFrame({
         "row": range(len(frame)),
@@ -58,6 +61,9 @@ def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanSumm
     })
     if cfg.group_column:
         out["group"] = _as_text(frame[cfg.group_column]).fillna("")
+    if cfg.split_column:
+        # The file's own split, as written; it is checked and mapped when splitting.
+        out[GIVEN_SPLIT] = _as_text(frame[cfg.split_column]).str.strip().fillna("")
     for column in cfg.keep_columns:
         if column not in frame.columns:
             summary.missing_keep_columns.append(column)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from clearance.config import DataConfig
+from clearance.config.data import DataConfig
 from clearance.errors import UserError
 
 FORMATS_BY_SUFFIX = {
@@ -16,6 +16,11 @@ FORMATS_BY_SUFFIX = {
     ".parquet": "parquet", ".pq": "parquet",
 }
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
+# Optional columns can also be switched off; say how, next to the fix.
+_UNSET_HINTS = {
+    "group_column": ", or to null to split without groups",
+    "split_column": ", or to null to let clearance make the split (conf/split/)",
+}
 
 
 def detect_format(path: Path, declared: str) -> str:
@@ -84,16 +89,23 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
     if frame.empty:
         raise UserError(str(path), "the file has no data rows",
                         "point data.path at a file with at least a few labelled rows")
-    require_columns(path, frame, [cfg.text_column, cfg.label_column]
-                    + ([cfg.group_column] if cfg.group_column else []))
+    require_columns(path, frame, configured_columns(cfg))
     return frame
 
 
-def require_columns(path: Path, frame: pd.DataFrame, needed: list[str]) -> None:
+def configured_columns(cfg: DataConfig) -> dict[str, str]:
+    """The columns the settings name, by setting (optional ones only when set)."""
+    named = {"text_column": cfg.text_column, "label_column": cfg.label_column,
+             "group_column": cfg.group_column, "split_column": cfg.split_column}
+    return {key: column for key, column in named.items() if column}
+
+
+def require_columns(path: Path, frame: pd.DataFrame, needed: dict[str, str]) -> None:
     """Fail clearly when a configured column is not in the file."""
     columns = [str(c) for c in frame.columns]
-    for key, column in zip(("text_column", "label_column", "group_column"), needed):
+    for key, column in needed.items():
         if column not in columns:
             raise UserError(f"{path}: data.{key}={column}",
                             f"no column named {column!r}; the file has: {', '.join(columns)}",
-                            f"set data.{key} to one of those (e.g. `-S data.{key}=...`)")
+                            f"set data.{key} to one of those (e.g. `-S data.{key}=...`)"
+                            + _UNSET_HINTS.get(key, ""))

@@ -1,4 +1,4 @@
-"""Step 0: read the configured data, clean it, split it, write the splits."""
+"""Step 0: read the configured data, clean it, split it (or keep its own split), write the splits."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from clearance.config import PrepareStage
-from clearance.data.clean import clean
+from clearance.config.data import PrepareStage
+from clearance.data.clean import GIVEN_SPLIT, clean
+from clearance.data.digest import splits_digest
 from clearance.data.load import read_table
-from clearance.data.split import assign_splits
+from clearance.data.split import assign_splits, given_splits
 from clearance.paths import PREPARED_DIR, SPLITS, split_file
 
 SUMMARY_FILE = "summary.json"
@@ -21,13 +22,19 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
     """Write the three splits and a summary of every row dropped or kept; return the summary."""
     raw = read_table(cfg.data)
     rows, cleaned = clean(raw, cfg.data)
-    split, how = assign_splits(rows, cfg.split, cfg.seed)
+    if cfg.data.split_column:
+        split, how = given_splits(rows, cfg.data)
+        rows = rows.drop(columns=[GIVEN_SPLIT])
+    else:
+        split, how = assign_splits(rows, cfg.split, cfg.seed)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name in SPLITS:
-        part = rows.loc[split == name].reset_index(drop=True)
+    parts = {name: rows.loc[split == name].reset_index(drop=True) for name in SPLITS}
+    for name, part in parts.items():
         part.to_parquet(split_file(name, out_dir), index=False)
     summary = {
         "source": cfg.data.path,
+        # What the data is, by content: the evidence fingerprint and MLflow's datasets use it.
+        "digest": splits_digest(parts),
         "text_column": cfg.data.text_column,
         "label_column": cfg.data.label_column,
         "clean": cleaned.as_dict(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clearance.checklist.results import CheckResult, graded
-from clearance.config import InspectChecks
+from clearance.config.inspect import InspectChecks
 
 
 def _pct(x: float) -> str:
@@ -21,10 +21,9 @@ def balance_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]
         graded("class_imbalance", ratio, t.imbalance_warn, t.imbalance_fail,
                f"the largest class is {ratio:.1f}x the smallest",
                "report macro-F1 rather than accuracy, and consider class weights or resampling"),
-        CheckResult("min_class_count", "fail" if smallest < t.min_class_count else "pass",
-                    smallest, t.min_class_count,
-                    f"the rarest class has {smallest} training examples",
-                    "collect more examples of the rare class, or merge it with a related one"),
+        graded("min_class_count", smallest, None, t.min_class_count,
+               f"the rarest class has {smallest} training examples",
+               "collect more examples of the rare class, or merge it with a related one", direction="min"),
         CheckResult("classes_in_every_split", "fail" if missing else "pass",
                     {s: sorted(v) for s, v in missing.items()}, "every class in train, valid and test",
                     "every class appears in every split" if not missing
@@ -52,21 +51,36 @@ def row_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
 
 def duplicate_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
     """Duplicates, duplicates with conflicting labels, and train/held-out overlap."""
-    dup, overlap = stats["duplicates"], stats["overlap"]
+    dup = stats["duplicates"]
+    share = dup["normalized_duplicate_share"]
     return [
-        graded("duplicates", dup["normalized_duplicate_share"], t.duplicate_warn, None,
-               f"{_pct(dup['normalized_duplicate_share'])} of rows repeat an earlier text (after normalising)",
+        graded("duplicates", share, t.duplicate_warn, None,
+               f"{dup['normalized_duplicate_rows']} rows ({_pct(share)}) repeat an earlier text (after normalising)",
                "deduplicate, or make sure repeats are real (retweets?) and stay within one split"),
         graded("conflicting_duplicates", dup["conflicting_share"], t.conflicting_duplicates_warn,
                t.conflicting_duplicates_fail,
                f"{dup['conflicting_groups']} groups of equal texts carry different labels "
                f"({_pct(dup['conflicting_share'])} of rows)",
                "review them in the report; keep one label per text (e.g. majority vote) or drop them"),
-        graded("split_overlap", overlap["held_out"], None, t.split_overlap_fail,
-               f"{_pct(overlap['held_out'])} of valid/test rows also appear in train "
-               f"(valid {_pct(overlap['valid'])}, test {_pct(overlap['test'])})",
-               "keep split.group_duplicates=true, or give a data.group_column, so copies share a split"),
+        overlap_check(stats, t),
     ]
+
+
+def overlap_check(stats: dict[str, Any], t: InspectChecks) -> CheckResult:
+    """Valid/test rows whose text is also in train: the evaluation would reward memorising."""
+    o = stats["overlap"]
+    given = stats.get("split", {}).get("given_by", "")
+    if given:
+        fix = (f"the split comes from your file (data.split_column={given}): remove those rows from valid/test "
+               "in the file, or move them to train")
+    else:
+        fix = ("keep split.group_duplicates=true or give a data.group_column so copies share a split; if the "
+               "split is your file's own (data.split_column), remove the copies from valid/test in the file")
+    return graded("split_overlap", o["held_out"], None, t.split_overlap_fail,
+                  f"{o['held_out_repeats']} of {o['held_out_rows']} valid/test rows ({_pct(o['held_out'])}) repeat "
+                  f"a train text (valid {o['valid_repeats']} of {o['valid_rows']}, "
+                  f"test {o['test_repeats']} of {o['test_rows']})",
+                  fix)
 
 
 def encoding_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
@@ -89,7 +103,7 @@ def label_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
     """Suspected label errors, and whether tokens carry any label signal."""
     issues, rule = stats["label_issues"], stats["keyword_rule"]
     if issues.get("skipped"):
-        label_issue = CheckResult("label_issues", "warn", None, t.label_issue_fail,
+        label_issue = CheckResult("label_issues", "warn", None, "the label-issue search to run",
                                   f"label-issue search skipped: {issues['skipped']}",
                                   "add examples so every class has at least two")
     else:
@@ -97,22 +111,31 @@ def label_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
                              f"{issues['issues']} of {issues['searched_rows']} rows ({_pct(issues['share'])}) "
                              "look mislabelled to a cross-validated TF-IDF model",
                              "read reports/inspect/label_issues.csv from the top and correct real errors")
-    gain = rule["accuracy"] - rule["majority_accuracy"]
-    signal = CheckResult(
-        "keyword_signal", "warn" if gain <= 0 else "pass", round(gain, 6), 0.0,
-        f"a keyword rule reaches {_pct(rule['accuracy'])} accuracy on valid vs {_pct(rule['majority_accuracy'])} "
-        "for the majority class",
-        "if words carry no signal, check that labels are aligned with texts")
-    return [label_issue, signal]
+    return [label_issue, keyword_check(rule)]
+
+
+def keyword_check(rule: dict[str, Any]) -> CheckResult:
+    """A keyword rule must get at least one more valid row right than the majority class."""
+    n = rule["valid_rows"]
+    if n == 0:
+        return CheckResult("keyword_signal", "warn", None, "rows in valid",
+                           "no valid rows to score the keyword rule on", "give the valid split some rows")
+    # Counted in whole rows: a tie with the majority class is no signal at all.
+    gain_rows = rule["correct"] - rule["majority_correct"]
+    return graded("keyword_signal", gain_rows, 1, None,
+                  f"a keyword rule gets {rule['correct']} of {n} valid rows right ({_pct(rule['accuracy'])}), "
+                  f"the majority class {rule['majority_correct']} ({_pct(rule['majority_accuracy'])}): "
+                  f"{gain_rows:+d} rows",
+                  "if words carry no signal, check that labels are aligned with texts", direction="min")
 
 
 def sample_check(stats: dict[str, Any], t: InspectChecks) -> CheckResult:
     """Enough examples were written out to read."""
     wanted = min(t.min_sample_size, stats["n_rows"])
     n = stats["sample_size"]
-    return CheckResult("sample_written", "fail" if n < wanted else "pass", n, wanted,
-                       f"{n} examples written to reports/inspect/sample.csv to read",
-                       "raise inspect.sample_size")
+    return graded("sample_written", n, None, wanted,
+                  f"{n} examples written to reports/inspect/sample.csv to read",
+                  "raise inspect.sample_size", direction="min")
 
 
 def inspect_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:

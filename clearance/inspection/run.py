@@ -1,4 +1,7 @@
-"""Run step 1 end to end: statistics, checks, files, report."""
+"""Step 1's measuring: statistics, label issues, the sample, plots and measurements.json.
+
+Judging the measurements against thresholds is in ``clearance.inspection.judge``.
+"""
 
 from __future__ import annotations
 
@@ -9,28 +12,31 @@ from typing import Any
 
 import pandas as pd
 
-from clearance.checklist.results import CheckResult, write_checks
-from clearance.config import InspectStage
+from clearance.config.inspect import InspectStage
+from clearance.data.digest import splits_digest
 from clearance.data.prepare import load_splits, load_summary
 from clearance.inspection import stats as S
-from clearance.inspection.checks import inspect_checks
 from clearance.inspection.label_issues import find_label_issues
+from clearance.measurements import jsonable, settings_digest, write_measurements
 from clearance.paths import PREPARED_DIR, SPLITS, report_dir
 from clearance.progress import step
-from clearance.report import plots
-from clearance.report.html import embed_png, write_report
+from clearance.report import plot_data, plots
 from clearance.text.lengths import length_stats, lengths
 
 STEP = "inspect"
 
 
+ISSUE_ROWS_IN_REPORT = 50
+
+
 @dataclass
 class InspectOutcome:
-    """What step 1 produced: the statistics, the checks and the files written."""
+    """What step 1 measured: the statistics, the splits it read and the files written."""
 
     stats: dict[str, Any]
-    checks: list[CheckResult]
     files: dict[str, Path]
+    splits: dict[str, pd.DataFrame]
+    data_digest: str
 
 
 def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
@@ -38,7 +44,7 @@ def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
     """All statistics, the ranked label issues and the sample to read (``rows``: the splits combined)."""
     rows = S.combine(splits) if rows is None else rows
     classes = summary["classes"]
-    stats: dict[str, Any] = {"n_rows": len(rows), "clean": summary["clean"],
+    stats: dict[str, Any] = {"n_rows": len(rows), "clean": summary["clean"], "split": summary["split"],
                              "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1)}
     with step("Label balance and lengths"):
         stats.update(S.balance(rows, classes))
@@ -77,7 +83,7 @@ def metrics(stats: dict[str, Any]) -> dict[str, Any]:
 
 
 def draw(stats: dict[str, Any], rows: pd.DataFrame, folder: Path) -> dict[str, Path]:
-    """Write the report's plots."""
+    """Write the report's plots as PNGs, and their numbers as CSVs for `dvc plots`."""
     lens = lengths(rows["text"])
     return {
         "balance": plots.class_balance(stats["classes"], SPLITS, folder / "class_balance.png"),
@@ -85,40 +91,44 @@ def draw(stats: dict[str, Any], rows: pd.DataFrame, folder: Path) -> dict[str, P
         "words": plots.length_histograms(lens, rows["label"], "words", folder / "length_words.png"),
         "tokens": plots.top_token_bars(stats["top_tokens"], folder / "top_tokens.png"),
         "patterns": plots.pattern_rates(stats["patterns_per_class"], folder / "patterns.png"),
+        "balance_data": plot_data.class_balance(stats["classes"], SPLITS, folder / "class_balance.csv"),
+        "words_data": plot_data.length_histogram(lens["words"], "words", folder / "length_words.csv"),
+        "patterns_data": plot_data.pattern_rates(stats["patterns"], folder / "patterns.csv"),
     }
 
 
 def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path | None = None) -> InspectOutcome:
-    """Step 1: read the prepared splits, write report, checks, metrics, issues and sample."""
+    """Step 1's measuring: read the prepared splits; write measurements, metrics, issues, sample and plots."""
     out = out or report_dir(STEP)
     out.mkdir(parents=True, exist_ok=True)
     splits, summary = load_splits(prepared), load_summary(prepared)
     rows = S.combine(splits)
     stats, issues, sample = compute(splits, summary, cfg, rows)
-    checks = inspect_checks(stats, cfg.checks.inspect)
     extra = summary["clean"]["kept_columns"]
     files = {
-        "checks": out / "checks.json",
         "metrics": out / "metrics.json",
         "label_issues": out / "label_issues.csv",
         "sample": out / "sample.csv",
-        "report": out / "report.html",
     }
-    write_checks(checks, files["checks"])
     files["metrics"].write_text(json.dumps(metrics(stats), indent=2) + "\n", encoding="utf-8")
     issue_columns = ["rank", "split", "row", "label", "given_label_prob", "suggested_label", "suggested_prob", *extra, "text"]
     issues.reindex(columns=issue_columns).to_csv(files["label_issues"], index=False)
     sample.reindex(columns=["split", "row", "label", *extra, "text"]).to_csv(files["sample"], index=False)
-    with step("Plots and the HTML report"):
-        pngs = draw(stats, rows, out / "plots")
-        context = {
-            **stats, "title": "clearance · step 1 · data inspection", "summary": summary,
-            "checks": [asdict(c) for c in checks], "split_names": SPLITS,
-            "plots": {k: embed_png(p) for k, p in pngs.items()}, "extra_columns": extra,
-            "conflict_examples": stats["conflict_examples"].to_dict("records"),
-            "issue_rows": issues.head(50).to_dict("records"),
-            "sample_rows": sample.to_dict("records"),
-        }
-        write_report("inspect.html.j2", context, files["report"])
-    files.update({f"plot_{k}": p for k, p in pngs.items()})
-    return InspectOutcome(stats=stats, checks=checks, files=files)
+    with step("Plots"):
+        drawn = draw(stats, rows, out / "plots")
+    digest = summary.get("digest") or splits_digest(splits)
+    files["measurements"] = write_measurements({
+        "step": STEP,
+        "data_digest": digest,
+        "settings_digest": settings_digest({"seed": cfg.seed, "inspect": asdict(cfg.inspect)}),
+        "stats": stats,
+        "summary": summary,
+        "plots": {k: p.name for k, p in drawn.items() if p.suffix == ".png"},
+        "report": {
+            "extra_columns": extra,
+            "issue_rows": issues.head(ISSUE_ROWS_IN_REPORT),
+            "sample_rows": sample,
+        },
+    }, out)
+    files.update({f"plot_{k}": p for k, p in drawn.items()})
+    return InspectOutcome(stats=jsonable(stats), files=files, splits=splits, data_digest=digest)

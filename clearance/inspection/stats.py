@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
-from clearance.config import InspectConfig
+from clearance.config.inspect import InspectConfig
 from clearance.paths import SPLITS
-from clearance.text.duplicates import conflicting_examples, duplicate_stats, split_overlap
+from clearance.text.duplicates import (conflicting_examples, duplicate_counts, duplicate_stats, split_overlap,
+                                       split_overlap_counts)
 from clearance.text.normalize import duplicate_key
-from clearance.text.lengths import length_stats, lengths
 from clearance.text.patterns import pattern_examples, pattern_flags, pattern_rates
 from clearance.text.vocab import class_counts, count_matrix, keyword_rule, log_odds, top_tokens, vocab_stats
 
@@ -47,7 +47,7 @@ def vocabulary(splits: dict[str, pd.DataFrame], classes: list[str], cfg: Inspect
     top = top_tokens(z, vocab[kept], classes, cfg.top_tokens)
     majority = train["label"].value_counts().idxmax()
     rule = keyword_rule(top, cfg.keyword_tokens, fallback=majority)
-    predicted = rule.predict(valid["text"])
+    predicted = np.asarray(rule.predict(valid["text"]))
     truth = valid["label"].to_numpy()
     has_valid = len(truth) > 0
     return {
@@ -60,6 +60,10 @@ def vocabulary(splits: dict[str, pd.DataFrame], classes: list[str], cfg: Inspect
             "accuracy": float(accuracy_score(truth, predicted)) if has_valid else 0.0,
             "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)) if has_valid else 0.0,
             "majority_accuracy": float((truth == majority).mean()) if has_valid else 0.0,
+            # Counts as well as shares, so the check compares whole rows (no float ties).
+            "valid_rows": int(len(truth)),
+            "correct": int((predicted == truth).sum()),
+            "majority_correct": int((truth == majority).sum()),
         },
     }
 
@@ -73,12 +77,14 @@ def surface(rows: pd.DataFrame, cfg: InspectConfig) -> dict[str, Any]:
 
 
 def duplicates(rows: pd.DataFrame) -> dict[str, Any]:
-    """Duplicate shares, label conflicts, and train/held-out overlap."""
+    """Duplicates and train/held-out overlap (shares and row counts), and label conflicts."""
     keys = duplicate_key(rows["text"])
+    by_split = {name: keys[(rows["split"] == name).to_numpy()] for name in SPLITS}
     return {
-        "duplicates": duplicate_stats(rows["text"], rows["label"], keys),
+        "duplicates": {**duplicate_stats(rows["text"], rows["label"], keys),
+                       **duplicate_counts(rows["text"], keys)},
         "conflict_examples": conflicting_examples(rows["text"], rows["label"], keys),
-        "overlap": split_overlap({name: keys[(rows["split"] == name).to_numpy()] for name in SPLITS}),
+        "overlap": {**split_overlap(by_split), **split_overlap_counts(by_split)},
     }
 
 

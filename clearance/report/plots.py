@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")  # reports are written without a display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+
+def _plt() -> Any:
+    """pyplot on the Agg backend: reports are written without a display.
+
+    Chosen here rather than at import so importing this module changes nothing.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def _save(fig, path: Path) -> Path:
+    plt = _plt()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=90, metadata={"Software": None})
@@ -23,7 +34,7 @@ def _save(fig, path: Path) -> Path:
 def class_balance(per_class: dict[str, dict], splits: tuple[str, ...], path: Path) -> Path:
     """Examples per class in each split, as grouped bars."""
     classes = list(per_class)
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = _plt().subplots(figsize=(7, 3.2))
     width = 0.8 / len(splits)
     x = np.arange(len(classes))
     for i, split in enumerate(splits):
@@ -37,7 +48,7 @@ def class_balance(per_class: dict[str, dict], splits: tuple[str, ...], path: Pat
 
 def length_histograms(lens: pd.DataFrame, labels: pd.Series, unit: str, path: Path) -> Path:
     """Distribution of text length per class (share of the class's texts)."""
-    fig, ax = plt.subplots(figsize=(7, 3.2))
+    fig, ax = _plt().subplots(figsize=(7, 3.2))
     values = lens[unit]
     top = max(float(values.quantile(0.995)), 1.0)
     bins = np.linspace(0, top, 40)
@@ -53,7 +64,7 @@ def length_histograms(lens: pd.DataFrame, labels: pd.Series, unit: str, path: Pa
 def top_token_bars(top: dict[str, list[tuple[str, float]]], path: Path) -> Path:
     """The most class-indicative tokens of each class by log-odds z-score."""
     classes = list(top)
-    fig, axes = plt.subplots(1, len(classes), figsize=(3.2 * len(classes), 4), squeeze=False)
+    fig, axes = _plt().subplots(1, len(classes), figsize=(3.2 * len(classes), 4), squeeze=False)
     for ax, label in zip(axes[0], classes):
         pairs = top[label][::-1]
         ax.barh([w for w, _ in pairs], [z for _, z in pairs], color="tab:blue")
@@ -66,7 +77,7 @@ def top_token_bars(top: dict[str, list[tuple[str, float]]], path: Path) -> Path:
 def pattern_rates(per_class: dict[str, dict[str, float]], path: Path) -> Path:
     """Share of texts with URLs, hashtags, mojibake … per class."""
     frame = pd.DataFrame(per_class)
-    fig, ax = plt.subplots(figsize=(8, 3.4))
+    fig, ax = _plt().subplots(figsize=(8, 3.4))
     frame.plot.bar(ax=ax)
     ax.set_ylabel("share of texts")
     ax.set_title("Surface patterns per class")
@@ -76,7 +87,7 @@ def pattern_rates(per_class: dict[str, dict[str, float]], path: Path) -> Path:
 
 def confusion_matrix(table: pd.DataFrame, path: Path, title: str) -> Path:
     """A confusion matrix (true classes as rows) with counts in the cells."""
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
+    fig, ax = _plt().subplots(figsize=(4.8, 4.2))
     if table.empty:
         ax.text(0.5, 0.5, "no baseline to analyse", ha="center", va="center")
         ax.set_axis_off()

@@ -42,15 +42,41 @@ def conflicting_examples(texts: pd.Series, labels: pd.Series, keys: pd.Series | 
     return grouped.sort_values("rows", ascending=False, kind="stable").head(limit).reset_index(drop=True)
 
 
+def duplicate_counts(texts: pd.Series, keys: pd.Series | None = None) -> dict[str, int]:
+    """Numbers of rows repeating an earlier text, exactly and after normalising."""
+    keys = duplicate_key(texts) if keys is None else keys
+    return {"exact_duplicate_rows": int(texts.duplicated().sum()),
+            "normalized_duplicate_rows": int(pd.Series(keys.to_numpy()).duplicated().sum())}
+
+
+def _in_train(keys: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """For each held-out split, whether each row's key also occurs in train."""
+    # Plain objects: pandas' string-dtype isin is ~10x slower on a million rows.
+    train = pd.Index(keys["train"].astype(object).unique())
+    return {name: keys[name].astype(object).isin(train) for name in ("valid", "test")}
+
+
 def split_overlap(keys: dict[str, pd.Series]) -> dict[str, float]:
     """Share of each held-out split's rows whose text also occurs in train.
 
     ``keys`` holds each split's duplicate keys (``duplicate_key`` of its texts).
     """
-    # Plain objects: pandas' string-dtype isin is ~10x slower on a million rows.
-    train = pd.Index(keys["train"].astype(object).unique())
-    hits = {name: keys[name].astype(object).isin(train) for name in ("valid", "test")}
+    hits = _in_train(keys)
     out = {name: float(h.mean()) if len(h) else 0.0 for name, h in hits.items()}
     held = pd.concat(list(hits.values()))
     out["held_out"] = float(held.mean()) if len(held) else 0.0
+    return out
+
+
+def split_overlap_counts(keys: dict[str, pd.Series]) -> dict[str, int]:
+    """How many rows of each held-out split repeat a train text, and how many rows it has.
+
+    Keys: ``<split>_repeats`` and ``<split>_rows`` for valid, test and held_out.
+    """
+    hits = _in_train(keys)
+    hits["held_out"] = pd.concat([hits["valid"], hits["test"]])
+    out: dict[str, int] = {}
+    for name, h in hits.items():
+        out[f"{name}_repeats"] = int(h.sum())
+        out[f"{name}_rows"] = len(h)
     return out

@@ -67,3 +67,18 @@ def load_preprocess(spec: dict) -> Preprocess:
         raise UserError(f"preprocess (_target_={target})", f"the settings do not fit the function: {exc}",
                         "check the keys under preprocess in conf/preprocess against the function's arguments") from None
     return function
+
+
+def preprocess_splits(splits: dict[str, pd.DataFrame], spec: dict) -> dict[str, pd.Series]:
+    """The configured preprocessing applied to every split, indexed by the source row number."""
+    from clearance.errors import UserError
+
+    preprocess = load_preprocess(spec)
+    out = {}
+    for name, frame in splits.items():
+        texts = pd.Series(preprocess(frame["text"]), dtype=object)
+        if len(texts) != len(frame):
+            raise UserError(f"preprocess._target_={spec.get('_target_')}",
+                            f"returned {len(texts)} texts for {len(frame)}", "return one text per input text")
+        out[name] = pd.Series(texts.to_numpy(), index=frame["row"].to_numpy())
+    return out

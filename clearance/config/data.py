@@ -1,0 +1,56 @@
+"""Schemas of the data settings: which file, how to read it, how to split it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from omegaconf import MISSING
+
+
+@dataclass
+class SplitValues:
+    """The values of ``data.split_column`` that name each split (e.g. ``valid: dev``)."""
+
+    train: str = MISSING
+    valid: str = MISSING
+    test: str = MISSING
+
+
+@dataclass
+class DataConfig:
+    """Which file holds the data and how to read it (values: conf/data/*.yaml)."""
+
+    path: str = MISSING
+    format: str = MISSING  # auto (by extension) | csv | tsv | jsonl | parquet
+    text_column: str = MISSING
+    label_column: str = MISSING
+    group_column: Optional[str] = MISSING  # rows sharing a group stay in one split
+    # The file's own train/valid/test split: kept exactly as given (no regrouping),
+    # and step 1 checks it for leakage. It wins over group_column and conf/split/.
+    split_column: Optional[str] = MISSING
+    split_values: SplitValues = MISSING
+    keep_columns: list[str] = MISSING  # carried along if present
+    encoding: str = MISSING
+    encoding_errors: str = MISSING  # strict | replace (bad bytes become U+FFFD, flagged)
+    missing_text: str = MISSING  # drop | keep (as an empty string, flagged) | error
+    missing_label: str = MISSING  # drop | error
+
+
+@dataclass
+class SplitConfig:
+    """How the data is split into train, valid and test (values: conf/split/)."""
+
+    valid_size: float = MISSING
+    test_size: float = MISSING
+    # Near-identical texts share a group so that they never straddle two splits.
+    group_duplicates: bool = MISSING
+
+
+@dataclass
+class PrepareStage:
+    """Everything the prepare stage reads."""
+
+    seed: int = MISSING
+    data: DataConfig = MISSING
+    split: SplitConfig = MISSING
