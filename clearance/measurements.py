@@ -60,13 +60,17 @@ def settings_digest(settings: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def write_measurements(payload: dict[str, Any], folder: Path) -> Path:
-    """Write a step's measurements (stable key order, no timestamps)."""
-    path = folder / FILE
+def write_json(payload: Any, path: Path) -> Path:
+    """Write measured values as JSON (stable key order, no timestamps)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(jsonable(payload), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                     encoding="utf-8")
     return path
+
+
+def write_measurements(payload: dict[str, Any], folder: Path) -> Path:
+    """Write a step's measurements.json."""
+    return write_json(payload, folder / FILE)
 
 
 def read_measurements(folder: Path) -> dict[str, Any]:

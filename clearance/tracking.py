@@ -254,3 +254,32 @@ def _log_batch(run_id: str, params: dict[str, Any] | None = None, metrics: dict[
         params=[Param(k, str(v)) for k, v in flatten(params or {}).items()],
         tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
     )
+
+
+def log_torch_model(model: Any, tokenizer: Any, example: dict[str, Any], name: str = "model") -> None:
+    """Log a torch model (pytorch flavor) with its tokenizer's files and a signature.
+
+    ``example`` maps the forward's argument names to small numpy arrays (input_ids,
+    attention_mask); it sets the signature. It is not stored as MLflow's input example:
+    the pytorch flavor validates examples as one array, and the forward takes two.
+    Requirements are named, not inferred: inferring them runs a slow environment scan.
+    """
+    import tempfile
+
+    import mlflow
+    import torch
+    from mlflow.models import infer_signature
+
+    model = model.to("cpu").eval()
+    with torch.no_grad():
+        output = model(**{k: torch.as_tensor(v) for k, v in example.items()})
+    logits = getattr(output, "logits", output).float().numpy()
+    with tempfile.TemporaryDirectory() as folder:
+        extra = []
+        if hasattr(tokenizer, "save_pretrained"):
+            tokenizer.save_pretrained(folder)
+            extra = [str(p) for p in Path(folder).iterdir() if p.is_file()]
+        # "pickle": the traced pt2 format needs one array input, and the forward takes two.
+        mlflow.pytorch.log_model(model, name=name, signature=infer_signature(example, logits),
+                                 serialization_format="pickle", extra_files=extra or None,
+                                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "transformers"])

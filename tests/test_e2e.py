@@ -4,16 +4,26 @@ re-runs exactly what changed (a real git + DVC repo, MLflow on SQLite)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import time
 from pathlib import Path
 
 import pandas as pd
 
 from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed
-from tests.conftest import run
+from tests.conftest import BIN, run
 from tests.factory import make_texts
 
-MEASURING = {"builtin_data", "prepare", "inspect", "baselines"}
+MEASURING = {"builtin_data", "prepare", "inspect", "baselines", "probe_model", "train_model"}
+# Step 3 on tiny data: the small from-scratch model, and enough steps to checkpoint mid-run.
+TINY_MODEL = ["model=tiny", "train.epochs=10", "train.eval_every=10", "train.checkpoint_every=2"]
+
+
+def env_with_venv() -> dict:
+    return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1"}
 
 
 def failing_checks(root: Path, step: str) -> list[str]:
@@ -43,7 +53,8 @@ def repro(root: Path) -> tuple[int, str]:
 def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     data = make_texts(n_per_class=60)
     data.to_csv(project / "data/tiny.csv", index=False)
-    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv"], project)
+    settings = ["data=custom", "data.path=data/tiny.csv", *TINY_MODEL]
+    run(["clearance", "params", *settings], project)
 
     code, output = repro(project)
     assert code != 0
@@ -72,10 +83,34 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
                                            "tfidf_logreg", "embeddings_logreg"}
 
     clear(project, "baselines")
+    code, output = repro(project)
+    assert code != 0, output
+    assert "GATE CLEARED: step 2" in output and "GATE CLOSED: step 3" in output
+    assert "every probe passed" in output and "checklists/model.yaml" in output and "overfit_16" in output
+    training = json.loads((project / "reports/model/training.json").read_text())
+    assert training["trained"] and training["steps"] >= 20
+    assert all(c["status"] != "fail" for c in json.loads((project / "reports/model/checks.json").read_text()))
+
+    # Killed mid-training, the run resumes from its last checkpoint on the next `dvc repro`.
+    checkpoint = project / ".clearance/checkpoints/model.pt"
+    killed = subprocess.Popen(["dvc", "repro", "-f", "-s", "train_model"], cwd=project, env=env_with_venv(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not checkpoint.exists() and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert checkpoint.exists(), "no checkpoint was written"
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    code, output = repro(project)
+    assert "resuming at step" in output, output
+    assert json.loads((project / "reports/model/training.json").read_text())["resumed_from"] > 0
+    assert not checkpoint.exists()
+
+    clear(project, "model")
     cleared = run(["dvc", "repro"], project)
-    assert "GATE CLEARED: step 2" in cleared.stdout
+    assert "GATE CLEARED: step 3" in cleared.stdout
     status = run(["clearance", "status"], project).stdout
-    assert status.count("cleared") == 2, status
+    assert status.count("cleared") == 3, status
 
     again = run(["dvc", "repro"], project)
     assert "Running stage" not in again.stdout
@@ -84,19 +119,27 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     with sqlite3.connect(project / "mlflow.db") as db:
         names = sorted(r[0] for r in db.execute("select name from runs"))
         kinds = dict(db.execute("select key, value from experiment_tags"))
-    # each stage ran once; a blocked gate logs nothing
-    assert names == sorted(["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random",
-                            "prior_random", "majority", "keyword_rule", "tfidf_logreg", "embeddings_logreg"])
+        curves = {r[0] for r in db.execute("select distinct key from metrics m join runs r on r.run_uuid = m.run_uuid "
+                                           "where r.name = 'training' and m.step > 0")}
+    # each stage ran once (train_model twice: killed, then resumed); a blocked gate logs nothing
+    steps = ["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random", "prior_random", "majority",
+             "keyword_rule", "tfidf_logreg", "embeddings_logreg", "gate_model"]
+    assert [n for n in names if n in steps] == sorted(steps)
+    assert names.count("model") >= 2 and names.count("training") >= 2 and "overfit_16" in names
+    assert {"train_loss", "valid_loss", "grad_norm"} <= curves
     assert kinds.get("mlflow.experimentKind") == "custom_model_development"
     logged = {path.relative_to(project / "mlartifacts").parts[-2:] for path in (project / "mlartifacts").rglob("*.*")}
     assert ("plots", "confusion.png") in logged
     assert any(name == "report.html" for _, name in logged)
 
     # Moving a threshold re-runs only the judging and the gates, never a measurement.
-    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv", "checks.inspect.duplicate_warn=0.2"], project)
+    run(["clearance", "params", *settings, "checks.inspect.duplicate_warn=0.2"], project)
     assert stale_stages(project) & MEASURING == set()
     assert "judge_inspect" in stale_stages(project)
-    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv"], project)
+    run(["clearance", "params", *settings, "checks.model.overfitting_streak_max=5"], project)
+    assert stale_stages(project) & MEASURING == set()
+    assert {"judge_probes", "judge_model"} <= stale_stages(project)
+    run(["clearance", "params", *settings], project)
     assert stale_stages(project) == set()
 
     # Editing a library file makes `dvc status` show the stages that import it, and only those.

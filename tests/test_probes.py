@@ -276,6 +276,14 @@ def test_indexing_by_batch_position_breaks_permutation_equivariance(t):
     assert C.permutation_check(measure_batch_independence(model, batch), t).status == "fail"
 
 
+def test_dropout_on_in_eval_is_not_blamed_on_batch_mixing(t):
+    """Outputs that differ between identical passes leave the batch probes unable to tell: they warn."""
+    _, model, batch = model_and_batch(AlwaysDropout)
+    measured = measure_batch_independence(model, batch)
+    for check in (C.batch_independence_check(measured, t), C.permutation_check(measured, t)):
+        assert check.status == "warn" and "dropout_in_eval" in check.message
+
+
 def test_a_squeezed_batch_of_one_is_reported_not_crashed_on():
     _, model, batch = model_and_batch(Squeezed)
     with pytest.raises(Exception, match="batch of one"):

@@ -26,6 +26,7 @@ class TrainConfig:
     device: str = MISSING  # auto | cpu | cuda | cuda:N
     precision: str = MISSING  # auto (bf16 autocast on a CUDA device that supports it) | fp32 | bf16
     run_despite_probes: bool = MISSING  # train even when a probe fails
+    checkpoint_every: int = MISSING  # optimizer steps between checkpoints (an interrupted run resumes)
 
 
 @dataclass
@@ -82,6 +83,14 @@ class ModelStage:
     train: TrainConfig = MISSING
     probes: ProbeConfig = MISSING
     tracking: TrackingConfig = MISSING
+
+
+@dataclass
+class ProbeGate:
+    """What deciding whether to train reads: the probes' thresholds and the override."""
+
+    checks: ModelChecks = field(default=MISSING, metadata={"params": "checks.model"})
+    run_despite_probes: bool = field(default=MISSING, metadata={"params": "train.run_despite_probes"})
 
 
 @dataclass

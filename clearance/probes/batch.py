@@ -47,6 +47,11 @@ def measure_batch_independence(model: torch.nn.Module, batch: Batch, seed: int =
     probed = list(range(min(PROBED_ROWS, size)))
     with evaluating(model):
         full = logits(model, batch)
+        # Outputs that differ between two identical passes (dropout left on) would read as
+        # batch mixing here; dropout_in_eval names that bug, so this probe only records it.
+        repeat = relative_difference(logits(model, batch), full)
+        if repeat is None or repeat > 0:
+            return {"batch_size": size, "not_repeatable": repeat, "output_scale": scale(full)}
         alone, changed = [], []
         for i in probed:
             single = logits(model, rows(batch, [i]))

@@ -118,9 +118,20 @@ BATCH_FIX = ("in the model (model._target_), a sample's logits must depend on th
              "rows; in eval mode nothing may share information across samples")
 
 
+def _not_repeatable(check_id: str, m: dict, t: ModelChecks) -> CheckResult | None:
+    """A warning instead of a verdict when two identical eval passes already disagree."""
+    if "not_repeatable" not in m:
+        return None
+    return CheckResult(check_id, "warn", m["not_repeatable"], t.batch_mixing_max,
+                       "cannot tell: two evaluation passes on the same batch already give different logits "
+                       "(see dropout_in_eval)", "fix dropout_in_eval first; this probe then runs", "max")
+
+
 @guarded("batch_independence", "samples mixed across the batch")
 def batch_independence_check(m: dict, t: ModelChecks) -> CheckResult:
     """A sample's logits do not move when it is run alone or when the other samples change."""
+    if (unclear := _not_repeatable("batch_independence", m, t)) is not None:
+        return unclear
     if not m["output_scale"]:
         return CheckResult("batch_independence", "warn", 0.0, t.batch_mixing_max,
                            "cannot tell: every logit is 0 at initialization (a zero-initialized last layer?)",
@@ -137,6 +148,8 @@ def batch_independence_check(m: dict, t: ModelChecks) -> CheckResult:
 @guarded("permutation_equivariance", "samples mixed across the batch")
 def permutation_check(m: dict, t: ModelChecks) -> CheckResult:
     """Reordering the batch reorders the logits, nothing else."""
+    if (unclear := _not_repeatable("permutation_equivariance", m, t)) is not None:
+        return unclear
     if m["permuted"] is None:
         return _not_finite("permutation_equivariance", t.batch_mixing_max, "the reordered logits", BATCH_FIX)
     return graded("permutation_equivariance", m["permuted"], None, t.batch_mixing_max,

@@ -1,0 +1,44 @@
+"""DVC stage train_model: step 3's real training run (resumable), logged to MLflow as it goes."""
+
+from dataclasses import asdict
+
+from clearance.config.model import ModelStage
+from clearance.config.params import load_stage_config
+from clearance.errors import run_main
+from clearance.paths import report_dir
+from clearance.stage_files import read_stage_json
+from clearance.tracking import child_run, log_artifacts, log_epoch, log_torch_model, stage_run
+from clearance.training.files import PROBES_FILE, STEP
+from clearance.training.run import train
+
+
+def numbers(record: dict) -> dict:
+    """The numeric part of an evaluation record (MLflow metrics)."""
+    return {k: v for k, v in record.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def main() -> None:
+    cfg = load_stage_config(ModelStage)
+    probes = read_stage_json(report_dir(STEP) / PROBES_FILE, "probe measurements")
+    with stage_run(STEP, cfg.tracking, asdict(cfg)) as run:
+        with child_run("overfit_16", {"samples": cfg.probes.overfit_samples, "dropout": 0.0, "weight_decay": 0.0},
+                       tags={"clearance.kind": "probe"}):
+            for step, loss in enumerate(probes.get("overfit", {}).get("losses", []), start=1):
+                log_epoch({"train_loss": loss}, step)
+        with child_run("training", {}, tags={"clearance.kind": "training"}):
+            outcome = train(cfg, on_eval=lambda record: log_epoch(numbers(record), record["step"]))
+            if outcome.result is not None:
+                log_torch_model(outcome.result.model, outcome.parts.tokenizer, outcome.example())
+        log_artifacts([p for p in outcome.files.values() if p.exists()])
+    record = outcome.record
+    if record["trained"]:
+        valid = record["valid"]
+        metric = record["primary_metric"]
+        print(f"trained {record['steps']} steps at {record['samples_per_second']:.0f} samples/s: "
+              f"valid {metric} {valid.get(f'valid_{metric}', float('nan')):.4f} (MLflow run {run.info.run_id})")
+    else:
+        print(f"not trained: {record['reason']}")
+
+
+if __name__ == "__main__":
+    run_main(main)

@@ -1,0 +1,296 @@
+"""Step 3's judging: probes.json and training.json graded into checks.json, the report and the evidence
+manifest; a skipped training says why, and the checks of the real run never pass without it."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from clearance.baselines.analysis import confident_mistakes, confusion, per_class_report
+from clearance.config.model import ModelChecks, ProbeConfig
+from clearance.config.params import from_conf
+from clearance.errors import UserError
+from clearance.measurements import jsonable
+from clearance.probes.checks import ORDER
+from clearance.probes.fitting import measure_bar, overfitting_streak
+from clearance.probes.suite import run_probes
+from clearance.questions.required import known_steps
+from clearance.report import model_plots
+from clearance.training import judge as J
+from clearance.training.loop import no_autocast, train_model
+from tests.training_kit import kit, train_config
+
+CPU = torch.device("cpu")
+BAR = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid_macro_f1": 0.755, "valid_log_loss": 0.6,
+       "prior_expected_macro_f1": 0.33, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
+DIGESTS = {"data_digest": "d" * 64, "settings_digest": "s" * 64}
+EVIL = "<script>alert('x')</script> & friends"
+QUESTIONS = [{"id": "overfit_16", "question": "Did it overfit 16 samples?", "evidence": ["reports/model/report.html"]}]
+TRACKED = 4
+
+
+@pytest.fixture(autouse=True)
+def questions(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Step 3's required questions (a stand-in until clearance/questions/model.yaml ships)."""
+    if "model" in known_steps():
+        return J.required_questions("model")
+    monkeypatch.setattr(J, "required_questions", lambda step: QUESTIONS if step == "model" else [])
+    return QUESTIONS
+
+
+@pytest.fixture(scope="module")
+def t() -> ModelChecks:
+    return from_conf(ModelChecks, "checks.model")
+
+
+def thresholds(**changes: Any) -> ModelChecks:
+    return from_conf(ModelChecks, "checks.model", **changes)
+
+
+def training_record(parts: Any, train: Any, valid: Any) -> dict[str, Any]:
+    """training.json as the model stage writes it (stage layout in the step's notes)."""
+    result = train_model(train_config(epochs=8, eval_every=6), parts, train, valid, track=valid.subset(range(TRACKED)),
+                         device=CPU, autocast=no_autocast, progress=False)
+    names = np.asarray(parts.classes, dtype=object)
+    truth, predicted = names[valid.labels], names[result.valid.predicted]
+    scores = {k: v for k, v in result.history[-1].items() if k.startswith("valid_")}
+    frame = pd.DataFrame({"row": range(len(valid)), "label": truth, "text": valid.texts})
+    return jsonable({
+        "trained": True, "reason": "", "history": result.history, "step_losses": result.step_losses,
+        "tracked": [{"text": valid.texts[i], "label": str(truth[i])} for i in range(TRACKED)],
+        "steps": result.steps, "seconds": result.seconds, "train_seconds": result.train_seconds,
+        "samples_per_second": result.samples_per_second, "resumed_from": result.resumed_from,
+        "valid": scores, "primary_metric": "macro_f1", "bar": BAR,
+        "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, BAR),
+        "confusion": {"classes": parts.classes,
+                      "matrix": confusion(truth, predicted, parts.classes).to_numpy().tolist()},
+        "per_class": per_class_report(truth, predicted, parts.classes),
+        "mistakes": confident_mistakes(frame, predicted, result.valid.probabilities(), parts.classes, 30),
+        **DIGESTS,
+    })
+
+
+@pytest.fixture(scope="module")
+def runs() -> tuple[dict, dict]:
+    """(probes.json, training.json) measured once on the tiny kit with a clean model."""
+    parts, train, valid = kit()
+    probes_cfg = from_conf(ProbeConfig, "probes", overfit_max_steps=60, batch_size=8, decoded_samples=5)
+    probes = run_probes(parts, train_config(), probes_cfg, list(train.texts), train, valid, CPU, no_autocast, seed=0)
+    probes = jsonable({**probes, **DIGESTS, "classes": parts.classes})
+    # a round trip through JSON, as the stage files make
+    return json.loads(json.dumps(probes)), json.loads(json.dumps(training_record(parts, train, valid)))
+
+
+def write_runs(folder: Path, probes: dict, training: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / J.PROBES_FILE).write_text(json.dumps(probes), encoding="utf-8")
+    (folder / J.TRAINING_FILE).write_text(json.dumps(training), encoding="utf-8")
+    return folder
+
+
+def judged(folder: Path, probes: dict, training: dict, limits: ModelChecks | None = None):
+    write_runs(folder, probes, training)
+    return J.judge_model(limits or thresholds(), folder)
+
+
+def written_checks(folder: Path) -> dict[str, dict]:
+    return {c["id"]: c for c in json.loads((folder / "checks.json").read_text(encoding="utf-8"))}
+
+
+def report(folder: Path) -> str:
+    return (folder / "report.html").read_text(encoding="utf-8")
+
+
+def untrained(reason: str = "probes failed: dropout_in_eval") -> dict:
+    return {"trained": False, "reason": reason, **DIGESTS}
+
+
+def fingerprint_of(folder: Path) -> str:
+    return json.loads((folder / "evidence.json").read_text(encoding="utf-8"))["fingerprint"]
+
+
+# -- a clean run --------------------------------------------------------------------------------------------------
+
+def test_a_clean_model_passes_every_check_and_the_report_shows_every_section(runs, tmp_path: Path):
+    probes, training = runs
+    judgement = judged(tmp_path, probes, training)
+    statuses = {c.id: c.status for c in judgement.checks}
+    assert len(judgement.checks) == len(ORDER)
+    assert {k: s for k, s in statuses.items() if s != "pass"} == {}
+    assert set(written_checks(tmp_path)) == set(statuses)
+    html = report(tmp_path)
+    for section in ("checks", "bar", "overfit", "curves", "predictions", "errors", "mistakes", "samples", "timing"):
+        assert f'id="{section}"' in html, section
+    assert 'id="skipped"' not in html
+    # the five figures, embedded, and written where dvc.yaml can declare them
+    assert html.count("data:image/png;base64,") == len(model_plots.FILES)
+    assert all((tmp_path / J.PLOTS_DIR / name).read_bytes()[:4] == b"\x89PNG" for name in model_plots.FILES.values())
+
+
+def test_the_report_shows_the_run_s_numbers(runs, tmp_path: Path):
+    probes, training = runs
+    judged(tmp_path, probes, training)
+    html = report(tmp_path)
+    steps = [h["step"] for h in training["history"]]
+    assert re.findall(r"<th>step (\d+)</th>", html) == [str(s) for s in steps]
+    first = training["tracked"][0]["text"]
+    assert first in html
+    sample = probes["decoded_samples"][0]
+    assert sample["raw"] in html and sample["decoded"] in html
+    assert "best baseline (tfidf_logreg)" in html and "0.755" in html
+    assert f"{training['samples_per_second']:,.3g} samples/s" in html
+    # the threshold column reads with the check's direction, as in step 2
+    assert re.search(r"<code>words_kept</code>.*?at least 0\.5", html, re.S)
+    assert re.search(r"<code>init_loss</code>.*?at most 1\.75", html, re.S)
+    assert all(f"<td>{row['class']}</td>" in html for row in training["per_class"])
+
+
+def test_a_prediction_cell_shows_the_class_and_confidence_and_whether_it_is_right(runs):
+    _, training = runs
+    view = J.predictions_view(training)
+    assert len(view["rows"]) == TRACKED and view["steps"] == [h["step"] for h in training["history"]]
+    last = training["history"][-1]["predictions"][0]
+    cell = view["rows"][0]["cells"][-1]
+    assert cell["predicted"] == last["predicted"] and cell["confidence"] == last["confidence"]
+    assert cell["correct"] == (last["predicted"] == training["tracked"][0]["label"])
+
+
+# -- escaping -----------------------------------------------------------------------------------------------------
+
+def test_every_text_from_the_data_or_the_model_is_escaped(runs, tmp_path: Path):
+    probes, training = copy.deepcopy(runs)
+    training["tracked"][0]["text"] = EVIL
+    training["mistakes"] = [{"row": 1, "label": EVIL, "predicted": "b", "confidence": 0.9, "text": EVIL}]
+    probes["decoded_samples"][0].update(raw=EVIL, decoded=EVIL)
+    probes["symmetry"] = {"error": EVIL}  # a model's exception text lands in a check message
+    judged(tmp_path, probes, training)
+    html = report(tmp_path)
+    assert "<script>" not in html
+    assert html.count("&lt;script&gt;") >= 5
+    assert "&amp; friends" in html
+
+
+# -- failing probes -----------------------------------------------------------------------------------------------
+
+def test_a_failing_probe_is_a_fail_in_checks_json_and_the_report(runs, tmp_path: Path):
+    probes, training = copy.deepcopy(runs)
+    judged(tmp_path / "clean", probes, training)
+    assert written_checks(tmp_path / "clean")["dropout_in_eval"]["status"] == "pass"
+    probes["eval_repeat"] = {"difference": 0.3, "still_training": ["drop"]}
+    judged(tmp_path / "bug", probes, training)
+    check = written_checks(tmp_path / "bug")["dropout_in_eval"]
+    assert check["status"] == "fail" and check["direction"] == "max" and "drop" in check["message"]
+    assert re.search(r"<code>dropout_in_eval</code></td><td class=\"fail\">fail", report(tmp_path / "bug"))
+
+
+def test_a_probe_that_could_not_run_fails(runs, tmp_path: Path):
+    probes, training = copy.deepcopy(runs)
+    probes["zero_grad"] = {"error": "RuntimeError: the optimizer exploded"}
+    judged(tmp_path, probes, training)
+    check = written_checks(tmp_path)["zero_grad"]
+    assert check["status"] == "fail" and "the optimizer exploded" in check["message"]
+
+
+# -- training skipped ---------------------------------------------------------------------------------------------
+
+def test_a_skipped_training_says_which_probes_failed_and_how_to_force_it(runs, tmp_path: Path):
+    probes = copy.deepcopy(runs[0])
+    probes["eval_repeat"] = {"difference": 0.3, "still_training": ["drop"]}
+    judgement = judged(tmp_path, probes, untrained())
+    html = report(tmp_path)
+    box = html[html.index('id="skipped"'):html.index('id="checks"')]
+    assert "<code>dropout_in_eval</code>" in box and "train.run_despite_probes=true" in box
+    assert "probes failed: dropout_in_eval" in box
+    assert "no curves" in html and "no predictions" in html
+    assert html.count("data:image/png;base64,") == 1  # the overfit curve: the probes ran
+    assert all((tmp_path / J.PLOTS_DIR / name).exists() for name in model_plots.FILES.values())
+    statuses = {c.id: c.status for c in judgement.checks}
+    assert statuses["dropout_in_eval"] == "fail"
+
+
+def test_a_run_forced_past_failing_probes_says_so(runs, tmp_path: Path):
+    probes = copy.deepcopy(runs[0])
+    judged(tmp_path / "clean", probes, runs[1])
+    assert 'id="despite"' not in report(tmp_path / "clean")
+    probes["symmetry"] = {"checked": 3, "constant": ["hidden.weight"], "identical_rows": []}
+    judged(tmp_path / "forced", probes, runs[1])
+    html = report(tmp_path / "forced")
+    note = html[html.index('id="despite"'):html.index('id="checks"')]
+    assert "<code>symmetric_init</code>" in note and "train.run_despite_probes=true" in note
+    assert 'id="skipped"' not in html
+
+
+def test_untrained_the_checks_of_the_real_run_warn_with_the_reason(runs, tmp_path: Path):
+    judgement = judged(tmp_path, runs[0], untrained("probes failed: zero_grad"))
+    after = {c.id: c for c in judgement.checks if c.id in ("overfitting", "beats_best_baseline", "beats_prior_guess")}
+    assert len(after) == 3
+    for check in after.values():
+        assert check.status == "warn", check
+        assert "the real training did not run: probes failed: zero_grad" in check.message
+    html = report(tmp_path)
+    assert re.search(r"<code>overfitting</code></td><td class=\"warn\">warn</td>\s*<td class=\"n\">–</td>", html)
+    # trained, the same checks are graded from the run's numbers
+    trained = {c.id: c for c in judged(tmp_path, *runs).checks}
+    assert trained["overfitting"].status == "pass" and "evaluations" in trained["overfitting"].message
+
+
+def test_a_run_trained_without_the_bar_does_not_pass_it_silently(runs, tmp_path: Path):
+    training = {k: v for k, v in runs[1].items() if k not in ("bar_measure", "overfitting")}
+    checks = {c.id: c for c in judged(tmp_path, runs[0], training).checks}
+    assert checks["beats_best_baseline"].status == "warn" and "not measured" in checks["beats_best_baseline"].message
+    assert checks["overfitting"].status == "warn"
+
+
+def test_a_model_below_the_bar_warns_and_the_report_shows_the_gap(runs, tmp_path: Path):
+    training = copy.deepcopy(runs[1])
+    training["bar_measure"] = measure_bar({"valid_macro_f1": 0.70}, BAR)
+    checks = {c.id: c for c in judged(tmp_path, runs[0], training).checks}
+    assert checks["beats_best_baseline"].status == "warn" and checks["beats_prior_guess"].status == "pass"
+    assert "-0.0550" in report(tmp_path)
+
+
+# -- evidence and errors ------------------------------------------------------------------------------------------
+
+def test_the_fingerprint_is_deterministic_and_follows_the_thresholds(runs, tmp_path: Path, questions):
+    judged(tmp_path, *runs)
+    first = fingerprint_of(tmp_path)
+    manifest = json.loads((tmp_path / "evidence.json").read_text(encoding="utf-8"))
+    assert manifest["step"] == "model" and manifest["questions"] == questions
+    judged(tmp_path, *runs)
+    assert fingerprint_of(tmp_path) == first
+    judged(tmp_path, *runs, thresholds(overfit_loss_max=0.04))
+    assert fingerprint_of(tmp_path) != first
+    other = dict(runs[0], data_digest="e" * 64)
+    judged(tmp_path, other, dict(runs[1], data_digest="e" * 64))
+    assert fingerprint_of(tmp_path) != first
+
+
+def test_runs_on_different_data_are_refused(runs, tmp_path: Path):
+    with pytest.raises(UserError) as error:
+        judged(tmp_path, runs[0], dict(runs[1], data_digest="e" * 64))
+    assert error.value.where.endswith(J.TRAINING_FILE) and "dvc repro" in error.value.fix
+
+
+def test_a_missing_training_file_names_it(runs, tmp_path: Path):
+    (tmp_path / J.PROBES_FILE).write_text(json.dumps(runs[0]), encoding="utf-8")
+    with pytest.raises(UserError) as error:
+        J.judge_model(thresholds(), tmp_path)
+    assert error.value.where.endswith(J.TRAINING_FILE)
+
+
+def test_missing_decoded_samples_and_overfit_say_why(runs, tmp_path: Path):
+    probes = copy.deepcopy(runs[0])
+    probes["decoded_samples"] = {"error": "ValueError: no decoding table"}
+    probes["overfit"] = {"skipped": "the model's output is not logits"}
+    judged(tmp_path, probes, untrained())
+    html = report(tmp_path)
+    assert "No samples: ValueError: no decoding table" in html
+    assert "No curve: the model&#39;s output is not logits" in html
