@@ -12,11 +12,6 @@ from clearance.training.files import PROBES_FILE, STEP
 from clearance.training.run import train
 
 
-def numbers(record: dict) -> dict:
-    """The numeric part of an evaluation record (MLflow metrics)."""
-    return {k: v for k, v in record.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
 def main() -> None:
     cfg = load_stage_config(ModelStage)
     probes = read_stage_json(report_dir(STEP) / PROBES_FILE, "probe measurements")
@@ -26,7 +21,8 @@ def main() -> None:
             for step, loss in enumerate(probes.get("overfit", {}).get("losses", []), start=1):
                 log_epoch({"train_loss": loss}, step)
         with child_run("training", {}, tags={"clearance.kind": "training"}):
-            outcome = train(cfg, on_eval=lambda record: log_epoch(numbers(record), record["step"]))
+            # log_epoch keeps only the record's numbers: the tracked predictions stay in training.json.
+            outcome = train(cfg, on_eval=lambda record: log_epoch(record, record["step"]))
             if outcome.result is not None:
                 log_torch_model(outcome.result.model, outcome.parts.tokenizer, outcome.example())
         log_artifacts([p for p in outcome.files.values() if p.exists()])

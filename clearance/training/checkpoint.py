@@ -7,6 +7,7 @@ configuration is never resumed.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -40,7 +41,7 @@ class Checkpoints:
             return None
         try:
             saved = torch.load(self.path, map_location="cpu", weights_only=False)
-        except (OSError, RuntimeError, EOFError):
+        except (OSError, RuntimeError, EOFError, pickle.UnpicklingError):
             return None  # a damaged file: start over rather than fail
         return TrainState(**saved["state"]) if saved.get("key") == key else None
 

@@ -1,0 +1,46 @@
+"""Whether step 3 may train (go.json), and which checkpoint it may resume."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from clearance.config.model import ModelChecks, ProbeGate
+from clearance.config.params import from_conf
+from clearance.training.checkpoint import Checkpoints
+from clearance.training.decision import decide, write_decision
+from clearance.training.loop import TrainState
+
+
+def gate(force: bool = False) -> ProbeGate:
+    return ProbeGate(checks=from_conf(ModelChecks, "checks.model"), run_despite_probes=force)
+
+
+def test_a_failing_probe_stops_training_unless_forced(tmp_path):
+    broken = {"outputs": {"error": "RuntimeError: shapes do not match"}}
+    stopped = decide(broken, gate())
+    assert stopped["train"] is False and stopped["forced"] is False and "output_logits" in stopped["failing"]
+    forced = decide(broken, gate(force=True))
+    assert forced == {"train": True, "failing": stopped["failing"], "forced": True}
+    # probes that could not be measured warn; they do not stop training on their own
+    assert decide({}, gate())["train"] is True
+    (tmp_path / "probes.json").write_text(json.dumps(broken))
+    assert write_decision(gate(), tmp_path)["train"] is False
+    first = (tmp_path / "go.json").read_bytes()
+    write_decision(gate(), tmp_path)
+    assert (tmp_path / "go.json").read_bytes() == first  # deterministic: an unchanged decision re-runs nothing
+
+
+def test_a_checkpoint_resumes_only_its_own_configuration(tmp_path):
+    store = Checkpoints(tmp_path / "model.pt")
+    state = TrainState(step=3, epoch=0, batch_in_epoch=3, model_state={"w": torch.ones(2)}, optimizer_state={},
+                       history=[], step_losses=[1.0, 0.9, 0.8], train_seconds=1.0)
+    assert store.load("data:settings") is None
+    store.save("data:settings", state)
+    assert store.load("data:settings").step == 3
+    assert store.load("other-data:settings") is None
+    store.path.write_bytes(b"not a checkpoint")
+    assert store.load("data:settings") is None  # damaged: start over rather than fail
+    store.clear()
+    assert not store.path.exists()
