@@ -56,7 +56,8 @@ def bare_loop(cfg, parts, train) -> float:
     loss_fn = torch.nn.CrossEntropyLoss()
     pad = parts.tokenizer.pad_token_id
     seen, spent = 0, 0.0
-    for rows in batch_rows(len(train), cfg.train.batch_size, cfg.train.seed):
+    lengths = train.lengths() if cfg.train.group_by_length else None  # the batches train_model makes
+    for rows in batch_rows(len(train), cfg.train.batch_size, cfg.train.seed, lengths):
         batch = collate(train, rows, pad)
         start = time.perf_counter()
         optimizer.zero_grad()

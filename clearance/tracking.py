@@ -256,30 +256,24 @@ def _log_batch(run_id: str, params: dict[str, Any] | None = None, metrics: dict[
     )
 
 
-def log_torch_model(model: Any, tokenizer: Any, example: dict[str, Any], name: str = "model") -> None:
-    """Log a torch model (pytorch flavor) with its tokenizer's files and a signature.
+def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame", name: str = "model",
+                   registered_name: str | None = None) -> str:
+    """Log a packaged model (`clearance.serving`) as a pyfunc that scores raw texts; returns its URI.
 
-    ``example`` maps the forward's argument names to small numpy arrays (input_ids,
-    attention_mask); it sets the signature. It is not stored as MLflow's input example:
-    the pytorch flavor validates examples as one array, and the forward takes two.
-    Requirements are named, not inferred: inferring them runs a slow environment scan.
+    The pyfunc takes a DataFrame with a `text` column (or a list of strings) and returns the
+    predicted `label` and one `probability_<class>` column per class. ``example`` (a few texts)
+    and ``scored`` (the package's own output on them) give the signature and the input example.
+    ``registered_name`` also registers it in the Model Registry. Loading it needs clearance, and
+    any plug-in module it names, importable (e.g. `mlflow models predict --env-manager local` in
+    the project's venv). Requirements are named, not inferred: inferring runs a slow environment scan.
     """
-    import tempfile
-
     import mlflow
     import torch
     from mlflow.models import infer_signature
 
-    model = model.to("cpu").eval()
-    with torch.no_grad():
-        output = model(**{k: torch.as_tensor(v) for k, v in example.items()})
-    logits = getattr(output, "logits", output).float().numpy()
-    with tempfile.TemporaryDirectory() as folder:
-        extra = []
-        if hasattr(tokenizer, "save_pretrained"):
-            tokenizer.save_pretrained(folder)
-            extra = [str(p) for p in Path(folder).iterdir() if p.is_file()]
-        # "pickle": the traced pt2 format needs one array input, and the forward takes two.
-        mlflow.pytorch.log_model(model, name=name, signature=infer_signature(example, logits),
-                                 serialization_format="pickle", extra_files=extra or None,
-                                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "transformers"])
+    info = mlflow.pyfunc.log_model(
+        # From code (clearance/text_pyfunc.py), not pickled: the model is rebuilt from settings on load.
+        name=name, python_model=str(Path(__file__).with_name("text_pyfunc.py")), artifacts={"predictor": str(folder)},
+        signature=infer_signature(example, scored), input_example=example, registered_model_name=registered_name,
+        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "transformers", "pandas"])
+    return info.model_uri

@@ -7,25 +7,26 @@ from clearance.config.params import load_stage_config
 from clearance.errors import run_main
 from clearance.paths import report_dir
 from clearance.stage_files import read_stage_json
-from clearance.tracking import child_run, log_artifacts, log_epoch, log_torch_model, stage_run
+from clearance.tracking import child_run, log_artifacts, log_epoch, log_prepared_splits, log_text_model, stage_run
 from clearance.training.files import PROBES_FILE, STEP
-from clearance.training.run import train
+from clearance.training.run import curve_point, train
 
 
 def main() -> None:
     cfg = load_stage_config(ModelStage)
     probes = read_stage_json(report_dir(STEP) / PROBES_FILE, "probe measurements")
     with stage_run(STEP, cfg.tracking, asdict(cfg)) as run:
+        log_prepared_splits()
         with child_run("overfit_16", {"samples": cfg.probes.overfit_samples, "dropout": 0.0, "weight_decay": 0.0},
                        tags={"clearance.kind": "probe"}):
             for step, loss in enumerate(probes.get("overfit", {}).get("losses", []), start=1):
                 log_epoch({"train_loss": loss}, step)
         with child_run("training", {}, tags={"clearance.kind": "training"}):
             # log_epoch keeps only the record's numbers: the tracked predictions stay in training.json.
-            outcome = train(cfg, on_eval=lambda record: log_epoch(record, record["step"]))
+            outcome = train(cfg, on_eval=lambda record: log_epoch(curve_point(record), record["step"]))
             if outcome.result is not None:
-                log_torch_model(outcome.result.model, outcome.parts.tokenizer, outcome.example())
-        log_artifacts([p for p in outcome.files.values() if p.exists()])
+                log_text_model(outcome.files["model"], *outcome.model_example())
+        log_artifacts([p for p in outcome.files.values() if p.is_file()])
     record = outcome.record
     if record["trained"]:
         valid = record["valid"]

@@ -90,6 +90,12 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     training = json.loads((project / "reports/model/training.json").read_text())
     assert training["trained"] and training["steps"] >= 20
     assert all(c["status"] != "fail" for c in json.loads((project / "reports/model/checks.json").read_text()))
+    # the packaged model (a DVC output) scores raw texts
+    scored = run(["python", "-c", "from pathlib import Path; from clearance.serving import TextPredictor; "
+                  "print(TextPredictor.load(Path('models/model')).predict(['a new text']).iloc[0]['label'])"],
+                 project).stdout
+    classes = json.loads((project / "data/prepared/summary.json").read_text())["classes"]
+    assert scored.strip().splitlines()[-1] in classes, scored
 
     # Killed mid-training, the run resumes from its last checkpoint on the next `dvc repro`.
     checkpoint = project / ".clearance/checkpoints/model.pt"

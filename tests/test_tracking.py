@@ -260,10 +260,26 @@ def mlflow_importers(files: list[Path]) -> list[str]:
     return found
 
 
+# The file MLflow itself executes when it loads a logged text model ("models from code").
+PYFUNC_FILE = REPO / "clearance/text_pyfunc.py"
+
+
 def test_only_tracking_imports_mlflow():
     files = [p for folder in ("clearance", "stages") for p in (REPO / folder).rglob("*.py")
-             if p != REPO / "clearance/tracking.py"]
+             if p not in (REPO / "clearance/tracking.py", PYFUNC_FILE)]
     assert files and mlflow_importers(files) == []
+
+
+def test_nothing_imports_the_file_mlflow_runs_for_a_logged_model():
+    assert mlflow_importers([PYFUNC_FILE]) == [str(PYFUNC_FILE)]
+    importers = []
+    for path in [p for folder in ("clearance", "stages") for p in (REPO / folder).rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [f"{node.module}.{a.name}" for a in node.names] if isinstance(node, ast.ImportFrom) else [])
+            if any("text_pyfunc" in n for n in names):
+                importers.append(str(path))
+    assert importers == []
 
 
 def test_the_mlflow_import_scan_finds_a_hidden_import(tmp_path):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from clearance.training.batches import Encoded, batch_rows, collate
+from clearance.training.batches import Encoded, batch_rows, by_length, collate, grouped_rows
 from clearance.training.loop import (TrainState, evaluate, layer_group, param_norms, total_steps, train_model,
                                      train_step)
 from tests.training_kit import kit, train_config
@@ -33,6 +33,57 @@ def test_batch_rows_cover_every_row_once_and_follow_the_seed():
     assert sorted(sum(rows, [])) == list(range(10)) and [len(r) for r in rows] == [4, 4, 2]
     assert rows == batch_rows(10, 4, seed=3) and rows != batch_rows(10, 4, seed=4)
     assert batch_rows(5, 2, seed=None) == [[0, 1], [2, 3], [4]]
+
+
+def test_grouped_batches_cover_every_row_once_follow_the_seed_and_pad_less():
+    lengths = np.random.default_rng(0).integers(5, 60, size=1000).tolist()
+    grouped = grouped_rows(lengths, 16, seed=1, window=10)
+    assert sorted(sum(grouped, [])) == list(range(1000))
+    assert grouped == grouped_rows(lengths, 16, seed=1, window=10) != grouped_rows(lengths, 16, seed=2, window=10)
+    assert batch_rows(1000, 16, 1, lengths) == grouped_rows(lengths, 16, seed=1)
+
+    def padded(rows: list[list[int]]) -> int:
+        return sum(max(lengths[i] for i in r) * len(r) - sum(lengths[i] for i in r) for r in rows)
+
+    shuffled = batch_rows(1000, 16, seed=1)
+    assert padded(grouped) < padded(shuffled) / 3
+    # still shuffled: the first window's batches do not come first and in length order
+    assert [min(lengths[i] for i in r) for r in grouped[:10]] != sorted(min(lengths[i] for i in r) for r in grouped[:10])
+
+
+def test_group_by_length_trains_on_every_row_each_epoch(toy):
+    parts, train, valid = toy
+    seen: list[int] = []
+    original = collate
+
+    import clearance.training.loop as loop
+
+    def spy(encoded, rows, pad_id):
+        seen.extend(rows)
+        return original(encoded, rows, pad_id)
+
+    loop.collate = spy
+    try:
+        result = train_model(train_config(epochs=2, group_by_length=True, eval_every=1000), parts, train, None,
+                             progress=False)
+    finally:
+        loop.collate = original
+    assert result.steps == total_steps(len(train), 16, 2, None)
+    assert sorted(seen) == sorted(list(range(len(train))) * 2)
+
+
+def test_evaluation_batches_by_length_but_returns_rows_in_data_order(toy):
+    parts, _, toy_valid = toy
+    # texts of different lengths, so the sorted order differs from the data's
+    valid = Encoded([ids[: 3 + (7 * i) % 6] for i, ids in enumerate(toy_valid.input_ids)], toy_valid.labels,
+                    toy_valid.texts)
+    model = parts.build_model().eval()
+    assert by_length(valid) != list(range(len(valid)))
+    evaluation = evaluate(model, parts.loss, valid, 4, parts.tokenizer.pad_token_id)
+    with torch.no_grad():
+        one_by_one = np.concatenate([model(**{k: v for k, v in vars(collate(valid, [i], 0)).items()
+                                              if k != "labels"}).numpy() for i in range(len(valid))])
+    np.testing.assert_allclose(evaluation.logits, one_by_one, rtol=1e-4, atol=1e-5)
 
 
 def test_total_steps():

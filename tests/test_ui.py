@@ -1,6 +1,7 @@
 """`clearance ui` serves this project's MLflow store on 127.0.0.1 and prints where its runs are:
 in headless Chromium that page is the runs table in model-training mode, with the data sets
-each run used, and the baselines appear side by side on the compare page."""
+each run used, the baselines appear side by side on the compare page, and step 3's training
+run shows its curves (loss, gradient norm) over steps on its model-metrics page."""
 
 from __future__ import annotations
 
@@ -31,6 +32,19 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 GENAI_ONLY = {"Overview", "Sessions", "Judges", "Review", "Evaluation runs", "Playground", "Prompts",
               "Agent versions", "AI Gateway"}
 DATASET_COLUMN = "[role=gridcell][col-id='attributes.`Dataset`']"
+# Step 3 on the tiny model, shrunk further (one narrow layer, short inputs, 20 overfit steps) so that
+# the probes and ten epochs of training take seconds. So small a model misses the overfit probe's
+# target, so training runs despite it (the probes are not what these tests look at).
+TRAINING = ["model=tiny", "train.epochs=10", "train.eval_every=10", "model.width=32", "model.heads=2",
+            "model.ffn=64", "model.layers=1", "train.max_length=32", "probes.overfit_max_steps=20",
+            "train.run_despite_probes=true"]
+# The stage scripts up to step 3's training, in dvc.yaml's order (judge_baselines and the gates are
+# left out: train_model reads the bar from baselines' metrics.json and the decision from go.json).
+STAGES = ["prepare", "baselines", "probe_model", "judge_probes", "train_model"]
+TRAINING_RUNS = {"model", "overfit_16", "training"}
+CURVES = ["train_loss", "valid_loss", "grad_norm"]  # what the training run must draw over steps
+CHART_CARD = "[data-testid=experiment-view-compare-runs-card]"
+CHART_SEARCH = "input[placeholder='Search metric charts']"
 
 
 @pytest.fixture(scope="module")
@@ -140,14 +154,15 @@ def start_ui(cwd: Path, port: int) -> Server:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory) -> Path:
-    """A project folder whose MLflow store holds a baselines stage run (prepare + baselines on small data)."""
+    """A project folder whose MLflow store holds the baselines and step 3's training, as the stages log them
+    (small data, the stage scripts run one after the other as `dvc repro` would, gates aside)."""
     root = tmp_path_factory.mktemp("store")
     (root / "data").mkdir()
     make_texts(n_per_class=40).to_csv(root / "data/tiny.csv", index=False)
     (root / "conf").symlink_to(REPO / "conf")
-    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv"], root)
-    run([sys.executable, str(REPO / "stages/prepare.py")], root)
-    run([sys.executable, str(REPO / "stages/baselines.py")], root)
+    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv", *TRAINING], root)
+    for stage in STAGES:
+        run([sys.executable, str(REPO / f"stages/{stage}.py")], root)
     return root
 
 
@@ -204,7 +219,7 @@ def test_ui_serves_the_project_store(ui: UI):
     tags = {t["key"]: t["value"] for t in experiment(ui.port).get("tags", [])}
     assert tags[KIND_TAG] == KIND
     runs = runs_by_name(ui.port)
-    assert set(runs) == {"baselines", *BASELINES}
+    assert set(runs) == {"baselines", *BASELINES, *TRAINING_RUNS}
     parent = runs["baselines"]["info"]["run_id"]
     for name in BASELINES:
         tags = {t["key"]: t["value"] for t in runs[name]["data"]["tags"]}
@@ -238,17 +253,19 @@ def wait_for(driver, ready, seconds: float = 60) -> bool:
 def test_landing_page_is_the_runs_table_in_model_training_mode_with_datasets(ui: UI, driver, tmp_path: Path):
     runs = runs_by_name(ui.port)
     names = sorted(d["name"] for d in datasets_of(runs["baselines"]).values())
+    # The grid's rows carry their run's id (the pinned name column and the others are separate rows).
+    baselines_datasets = f"[role=row][row-id='{runs['baselines']['info']['run_id']}'] {DATASET_COLUMN}"
     driver.get(ui.url)
     wait_for(driver, lambda d: "baselines" in d.find_element("css selector", "[role=grid]").text
-             and d.find_elements("css selector", DATASET_COLUMN))
+             and d.find_elements("css selector", baselines_datasets))
     # One data set shows per row until rows are expanded; then all three do.
     driver.find_element("xpath", "//*[@aria-pressed and normalize-space()='Expand rows']").click()
-    wait_for(driver, lambda d: all(n in d.find_element("css selector", DATASET_COLUMN).text for n in names))
+    wait_for(driver, lambda d: all(n in d.find_element("css selector", baselines_datasets).text for n in names))
     driver.save_screenshot(str(tmp_path / "landing.png"))
     nav = side_bar(driver)
     heading = [h.text for h in driver.find_elements("tag name", "h2")]
     grid = driver.find_element("css selector", "[role=grid]").text
-    cells = [c.text for c in driver.find_elements("css selector", DATASET_COLUMN)]
+    cells = [c.text for c in driver.find_elements("css selector", baselines_datasets)]
     assert {"Runs", "Models"} <= set(nav) and not GENAI_ONLY & set(nav), nav
     assert heading[:1] == ["Runs"], heading  # GenAI mode titles this table "Training runs"
     assert "baselines" in grid and "Dataset" in grid, grid[:1000]
@@ -278,3 +295,112 @@ def test_baselines_side_by_side_in_the_browser(ui: UI, driver, tmp_path: Path):
     missing = [name for name in BASELINES if name not in text]
     assert not missing, f"not on the compare page: {missing}\n{text[:2000]}"
     assert "valid_accuracy" in text  # the shared metric, plotted across the six runs
+
+
+@dataclass
+class Chart:
+    """What one chart card of a run's model-metrics page draws."""
+    title: str
+    vertices: int  # points on its longest drawn line (0: no line)
+    bars: int
+    x_title: str
+    x_ticks: list[str]
+
+    @property
+    def drawn(self) -> bool:
+        return self.vertices > 0 or self.bars > 0
+
+    @property
+    def curve(self) -> bool:
+        """A line through more than one point, over steps."""
+        return self.vertices > 1 and self.x_title == "Step"
+
+
+# One pass over the page in the browser: elements React replaces between calls cannot go stale.
+READ_CHARTS = """
+return [...document.querySelectorAll(arguments[0])].map(card => {
+  const lines = [...card.querySelectorAll('.js-plotly-plot path.js-line')].map(p => p.getAttribute('d') || '');
+  return {title: (card.innerText || '').split('\\n')[0].trim(),
+          vertices: Math.max(0, ...lines.filter(d => d.startsWith('M')).map(d => d.split('L').length)),
+          bars: card.querySelectorAll('.js-plotly-plot .bars path').length,
+          x_title: [...card.querySelectorAll('.g-xtitle text')].map(t => t.textContent).join(' ').trim(),
+          x_ticks: [...card.querySelectorAll('.xtick text')].map(t => t.textContent)};
+});
+"""
+
+
+def charts(driver) -> dict[str, Chart]:
+    """The chart cards on the page, by title."""
+    return {c["title"]: Chart(**c) for c in driver.execute_script(READ_CHARTS, CHART_CARD)}
+
+
+def missing_curves(shown: dict[str, Chart], names: list[str]) -> list[str]:
+    """The metrics of ``names`` that no chart draws as a curve over steps."""
+    return [name for name in names if not (name in shown and shown[name].curve)]
+
+
+def open_metric_charts(driver, port: int, run_: dict, search: str) -> None:
+    """A run's model-metrics page, its charts narrowed to the metrics whose names match ``search`` (a regular
+    expression, as the page's search box reads it): MLflow draws only the charts in the window, and a few fit."""
+    info = run_["info"]
+    driver.get(f"http://127.0.0.1:{port}/#/experiments/{info['experiment_id']}/runs/{info['run_id']}"
+               f"/model-metrics?{UI_MODE}")
+    # Typed once the charts are there: the box the page shows while loading is replaced.
+    wait_for(driver, lambda d: d.find_elements("css selector", CHART_CARD) and d.find_elements("css selector",
+                                                                                               CHART_SEARCH))
+    driver.find_element("css selector", CHART_SEARCH).send_keys(search)
+
+
+def wait_for_charts(driver, names: set[str]) -> dict[str, Chart]:
+    """Poll until exactly the charts ``names`` are drawn (the search applied); what the page shows then."""
+    shown: dict[str, Chart] = {}
+
+    def drawn(d) -> bool:
+        nonlocal shown
+        shown = charts(d)
+        return set(shown) == names and all(c.drawn for c in shown.values())
+
+    wait_for(driver, drawn, seconds=120)
+    return shown
+
+
+def step_history(port: int, run_: dict, key: str) -> list[int]:
+    """The steps a run logged ``key`` at, from the tracking API."""
+    query = urllib.parse.urlencode({"run_id": run_["info"]["run_id"], "metric_key": key})
+    return sorted(m["step"] for m in api(port, f"metrics/get-history?{query}").get("metrics", []))
+
+
+def test_training_run_shows_its_curves_over_steps(ui: UI, driver, tmp_path: Path):
+    runs = runs_by_name(ui.port)
+    training = runs["training"]
+    parents = {name: {t["key"]: t["value"] for t in runs[name]["data"]["tags"]}.get("mlflow.parentRunId")
+               for name in ("overfit_16", "training")}
+    assert parents == dict.fromkeys(parents, runs["model"]["info"]["run_id"]), parents
+
+    open_metric_charts(driver, ui.port, training, f"^({'|'.join(CURVES)})$")
+    shown = wait_for_charts(driver, set(CURVES))
+    driver.save_screenshot(str(tmp_path / "training_curves.png"))
+    assert missing_curves(shown, CURVES) == [], shown
+    for name in CURVES:
+        steps = step_history(ui.port, training, name)
+        ticks = [float(t) for t in shown[name].x_ticks if t]
+        assert len(set(steps)) > 1, (name, steps)
+        # The x axis is the steps the metric was logged at (not wall time): its ticks lie within them.
+        assert len(ticks) > 1 and min(steps) <= min(ticks) < max(ticks) <= max(steps), (name, ticks, steps)
+
+
+def test_runs_without_those_curves_do_not_pass_the_check(ui: UI, driver, tmp_path: Path):
+    runs = runs_by_name(ui.port)
+    # The overfit probe's run logs only a training loss per step: one curve of the three.
+    open_metric_charts(driver, ui.port, runs["overfit_16"], f"^({'|'.join(CURVES)})$")
+    shown = wait_for_charts(driver, {"train_loss"})
+    driver.save_screenshot(str(tmp_path / "overfit_16.png"))
+    assert missing_curves(shown, CURVES) == ["valid_loss", "grad_norm"], shown
+
+    # A baseline logs each score once: MLflow charts it as a bar, which is no curve.
+    scores = ["valid_accuracy", "valid_macro_f1"]
+    open_metric_charts(driver, ui.port, runs["tfidf_logreg"], f"^({'|'.join(scores)})$")
+    shown = wait_for_charts(driver, set(scores))
+    driver.save_screenshot(str(tmp_path / "baseline.png"))
+    assert all(shown[name].bars for name in scores), shown
+    assert missing_curves(shown, scores) == scores, shown

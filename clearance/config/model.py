@@ -18,6 +18,7 @@ class TrainConfig:
     weight_decay: float = MISSING
     dropout: Optional[float] = MISSING  # passed to the model when it accepts `dropout`; null keeps its own
     batch_size: int = MISSING
+    group_by_length: bool = MISSING  # batches of texts of similar length: less padding, faster steps
     epochs: int = MISSING
     max_steps: Optional[int] = MISSING  # a cap on optimizer steps; null: epochs decide
     max_length: int = MISSING  # tokens per text after truncation

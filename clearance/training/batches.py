@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 import torch
 
+# Batches per window in which texts are sorted by length (transformers' Trainer uses 50 too).
+GROUP_WINDOW = 50
+
 
 @dataclass
 class Encoded:
@@ -20,6 +23,10 @@ class Encoded:
 
     def __len__(self) -> int:
         return len(self.input_ids)
+
+    def lengths(self) -> list[int]:
+        """Tokens per text."""
+        return [len(ids) for ids in self.input_ids]
 
     def subset(self, rows: Sequence[int]) -> "Encoded":
         """The given rows, in the given order."""
@@ -60,10 +67,39 @@ def collate(encoded: Encoded, rows: Sequence[int], pad_id: int) -> Batch:
     return Batch(ids, mask, labels)
 
 
-def batch_rows(n: int, batch_size: int, seed: int | None) -> list[list[int]]:
-    """Row indices per batch: shuffled with ``seed``, or in order when ``seed`` is None."""
+def batch_rows(n: int, batch_size: int, seed: int | None, lengths: Sequence[int] | None = None) -> list[list[int]]:
+    """Row indices per batch: shuffled with ``seed``, or in order when ``seed`` is None.
+
+    With ``lengths`` (and a seed) the batches are grouped by length: see ``grouped_rows``.
+    """
+    if seed is not None and lengths is not None:
+        return grouped_rows(lengths, batch_size, seed)
     order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
     return [order[i: i + batch_size].tolist() for i in range(0, n, batch_size)]
+
+
+def grouped_rows(lengths: Sequence[int], batch_size: int, seed: int, window: int = GROUP_WINDOW) -> list[list[int]]:
+    """Shuffled batches of texts of similar length, so little of each batch is padding.
+
+    The rows are shuffled, cut into windows of ``window`` batches, sorted by length inside
+    each window, cut into batches, and the batches shuffled again. Every row still comes
+    once per epoch in a seeded random batch; only its neighbours are chosen by length (the
+    `group_by_length` of transformers' Trainer, which uses the same window).
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(lengths))
+    size = np.asarray(lengths)
+    span = batch_size * window
+    grouped = [order[i: i + span] for i in range(0, len(order), span)]
+    rows = np.concatenate([chunk[np.argsort(size[chunk], kind="stable")] for chunk in grouped]) if grouped \
+        else order
+    cut = [rows[i: i + batch_size].tolist() for i in range(0, len(rows), batch_size)]
+    return [cut[i] for i in rng.permutation(len(cut))]
+
+
+def by_length(encoded: Encoded) -> list[int]:
+    """Row indices from the shortest text to the longest (evaluation pads least in this order)."""
+    return sorted(range(len(encoded)), key=lambda i: len(encoded.input_ids[i]))
 
 
 def batches(encoded: Encoded, batch_size: int, pad_id: int, seed: int | None = None) -> Iterator[Batch]:

@@ -21,7 +21,7 @@ import torch
 from clearance.config.model import TrainConfig
 from clearance.evaluation import score
 from clearance.model.parts import Parts, forward
-from clearance.training.batches import Batch, Encoded, batch_rows, batches, collate
+from clearance.training.batches import Batch, Encoded, batch_rows, by_length, collate
 
 Autocast = Callable[[], contextlib.AbstractContextManager]
 
@@ -67,13 +67,19 @@ class Evaluation:
 
 def evaluate(model: torch.nn.Module, loss_fn: Callable, encoded: Encoded, batch_size: int, pad_id: int,
              device: torch.device | None = None, autocast: Autocast = no_autocast) -> Evaluation:
-    """Loss and predictions in eval mode without gradients; the model's mode is restored after."""
+    """Loss and predictions in eval mode without gradients; the model's mode is restored after.
+
+    Rows are batched shortest first (less padding, the same numbers) and the logits come
+    back in the data's order.
+    """
     was_training = model.training
     model.eval()
     losses, logits = [], []
+    order = by_length(encoded)
     try:
         with torch.no_grad():
-            for batch in batches(encoded, batch_size, pad_id):
+            for start in range(0, len(order), batch_size):
+                batch = collate(encoded, order[start: start + batch_size], pad_id)
                 batch = batch.to(device) if device is not None else batch
                 with autocast():
                     out = forward(model, batch.input_ids, batch.attention_mask).float()
@@ -82,6 +88,8 @@ def evaluate(model: torch.nn.Module, loss_fn: Callable, encoded: Encoded, batch_
     finally:
         model.train(was_training)
     stacked = np.concatenate(logits) if logits else np.zeros((0, 0), dtype=np.float32)
+    if len(stacked):
+        stacked[np.asarray(order)] = stacked.copy()  # row k of the sorted pass is data row order[k]
     return Evaluation(loss=sum(losses) / max(len(encoded), 1), logits=stacked,
                       predicted=stacked.argmax(axis=1) if len(stacked) else np.zeros(0, dtype=np.int64))
 
@@ -228,8 +236,9 @@ def train_model(cfg: TrainConfig, parts: Parts, train: Encoded, valid: Encoded |
     valid_eval: Evaluation | None = None
     bar = tqdm(total=total, initial=step, disable=not progress, desc="training", unit="step", mininterval=5)
     epoch = start_epoch
+    lengths = train.lengths() if cfg.group_by_length else None
     while step < total:
-        for index, rows in enumerate(batch_rows(len(train), cfg.batch_size, cfg.seed + epoch)):
+        for index, rows in enumerate(batch_rows(len(train), cfg.batch_size, cfg.seed + epoch, lengths)):
             if epoch == start_epoch and index < skip:
                 continue  # trained before the interruption
             if step >= total:

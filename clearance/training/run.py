@@ -24,11 +24,11 @@ from clearance.probes.fitting import measure_bar, overfitting_streak
 from clearance.progress import step
 from clearance.report import plot_data
 from clearance.stage_files import read_stage_json
-from clearance.training.batches import collate
 from clearance.training.checkpoint import Checkpoints
 from clearance.training.inputs import ModelInputs, model_inputs, model_settings_digest
 from clearance.training.loop import TrainResult, train_model
-from clearance.training.files import GO_FILE, STEP, TRAINING_FILE
+from clearance.serving import TextPredictor, save_predictor, save_untrained
+from clearance.training.files import GO_FILE, MODEL_DIR, STEP, TRAINING_FILE
 
 MISTAKES_KEPT = 30
 
@@ -43,11 +43,19 @@ class TrainingOutcome:
     inputs: ModelInputs | None = None
     parts: Parts | None = None
 
-    def example(self, rows: int = 2) -> dict[str, np.ndarray]:
-        """A few padded valid rows as the forward takes them (the logged model's input example)."""
-        batch = collate(self.inputs.valid, list(range(min(rows, len(self.inputs.valid)))),
-                        int(self.parts.tokenizer.pad_token_id))
-        return {"input_ids": batch.input_ids.numpy(), "attention_mask": batch.attention_mask.numpy()}
+    def model_example(self, rows: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A few training texts as the data holds them, and the packaged model's output on them.
+
+        Scored by the package loaded back from disk: a model that does not load fails here,
+        not when it is served.
+        """
+        texts = self.inputs.raw_train[:rows] if self.inputs is not None else []
+        return TextPredictor.load(self.files["model"], device="cpu").example(texts)
+
+
+def curve_point(record: dict[str, Any]) -> dict[str, Any]:
+    """An evaluation record as MLflow curves: without its step and epoch (the x axis, not curves)."""
+    return {k: v for k, v in record.items() if k not in ("step", "epoch")}
 
 
 def final_scores(history: list[dict[str, Any]]) -> dict[str, float]:
@@ -62,11 +70,12 @@ def history_table(history: list[dict[str, Any]], metric: str) -> pd.DataFrame:
     return pd.DataFrame([{c: r.get(c) for c in columns} for r in history], columns=columns)
 
 
-def skipped(decision: dict[str, Any], out: Path, digests: dict[str, str]) -> TrainingOutcome:
+def skipped(decision: dict[str, Any], out: Path, model_dir: Path, digests: dict[str, str]) -> TrainingOutcome:
     """The record when failing probes stop the run before it wastes the training time."""
     reason = "probes failed: " + ", ".join(decision["failing"])
     record = {"trained": False, "reason": reason, "history": [], "steps": 0, **digests}
     files = write_outputs(record, out, "macro_f1")
+    files["model"] = save_untrained(model_dir, reason)
     return TrainingOutcome(record, files)
 
 
@@ -88,13 +97,13 @@ def write_outputs(record: dict[str, Any], out: Path, metric: str) -> dict[str, P
 
 def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = None,
           prepared: Path = PREPARED_DIR, out: Path | None = None,
-          checkpoints: Checkpoints | None = None) -> TrainingOutcome:
-    """Train unless go.json says the probes failed; resume from a matching checkpoint."""
+          checkpoints: Checkpoints | None = None, model_dir: Path = MODEL_DIR) -> TrainingOutcome:
+    """Train unless go.json says the probes failed; resume from a matching checkpoint; package the model."""
     out = out or report_dir(STEP)
     decision = read_stage_json(out / GO_FILE, "probe decision")
     digests = {"settings_digest": model_settings_digest(cfg)}
     if not decision["train"]:
-        return skipped(decision, out, digests)
+        return skipped(decision, out, model_dir, digests)
     parts = build_parts(cfg, load_summary(prepared)["classes"])
     inputs = model_inputs(cfg, parts, prepared)
     digests["data_digest"] = inputs.data_digest
@@ -111,6 +120,7 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
                              autocast=autocast, metric=bar["metric"])
     record = training_record(result, inputs, bar, decision, digests)
     files = write_outputs(record, out, bar["metric"])
+    files["model"] = save_predictor(model_dir, cfg, parts, result.model)
     checkpoints.clear()
     return TrainingOutcome(record, files, result, inputs, parts)
 

@@ -1,0 +1,138 @@
+"""The trained model packaged to score raw texts, and logged to MLflow as a text-level pyfunc
+that `mlflow.pyfunc.load_model` and `mlflow models predict` use as they are documented."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from clearance.config.model import ModelStage
+from clearance.config.params import from_conf
+from clearance.config.tracking import TrackingConfig
+from clearance.errors import UserError
+from clearance.model.parts import build_parts, forward
+from clearance.serving import SETTINGS_FILE, TextPredictor, save_predictor, save_untrained, texts_of
+from clearance.training.batches import collate, encode
+from tests.conftest import REPO
+
+CLASSES = ["negative", "neutral", "positive"]
+TEXTS = ["what a lovely day &amp; sun", "the bus is late again", "ok", "I LOVE this so much!!!"]
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory) -> tuple[Path, ModelStage, torch.nn.Module]:
+    """The tiny model with its default tokenizer and preprocessing, weights moved off their init, packaged."""
+    cfg = from_conf(ModelStage, hydra_overrides=("model=tiny",), conf_dir=REPO / "conf")
+    parts = build_parts(cfg, CLASSES)
+    model = parts.build_model()
+    with torch.no_grad():  # trained weights differ from a fresh build: loading must restore them
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    folder = save_predictor(tmp_path_factory.mktemp("pkg") / "model", cfg, parts, model.eval())
+    return folder, cfg, model
+
+
+def direct_probabilities(cfg: ModelStage, model: torch.nn.Module, texts: list[str]) -> np.ndarray:
+    """The in-memory model scored by hand, one text at a time (no sorting, no batching)."""
+    parts = build_parts(cfg, CLASSES)
+    cleaned = parts.preprocess(pd.Series(texts, dtype=object)).astype(str).tolist()
+    encoded = encode(parts.tokenizer, cleaned, np.zeros(len(texts), dtype=np.int64), cfg.train.max_length)
+    with torch.no_grad():
+        rows = [torch.softmax(forward(model, b.input_ids, b.attention_mask), -1).numpy()
+                for b in (collate(encoded, [i], parts.tokenizer.pad_token_id) for i in range(len(texts)))]
+    return np.concatenate(rows)
+
+
+def test_the_package_scores_texts_as_the_trained_model_does(packaged):
+    folder, cfg, model = packaged
+    predictor = TextPredictor.load(folder, device="cpu")
+    frame = predictor.predict(TEXTS)
+    assert list(frame.columns) == ["label"] + [f"probability_{c}" for c in CLASSES]
+    probs = frame[[f"probability_{c}" for c in CLASSES]].to_numpy()
+    np.testing.assert_allclose(probs, direct_probabilities(cfg, model, TEXTS), rtol=1e-4, atol=1e-6)
+    assert frame["label"].tolist() == [CLASSES[k] for k in probs.argmax(axis=1)]
+
+
+def test_a_fresh_model_is_not_what_the_package_holds(packaged):
+    """The check above can fail: a model that did not load the weights scores differently."""
+    folder, cfg, _ = packaged
+    fresh = build_parts(cfg, CLASSES).build_model().eval()
+    loaded = TextPredictor.load(folder, device="cpu").probabilities(TEXTS)
+    assert not np.allclose(loaded, direct_probabilities(cfg, fresh, TEXTS), atol=1e-4)
+
+
+def test_the_package_keeps_every_part_setting(packaged):
+    folder, cfg, _ = packaged
+    settings = json.loads((folder / SETTINGS_FILE).read_text())
+    assert settings["classes"] == CLASSES and settings["trained"] is True
+    assert settings["config"]["model"]["_target_"] == "clearance.model.tiny.TinyTransformer"
+    assert settings["config"]["train"]["max_length"] == cfg.train.max_length
+    assert settings["config"]["preprocess"] == cfg.preprocess
+
+
+def test_inputs_a_pyfunc_caller_may_pass():
+    assert texts_of(pd.DataFrame({"text": ["a", "b"]})) == ["a", "b"]
+    assert texts_of(pd.DataFrame({"tweet": ["a"]})) == ["a"]
+    assert texts_of(pd.Series(["a"])) == ["a"] and texts_of("a") == ["a"] and texts_of(["a", "b"]) == ["a", "b"]
+    assert texts_of({"text": ["a", "b"]}) == ["a", "b"]
+    with pytest.raises(UserError, match="none is `text`"):
+        texts_of(pd.DataFrame({"a": ["x"], "b": ["y"]}))
+
+
+def test_an_untrained_package_says_why(tmp_path: Path):
+    folder = save_untrained(tmp_path / "model", "probes failed: overfit_16")
+    with pytest.raises(UserError, match="no trained model .probes failed: overfit_16"):
+        TextPredictor.load(folder)
+    with pytest.raises(UserError, match="not a packaged clearance model"):
+        TextPredictor.load(tmp_path)
+
+
+@pytest.fixture
+def logged(packaged, tmp_path: Path, monkeypatch) -> tuple[str, Path]:
+    """The package logged as a pyfunc to a real SQLite store in a fresh project folder; (model URI, folder)."""
+    from clearance.tracking import log_text_model, stage_run
+
+    folder, _, _ = packaged
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    cfg = from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
+    example, scored = TextPredictor.load(folder, device="cpu").example(TEXTS[:2])
+    with stage_run("model", cfg, {}):
+        uri = log_text_model(folder, example, scored)
+    return uri, tmp_path
+
+
+def test_mlflow_loads_the_logged_model_and_scores_texts(logged, packaged):
+    import mlflow
+
+    uri, _ = logged
+    expected = TextPredictor.load(packaged[0], device="cpu").predict(TEXTS)
+    model = mlflow.pyfunc.load_model(uri)
+    pd.testing.assert_frame_equal(model.predict(pd.DataFrame({"text": TEXTS})), expected, atol=1e-6)
+    inputs = [spec.name for spec in model.metadata.get_input_schema().inputs]
+    outputs = [spec.name for spec in model.metadata.get_output_schema().inputs]
+    assert inputs == ["text"] and outputs == ["label"] + [f"probability_{c}" for c in CLASSES]
+    example = mlflow.models.Model.load(uri).load_input_example(mlflow.artifacts.download_artifacts(uri))
+    assert example["text"].tolist() == TEXTS[:2]
+
+
+def test_mlflow_models_predict_scores_a_json_file(logged, packaged):
+    uri, folder = logged
+    (folder / "input.json").write_text(json.dumps({"dataframe_split": {"columns": ["text"],
+                                                                       "data": [[t] for t in TEXTS]}}))
+    mlflow_cli = shutil.which("mlflow", path=str(Path(sys.executable).parent))
+    done = subprocess.run([mlflow_cli, "models", "predict", "-m", uri, "-i", "input.json", "-t", "json",
+                           "-o", "out.json", "--env-manager", "local"], cwd=folder, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    predictions = json.loads((folder / "out.json").read_text())["predictions"]
+    expected = TextPredictor.load(packaged[0], device="cpu").predict(TEXTS)
+    assert [row["label"] for row in predictions] == expected["label"].tolist()
