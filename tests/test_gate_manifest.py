@@ -17,7 +17,7 @@ SHIPPED = sorted(p.stem for p in (REPO / "checklists").glob("*.yaml"))
 
 
 def test_every_shipped_step_declares_its_required_questions():
-    assert SHIPPED == known_steps() == ["baselines", "inspect", "model"]
+    assert SHIPPED == known_steps() == ["baselines", "inspect", "model", "sweep"]
     for step in known_steps():
         questions = required_questions(step)
         assert questions and all(set(q) == {"id", "question", "evidence"} for q in questions)

@@ -458,6 +458,15 @@ def test_overfit_stops_early_below_the_given_loss(clean, t):
     assert all(loss >= 0.05 for loss in measured["losses"][:-1])
 
 
+def test_a_stop_loss_above_the_threshold_is_named_as_the_cause(clean, t):
+    parts, _, train, _ = clean
+    loose = measure_overfit(train_config(lr=0.05), parts, train, 16, 60, CPU, FP32, stop_below=0.5)
+    check = C.overfit_check(loose, t)
+    assert check.status == "fail" and "probes.overfit_stop_loss=0.5" in check.fix
+    tight = measure_overfit(train_config(lr=0.05), parts, train, 16, 60, CPU, FP32, stop_below=t.overfit_loss_max / 5)
+    assert C.overfit_check(tight, t).status == "pass" and "overfit_stop_loss" not in C.overfit_check(tight, t).fix
+
+
 def test_a_model_that_cannot_learn_fails_overfit_and_says_why(clean, t):
     parts, _, train, _ = clean
     measured = measure_overfit(train_config(lr=0.0), parts, train, 16, 20, CPU, FP32)

@@ -36,6 +36,7 @@ class ProbeConfig:
 
     overfit_samples: int = MISSING
     overfit_max_steps: int = MISSING
+    overfit_stop_loss: float = MISSING  # the overfit run ends once a step's loss is below this
     batch_size: int = MISSING  # samples per probe batch
     decoded_samples: int = MISSING  # tokenizer samples shown in the report
     tracked_predictions: int = MISSING  # valid texts whose predictions are shown at each evaluation

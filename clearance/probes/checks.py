@@ -378,6 +378,10 @@ def overfit_check(m: dict, t: ModelChecks) -> CheckResult:
            "gradients, inputs not truncated to nothing); rarely the model is too small to memorize them")
     if still_falling:
         fix += "; the loss was still falling at the end: raise probes.overfit_max_steps or train.lr"
+    stop = m.get("stop_below")
+    if stop is not None and stop >= limit:
+        fix += (f"; the run stopped once the loss fell below probes.overfit_stop_loss={stop}, which is not below "
+                f"this threshold: set probes.overfit_stop_loss under checks.model.overfit_loss_max")
     if m["final_loss"] is None:
         return _not_finite("overfit_small_sample", limit, "the overfit run's loss", fix)
     return graded("overfit_small_sample", m["final_loss"], None, limit,

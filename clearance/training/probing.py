@@ -29,7 +29,7 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
     with step(f"Probes for silent bugs (overfit {cfg.probes.overfit_samples} samples, on {device})"):
         measured = run_probes(parts, cfg.train, cfg.probes, inputs.raw_train, inputs.train, inputs.valid,
-                              device, autocast, cfg.seed)
+                              device, autocast, cfg.seed, stop_below=cfg.probes.overfit_stop_loss)
     measured.update({"classes": inputs.classes, "data_digest": inputs.data_digest,
                      "settings_digest": model_settings_digest(cfg), "parts": parts.names})
     write_json(measured, out / PROBES_FILE)
