@@ -1,4 +1,4 @@
-"""The `clearance` command: status, show, gate, params, ui.
+"""The `clearance` command: status, show, gate, params, ui, report.
 
 It starts fast: nothing here imports torch, and heavy modules (Hydra, MLflow)
 are imported only by the subcommands that need them.
@@ -248,6 +248,37 @@ def cmd_ui(args: argparse.Namespace) -> int:
     return 0  # not reached: the server replaces this process
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write the journey report (every step reached so far) and print its path."""
+    from clearance.report.journey import write_journey
+
+    root = Path.cwd()
+    path = write_journey(root, args.out, checklists=args.checklists, gates=args.gates)
+    print(path.relative_to(root) if path.is_relative_to(root) else path)
+    return 0
+
+
+def _sweep_worker():
+    """clearance.sweep.worker, imported by name: the gates and the report share this CLI, and must
+    not depend (in DVC's eyes, nor at start-up) on the training code only the sweep commands run."""
+    import importlib
+
+    return importlib.import_module("clearance.sweep.worker")
+
+
+def cmd_sweep_worker(args: argparse.Namespace) -> int:
+    """Join the running sweep's study (a database storage shared with the DVC stage) and run trials."""
+    ran = _sweep_worker().work(args.study, args.seed)
+    print(f"this worker ran {ran} trial(s); the study's budget is spent")
+    return 0
+
+
+def cmd_sweep_status(args: argparse.Namespace) -> int:
+    """The sweep's study: its trials by state, and the best so far."""
+    print(_sweep_worker().study_status())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="clearance", description=__doc__.splitlines()[0])
@@ -271,6 +302,17 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=5000)
     ui.add_argument("--host", default="127.0.0.1")
     ui.set_defaults(func=cmd_ui)
+    report = sub.add_parser("report", help="write the whole journey in one self-contained HTML file")
+    report.add_argument("--out", type=Path, default=None, help="where to write it (default reports/summary.html)")
+    report.set_defaults(func=cmd_report)
+    sweep = sub.add_parser("sweep", help="step 4's study: join it from another machine, or see its trials")
+    sweep_sub = sweep.add_subparsers(dest="sweep_command", required=True)
+    worker = sweep_sub.add_parser("worker", help="run trials of the study the DVC stage opened (sweep.storage)")
+    worker.add_argument("--study", default=None, help="the study to join (default: the one the settings name)")
+    worker.add_argument("--seed", type=int, default=None, help="this worker's sampler seed (default: from its pid)")
+    worker.set_defaults(func=cmd_sweep_worker)
+    sweep_sub.add_parser("status", help="the study's trials by state and the best so far"
+                         ).set_defaults(func=cmd_sweep_status)
     return parser
 
 

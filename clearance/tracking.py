@@ -145,6 +145,20 @@ def stage_run(stage: str, cfg: TrackingConfig, params: dict[str, Any]) -> Iterat
         yield run
 
 
+RUN_FILE = "run.json"
+
+
+def record_run(run: Any, folder: Path, stage: str) -> Path:
+    """Write ``folder``/run.json: which MLflow run the stage's outputs came from (the journey report links it)."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / RUN_FILE
+    path.write_text(json.dumps({"run_id": run.info.run_id, "experiment_id": run.info.experiment_id,
+                                "stage": stage}, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
 @contextmanager
 def child_run(name: str, params: dict[str, Any], metrics: dict[str, Any] | None = None,
               tags: dict[str, str] | None = None) -> Iterator[Any]:
@@ -160,6 +174,21 @@ def child_run(name: str, params: dict[str, Any], metrics: dict[str, Any] | None 
     with mlflow.start_run(run_name=name, nested=True,
                           experiment_id=parent.info.experiment_id if parent else None) as run:
         _log_batch(run.info.run_id, params=params, metrics=metrics, tags=tags)
+        yield run
+
+
+@contextmanager
+def attached_run(name: str, cfg: TrackingConfig, parent_id: str, params: dict[str, Any],
+                 tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """A run nested under the run ``parent_id``, from any process (a sweep worker here or on
+    another machine sharing the tracking server): the parent is named by id, not inherited."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri(cfg))
+    experiment_id = _experiment_id(cfg)
+    with mlflow.start_run(run_name=name, experiment_id=experiment_id, nested=mlflow.active_run() is not None,
+                          tags={"mlflow.parentRunId": parent_id}) as run:
+        _log_batch(run.info.run_id, params=params, tags=tags)
         yield run
 
 
@@ -257,8 +286,10 @@ def _log_batch(run_id: str, params: dict[str, Any] | None = None, metrics: dict[
 
 
 def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame", name: str = "model",
-                   registered_name: str | None = None) -> str:
-    """Log a packaged model (`clearance.serving`) as a pyfunc that scores raw texts; returns its URI.
+                   registered_name: str | None = None) -> tuple[str, int | None]:
+    """Log a packaged model (`clearance.serving`) as a pyfunc that scores raw texts.
+
+    Returns its URI, and its version in the Model Registry when ``registered_name`` is given.
 
     The pyfunc takes a DataFrame with a `text` column (or a list of strings) and returns the
     predicted `label` and one `probability_<class>` column per class. ``example`` (a few texts)
@@ -276,4 +307,5 @@ def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame"
         name=name, python_model=str(Path(__file__).with_name("text_pyfunc.py")), artifacts={"predictor": str(folder)},
         signature=infer_signature(example, scored), input_example=example, registered_model_name=registered_name,
         pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "transformers", "pandas"])
-    return info.model_uri
+    version = getattr(info, "registered_model_version", None)
+    return info.model_uri, int(version) if version is not None else None

@@ -8,8 +8,9 @@ from clearance.baselines.run import STEP, run_baselines
 from clearance.config.baselines import BaselinesStage
 from clearance.config.params import load_stage_config
 from clearance.errors import run_main
-from clearance.tracking import (child_run, flatten, log_artifacts, log_metrics, log_prepared_splits, set_tags,
-                                stage_run)
+from clearance.paths import report_dir
+from clearance.tracking import (child_run, flatten, log_artifacts, log_metrics, log_prepared_splits, record_run,
+                                set_tags, stage_run)
 
 
 def main() -> None:
@@ -17,6 +18,7 @@ def main() -> None:
     outcome = run_baselines(cfg)
     with stage_run(STEP, cfg.tracking, asdict(cfg)) as run:
         log_prepared_splits()
+        record_run(run, report_dir(STEP), STEP)
         for result in outcome.results:
             tags = {"clearance.stage": STEP, "clearance.kind": "baseline"}
             with child_run(result.name, result.params, metrics={**result.metrics, "fit_seconds": result.fit_seconds},

@@ -8,7 +8,8 @@ from clearance.config.inspect import InspectStage
 from clearance.config.params import load_stage_config
 from clearance.errors import run_main
 from clearance.inspection.run import metrics, run_inspection
-from clearance.tracking import flatten, log_artifacts, log_metrics, log_prepared_splits, stage_run
+from clearance.paths import report_dir
+from clearance.tracking import flatten, log_artifacts, log_metrics, log_prepared_splits, record_run, stage_run
 
 
 def main() -> None:
@@ -16,6 +17,7 @@ def main() -> None:
     outcome = run_inspection(cfg)
     with stage_run("inspect", cfg.tracking, asdict(cfg)) as run:
         log_prepared_splits()
+        record_run(run, report_dir("inspect"), "inspect")
         log_metrics(flatten(metrics(outcome.stats)))
         log_artifacts(list(outcome.files.values()))
     print(f"measurements: {outcome.files['measurements']} (MLflow run {run.info.run_id})")

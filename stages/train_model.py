@@ -7,7 +7,8 @@ from clearance.config.params import load_stage_config
 from clearance.errors import run_main
 from clearance.paths import report_dir
 from clearance.stage_files import read_stage_json
-from clearance.tracking import child_run, log_artifacts, log_epoch, log_prepared_splits, log_text_model, stage_run
+from clearance.tracking import (child_run, log_artifacts, log_epoch, log_prepared_splits, log_text_model, record_run,
+                                stage_run)
 from clearance.training.files import PROBES_FILE, STEP
 from clearance.training.run import curve_point, train
 
@@ -17,6 +18,7 @@ def main() -> None:
     probes = read_stage_json(report_dir(STEP) / PROBES_FILE, "probe measurements")
     with stage_run(STEP, cfg.tracking, asdict(cfg)) as run:
         log_prepared_splits()
+        record_run(run, report_dir(STEP), "train_model")
         with child_run("overfit_16", {"samples": cfg.probes.overfit_samples, "dropout": 0.0, "weight_decay": 0.0},
                        tags={"clearance.kind": "probe"}):
             for step, loss in enumerate(probes.get("overfit", {}).get("losses", []), start=1):

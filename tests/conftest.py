@@ -13,6 +13,9 @@ import pytest
 from tests.factory import make_texts
 
 REPO = Path(__file__).resolve().parents[1]
+# The throw-away PostgreSQL server fixture (`postgres_url`) for the sweep's shared-storage tests.
+pytest_plugins = ("tests.postgres",)
+
 BIN = Path(sys.executable).parent
 
 

@@ -17,9 +17,14 @@ from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed
 from tests.conftest import BIN, run
 from tests.factory import make_texts
 
-MEASURING = {"builtin_data", "prepare", "inspect", "baselines", "probe_model", "train_model"}
+MEASURING = {"builtin_data", "prepare", "inspect", "baselines", "probe_model", "train_model", "sweep", "seed_runs",
+             "final_test"}
 # Step 3 on tiny data: the small from-scratch model, and enough steps to checkpoint mid-run.
 TINY_MODEL = ["model=tiny", "train.epochs=10", "train.eval_every=10", "train.checkpoint_every=2"]
+# Step 4 on tiny data: three short trials over the tiny model's own settings, two seeds.
+TINY_SWEEP = ["sweep.trials=3", "sweep.seeds=2", "sweep.bootstrap=200", "sweep.trial.train.max_steps=10",
+              "sweep.trial.train.eval_every=10", "sweep.space.train.lr='loguniform(1e-3, 3e-2)'", "~sweep.space.model",
+              "+sweep.space.model.layers='choice(1, 2)'"]
 
 
 def env_with_venv() -> dict:
@@ -53,7 +58,7 @@ def repro(root: Path) -> tuple[int, str]:
 def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     data = make_texts(n_per_class=60)
     data.to_csv(project / "data/tiny.csv", index=False)
-    settings = ["data=custom", "data.path=data/tiny.csv", *TINY_MODEL]
+    settings = ["data=custom", "data.path=data/tiny.csv", *TINY_MODEL, *TINY_SWEEP]
     run(["clearance", "params", *settings], project)
 
     code, output = repro(project)
@@ -113,10 +118,25 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert not checkpoint.exists()
 
     clear(project, "model")
+    code, output = repro(project)
+    assert code != 0 and "GATE CLEARED: step 3" in output and "GATE CLOSED: step 4" in output, output
+    assert "checklists/sweep.yaml" in output and "Traceback" not in output
+    measured = json.loads((project / "reports/sweep/measurements.json").read_text())
+    assert len(measured["trials"]) == 3 and measured["best"]["state"] == "COMPLETE"
+    final = json.loads((project / "reports/sweep/final.json").read_text())
+    assert "test_macro_f1" in final["test"] and final["registered"] == {"name": "text-classifier", "version": 1}
+    assert {c["id"] for c in json.loads((project / "reports/sweep/checks.json").read_text())} >= {
+        "trials_completed", "edge_of_grid", "lr_plausible", "gain_vs_noise", "test_consistent"}
+
+    clear(project, "sweep")
     cleared = run(["dvc", "repro"], project)
-    assert "GATE CLEARED: step 3" in cleared.stdout
+    assert "GATE CLEARED: step 4" in cleared.stdout
+    ran = [line.split("'")[1] for line in cleared.stdout.splitlines() if line.startswith("Running stage '")]
+    assert ran == ["gate_sweep", "summary"], cleared.stdout  # answering re-runs nothing that measures
+    summary = (project / "reports/summary.html").read_text()
+    assert final["model_uri"] in summary and "evidence for importance" in summary  # the sweep's answers are in it
     status = run(["clearance", "status"], project).stdout
-    assert status.count("cleared") == 3, status
+    assert status.count("cleared") == 4, status
 
     again = run(["dvc", "repro"], project)
     assert "Running stage" not in again.stdout
@@ -129,7 +149,8 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
                                            "where r.name = 'training' and m.step > 0")}
     # each stage ran once (train_model twice: killed, then resumed); a blocked gate logs nothing
     steps = ["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random", "prior_random", "majority",
-             "keyword_rule", "tfidf_logreg", "embeddings_logreg", "gate_model"]
+             "keyword_rule", "tfidf_logreg", "embeddings_logreg", "gate_model", "sweep", "seed_runs", "final_test",
+             "gate_sweep", "trial_0", "trial_1", "trial_2"]
     assert [n for n in names if n in steps] == sorted(steps)
     assert names.count("model") >= 2 and names.count("training") >= 2 and "overfit_16" in names
     assert {"train_loss", "valid_loss", "grad_norm"} <= curves

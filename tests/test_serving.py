@@ -106,7 +106,8 @@ def logged(packaged, tmp_path: Path, monkeypatch) -> tuple[str, Path]:
     cfg = from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
     example, scored = TextPredictor.load(folder, device="cpu").example(TEXTS[:2])
     with stage_run("model", cfg, {}):
-        uri = log_text_model(folder, example, scored)
+        uri, version = log_text_model(folder, example, scored)
+    assert version is None
     return uri, tmp_path
 
 

@@ -26,6 +26,7 @@ class SweepConfig:
     seeds: int = MISSING  # paired seeds of the re-runs of the best and of step 3's configuration
     bootstrap: int = MISSING  # resamples of the paired bootstrap of the gain
     final: str = MISSING  # best | reference_if_noise: which configuration meets the test split
+    registered_model: str = MISSING  # the Model Registry name of the final model ("": not registered)
     trial: dict[str, Any] = MISSING  # settings every trial and re-run gets (the budget of one), nested or dotted keys
     # config key (nested or dotted) -> choice(...) | uniform(a, b) | loguniform(a, b) | int(a, b) | logint(a, b)
     space: dict[str, Any] = MISSING

@@ -1,0 +1,43 @@
+"""DVC stage seed_runs: the sweep's best configuration and step 3's, re-run with the same seeds,
+so the gain can be told from seed noise; packages each one's first-seed model."""
+
+from contextlib import contextmanager
+from dataclasses import asdict
+
+from clearance.config.params import load_stage_config, read_params
+from clearance.config.sweep import SweepStage
+from clearance.errors import run_main
+from clearance.measurements import write_json
+from clearance.paths import report_dir
+from clearance.stage_files import read_stage_json
+from clearance.sweep.run import MEASUREMENTS_FILE, STEP
+from clearance.sweep.seeds import SEEDS_FILE, rerun_seeds
+from clearance.sweep.trial import Setup
+from clearance.sweep.space import flatten_keys
+from clearance.tracking import child_run, flatten, log_epoch, log_metrics, stage_run
+from clearance.training.run import curve_point
+
+
+def main() -> None:
+    params = read_params()
+    stage = load_stage_config(SweepStage, params)
+    measured = read_stage_json(report_dir(STEP) / MEASUREMENTS_FILE, "sweep measurements")
+    setup = Setup(params, flatten_keys(stage.sweep.trial, section="sweep.trial"), measured["metric"])
+
+    @contextmanager
+    def tracked(name, values):
+        with child_run(name, values, tags={"clearance.kind": "seed_rerun"}) as run:
+            yield run
+
+    with stage_run("seed_runs", stage.tracking, flatten({"sweep": asdict(stage.sweep)})) as run:
+        record = rerun_seeds(stage, setup, measured["best"], tracked,
+                             on_eval=lambda point: log_epoch(curve_point(point), point["step"]))
+        boot = record["bootstrap"]
+        log_metrics({"mean_gain": boot.get("mean_gain"), "gain_low": boot.get("low"), "gain_high": boot.get("high")})
+    write_json(record, report_dir(STEP) / SEEDS_FILE)
+    print(f"mean gain over step 3's configuration: {boot.get('mean_gain'):.4f} "
+          f"[{boot.get('low'):.4f}, {boot.get('high'):.4f}] over seeds {record['seeds']} (MLflow run {run.info.run_id})")
+
+
+if __name__ == "__main__":
+    run_main(main)
