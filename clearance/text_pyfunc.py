@@ -14,6 +14,10 @@ from pathlib import Path
 import mlflow
 from mlflow.pyfunc import PythonModel
 
+# The schema is the logged signature (a `text` column), which type hints cannot express as a
+# DataFrame; MLflow warns about the missing hints when the class below is defined.
+warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
+
 
 class TextModel(PythonModel):
     """Scores raw texts: preprocessing, tokenizer and model all come from the packaged settings."""
@@ -27,6 +31,4 @@ class TextModel(PythonModel):
         return self.predictor.predict_input(model_input)
 
 
-# The schema is the logged signature (a `text` column), which type hints cannot express as a DataFrame.
-warnings.filterwarnings("ignore", message=".*Add type hints to the `predict` method")
 mlflow.models.set_model(TextModel())

@@ -8,9 +8,9 @@ from clearance.measurements import write_json
 from clearance.paths import report_dir
 from clearance.serving import TextPredictor
 from clearance.stage_files import read_stage_json
-from clearance.sweep.final import FINAL_FILE, choose, score_on_test
+from clearance.sweep.final import FINAL_FILE, MODEL_DIRS, choose, score_on_test
 from clearance.sweep.run import STEP
-from clearance.sweep.seeds import MODELS_DIR, SEEDS_FILE
+from clearance.sweep.seeds import SEEDS_FILE
 from clearance.tracking import flatten, log_metrics, log_text_model, stage_run
 
 
@@ -22,7 +22,7 @@ def main() -> None:
     with stage_run("final_test", stage.tracking, flatten({"sweep": {"final": stage.sweep.final}, "chosen": chosen,
                                                           "params": record["params"]})) as run:
         log_metrics({**record["valid"], **record["test"]})
-        folder = MODELS_DIR / chosen
+        folder = MODEL_DIRS[chosen]
         example, scored = TextPredictor.load(folder, device="cpu").example(["what a lovely day", "the bus is late"])
         uri, version = log_text_model(folder, example, scored, registered_name=stage.sweep.registered_model or None)
         record.update(model_uri=uri, run_id=run.info.run_id,

@@ -137,3 +137,23 @@ def test_mlflow_models_predict_scores_a_json_file(logged, packaged):
     predictions = json.loads((folder / "out.json").read_text())["predictions"]
     expected = TextPredictor.load(packaged[0], device="cpu").predict(TEXTS)
     assert [row["label"] for row in predictions] == expected["label"].tolist()
+
+
+def test_a_registered_model_loads_by_name_and_version(packaged, tmp_path: Path, monkeypatch):
+    import mlflow
+
+    from clearance.tracking import log_text_model, stage_run, tracking_uri
+
+    folder, _, _ = packaged
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    cfg = from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
+    example, scored = TextPredictor.load(folder, device="cpu").example(TEXTS[:2])
+    with stage_run("final_test", cfg, {}):
+        _, first = log_text_model(folder, example, scored, registered_name="tiny-classifier")
+    with stage_run("final_test", cfg, {}):
+        _, second = log_text_model(folder, example, scored, registered_name="tiny-classifier")
+    assert (first, second) == (1, 2)
+    mlflow.set_tracking_uri(tracking_uri(cfg))
+    frame = mlflow.pyfunc.load_model("models:/tiny-classifier/2").predict(pd.DataFrame({"text": TEXTS}))
+    pd.testing.assert_frame_equal(frame, TextPredictor.load(folder, device="cpu").predict(TEXTS), atol=1e-6)

@@ -182,8 +182,9 @@ def test_seed_reruns_and_the_final_test(project: Path):
     # the first seed re-runs the best trial itself: the same settings give the same score
     assert seeds["best"]["values"][0] == pytest.approx(measured["best"]["value"], abs=1e-9)
     assert seeds["optimizer"] == "AdamW" and {"mean_gain", "low", "high"} <= set(seeds["bootstrap"])
+    assert (project / "models/sweep/best/weights.pt").exists() and not (project / "models/sweep/reference").exists()
     chosen, why = choose("best", seeds)
-    final = score_on_test(chosen, why, seeds, Path("data/prepared"), Path("models/sweep"))
+    final = score_on_test(chosen, why, seeds, Path("data/prepared"), {"best": Path("models/sweep/best")})
     assert final["chosen"] == "best" and "test_macro_f1" in final["test"] and "valid_macro_f1" in final["valid"]
     assert final["valid"]["valid_macro_f1"] == pytest.approx(seeds["best"]["values"][0], abs=1e-6)
 
@@ -239,3 +240,15 @@ def test_the_stage_and_a_worker_share_a_postgresql_study(project: Path, postgres
 def test_an_unreachable_database_stops_before_any_trial(project: Path):
     with pytest.raises(UserError, match=r"sweep.storage=postgresql://clearance:\*\*\*@127.0.0.1:9/"):
         sweep(settings(storage="postgresql://clearance:secret@127.0.0.1:9/none"))
+
+
+def test_a_worker_before_the_stage_says_to_start_it_and_creates_nothing(project: Path):
+    import subprocess
+    import sys
+
+    settings()
+    done = subprocess.run([sys.executable, "-m", "clearance", "sweep", "status"], cwd=project, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 2 and "does not exist yet" in done.stderr and "dvc repro" in done.stderr, done.stderr
+    storage = open_storage("", project / "reports/sweep/study/journal.log")
+    assert optuna.get_all_study_names(storage) == []

@@ -25,7 +25,7 @@ class SweepConfig:
     importance: str = MISSING  # fanova | ped_anova
     seeds: int = MISSING  # paired seeds of the re-runs of the best and of step 3's configuration
     bootstrap: int = MISSING  # resamples of the paired bootstrap of the gain
-    final: str = MISSING  # best | reference_if_noise: which configuration meets the test split
+    final: str = MISSING  # reference_if_noise (step 3's model unless the gain beats noise) | best
     registered_model: str = MISSING  # the Model Registry name of the final model ("": not registered)
     trial: dict[str, Any] = MISSING  # settings every trial and re-run gets (the budget of one), nested or dotted keys
     # config key (nested or dotted) -> choice(...) | uniform(a, b) | loguniform(a, b) | int(a, b) | logint(a, b)

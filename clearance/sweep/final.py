@@ -17,9 +17,12 @@ from clearance.evaluation import score
 from clearance.paths import PREPARED_DIR
 from clearance.serving import TextPredictor
 from clearance.sweep.seeds import MODELS_DIR
+from clearance.training.files import MODEL_DIR
 
 FINAL_FILE = "final.json"
 CHOICES = ("best", "reference_if_noise")
+# The packaged model of each choice: the best configuration at the sweep's budget, or step 3's own model.
+MODEL_DIRS = {"best": MODELS_DIR / "best", "reference": MODEL_DIR}
 
 
 def choose(final: str, seeds: dict[str, Any]) -> tuple[str, str]:
@@ -31,7 +34,7 @@ def choose(final: str, seeds: dict[str, Any]) -> tuple[str, str]:
     within_noise = low is None or high is None or low <= 0 <= high
     if final == "reference_if_noise" and within_noise:
         return "reference", (f"the gain's interval [{_num(low)}, {_num(high)}] includes 0 and sweep.final is "
-                             "reference_if_noise: step 3's configuration is kept")
+                             "reference_if_noise: step 3's model is kept")
     why = "sweep.final is best" if final == "best" else f"the gain's interval [{_num(low)}, {_num(high)}] excludes 0"
     return "best", f"the sweep's best configuration: {why}"
 
@@ -41,9 +44,10 @@ def _num(value: Any) -> str:
 
 
 def score_on_test(chosen: str, why: str, seeds: dict[str, Any], prepared: Path = PREPARED_DIR,
-              models: Path = MODELS_DIR) -> dict[str, Any]:
+                  models: dict[str, Path] | None = None) -> dict[str, Any]:
     """Score the chosen package on valid (to compare) and on test; the record final.json holds."""
-    predictor = TextPredictor.load(models / chosen)
+    folder = (models or MODEL_DIRS)[chosen]
+    predictor = TextPredictor.load(folder)
     splits = load_splits(prepared)
     classes = predictor.classes
     scores: dict[str, dict[str, float]] = {}
@@ -55,5 +59,5 @@ def score_on_test(chosen: str, why: str, seeds: dict[str, Any], prepared: Path =
         predicted = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
         scores[split] = score(frame["label"].astype(str).to_numpy(), predicted, probs, classes, split)
     return {"chosen": chosen, "why": why, "params": seeds[chosen]["params"], "metric": seeds["metric"],
-            "direction": seeds["direction"], "seed": seeds["seeds"][0], "model_dir": str(models / chosen),
+            "direction": seeds["direction"], "seed": seeds["seeds"][0], "model_dir": str(folder),
             "valid": scores["valid"], "test": scores["test"], "test_rows": int(len(splits["test"]))}

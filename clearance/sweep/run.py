@@ -47,7 +47,7 @@ class Sweep:
 
 
 def prepare(stage: SweepStage, params: dict[str, Any], prepared: Path = PREPARED_DIR,
-            journal: Path = JOURNAL) -> Sweep:
+            journal: Path = JOURNAL, create: bool = True) -> Sweep:
     """Check the space and the budget against the composed settings, then open the study.
 
     Every bad key or range stops here, before any trial runs.
@@ -73,7 +73,7 @@ def prepare(stage: SweepStage, params: dict[str, Any], prepared: Path = PREPARED
     data = load_summary(prepared).get("digest", "")
     key = study_key(cfg, dims, fixed, setup.metric, f"{data}:{model_settings_digest(reference)}")
     storage = open_storage(cfg.storage, journal)
-    study = open_study(cfg, key, storage, setup.direction, where=mask(cfg.storage) or str(journal))
+    study = open_study(cfg, key, storage, setup.direction, where=mask(cfg.storage) or str(journal), create=create)
     return Sweep(stage, setup, dims, key, study, data)
 
 

@@ -1,5 +1,5 @@
 """Is the sweep's gain bigger than seed noise? The best configuration and step 3's, each re-run
-with the same k seeds (paired), at the sweep's budget; the first seed's models are packaged."""
+with the same k seeds (paired), at the sweep's budget; the best one's first-seed model is packaged."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from clearance.serving import save_predictor
 from clearance.sweep.analysis import paired_bootstrap
 from clearance.sweep.trial import Scored, Setup, configuration, train_and_score
 
-MODELS_DIR = Path("models/sweep")  # models/sweep/best, models/sweep/reference: the first seed's packages
+MODELS_DIR = Path("models/sweep")  # models/sweep/best: the best configuration's first-seed model, packaged
 SEEDS_FILE = "seeds.json"
 CONFIGS = ("best", "reference")  # reference: step 3's configuration at the sweep's budget
 
@@ -29,14 +29,14 @@ def seed_list(first: int, count: int) -> list[int]:
 
 def rerun(setup: Setup, values: dict[str, Any], seeds: list[int], name: str, models: Path,
           tracked: RunFactory, on_eval: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Train one configuration once per seed; package the first seed's model; its scores."""
+    """Train one configuration once per seed (the best one's first-seed model is packaged); its scores."""
     scores, runs = [], []
     for i, seed in enumerate(seeds):
         with tracked(f"{name}_seed_{seed}", {**values, "train.seed": seed}) as run:
             scored: Scored = train_and_score(setup, configuration(setup, values, seed=seed), on_eval)
             runs.append(getattr(getattr(run, "info", None), "run_id", ""))
         scores.append(scored.value)
-        if i == 0:
+        if i == 0 and name == "best":  # step 3's own model (models/model) stands for the reference
             save_predictor(models / name, scored.cfg, scored.parts, scored.result.model)
     return {"params": values, "values": scores, "run_ids": runs,
             "optimizer": scored.parts.optimizer.func.__name__ if hasattr(scored.parts.optimizer, "func")

@@ -66,8 +66,14 @@ def pruner_of(cfg: SweepConfig) -> optuna.pruners.BasePruner:
 
 
 def open_study(cfg: SweepConfig, key: StudyKey, storage: optuna.storages.BaseStorage, direction: str,
-               where: str) -> optuna.Study:
-    """Create the study, or load it to continue; a named study whose settings changed is refused."""
+               where: str, create: bool = True) -> optuna.Study:
+    """Create the study, or load it to continue; a named study whose settings changed is refused.
+
+    With ``create`` False (workers, `clearance sweep status`) a study that does not exist yet is an error.
+    """
+    if not create and key.name not in optuna.get_all_study_names(storage):
+        raise UserError(f"sweep.study={key.name} ({where})", "does not exist yet",
+                        "start the sweep stage first (`dvc repro`); workers join the study it opens")
     study = optuna.create_study(study_name=key.name, storage=storage, direction=direction,
                                 sampler=sampler_of(cfg), pruner=pruner_of(cfg), load_if_exists=True)
     held = len(study.get_trials(deepcopy=False))

@@ -31,7 +31,7 @@ def work(study_name: str | None = None, seed: int | None = None, prepared: Path 
     stage = load_stage_config(SweepStage, params)
     # Each worker draws from its own seeded stream: the same seed everywhere would repeat trials.
     stage.sweep = replace(stage.sweep, seed=seed if seed is not None else stage.sweep.seed + os.getpid())
-    sweep = prepare(stage, params, prepared)
+    sweep = prepare(stage, params, prepared, create=False)
     if study_name and study_name != sweep.key.name:
         raise UserError(f"--study {study_name}", f"this checkout's settings make the study {sweep.key.name}",
                         "run the worker from a checkout with the same params.yaml and data as the DVC stage")
@@ -53,7 +53,7 @@ def study_status(prepared: Path = PREPARED_DIR) -> str:
 
     params = read_params()
     stage = load_stage_config(SweepStage, params)
-    sweep = prepare(stage, params, prepared)
+    sweep = prepare(stage, params, prepared, create=False)
     trials = counted(sweep.study)
     states = Counter(t.state.name.lower() for t in trials)
     lines = [f"study {sweep.key.name} ({mask(stage.sweep.storage) or 'journal file'}): {len(trials)} of "
