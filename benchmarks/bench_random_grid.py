@@ -4,8 +4,8 @@ within 1 point (0.01 macro-F1) of the grid's best?
 Every point of a small grid (written as the sweep writes it: `choice(...)` dimensions) is trained
 once through the sweep's own path (`clearance.sweep.trial.configuration` + `train_and_score`, the
 function every trial calls) on synthetic tweet-like texts, with the tiny model shrunk so a point
-trains in seconds on 2 CPU cores. Then the random search runs many times with no retraining: an
-Optuna study with `RandomSampler(seed=s)` draws values over the same dimensions
+trains in seconds on one CPU thread (`--threads`). Then the random search runs many times with no
+retraining: an Optuna study with `RandomSampler(seed=s)` draws values over the same dimensions
 (`clearance.sweep.space.suggest`), and each trial's value is the grid score of the point it drew.
 
 The sampler draws each choice independently, so a trial may repeat a point an earlier trial drew
@@ -19,7 +19,7 @@ The goal is judged on the mean gap (the expected shortfall of one sweep). The cu
 PNG (default: a new temporary folder; `--out PATH.png`), with the figures beside it as JSON.
 
     .venv/bin/python benchmarks/bench_random_grid.py [--rows N] [--steps N] [--seeds N] [--out PATH.png]
-                                                     [--space KEY=EXPR ...]
+                                                     [--threads N] [--space KEY=EXPR ...]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ GRID = {  # 4 x 2 x 2 x 2 = 32 points
     "model.layers": "choice(1, 2)",
     "train.dropout": "choice(0.0, 0.2)",
 }
-# The tiny model shrunk so one point trains in ~1-3 s on 2 CPU cores.
+# The tiny model shrunk so one point trains in a few seconds on one CPU thread.
 MODEL = ["model=tiny", "model.width=32", "model.heads=2", "model.ffn=64", "model.layers=1",
          "train.max_length=32", "train.batch_size=32"]
 METRIC = "macro_f1"
@@ -181,6 +181,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--steps", type=int, default=80, help="optimizer steps per grid point (default 80)")
     parser.add_argument("--seeds", type=int, default=200, help="random searches, one per sampler seed (default 200)")
     parser.add_argument("--out", type=Path, default=None, help="the curve's PNG (default: in a new temporary folder)")
+    # One thread: a model this small gains nothing from a second one, and two threads ran ~6x slower
+    # while another process held the other core (thread oversubscription); 0 keeps torch's own choice.
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1; 0: torch's choice)")
     parser.add_argument("--space", action="append", default=[], metavar="KEY=EXPR",
                         help="replace the default 32-point grid, e.g. --space 'train.lr=choice(1e-3, 1e-2)'")
     return parser.parse_args()
@@ -205,6 +208,8 @@ def measure_grid(args: argparse.Namespace, dims, points: list[dict[str, Any]]) -
     from clearance.data.prepare import load_summary
     from clearance.sweep.space import check_keys
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory(prefix="bench_random_grid-") as tmp:
         started = time.perf_counter()
         prepared = prepared_data(Path(tmp), args.rows)
@@ -283,7 +288,7 @@ def main() -> int:
     print_quarter(figures, len(points))
 
     plot(table, best, quarter, out)
-    figures.update(rows=args.rows, steps=args.steps, seeds=args.seeds, grid_seconds=grid_seconds,
+    figures.update(rows=args.rows, steps=args.steps, seeds=args.seeds, threads=args.threads, grid_seconds=grid_seconds,
                    seconds_per_point=grid_seconds / len(points), best=best, near=near, grid=grid, curve=table)
     out.with_suffix(".json").write_text(json.dumps(figures, indent=2))
     print(f"curve: {out} (figures: {out.with_suffix('.json')})")

@@ -11,6 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 import pandas as pd
 
 from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed
@@ -192,6 +194,7 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert "GATE CLEARED: step 1" in output, output
 
 
+@pytest.mark.slow  # make test-all; the four-gate path above runs in CI
 def test_exp_run_points_the_pipeline_at_other_data_and_plots_compare(project: Path):
     frame = make_texts(n_per_class=50, seed=3).rename(columns={"text": "body", "label": "tag"})
     frame.to_json(project / "data/other.jsonl", orient="records", lines=True)
@@ -216,6 +219,7 @@ def test_exp_run_points_the_pipeline_at_other_data_and_plots_compare(project: Pa
     assert valid_counts["wide_valid"] > valid_counts["even"], valid_counts
 
 
+@pytest.mark.slow  # make test-all; the four-gate path above runs in CI
 def test_own_split_with_leaked_rows_fails_split_overlap(project: Path):
     data = make_texts(n_per_class=60, seed=5)
     data["part"] = (["train"] * 8 + ["dev"] + ["heldout"]) * (len(data) // 10)

@@ -125,6 +125,7 @@ def test_mlflow_loads_the_logged_model_and_scores_texts(logged, packaged):
     assert example["text"].tolist() == TEXTS[:2]
 
 
+@pytest.mark.slow  # make test-all (the CLI starts a second MLflow); pyfunc.load_model is tested above in CI
 def test_mlflow_models_predict_scores_a_json_file(logged, packaged):
     uri, folder = logged
     (folder / "input.json").write_text(json.dumps({"dataframe_split": {"columns": ["text"],

@@ -101,6 +101,7 @@ def test_trials_run_through_step_3_and_are_nested_mlflow_runs(project: Path):
     assert {"train_loss", "valid_loss", "valid_macro_f1"} <= {key for (key,) in curves}
 
 
+@pytest.mark.slow  # make test-all; CI runs the PostgreSQL workers and test_sweep_storage's journal workers
 def test_the_same_settings_give_the_same_trials(project: Path):
     first = sweep(settings())
     shutil.rmtree(project / "reports/sweep")
@@ -142,6 +143,7 @@ def test_a_sweep_where_every_trial_fails_says_so(project: Path):
         sweep(settings({"model": {"heads": "choice(3)"}}, trials=2))
 
 
+@pytest.mark.slow  # make test-all; CI runs the PostgreSQL workers and test_sweep_storage's journal workers
 def test_a_study_whose_every_trial_failed_starts_afresh(project: Path):
     params = settings()
     study = study_of(params)
@@ -165,6 +167,7 @@ def test_a_named_study_refuses_a_changed_space(project: Path):
         sweep(settings({"train": {"lr": "loguniform(1e-4, 1e-2)"}}, trials=1, study="mine"))
 
 
+@pytest.mark.slow  # make test-all; CI runs the PostgreSQL workers and test_sweep_storage's journal workers
 def test_two_local_workers_share_the_journal(project: Path):
     measured = sweep(settings(trials=4, workers=2))
     trials = measured["trials"]

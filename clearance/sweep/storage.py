@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -217,6 +218,23 @@ def scrub(text: str, url: str) -> str:
     return text.replace(str(password), "***") if password else text
 
 
+def _rdb_storage(url: str, kwargs: dict[str, Any], heartbeat: int, retry: Any) -> optuna.storages.BaseStorage:
+    """RDBStorage; when a worker starting at the same moment created the tables first, open them again."""
+    import optuna
+    import sqlalchemy.exc
+
+    for attempt in range(3):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=kwargs, heartbeat_interval=heartbeat,
+                                              grace_period=2 * heartbeat, heartbeat_stale_trial_callback=retry)
+        except (sqlalchemy.exc.DBAPIError, optuna.exceptions.StorageInternalError) as error:
+            # Two workers on an empty database both try to create Optuna's tables; one loses.
+            if "already exists" not in str(error) + str(getattr(error, "__cause__", "")) or attempt == 2:
+                raise
+            time.sleep(0.5 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 def rdb_storage(url: str, kwargs: dict[str, Any], heartbeat: int,
                 where: str) -> optuna.storages.BaseStorage:
     """RDBStorage with heartbeats, so that a trial whose worker died is queued again."""
@@ -228,9 +246,7 @@ def rdb_storage(url: str, kwargs: dict[str, Any], heartbeat: int,
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
         try:
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=kwargs, heartbeat_interval=heartbeat,
-                grace_period=2 * heartbeat, heartbeat_stale_trial_callback=retry)
+            return _rdb_storage(url, kwargs, heartbeat, retry)
         except (sqlalchemy.exc.DBAPIError, optuna.exceptions.StorageInternalError) as error:
             # Optuna wraps some database errors; the driver's message is the useful part.
             cause = error if isinstance(error, sqlalchemy.exc.DBAPIError) else error.__cause__
