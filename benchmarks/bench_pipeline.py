@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import copy_repo, venv_env  # noqa: E402
-from bench_step3 import answer_gate, run, timed_repro  # noqa: E402
+from _common import venv_env  # noqa: E402
+from bench_step3 import answer_gate, git_copy, timed_repro  # noqa: E402
 
 STEPS = ("inspect", "baselines", "model", "sweep")
 STEP_OF = {"builtin_data": "inspect", "prepare": "inspect", "inspect": "inspect", "judge_inspect": "inspect",
@@ -41,13 +41,8 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="clearance-bench-pipeline-"))
     try:
-        repo = copy_repo(work / "repo")
         env = venv_env()
-        if args.set:
-            run(["clearance", "params", *args.set], repo, env)
-        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
-        for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "benchmark copy"]):
-            run(git + command, repo, env)
+        repo = git_copy(work / "repo", env, args.set)
         stages: list[tuple[str, float]] = []
         peak = 0.0
         for step in STEPS:

@@ -61,6 +61,17 @@ def timed_repro(repo: Path, env: dict) -> tuple[float, list[tuple[str, float]], 
     return total, stages, usage.ru_maxrss / 1024, "".join(lines)
 
 
+def git_copy(target: Path, env: dict, settings: list[str]) -> Path:
+    """The repository copied to ``target`` with ``settings`` composed into params.yaml, as a git repo."""
+    repo = copy_repo(target)
+    if settings:
+        run(["clearance", "params", *settings], repo, env)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "benchmark copy"]):
+        run(git + command, repo, env)
+    return repo
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", action="append", default=[], help="a `clearance params` override, e.g. train.eval_every=200")
@@ -68,13 +79,8 @@ def main() -> int:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="clearance-bench-step3-"))
     try:
-        repo = copy_repo(work / "repo")
         env = venv_env()
-        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
-        if args.set:
-            run(["clearance", "params", *args.set], repo, env)
-        for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "benchmark copy"]):
-            run(git + command, repo, env)
+        repo = git_copy(work / "repo", env, args.set)
         for step in ("inspect", "baselines"):
             done = run(["dvc", "repro"], repo, env)
             if not (repo / "reports" / step / "checks.json").exists():
