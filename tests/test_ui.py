@@ -1,7 +1,8 @@
 """`clearance ui` serves this project's MLflow store on 127.0.0.1 and prints where its runs are:
 in headless Chromium that page is the runs table in model-training mode, with the data sets
-each run used, the baselines appear side by side on the compare page, and step 3's training
-run shows its curves (loss, gradient norm) over steps on its model-metrics page."""
+each run used, the baselines appear side by side on the compare page, step 3's training
+run shows its curves (loss, gradient norm) over steps on its model-metrics page, and the sweep's
+trials are nested under the sweep's run and compared in a parallel coordinates view."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.keys import Keys
 
 from clearance.tracking import KIND, KIND_TAG, UI_MODE
 from tests.conftest import REPO, run
@@ -38,9 +40,15 @@ DATASET_COLUMN = "[role=gridcell][col-id='attributes.`Dataset`']"
 TRAINING = ["model=tiny", "train.epochs=10", "train.eval_every=10", "model.width=32", "model.heads=2",
             "model.ffn=64", "model.layers=1", "train.max_length=32", "probes.overfit_max_steps=20",
             "train.run_despite_probes=true"]
-# The stage scripts up to step 3's training, in dvc.yaml's order (judge_baselines and the gates are
-# left out: train_model reads the bar from baselines' metrics.json and the decision from go.json).
-STAGES = ["prepare", "baselines", "probe_model", "judge_probes", "train_model"]
+# Step 4's sweep on the same model: four trials of ten steps over a space the tiny model has.
+SWEEP = ["sweep.trials=4", "sweep.trial.train.max_steps=10", "sweep.trial.train.eval_every=10",
+         "sweep.space.train.lr='loguniform(1e-3, 3e-2)'", "~sweep.space.model", "+sweep.space.model.layers='choice(1, 2)'"]
+SPACE = ["model.layers", "train.dropout", "train.lr", "train.weight_decay"]  # the keys the trials log as params
+TRIALS = [f"trial_{n}" for n in range(4)]
+# The stage scripts up to step 4's sweep, in dvc.yaml's order (the judges and the gates are left out:
+# train_model reads the bar from baselines' metrics.json and the decision from go.json; the sweep
+# needs neither).
+STAGES = ["prepare", "baselines", "probe_model", "judge_probes", "train_model", "sweep"]
 TRAINING_RUNS = {"model", "overfit_16", "training"}
 CURVES = ["train_loss", "valid_loss", "grad_norm"]  # what the training run must draw over steps
 CHART_CARD = "[data-testid=experiment-view-compare-runs-card]"
@@ -72,7 +80,9 @@ def driver(chromium: tuple[Path, Path], tmp_path: Path) -> Iterator:
     options.binary_location = str(browser)
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1600,1200"):
+                 "--disable-sync",
+                 # the parallel coordinates plot draws with WebGL: software rendering, there being no GPU
+                 "--enable-unsafe-swiftshader", f"--user-data-dir={tmp_path / 'chromium'}", "--window-size=1600,1200"):
         options.add_argument(flag)
     chrome = webdriver.Chrome(options=options, service=Service(str(driver_path)))
     try:
@@ -160,7 +170,7 @@ def store(tmp_path_factory) -> Path:
     (root / "data").mkdir()
     make_texts(n_per_class=40).to_csv(root / "data/tiny.csv", index=False)
     (root / "conf").symlink_to(REPO / "conf")
-    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv", *TRAINING], root)
+    run(["clearance", "params", "data=custom", "data.path=data/tiny.csv", *TRAINING, *SWEEP], root)
     for stage in STAGES:
         run([sys.executable, str(REPO / f"stages/{stage}.py")], root)
     return root
@@ -219,7 +229,7 @@ def test_ui_serves_the_project_store(ui: UI):
     tags = {t["key"]: t["value"] for t in experiment(ui.port).get("tags", [])}
     assert tags[KIND_TAG] == KIND
     runs = runs_by_name(ui.port)
-    assert set(runs) == {"baselines", *BASELINES, *TRAINING_RUNS}
+    assert set(runs) == {"baselines", *BASELINES, *TRAINING_RUNS, "sweep", *TRIALS}
     parent = runs["baselines"]["info"]["run_id"]
     for name in BASELINES:
         tags = {t["key"]: t["value"] for t in runs[name]["data"]["tags"]}
@@ -404,3 +414,110 @@ def test_runs_without_those_curves_do_not_pass_the_check(ui: UI, driver, tmp_pat
     driver.save_screenshot(str(tmp_path / "baseline.png"))
     assert all(shown[name].bars for name in scores), shown
     assert missing_curves(shown, scores) == scores, shown
+
+
+def test_trials_are_nested_under_the_sweep_in_the_runs_table(ui: UI, driver, tmp_path: Path):
+    runs = runs_by_name(ui.port)
+    sweep_id = runs["sweep"]["info"]["run_id"]
+    assert {name: tags_of(runs[name]).get("mlflow.parentRunId") for name in TRIALS} == dict.fromkeys(TRIALS, sweep_id)
+    driver.get(ui.url)
+    grid = ""
+
+    def listed(d, names: list[str]) -> bool:
+        nonlocal grid
+        grid = d.find_element("css selector", "[role=grid]").text
+        return all(name in grid for name in names)
+
+    # Collapsed, the table lists the sweep and not its trials; its row expands to them.
+    wait_for(driver, lambda d: listed(d, ["sweep", "baselines"]))
+    assert "sweep" in grid and not any(name in grid.split() for name in TRIALS), grid[:2000]
+    expand = f"[role=row][row-id='{sweep_id}'] button"
+    wait_for(driver, lambda d: d.find_elements("css selector", expand))
+    driver.find_element("css selector", expand).click()
+    wait_for(driver, lambda d: listed(d, TRIALS))
+    driver.save_screenshot(str(tmp_path / "nested.png"))
+    assert all(name in grid for name in TRIALS), grid[:2000]
+
+
+def tags_of(run_: dict) -> dict[str, str]:
+    return {t["key"]: t["value"] for t in run_["data"].get("tags", [])}
+
+
+SELECT = ".du-bois-light-select-multiple"
+OPEN_OPTIONS = ".du-bois-light-select-dropdown:not(.du-bois-light-select-dropdown-hidden) [role=option], " \
+               ".du-bois-light-select-dropdown:not(.du-bois-light-select-dropdown-hidden) " \
+               ".du-bois-light-select-item-option"
+# The plot's own data, as Plotly keeps it on its graph element (each axis's label and values), and the
+# axis titles it drew.
+READ_PARCOORDS = """
+const plot = [...document.querySelectorAll('.js-plotly-plot')].find(g => (g.data || []).some(t => t.type === 'parcoords'));
+if (!plot) return null;
+const trace = plot.data.find(t => t.type === 'parcoords');
+return {axes: trace.dimensions.map(d => ({label: d.label, values: [...d.values]})),
+        titles: [...plot.querySelectorAll('.parcoords .axis-title')].map(t => t.textContent)};
+"""
+
+
+def choose(driver, select: int, option: str) -> None:
+    """Add ``option`` to the page's ``select``-th multiple select (typed, as its list is virtualised)."""
+    driver.find_elements("css selector", SELECT)[select].find_element(
+        "css selector", ".du-bois-light-select-selector").click()
+    driver.switch_to.active_element.send_keys(option)
+    wait_for(driver, lambda d: any(o.get_attribute("title") == option
+                                   for o in d.find_elements("css selector", OPEN_OPTIONS)), seconds=20)
+    next(o for o in driver.find_elements("css selector", OPEN_OPTIONS) if o.get_attribute("title") == option).click()
+    driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+
+
+def unchoose(driver, select: int, option: str) -> None:
+    """Remove ``option`` from the ``select``-th multiple select."""
+    for item in driver.find_elements("css selector", SELECT)[select].find_elements(
+            "css selector", ".du-bois-light-select-selection-item"):
+        if item.text == option:
+            item.find_element("css selector", ".du-bois-light-select-selection-item-remove").click()
+
+
+def parcoords(driver) -> dict | None:
+    return driver.execute_script(READ_PARCOORDS)
+
+
+def axes_of(plot: dict | None) -> list[str]:
+    return [axis["label"] for axis in plot["axes"]] if plot else []
+
+
+def test_trials_compared_in_a_parallel_coordinates_view(ui: UI, driver, tmp_path: Path):
+    runs = runs_by_name(ui.port)
+    metric = "valid_macro_f1"  # the sweep's objective, as each trial logs it
+    ids = [runs[name]["info"]["run_id"] for name in TRIALS]
+    experiment_id = runs["sweep"]["info"]["experiment_id"]
+    driver.get(f"http://127.0.0.1:{ui.port}/#/compare-runs?runs={urllib.parse.quote(json.dumps(ids))}"
+               f"&experiments={urllib.parse.quote(json.dumps([experiment_id]))}&{UI_MODE}")
+    wait_for(driver, lambda d: parcoords(d) and len(d.find_elements("css selector", SELECT)) >= 2)
+    # MLflow starts with the first three parameters and the first metric; the user picks the rest.
+    first = parcoords(driver)
+    assert first and axes_of(first) != [*SPACE, metric], first  # so the check below can fail
+    for key in SPACE:
+        if key not in axes_of(parcoords(driver)):
+            choose(driver, 0, key)
+    choose(driver, 1, metric)
+    for other in [a for a in axes_of(parcoords(driver)) if a not in SPACE and a != metric]:
+        unchoose(driver, 1, other)
+    wait_for(driver, lambda d: axes_of(parcoords(d)) == [*SPACE, metric])
+    driver.save_screenshot(str(tmp_path / "parallel_coordinates.png"))
+    plot = parcoords(driver)
+    assert axes_of(plot) == [*SPACE, metric], plot
+    assert plot["titles"] == [*SPACE, metric], plot  # drawn, not only given to Plotly
+    # One line per trial through its values on every axis: the plot's rows are the trials' params and scores.
+    drawn = sorted(zip(*(axis["values"] for axis in plot["axes"])))
+    logged = sorted((*(float(params_of(runs[name])[key]) for key in SPACE), metrics_of(runs[name])[metric])
+                    for name in TRIALS)
+    assert len(drawn) == len(logged) and all(row == pytest.approx(want) for row, want in zip(drawn, logged)), \
+        (drawn, logged)
+
+
+def params_of(run_: dict) -> dict[str, str]:
+    return {p["key"]: p["value"] for p in run_["data"].get("params", [])}
+
+
+def metrics_of(run_: dict) -> dict[str, float]:
+    return {m["key"]: m["value"] for m in run_["data"].get("metrics", [])}
