@@ -21,6 +21,7 @@ import torch
 from clearance.config.model import ModelStage
 from clearance.errors import UserError
 from clearance.model.parts import Parts, build_parts, forward
+from clearance.model.targets import ensure_root_importable
 from clearance.training.batches import by_length, collate, encode
 
 SETTINGS_FILE = "settings.json"
@@ -49,6 +50,53 @@ def save_untrained(folder: Path, reason: str) -> Path:
     (folder / SETTINGS_FILE).write_text(json.dumps({"trained": False, "reason": reason}, indent=2) + "\n",
                                         encoding="utf-8")
     return folder
+
+
+def plugin_sources(folder: Path, root: Path | None = None) -> list[Path]:
+    """The project's own modules a package's parts come from: for `model._target_: my_models.MyNet`
+    with my_models.py in the project root, that file (a package: its folder).
+
+    A logged model carries them as MLflow code paths, so it loads where they are not; parts from
+    clearance or from installed packages are requirements, not code to copy.
+    """
+    settings = json.loads((folder / SETTINGS_FILE).read_text(encoding="utf-8"))
+    root = (root or Path.cwd()).resolve()
+    ensure_root_importable(root)  # as when the parts were built
+    found: list[Path] = []
+    for target in targets_in(settings.get("config", {})):
+        origin = module_file(target)
+        if origin is None or not origin.is_relative_to(root):
+            continue
+        top = root / origin.relative_to(root).parts[0]
+        installed = {"site-packages", "dist-packages"} & set(origin.parts)  # e.g. a .venv inside the project
+        if top.name != "clearance" and not installed and top not in found:
+            found.append(top)
+    return found
+
+
+def targets_in(settings: Any) -> list[str]:
+    """Every `_target_` in nested settings."""
+    if isinstance(settings, dict):
+        own = [settings["_target_"]] if isinstance(settings.get("_target_"), str) else []
+        return own + [t for value in settings.values() for t in targets_in(value)]
+    if isinstance(settings, list):
+        return [t for value in settings for t in targets_in(value)]
+    return []
+
+
+def module_file(target: str) -> Path | None:
+    """The file of the module a dotted `_target_` lives in (its longest importable prefix)."""
+    import importlib.util
+
+    parts = target.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        try:
+            spec = importlib.util.find_spec(".".join(parts[:end]))
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.origin and spec.origin not in ("built-in", "frozen"):
+            return Path(spec.origin).resolve()
+    return None
 
 
 class TextPredictor:
@@ -109,7 +157,6 @@ class TextPredictor:
         for k, name in enumerate(self.classes):
             frame[f"probability_{name}"] = probs[:, k].astype(np.float64)
         return frame
-
 
     def predict_input(self, model_input: Any) -> pd.DataFrame:
         """``predict`` on whatever a pyfunc caller passes (see ``texts_of``)."""

@@ -12,7 +12,7 @@ import re
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -286,7 +286,7 @@ def _log_batch(run_id: str, params: dict[str, Any] | None = None, metrics: dict[
 
 
 def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame", name: str = "model",
-                   registered_name: str | None = None) -> tuple[str, int | None]:
+                   registered_name: str | None = None, code: Sequence[Path] = ()) -> tuple[str, int | None]:
     """Log a packaged model (`clearance.serving`) as a pyfunc that scores raw texts.
 
     Returns its URI, and its version in the Model Registry when ``registered_name`` is given.
@@ -294,9 +294,11 @@ def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame"
     The pyfunc takes a DataFrame with a `text` column (or a list of strings) and returns the
     predicted `label` and one `probability_<class>` column per class. ``example`` (a few texts)
     and ``scored`` (the package's own output on them) give the signature and the input example.
-    ``registered_name`` also registers it in the Model Registry. Loading it needs clearance, and
-    any plug-in module it names, importable (e.g. `mlflow models predict --env-manager local` in
-    the project's venv). Requirements are named, not inferred: inferring runs a slow environment scan.
+    ``registered_name`` also registers it in the Model Registry. ``code``: the project's own
+    modules the parts come from (`clearance.serving.plugin_sources`), carried as MLflow code paths
+    so the model loads where they are not. Loading it needs clearance importable (e.g.
+    `mlflow models predict --env-manager local` in the project's venv). Requirements are named,
+    not inferred: inferring runs a slow environment scan.
     """
     import mlflow
     import torch
@@ -306,6 +308,7 @@ def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame"
         # From code (clearance/text_pyfunc.py), not pickled: the model is rebuilt from settings on load.
         name=name, python_model=str(Path(__file__).with_name("text_pyfunc.py")), artifacts={"predictor": str(folder)},
         signature=infer_signature(example, scored), input_example=example, registered_model_name=registered_name,
-        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "transformers", "pandas"])
+        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "transformers", "pandas"],
+        code_paths=[str(path) for path in code] or None)
     version = getattr(info, "registered_model_version", None)
     return info.model_uri, int(version) if version is not None else None

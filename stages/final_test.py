@@ -6,7 +6,7 @@ from clearance.config.sweep import SweepStage
 from clearance.errors import run_main
 from clearance.measurements import write_json
 from clearance.paths import report_dir
-from clearance.serving import TextPredictor
+from clearance.serving import TextPredictor, plugin_sources
 from clearance.stage_files import read_stage_json
 from clearance.sweep.final import FINAL_FILE, MODEL_DIRS, choose, score_on_test
 from clearance.sweep.run import STEP
@@ -24,7 +24,8 @@ def main() -> None:
         log_metrics({**record["valid"], **record["test"]})
         folder = MODEL_DIRS[chosen]
         example, scored = TextPredictor.load(folder, device="cpu").example(["what a lovely day", "the bus is late"])
-        uri, version = log_text_model(folder, example, scored, registered_name=stage.sweep.registered_model or None)
+        uri, version = log_text_model(folder, example, scored, registered_name=stage.sweep.registered_model or None,
+                                      code=plugin_sources(folder))
         record.update(model_uri=uri, run_id=run.info.run_id,
                       registered={"name": stage.sweep.registered_model, "version": version})
     write_json(record, report_dir(STEP) / FINAL_FILE)

@@ -6,6 +6,7 @@ from clearance.config.model import ModelStage
 from clearance.config.params import load_stage_config
 from clearance.errors import run_main
 from clearance.paths import report_dir
+from clearance.serving import plugin_sources
 from clearance.stage_files import read_stage_json
 from clearance.tracking import (child_run, log_artifacts, log_epoch, log_prepared_splits, log_text_model, record_run,
                                 stage_run)
@@ -27,7 +28,8 @@ def main() -> None:
             # log_epoch keeps only the record's numbers: the tracked predictions stay in training.json.
             outcome = train(cfg, on_eval=lambda record: log_epoch(curve_point(record), record["step"]))
             if outcome.result is not None:
-                log_text_model(outcome.files["model"], *outcome.model_example())
+                package = outcome.files["model"]
+                log_text_model(package, *outcome.model_example(), code=plugin_sources(package))
         log_artifacts([p for p in outcome.files.values() if p.is_file()])
     record = outcome.record
     if record["trained"]:

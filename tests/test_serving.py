@@ -3,10 +3,13 @@ that `mlflow.pyfunc.load_model` and `mlflow models predict` use as they are docu
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +22,8 @@ from clearance.config.params import from_conf
 from clearance.config.tracking import TrackingConfig
 from clearance.errors import UserError
 from clearance.model.parts import build_parts, forward
-from clearance.serving import SETTINGS_FILE, TextPredictor, save_predictor, save_untrained, texts_of
+from clearance.serving import (SETTINGS_FILE, TextPredictor, plugin_sources, save_predictor, save_untrained,
+                               texts_of)
 from clearance.training.batches import collate, encode
 from tests.conftest import REPO
 
@@ -158,3 +162,74 @@ def test_a_registered_model_loads_by_name_and_version(packaged, tmp_path: Path, 
     mlflow.set_tracking_uri(tracking_uri(cfg))
     frame = mlflow.pyfunc.load_model("models:/tiny-classifier/2").predict(pd.DataFrame({"text": TEXTS}))
     pd.testing.assert_frame_equal(frame, TextPredictor.load(folder, device="cpu").predict(TEXTS), atol=1e-6)
+
+
+# -- a model plugged in from the project root -----------------------------------------------------------------
+
+@pytest.fixture
+def root_module(tmp_path: Path, monkeypatch) -> Iterator[Path]:
+    """A project root holding the worked example's parts as my_models.py, the working directory, and
+    not on sys.path until building the parts puts it there (as under `python stages/x.py`)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copy(REPO / "examples" / "my_models.py", root / "my_models.py")
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(root))])
+    monkeypatch.delitem(sys.modules, "my_models", raising=False)
+    yield root
+    sys.modules.pop("my_models", None)
+
+
+def package_root_model(root: Path) -> Path:
+    """`model._target_: my_models.MyNet` built, its weights moved off their init, and packaged."""
+    overrides = ("~model", "+model._target_=my_models.MyNet", "+model.width=32")
+    cfg = from_conf(ModelStage, hydra_overrides=overrides, conf_dir=REPO / "conf")
+    parts = build_parts(cfg, CLASSES)
+    model = parts.build_model()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return save_predictor(root / "models/model", cfg, parts, model.eval())
+
+
+def test_the_project_modules_a_package_needs_are_found(root_module: Path, packaged):
+    folder = package_root_model(root_module)
+    assert plugin_sources(folder) == [root_module / "my_models.py"]
+    # Parts from clearance (and installed packages) are requirements, not code to carry.
+    assert plugin_sources(packaged[0], root=REPO) == []
+
+
+def test_a_model_from_the_project_root_is_logged_with_its_module_and_loads_elsewhere(root_module: Path,
+                                                                                     tmp_path: Path):
+    import mlflow
+
+    from clearance.tracking import log_text_model, stage_run, tracking_uri
+
+    folder = package_root_model(root_module)
+    predictor = TextPredictor.load(folder, device="cpu")
+    expected = predictor.predict(TEXTS)
+    tracking = from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
+    with stage_run("model", tracking, {}):
+        uri, _ = log_text_model(folder, *predictor.example(TEXTS[:2]), code=plugin_sources(folder))
+    assert (Path(mlflow.artifacts.download_artifacts(uri, tracking_uri=tracking_uri(tracking)))
+            / "code/my_models.py").is_file()
+
+    # Scored from a folder without my_models.py, in a fresh process: the logged model brings its module.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    score = ("import json, sys, mlflow, pandas as pd; mlflow.set_tracking_uri(sys.argv[1]); "
+             "frame = mlflow.pyfunc.load_model(sys.argv[2]).predict(pd.DataFrame({'text': json.loads(sys.argv[3])})); "
+             "print(frame.to_json(orient='split'))")
+    done = subprocess.run([sys.executable, "-c", score, tracking_uri(tracking), uri, json.dumps(TEXTS)],
+                          cwd=elsewhere, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    scored = pd.read_json(io.StringIO(done.stdout.strip().splitlines()[-1]), orient="split")
+    pd.testing.assert_frame_equal(scored, expected, atol=1e-6, check_dtype=False)
+
+    # The bare package has no module to bring: loaded there it names the part and the fix.
+    os.chdir(elsewhere)
+    sys.modules.pop("my_models", None)
+    sys.path[:] = [p for p in sys.path if p != str(root_module)]
+    with pytest.raises(UserError, match=r"model._target_=my_models.MyNet.*cannot import"):
+        TextPredictor.load(folder, device="cpu")
