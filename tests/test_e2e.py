@@ -163,19 +163,19 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
 
     # Moving a threshold re-runs only the judging and the gates, never a measurement.
     run(["clearance", "params", *settings, "checks.inspect.duplicate_warn=0.2"], project)
-    assert stale_stages(project) & MEASURING == set()
-    assert "judge_inspect" in stale_stages(project)
+    stale = stale_stages(project)
+    assert stale & MEASURING == set() and "judge_inspect" in stale, stale
     run(["clearance", "params", *settings, "checks.model.overfitting_streak_max=5"], project)
-    assert stale_stages(project) & MEASURING == set()
-    assert {"judge_probes", "judge_model"} <= stale_stages(project)
+    stale = stale_stages(project)
+    assert stale & MEASURING == set() and {"judge_probes", "judge_model"} <= stale, stale
     run(["clearance", "params", *settings], project)
     assert stale_stages(project) == set()
 
     # Editing a library file makes `dvc status` show the stages that import it, and only those.
     config = project / "clearance/config/baselines.py"
     config.write_text(config.read_text() + "\n# edited\n")
-    assert {"baselines", "judge_baselines"} <= stale_stages(project)
-    assert not stale_stages(project) & {"prepare", "inspect", "judge_inspect"}
+    stale = stale_stages(project)
+    assert {"baselines", "judge_baselines"} <= stale and not stale & {"prepare", "inspect", "judge_inspect"}, stale
     config.write_text(config.read_text().removesuffix("\n# edited\n"))
 
     # Answers written for one data set do not clear the gate for another until re-reviewed.
@@ -190,8 +190,9 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert run(["clearance", "status"], project).stdout.count("stale") >= 1
     mark_reviewed(project / "checklists/inspect.yaml")
     add_waivers(project / "checklists/inspect.yaml", [c for c in failing_checks(project, "inspect")])
-    code, output = repro(project)
-    assert "GATE CLEARED: step 1" in output, output
+    # Up to gate 1 only: past it, the new data re-runs step 2, which the gates above have shown.
+    cleared = run(["dvc", "repro", "gate_inspect"], project, check=False)
+    assert "GATE CLEARED: step 1" in cleared.stdout, cleared.stdout + cleared.stderr
 
 
 @pytest.mark.slow  # make test-all; the four-gate path above runs in CI
