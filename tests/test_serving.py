@@ -31,15 +31,28 @@ CLASSES = ["negative", "neutral", "positive"]
 TEXTS = ["what a lovely day &amp; sun", "the bus is late again", "ok", "I LOVE this so much!!!"]
 
 
+def moved_off_init(model: torch.nn.Module) -> torch.nn.Module:
+    """Weights moved off their init, as training moves them: loading must restore them, not rebuild them."""
+    generator = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn(p.shape, generator=generator, dtype=p.dtype) * 0.05)
+    return model
+
+
+def tracking_in(folder: Path, monkeypatch) -> TrackingConfig:
+    """The default tracking settings, with ``folder`` as the project (its SQLite store and artifacts)."""
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    return from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
+
+
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory) -> tuple[Path, ModelStage, torch.nn.Module]:
     """The tiny model with its default tokenizer and preprocessing, weights moved off their init, packaged."""
     cfg = from_conf(ModelStage, hydra_overrides=("model=tiny",), conf_dir=REPO / "conf")
     parts = build_parts(cfg, CLASSES)
-    model = parts.build_model()
-    with torch.no_grad():  # trained weights differ from a fresh build: loading must restore them
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
+    model = moved_off_init(parts.build_model())
     folder = save_predictor(tmp_path_factory.mktemp("pkg") / "model", cfg, parts, model.eval())
     return folder, cfg, model
 
@@ -105,9 +118,7 @@ def logged(packaged, tmp_path: Path, monkeypatch) -> tuple[str, Path]:
     from clearance.tracking import log_text_model, stage_run
 
     folder, _, _ = packaged
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DVC_ROOT", raising=False)
-    cfg = from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
+    cfg = tracking_in(tmp_path, monkeypatch)
     example, scored = TextPredictor.load(folder, device="cpu").example(TEXTS[:2])
     with stage_run("model", cfg, {}):
         uri, version = log_text_model(folder, example, scored)
@@ -150,9 +161,7 @@ def test_a_registered_model_loads_by_name_and_version(packaged, tmp_path: Path, 
     from clearance.tracking import log_text_model, stage_run, tracking_uri
 
     folder, _, _ = packaged
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DVC_ROOT", raising=False)
-    cfg = from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
+    cfg = tracking_in(tmp_path, monkeypatch)
     example, scored = TextPredictor.load(folder, device="cpu").example(TEXTS[:2])
     with stage_run("final_test", cfg, {}):
         _, first = log_text_model(folder, example, scored, registered_name="tiny-classifier")
@@ -186,11 +195,7 @@ def package_root_model(root: Path) -> Path:
     overrides = ("~model", "+model._target_=my_models.MyNet", "+model.width=32")
     cfg = from_conf(ModelStage, hydra_overrides=overrides, conf_dir=REPO / "conf")
     parts = build_parts(cfg, CLASSES)
-    model = parts.build_model()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p) * 0.05)
-    return save_predictor(root / "models/model", cfg, parts, model.eval())
+    return save_predictor(root / "models/model", cfg, parts, moved_off_init(parts.build_model()).eval())
 
 
 def test_the_project_modules_a_package_needs_are_found(root_module: Path, packaged):
@@ -201,7 +206,7 @@ def test_the_project_modules_a_package_needs_are_found(root_module: Path, packag
 
 
 def test_a_model_from_the_project_root_is_logged_with_its_module_and_loads_elsewhere(root_module: Path,
-                                                                                     tmp_path: Path):
+                                                                                     tmp_path: Path, monkeypatch):
     import mlflow
 
     from clearance.tracking import log_text_model, stage_run, tracking_uri
@@ -209,7 +214,7 @@ def test_a_model_from_the_project_root_is_logged_with_its_module_and_loads_elsew
     folder = package_root_model(root_module)
     predictor = TextPredictor.load(folder, device="cpu")
     expected = predictor.predict(TEXTS)
-    tracking = from_conf(TrackingConfig, "tracking", conf_dir=REPO / "conf")
+    tracking = tracking_in(root_module, monkeypatch)
     with stage_run("model", tracking, {}):
         uri, _ = log_text_model(folder, *predictor.example(TEXTS[:2]), code=plugin_sources(folder))
     assert (Path(mlflow.artifacts.download_artifacts(uri, tracking_uri=tracking_uri(tracking)))
