@@ -30,7 +30,8 @@ STEP_OF = {"builtin_data": "inspect", "prepare": "inspect", "inspect": "inspect"
            "gate_inspect": "inspect", "baselines": "baselines", "judge_baselines": "baselines",
            "gate_baselines": "baselines", "probe_model": "model", "judge_probes": "model", "train_model": "model",
            "judge_model": "model", "gate_model": "model", "sweep": "sweep", "seed_runs": "sweep",
-           "final_test": "sweep", "judge_sweep": "sweep", "gate_sweep": "sweep", "summary": "sweep"}
+           "choose_final": "sweep", "final_test": "sweep", "judge_sweep": "sweep", "gate_sweep": "sweep",
+           "register": "sweep", "summary": "sweep"}
 GOALS = {"pipeline": 35 * 60, "sweep_and_seeds": 20 * 60, "overhead": 0.05}
 
 
@@ -98,8 +99,10 @@ def report(stages: list[tuple[str, float]], repo: Path, peak: float, settings: l
           f"mean gain {boot['mean_gain']:.4f} [{boot['low']:.4f}, {boot['high']:.4f}]")
     final = json.loads((repo / "reports/sweep/final.json").read_text(encoding="utf-8"))
     metric = final["metric"]
-    print(f"final ({final['chosen']}): valid {final['valid'][f'valid_{metric}']:.4f}, test "
-          f"{final['test'][f'test_{metric}']:.4f}")
+    print(final["why"])
+    if final["chosen"] is not None:
+        print(f"final ({final['chosen']}): valid {final['valid'][f'valid_{metric}']:.4f}, test "
+              f"{final['test'][f'test_{metric}']:.4f}; test split scored {final['ledger']['seen']} time(s)")
     model = json.loads((repo / "reports/model/metrics.json").read_text(encoding="utf-8"))
     print(f"step 3's model: valid {json.dumps(model['valid'].get(f'valid_{metric}'))}; bar {json.dumps(model['bar'])}")
     print(f"peak resident memory (biggest process): {peak:.0f} MB")

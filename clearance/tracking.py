@@ -312,3 +312,30 @@ def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame"
         code_paths=[str(path) for path in code] or None)
     version = getattr(info, "registered_model_version", None)
     return info.model_uri, int(version) if version is not None else None
+
+
+def find_model_version(name: str, tags: dict[str, str]) -> Any | None:
+    """The registered version of ``name`` carrying every one of ``tags``, if one exists (None before any)."""
+    from mlflow import MlflowClient
+
+    for version in MlflowClient().search_model_versions(f"name = '{name}'"):
+        found = version.tags or {}
+        if all(found.get(key) == value for key, value in tags.items()):
+            return version
+    return None
+
+
+def register_logged_model(model_uri: str, name: str, tags: dict[str, str], description: str) -> int:
+    """Register a logged model as the next version of ``name``, with tags and a description; its version."""
+    import mlflow
+
+    version = mlflow.register_model(model_uri, name, tags=tags)
+    mlflow.MlflowClient().update_model_version(name, version.version, description=description)
+    return int(version.version)
+
+
+def use_tracking(cfg: TrackingConfig) -> None:
+    """Point MLflow at the project's store (outside a stage run, e.g. to read the registry)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri(cfg))

@@ -54,9 +54,17 @@ def test_a_missing_dependency_is_caught(tmp_path: Path):
     assert [p.as_posix() for p in missing] == ["clearance/evaluation.py"]
 
 
+# choose_final reads step 3's lr band to decide which model meets the test split, and writes only the
+# decision: a moved band that changes no decision leaves its output byte for byte the same, so the
+# final test after it does not re-run (tests/test_final_choice.py shows the bytes stay equal).
+DECIDING = {"choose_final"}
+
+
 def test_thresholds_feed_only_the_judging_stages():
     """Moving a threshold must never re-run a measuring stage."""
     for name, stage in STAGES.items():
         params = [str(p) for p in stage.get("params", [])]
         uses_checks = any(p == "checks" or p.startswith("checks.") for p in params)
-        assert uses_checks == name.startswith("judge_"), (name, params)
+        assert uses_checks == (name.startswith("judge_") or name in DECIDING), (name, params)
+    assert all(str(p) == "checks.model.lr_band" for name in DECIDING for p in STAGES[name]["params"]
+               if str(p).startswith("checks"))

@@ -20,12 +20,14 @@ from tests.conftest import BIN, run
 from tests.factory import make_texts
 
 MEASURING = {"builtin_data", "prepare", "inspect", "baselines", "probe_model", "train_model", "sweep", "seed_runs",
-             "final_test"}
+             "final_test", "register"}
 # Step 3 on tiny data: the small from-scratch model, and enough steps to checkpoint mid-run.
 TINY_MODEL = ["model=tiny", "train.epochs=10", "train.eval_every=10", "train.checkpoint_every=2"]
-# Step 4 on tiny data: three short trials over the tiny model's own settings, two seeds.
+# Step 4 on tiny data: three short trials over the tiny model's own settings, two seeds, with absurd
+# learning rates (a new user's mistake): every trial predicts one class, so the sweep's best is worse than
+# step 3's configuration beyond seed noise and the pipeline must keep step 3's model.
 TINY_SWEEP = ["sweep.trials=3", "sweep.seeds=2", "sweep.bootstrap=200", "sweep.trial.train.max_steps=10",
-              "sweep.trial.train.eval_every=10", "sweep.space.train.lr='loguniform(1e-3, 3e-2)'", "~sweep.space.model",
+              "sweep.trial.train.eval_every=10", "sweep.space.train.lr='loguniform(0.5, 5.0)'", "~sweep.space.model",
               "+sweep.space.model.layers='choice(1, 2)'"]
 
 
@@ -55,6 +57,28 @@ def stale_stages(root: Path) -> set[str]:
 def repro(root: Path) -> tuple[int, str]:
     result = run(["dvc", "repro"], root, check=False)
     return result.returncode, result.stdout + result.stderr
+
+
+def ran_stages(output: str) -> list[str]:
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage '")]
+
+
+def registered_versions(root: Path) -> list[tuple[int, str]]:
+    """(version, gate fingerprint tag) of every registered version of the final model, from the SQLite store."""
+    with sqlite3.connect(root / "mlflow.db") as db:
+        if not db.execute("select name from sqlite_master where name = 'model_versions'").fetchall():
+            return []
+        return db.execute("select v.version, t.value from model_versions v left join model_version_tags t on "
+                          "t.name = v.name and t.version = v.version and t.key = 'clearance.gate_fingerprint' "
+                          "order by v.version").fetchall()
+
+
+def statuses(root: Path, step: str) -> dict[str, str]:
+    return {c["id"]: c["status"] for c in json.loads((root / f"reports/{step}/checks.json").read_text())}
+
+
+def ledger_lines(root: Path) -> int:
+    return len((root / "ledger/test_split.jsonl").read_text().splitlines())
 
 
 def test_repro_blocks_then_clears_then_does_nothing(project: Path):
@@ -125,18 +149,28 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert "checklists/sweep.yaml" in output and "Traceback" not in output
     measured = json.loads((project / "reports/sweep/measurements.json").read_text())
     assert len(measured["trials"]) == 3 and measured["best"]["state"] == "COMPLETE"
+    # The sweep's best is worse than step 3's: step 3's model met the test split, and nothing is registered yet.
     final = json.loads((project / "reports/sweep/final.json").read_text())
-    assert "test_macro_f1" in final["test"] and final["registered"] == {"name": "text-classifier", "version": 1}
-    assert {c["id"] for c in json.loads((project / "reports/sweep/checks.json").read_text())} >= {
-        "trials_completed", "edge_of_grid", "lr_plausible", "gain_vs_noise", "test_consistent"}
+    assert final["chosen"] == "reference" and final["model_dir"] == "models/model", final["why"]
+    assert "test_macro_f1" in final["test"] and final["why"].startswith("Step 3's model met the test split")
+    checks = statuses(project, "sweep")
+    assert checks["lr_plausible"] == checks["gain_vs_noise"] == "warn", checks
+    assert checks["final_choice"] == checks["test_split_reuse"] == "pass", checks
+    assert "worse than step 3's" in output and registered_versions(project) == [] and ledger_lines(project) == 1
 
-    clear(project, "sweep")
+    fingerprint = clear(project, "sweep")
     cleared = run(["dvc", "repro"], project)
     assert "GATE CLEARED: step 4" in cleared.stdout
-    ran = [line.split("'")[1] for line in cleared.stdout.splitlines() if line.startswith("Running stage '")]
-    assert ran == ["gate_sweep", "summary"], cleared.stdout  # answering re-runs nothing that measures
+    # answering re-runs nothing that measures; the model goes to the registry only now
+    assert ran_stages(cleared.stdout) == ["gate_sweep", "register", "summary"], cleared.stdout
+    assert registered_versions(project) == [(1, fingerprint)]
+    registered = json.loads((project / "reports/sweep/registered.json").read_text())
     summary = (project / "reports/summary.html").read_text()
-    assert final["model_uri"] in summary and "evidence for importance" in summary  # the sweep's answers are in it
+    assert registered["model_uri"] in summary and "evidence for importance" in summary  # the sweep's answers too
+    assert "Step 3&#39;s model met the test split" in summary
+    # re-running registration without a change registers nothing new
+    again = run(["dvc", "repro", "-f", "-s", "register"], project)
+    assert "already registered: text-classifier version 1" in again.stdout and len(registered_versions(project)) == 1
     status = run(["clearance", "status"], project).stdout
     assert status.count("cleared") == 4, status
 
@@ -152,7 +186,7 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     # each stage ran once (train_model twice: killed, then resumed); a blocked gate logs nothing
     steps = ["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random", "prior_random", "majority",
              "keyword_rule", "tfidf_logreg", "embeddings_logreg", "gate_model", "sweep", "seed_runs", "final_test",
-             "gate_sweep", "trial_0", "trial_1", "trial_2"]
+             "gate_sweep", "register", "trial_0", "trial_1", "trial_2"]
     assert [n for n in names if n in steps] == sorted(steps)
     assert names.count("model") >= 2 and names.count("training") >= 2 and "overfit_16" in names
     assert {"train_loss", "valid_loss", "grad_norm"} <= curves
@@ -160,6 +194,39 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     logged = {path.relative_to(project / "mlartifacts").parts[-2:] for path in (project / "mlartifacts").rglob("*.*")}
     assert ("plots", "confusion.png") in logged
     assert any(name == "report.html" for _, name in logged)
+
+    # sweep.final=best on the same space: the evidence rejects the best, the test split is not scored,
+    # a failing check blocks gate 4, and the registry keeps its one version.
+    run(["clearance", "params", *settings, "sweep.final=best"], project)
+    code, output = repro(project)
+    assert code != 0 and "GATE CLOSED: step 4" in output and "final_choice" in output, output
+    assert ran_stages(output) == ["choose_final", "final_test", "judge_sweep", "gate_sweep"], output
+    rejected = json.loads((project / "reports/sweep/final.json").read_text())
+    assert rejected["chosen"] is None and "test" not in rejected and "it was not scored" in rejected["why"]
+    assert statuses(project, "sweep")["final_choice"] == "fail" and ledger_lines(project) == 1
+    assert len(registered_versions(project)) == 1
+
+    # Back to the default: step 3's model meets the same test split a second time; the ledger counts 2 and warns.
+    run(["clearance", "params", *settings], project)
+    code, output = repro(project)
+    assert code != 0 and "test_split_reuse" in output and "scored 2 time(s)" in output, output
+    assert ledger_lines(project) == 2 and statuses(project, "sweep")["test_split_reuse"] == "warn"
+    assert len(registered_versions(project)) == 1  # the gate is closed again: the evidence changed
+    # A moved learning-rate band that changes no decision re-decides in seconds and never re-scores the test split.
+    run(["clearance", "params", *settings, "checks.model.lr_band.AdamW=[1e-6,10.0]"], project)
+    run(["dvc", "repro", "-s", "choose_final"], project)
+    skipped = run(["dvc", "repro", "-s", "final_test"], project).stdout
+    assert "Stage 'final_test' didn't change" in skipped and ledger_lines(project) == 2, skipped
+    run(["clearance", "params", *settings], project)
+    run(["dvc", "repro", "-s", "choose_final"], project)
+    # Re-reviewed, gate 4 clears and the new sign-off is registered as the next version.
+    mark_reviewed(project / "checklists/sweep.yaml")
+    signed = run(["dvc", "repro"], project)
+    assert "GATE CLEARED: step 4" in signed.stdout and ran_stages(signed.stdout)[-2:] == ["register", "summary"]
+    versions = registered_versions(project)
+    assert [v for v, _ in versions] == [1, 2] and versions[1][1] == json.loads(
+        (project / "gates/sweep.json").read_text())["reviewed"]
+    assert "scored 2 time(s)" in (project / "reports/summary.html").read_text()
 
     # Moving a threshold re-runs only the judging and the gates, never a measurement.
     run(["clearance", "params", *settings, "checks.inspect.duplicate_warn=0.2"], project)

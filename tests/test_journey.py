@@ -65,10 +65,14 @@ SEEDS = {  # the paired re-runs, written by their own stage
     "reference": {"params": {}, "values": [0.76, 0.757, 0.758], "mean": 0.7583, "std": 0.0015},
     "bootstrap": {"mean_gain": 0.0107, "low": -0.003, "high": 0.024},
 }
-FINAL = {"chosen": "best", "why": "sweep.final is best", "params": {"train.lr": 0.0005}, "metric": "macro_f1",
+WHY = ("The sweep's best configuration met the test split, not step 3's model, because sweep.final=best takes "
+       "it unless it is worse: ...")
+FINAL = {"chosen": "best", "why": WHY, "params": {"train.lr": 0.0005}, "metric": "macro_f1",
+         "choice": {"rule": "best", "chosen": "best", "verdict": "within_noise", "reason": WHY},
          "valid": {"valid_macro_f1": 0.7711, "valid_accuracy": 0.79}, "test": {"test_macro_f1": 0.7489},
-         "model_uri": "models:/clearance-text/2", "run_id": "final-run-77",
-         "registered": {"name": "clearance-text", "version": "2"}}
+         "ledger": {"path": "ledger/test_split.jsonl", "digest": "f" * 64, "seen": 2}, "run_id": "final-run-77"}
+REGISTERED = {"name": "clearance-text", "version": 2, "model_uri": "models:/m-0123", "run_id": "register-run-5",
+              "fingerprint": "fp-sweep", "why": WHY}
 
 
 def checklist_text(step: str, answered: bool = True) -> str:
@@ -101,6 +105,8 @@ def reach(root: Path, step: str, cleared: bool = True) -> None:
         write_json(folder / "measurements.json", MEASUREMENTS)
         write_json(folder / "seeds.json", SEEDS)
         write_json(folder / "final.json", FINAL)
+        if cleared:
+            write_json(folder / "registered.json", REGISTERED)
     else:
         write_json(folder / "metrics.json", METRICS[step])
     if cleared:
@@ -195,7 +201,21 @@ def test_key_figures_of_every_step(project):
     assert sweep["mean gain over step 3's configuration (paired seeds)"]["text"] == "+0.0107"
     assert sweep["final model, valid macro_f1"]["value"] == 0.7711
     assert sweep["final model, test macro_f1"]["value"] == 0.7489
-    assert sweep["registered model"]["value"] == "clearance-text version 2"
+    assert sweep["registered model"]["value"] == ("clearance-text version 2, registered after gate 4 "
+                                                  "(fingerprint fp-sweep)")
+    assert sweep["which model met the test split, and why"]["value"] == WHY
+    assert sweep["times this test split has been scored (ledger)"]["text"] == "2"
+    assert sweep["model URI"]["value"] == "models:/m-0123"
+
+
+def test_before_gate_4_the_model_is_not_registered_yet(project):
+    (project / "reports/sweep/registered.json").unlink()
+    sweep = {f["label"]: f for f in by_step(build_journey(project))["sweep"]["figures"]}
+    assert sweep["registered model"]["value"] == "not yet: the model is registered only once gate 4 clears"
+    write_json(project / "reports/sweep/registered.json",
+               {**REGISTERED, "name": "", "version": None, "why": "no model met the test split: ..."})
+    sweep = {f["label"]: f for f in by_step(build_journey(project))["sweep"]["figures"]}
+    assert sweep["registered model"]["value"] == "none: no model met the test split: ..."
     assert "within seed noise" in sweep["95% bootstrap interval of the gain"]["text"]
 
 
@@ -247,9 +267,10 @@ def test_overview_from_prior_guess_to_final_test(project):
     assert rows == [("prior guess (class proportions)", "valid (expected)", 0.3332),
                     ("best baseline (tfidf_logreg)", "valid", 0.7553), ("step 3's model", "valid", 0.7602),
                     ("step 3's configuration re-run at the sweep's budget (mean over seeds)", "valid", 0.7583),
-                    ("best trial (#4)", "valid", 0.7711), ("final model (best)", "valid", 0.7711),
-                    ("final model (best)", "test", 0.7489)]
-    assert "valid split only" in overview["note"] and "scored once" in overview["note"]
+                    ("best trial (#4)", "valid", 0.7711), ("final model (the sweep's best configuration)", "valid", 0.7711),
+                    ("final model (the sweep's best configuration)", "test", 0.7489)]
+    assert "valid split only" in overview["note"]
+    assert "this test split has been scored 2 time(s), so its score is no longer an unbiased" in overview["note"]
     assert "baselines' test scores" not in overview["note"]  # step 2 scored no baseline on test here
 
 
@@ -282,8 +303,8 @@ def test_commit_and_run_ids(project):
     journey = build_journey(project)
     assert journey["git"] == {"commit": head, "dirty": False, "changed": 0}
     assert [(r["step"], r["run_id"]) for r in journey["runs"]] == [(s, f"run-{s}-0123abcd") for s in STEPS] + [
-        ("sweep", "trial4"), ("sweep", "final-run-77")]
-    assert journey["runs"][-1] == {"step": "sweep", "run_id": "final-run-77", "experiment_id": "7",
+        ("sweep", "trial4"), ("sweep", "final-run-77"), ("sweep", "register-run-5")]
+    assert journey["runs"][-2] == {"step": "sweep", "run_id": "final-run-77", "experiment_id": "7",
                                    "stage": "final test"}
     html = write_journey(project).read_text(encoding="utf-8")
     assert head in html and "run-sweep-0123abcd" in html and "final-run-77" in html and "working tree clean" in html

@@ -171,19 +171,27 @@ BOOT_GAIN = {"mean_gain": 0.09, "low": 0.05, "high": 0.12, "best_mean": 0.81, "b
              "reference_mean": 0.72, "reference_std": 0.015, "seeds": 3, "note": ""}
 
 
+CHOSEN = {"rule": "best_if_better", "chosen": "best", "verdict": "better",
+          "reason": "The sweep's best configuration met the test split, not step 3's model: ..."}
+
+
 def clean() -> dict:
     """A sweep that passes every check."""
     trials = [trial(i, 0.7 + i / 100, train__lr=3e-4, model__dropout=0.15) for i in range(5)]
     return {"trials": trials, "best": {"number": 4, "value": 0.74, "params": {"train.lr": 3e-4, "model.dropout": 0.15}},
             "positions": {"train.lr": 0.5, "model.dropout": 0.5, "optimizer.name": None}, "optimizer": "AdamW",
-            "bootstrap": dict(BOOT_GAIN), "final": {"metric": "macro_f1", "valid": 0.74, "test": 0.72}}
+            "importances": {"values": {"train.lr": 0.7, "model.dropout": 0.3}},
+            "spearman": {"train.lr": 0.8, "model.dropout": -0.1}, "direction": "maximize",
+            "bootstrap": dict(BOOT_GAIN), "choice": {"recorded": dict(CHOSEN), "expected": dict(CHOSEN)},
+            "final": {"metric": "macro_f1", "valid": 0.74, "test": 0.72},
+            "ledger": {"seen": 1, "digest": "ab" * 32, "path": "ledger/test_split.jsonl"}}
 
 
 def test_a_clean_sweep_passes_every_check_in_order(t, lr_band):
     results = C.sweep_checks(clean(), t, lr_band)
     assert [r.id for r in results] == ["trials_completed", "edge_of_grid", "lr_plausible", "gain_vs_noise",
-                                       "test_consistent"]
-    assert [r.status for r in results] == ["pass"] * 5, [r.message for r in results]
+                                       "final_choice", "test_consistent", "test_split_reuse"]
+    assert [r.status for r in results] == ["pass"] * 7, [r.message for r in results]
 
 
 def test_too_few_complete_trials_fail_and_quote_the_first_error(t):
@@ -198,15 +206,49 @@ def test_too_few_complete_trials_fail_and_quote_the_first_error(t):
     assert C.trials_completed(clean(), t).status == "pass"
 
 
-def test_a_best_value_on_the_edge_warns_and_names_each_key(t):
-    measured = {**clean(), "positions": {"train.lr": 0.97, "model.dropout": 0.0, "train.batch_size": 0.5}}
+def test_a_best_value_on_the_edge_that_mattered_warns_and_names_its_evidence(t):
+    # train.lr: important; model.dropout: unimportant but the score rises toward its low end (rho -0.9)
+    measured = {**clean(), "positions": {"train.lr": 0.97, "model.dropout": 0.0, "train.batch_size": 0.5},
+                "importances": {"values": {"train.lr": 0.8, "model.dropout": 0.1, "train.batch_size": 0.1}},
+                "spearman": {"train.lr": 0.1, "model.dropout": -0.9, "train.batch_size": 0.0}}
     check = C.edge_of_grid(measured, t)
     assert check.status == "warn" and check.value == 2 and check.threshold == 0 and check.direction == "max"
     assert "on the edge of the grid: widen it" in check.message
-    assert "train.lr=0.0003 (high end)" in check.message and "model.dropout=0.15 (low end)" in check.message
+    assert "train.lr=0.0003 (high end; importance 0.80 >= 0.3)" in check.message
+    assert "model.dropout=0.15 (low end; the score rises toward that end, rank correlation +0.90" in check.message
     assert "train.batch_size" not in check.message
     inside = {**clean(), "positions": {"train.lr": t.edge_share + 0.01, "model.dropout": 1 - t.edge_share - 0.01}}
     assert C.edge_of_grid(inside, t).status == "pass"
+
+
+def test_edge_values_that_did_not_matter_are_information_not_a_warning(t):
+    """Three-value choice lists put two values in three on an edge: without evidence, no warning."""
+    measured = {**clean(), "best": {"number": 1, "value": 0.7, "params": {
+        "model.num_layers": 1, "train.dropout": 0.2, "train.lr": 1e-4, "train.weight_decay": 0.0}},
+        "positions": {"model.num_layers": 0.0, "train.dropout": 1.0, "train.lr": 0.0, "train.weight_decay": 0.0},
+        "importances": {"values": {"model.num_layers": 0.25, "train.dropout": 0.25, "train.lr": 0.25,
+                                   "train.weight_decay": 0.25}},
+        "spearman": {"model.num_layers": 0.2, "train.dropout": -0.3, "train.lr": 0.1, "train.weight_decay": None}}
+    check = C.edge_of_grid(measured, t)
+    assert check.status == "pass" and check.value == 0
+    assert "information, not a warning" in check.message
+    for shown in ("model.num_layers=1 (low end)", "train.dropout=0.2 (high end)", "train.lr=0.0001 (low end)",
+                  "train.weight_decay=0.0 (low end)"):
+        assert shown in check.message
+    # the same values, with the score climbing toward train.lr's low end: that one warns, the rest stay information
+    trending = {**measured, "spearman": {**measured["spearman"], "train.lr": -0.75}}
+    check = C.edge_of_grid(trending, t)
+    assert check.status == "warn" and check.value == 1
+    assert check.message.startswith("on the edge of the grid: widen it: train.lr=0.0001 (low end; the score rises")
+    assert "Also at an edge without evidence" in check.message and "model.num_layers=1 (low end)" in check.message
+
+
+def test_the_trend_toward_an_edge_follows_the_metric_direction(t):
+    """For a metric to minimize, a falling score toward the edge is the rising one."""
+    measured = {**clean(), "positions": {"train.lr": 1.0, "model.dropout": 0.5}, "importances": {"values": {}},
+                "spearman": {"train.lr": -0.8}, "direction": "minimize"}
+    assert C.edge_of_grid(measured, t).status == "warn"
+    assert C.edge_of_grid({**measured, "direction": "maximize"}, t).status == "pass"
 
 
 def test_an_implausible_best_learning_rate_warns(t, lr_band):
@@ -238,7 +280,7 @@ def test_a_worse_best_or_a_single_seed_also_warns(t):
     worse = {**clean(), "bootstrap": {**BOOT_GAIN, "mean_gain": -0.05, "low": -0.08, "high": -0.02}}
     assert C.gain_vs_noise(worse, t).status == "warn" and "worse" in C.gain_vs_noise(worse, t).message
     single = {**clean(), "bootstrap": {**BOOT_GAIN, "seeds": 1, "low": 0.09, "high": 0.09, "best_std": None}}
-    assert C.gain_vs_noise(single, t).status == "warn"
+    assert C.gain_vs_noise(single, t).status == "warn" and "one seed" in C.gain_vs_noise(single, t).message
 
 
 def test_the_bootstrap_output_feeds_the_check(t):
@@ -256,7 +298,7 @@ def test_a_test_score_far_from_valid_warns(t):
     assert C.test_consistent(clean(), t).status == "pass"
 
 
-@pytest.mark.parametrize("part", ["best", "positions", "bootstrap", "final"])
+@pytest.mark.parametrize("part", ["best", "positions", "bootstrap", "choice", "final", "ledger"])
 def test_a_missing_input_warns_not_measured(t, lr_band, part):
     measured = {**clean(), part: None}
     graded = {r.id: r for r in C.sweep_checks(measured, t, lr_band)}

@@ -18,9 +18,12 @@ from clearance.questions.required import required_questions
 from clearance.report import sweep_plots
 from clearance.sweep import analysis
 from clearance.sweep import judge as J
+from clearance.sweep.decision import decide
 from clearance.sweep.space import parse_space
 
-CHECK_IDS = ["trials_completed", "edge_of_grid", "lr_plausible", "gain_vs_noise", "test_consistent"]
+CHECK_IDS = ["trials_completed", "edge_of_grid", "lr_plausible", "gain_vs_noise", "final_choice", "test_consistent",
+             "test_split_reuse"]
+LR_BAND = {"AdamW": [1e-6, 1e-2], "Adam": [1e-6, 1e-2], "SGD": [1e-4, 1.0], "default": [1e-6, 1.0]}
 SECTIONS = ("checks", "comparison", "best", "importance", "scatter", "budget", "overhead", "noise", "final", "trials")
 SPACE = {"train.lr": "loguniform(3e-05, 0.003)", "train.weight_decay": "choice(0.0, 0.01, 0.1)",
          "model.num_layers": "choice(1, 2, 3)", "model.pooling": "choice(mean, cls)"}
@@ -77,11 +80,19 @@ def seeds_doc(best: list[float] | None = None, reference: list[float] | None = N
             "bootstrap": boot}
 
 
-def final_doc(valid: float = 0.8123, test: float = 0.7968) -> dict[str, Any]:
-    return {"chosen": "best", "why": "the sweep's gain is larger than seed noise", "params": {"train.lr": 3e-4},
-            "metric": "macro_f1", "valid": {"valid_macro_f1": valid, "valid_accuracy": 0.8301},
-            "test": {"test_macro_f1": test, "test_accuracy": 0.8122},
-            "model_uri": "models:/clearance-text/7", "registered": {"name": "clearance-text", "version": "7"}}
+def final_doc(valid: float = 0.8123, test: float = 0.7968, seeds: dict | None = None, rule: str = "best_if_better",
+              seen: int = 1) -> dict[str, Any]:
+    """final.json as the final test writes it, its choice decided on the same files the judge reads."""
+    choice = decide(rule, measurements_doc(), seeds or seeds_doc(), LR_BAND)
+    ledger = {"path": "ledger/test_split.jsonl", "digest": "f" * 64, "seen": seen}
+    if choice.chosen is None:
+        return {"choice": choice.as_dict(), "chosen": None, "why": choice.reason, "metric": "macro_f1",
+                "direction": "maximize", "ledger": {**ledger, "seen": seen - 1}, "run_id": "final01"}
+    return {"choice": choice.as_dict(), "chosen": choice.chosen, "why": choice.reason,
+            "params": {"train.lr": 3e-4}, "metric": "macro_f1", "direction": "maximize", "seed": 42,
+            "valid": {"valid_macro_f1": valid, "valid_accuracy": 0.8301},
+            "test": {"test_macro_f1": test, "test_accuracy": 0.8122}, "model_dir": "models/sweep/best",
+            "model_digest": "e" * 64, "test_rows": 120, "ledger": ledger, "run_id": "final01"}
 
 
 def cfg(**checks: Any) -> SweepJudge:
@@ -188,12 +199,13 @@ def test_the_report_shows_the_key_numbers_in_their_sections(tmp_path: Path):
         assert J.show(number) in noise, number
     final = section(html, "final")
     assert "0.7968" in final and "0.8301" in final and "0.8122" in final
-    assert "models:/clearance-text/7" in final and "clearance-text" in final and "version 7" in final
-    assert "scored once" in final
+    assert "The sweep&#39;s best configuration met the test split, not step 3&#39;s model" in final
+    assert "models/sweep/best" in final and "only once gate 4 clears" in final
+    assert "scored <b>1</b> time(s)" in final and "no longer an unbiased" not in final
     comparison = section(html, "comparison")
     for number in ("0.8123", "0.7534", "0.7712", "0.7551", "0.3333", "0.7968"):
         assert number in comparison, number
-    assert "test (scored once)" in comparison and "+0.0572" in comparison  # best trial over the baseline
+    assert "test (this split scored 1 time(s) in all)" in comparison and "+0.0572" in comparison  # best trial over the baseline
     assert "4.37%" in html  # the overhead share
     assert "Every selection used the valid split only" in html
 
@@ -263,8 +275,10 @@ def test_without_seed_reruns_and_final_test_the_report_still_renders_and_their_c
     judgement = judge(tmp_path)
     checks = by_id(judgement)
     assert statuses(judgement) == {"trials_completed": "pass", "edge_of_grid": "pass", "lr_plausible": "pass",
-                                   "gain_vs_noise": "warn", "test_consistent": "warn"}
-    for check_id, file in (("gain_vs_noise", J.SEEDS_FILE), ("test_consistent", J.FINAL_FILE)):
+                                   "gain_vs_noise": "warn", "final_choice": "warn", "test_consistent": "warn",
+                                   "test_split_reuse": "warn"}
+    for check_id, file in (("gain_vs_noise", J.SEEDS_FILE), ("test_consistent", J.FINAL_FILE),
+                           ("test_split_reuse", J.FINAL_FILE)):
         message = checks[check_id].message
         assert message.startswith("not measured:") and file in message, message
     html = report(tmp_path)
@@ -314,10 +328,38 @@ def test_broken_seed_file_names_its_line(tmp_path: Path):
 
 # -- what the checks are given ------------------------------------------------------------------------------------
 
-def test_a_gain_within_noise_warns(tmp_path: Path):
-    project(tmp_path, measurements_doc(), seeds_doc([0.80, 0.75, 0.78], [0.78, 0.77, 0.77]), final_doc())
+def test_a_gain_within_noise_warns_and_step_3s_model_meets_the_test_split(tmp_path: Path):
+    noisy = seeds_doc([0.80, 0.75, 0.78], [0.78, 0.77, 0.77])
+    project(tmp_path, measurements_doc(), noisy, final_doc(seeds=noisy))
     checks = by_id(judge(tmp_path))
     assert checks["gain_vs_noise"].status == "warn" and "within seed noise" in checks["gain_vs_noise"].message
+    assert checks["final_choice"].status == "pass" and checks["final_choice"].value == "reference"
+    assert "Step 3&#39;s model met the test split" in section(report(tmp_path), "final")
+
+
+def test_a_worse_best_under_sweep_final_best_fails_and_nothing_was_tested(tmp_path: Path):
+    worse = seeds_doc([0.60, 0.61, 0.62], [0.75, 0.76, 0.77])
+    project(tmp_path, measurements_doc(), worse, final_doc(seeds=worse, rule="best"))
+    checks = by_id(judge(tmp_path))
+    assert checks["final_choice"].status == "fail"
+    assert checks["final_choice"].message.startswith("No model met the test split, and it was not scored")
+    assert checks["test_consistent"].status == "warn" and "not scored" in checks["test_consistent"].message
+    final = section(report(tmp_path), "final")
+    assert "No model met the test split" in final and "<table>" not in final
+
+
+def test_a_final_json_that_contradicts_the_evidence_fails(tmp_path: Path):
+    stale = {**final_doc(), "choice": {**final_doc()["choice"], "chosen": "reference"}, "chosen": "reference"}
+    project(tmp_path, measurements_doc(), seeds_doc(), stale)
+    check = by_id(judge(tmp_path))["final_choice"]
+    assert check.status == "fail" and "the current evidence picks best" in check.message
+
+
+def test_a_test_split_seen_twice_warns_and_the_report_says_so(tmp_path: Path):
+    project(tmp_path, measurements_doc(), seeds_doc(), final_doc(seen=2))
+    check = by_id(judge(tmp_path))["test_split_reuse"]
+    assert check.status == "warn" and "seen 2 times" in check.message
+    assert "no longer an unbiased estimate" in section(report(tmp_path), "final")
 
 
 def test_a_test_score_far_from_valid_warns_on_the_sweep_s_metric(tmp_path: Path):
@@ -337,14 +379,21 @@ def test_the_optimizer_of_the_seed_reruns_picks_the_learning_rate_band(tmp_path:
     assert by_id(judge(tmp_path, strict))["lr_plausible"].status == "pass"
 
 
-def test_a_best_value_at_a_choice_list_s_end_warns_in_the_check_and_the_report(tmp_path: Path):
+def test_a_best_value_at_a_choice_list_s_end_warns_only_when_it_mattered(tmp_path: Path):
     trials = [trial(i, *row) for i, row in enumerate(TRIALS)]
     trials[3]["params"]["model.num_layers"] = 3
-    project(tmp_path, measurements_doc(trials), seeds_doc(), final_doc())
+    quiet = measurements_doc(trials)  # num_layers: importance 0.22, below edge_importance_min
+    project(tmp_path, quiet, seeds_doc(), final_doc())
     check = by_id(judge(tmp_path))["edge_of_grid"]
-    assert check.status == "warn" and "model.num_layers=3 (high end)" in check.message
+    assert check.status == "pass" and "model.num_layers=3 (high end)" in check.message
+    assert "information, not a warning" in check.message
+    assert "high end: on an edge, with no sign that it mattered" in section(report(tmp_path), "best")
+    mattered = {**quiet, "importances": {**quiet["importances"], "values": {"model.num_layers": 0.6, "train.lr": 0.4}}}
+    project(tmp_path, mattered, seeds_doc(), final_doc())
+    check = by_id(judge(tmp_path))["edge_of_grid"]
+    assert check.status == "warn" and "model.num_layers=3 (high end; importance 0.60 >= 0.3)" in check.message
     best = section(report(tmp_path), "best")
-    assert "high end: on the edge of the grid: widen it" in best
+    assert "high end: on the edge of the grid where it mattered (importance 0.60 &gt;= 0.3): widen it" in best
 
 
 def test_the_comparison_gain_follows_the_metric_s_direction():
@@ -363,7 +412,7 @@ def test_a_threshold_change_regrades_without_reading_other_files(tmp_path: Path,
     before = {p: p.read_bytes() for p in inputs.values()}
     first = judge(tmp_path)
     fingerprint = written(tmp_path, "evidence.json")["fingerprint"]
-    regraded = cfg(edge_share=0.6)  # composed from conf/ before the working directory moves
+    regraded = cfg(edge_share=0.6, edge_importance_min=0.05)  # composed before the working directory moves
     elsewhere = tmp_path / "elsewhere"  # a working directory with no reports/: nothing may be read from it
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)

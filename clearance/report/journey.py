@@ -21,6 +21,7 @@ STATUS_RANK = {"fail": 0, "warn": 1, "pass": 2}
 PLOTS = {"inspect": ("class_balance.png",), "baselines": ("confusion.png",), "model": ("loss.png",)}
 MAX_PLOT_BYTES = 300_000
 NOT_REACHED = "not reached"
+CHOSEN = {"reference": "step 3's model", "best": "the sweep's best configuration"}
 
 
 # ---------------------------------------------------------------- reading files
@@ -152,7 +153,7 @@ def sweep_figures(files: dict[str, dict]) -> list[dict]:
     measurements, seeds, final = files["measurements"], files["seeds"], files["final"]
     trials = [mapping(t) for t in measurements.get("trials") or []]
     best, boot = mapping(measurements.get("best")), bootstrap(files)
-    registered = mapping(final.get("registered"))
+    registered, ledger = files.get("registered", {}), mapping(final.get("ledger"))
     metric = measurements.get("metric") or final.get("metric") or ""
     interval = None
     if number(boot.get("low")) is not None and number(boot.get("high")) is not None:
@@ -168,14 +169,23 @@ def sweep_figures(files: dict[str, dict]) -> list[dict]:
         figure(f"step 3's configuration re-run, valid {metric}", spread(mapping(seeds.get("reference"))), "text"),
         figure("mean gain over step 3's configuration (paired seeds)", boot.get("mean_gain"), "gain"),
         figure("95% bootstrap interval of the gain", interval, "text"),
-        figure("final configuration", final.get("chosen"), "text"),
-        figure("why", final.get("why"), "text"),
+        figure("which model met the test split, and why", final.get("why"), "text"),
         figure(f"final model, valid {metric}", metric_value(final.get("valid"), metric, "valid"), "score"),
         figure(f"final model, test {metric}", metric_value(final.get("test"), metric, "test"), "score"),
-        figure("registered model", f"{registered.get('name')} version {registered.get('version')}"
-               if registered.get("name") and registered.get("version") else None, "text"),
-        figure("model URI", final.get("model_uri"), "text"),
+        figure("times this test split has been scored (ledger)", number(ledger.get("seen")), "num"),
+        figure("registered model", registered_text(registered) if final else None, "text"),
+        figure("model URI", registered.get("model_uri"), "text"),
     ]
+
+
+def registered_text(registered: dict) -> str:
+    """The registry version of the final model, or why there is none (yet)."""
+    if registered.get("name") and registered.get("version") is not None:
+        return (f"{registered['name']} version {registered['version']}, registered after gate 4 "
+                f"(fingerprint {registered.get('fingerprint') or '–'})")
+    if registered.get("why"):
+        return f"none: {registered['why']}"
+    return "not yet: the model is registered only once gate 4 clears"
 
 
 FIGURES = {"inspect": inspect_figures, "baselines": baselines_figures, "model": model_figures,
@@ -183,7 +193,7 @@ FIGURES = {"inspect": inspect_figures, "baselines": baselines_figures, "model": 
 
 
 # The files a step's key figures come from, by name; any of them may be missing.
-STEP_FILES = {"sweep": ("measurements", "seeds", "final")}
+STEP_FILES = {"sweep": ("measurements", "seeds", "final", "registered")}
 
 
 def step_files(step: str, folder: Path) -> dict[str, dict]:
@@ -294,7 +304,8 @@ def run_ids(folder: Path) -> dict:
 def other_runs(files: dict[str, dict]) -> list[dict]:
     """Runs a step's files name besides its stage's: the best trial's and the final test's."""
     best = mapping(files.get("measurements", {}).get("best"))
-    named = [("best trial", best.get("run_id")), ("final test", files.get("final", {}).get("run_id"))]
+    named = [("best trial", best.get("run_id")), ("final test", files.get("final", {}).get("run_id")),
+             ("registration", files.get("registered", {}).get("run_id"))]
     return [{"what": what, "run_id": str(run)} for what, run in named if run]
 
 
@@ -360,7 +371,7 @@ def overview(root: Path, steps: list[dict]) -> dict:
     metric = (bar.get("metric") or base.get("primary_metric") or model_bar.get("metric")
               or sweep.get("metric") or final.get("metric") or "")
     best = mapping(sweep.get("best"))
-    chosen = f"final model ({final['chosen']})" if final.get("chosen") else "final model"
+    chosen = f"final model ({CHOSEN.get(final['chosen'], final['chosen'])})" if final.get("chosen") else "final model"
     model_score = number(model_bar.get("model"))
     if model_score is None:
         model_score = metric_value(model.get("valid"), metric, "valid")
@@ -380,16 +391,21 @@ def overview(root: Path, steps: list[dict]) -> dict:
         (chosen, "test", metric_value(final.get("test"), metric, "test"),
          source("sweep", "final.json#test")),
     ]
-    return {"metric": metric, "note": selection_note(base),
+    return {"metric": metric, "note": selection_note(base, number(mapping(final.get("ledger")).get("seen"))),
             "rows": [{"name": n, "split": s, "value": v, "text": show(v, "score") if v is not None else NOT_REACHED,
                       "source": src} for n, s, v, src in rows]}
 
 
-def selection_note(baselines: dict) -> str:
+def selection_note(baselines: dict, seen: float | None = None) -> str:
     """How the test split was used, said plainly (step 2's table also prints baselines' test scores)."""
     note = ("Every choice before the final test used the valid split only: the best baseline, step 3's "
-            "model, the best trial and the final configuration were all picked on valid. The test split "
-            "was scored once, for the chosen configuration.")
+            "model, the best trial and the final model were all picked on valid. The test split is scored "
+            "only for the chosen model, and the ledger counts every scoring of it")
+    if seen:
+        note += (f": this test split has been scored {int(seen)} time(s)"
+                 + (", so its score is no longer an unbiased estimate." if seen > 1 else "."))
+    else:
+        note += "."
     scored = any(str(k).startswith("test_") for b in mapping(baselines.get("baselines")).values()
                  for k in mapping(b))
     if scored:

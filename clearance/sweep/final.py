@@ -1,11 +1,14 @@
-"""The final test: the chosen configuration's packaged model scored on the test split, once.
+"""The final test: the chosen model scored on the test split, and the scoring counted in the ledger.
 
-Every choice before this one (the metric, the bar, the model, the sweep's best) was made
-on valid. This module is the only one that scores the test split in steps 3 and 4.
+Every choice before this one (the metric, the bar, the model, the sweep's best) was made on valid,
+and the choice itself is ``decision.decide``'s, on the sweep's own checks. A model the evidence
+rejects is not scored. This module is the only one that scores the test split in steps 3 and 4;
+nothing here registers or logs a model (that waits for gate 4: clearance.registry).
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -15,49 +18,65 @@ from clearance.data.prepare import load_splits
 from clearance.errors import UserError
 from clearance.evaluation import score
 from clearance.paths import PREPARED_DIR
-from clearance.serving import TextPredictor
-from clearance.sweep.seeds import MODELS_DIR
+from clearance.sweep.choice import Choice
+from clearance.sweep.files import FINAL_FILE, LEDGER, MODELS_DIR  # noqa: F401  (FINAL_FILE: for the stage)
+from clearance.sweep.ledger import ensure_ledger, ledger_digest, read_ledger, record_scoring, times_seen
 from clearance.training.files import MODEL_DIR
 
-FINAL_FILE = "final.json"
-CHOICES = ("best", "reference_if_noise")
 # The packaged model of each choice: the best configuration at the sweep's budget, or step 3's own model.
 MODEL_DIRS = {"best": MODELS_DIR / "best", "reference": MODEL_DIR}
 
 
-def choose(final: str, seeds: dict[str, Any]) -> tuple[str, str]:
-    """Which configuration meets the test split, and why, from `sweep.final` and the re-runs."""
-    if final not in CHOICES:
-        raise UserError(f"sweep.final={final}", "unknown choice", "set sweep.final to best or reference_if_noise")
-    boot = seeds.get("bootstrap") or {}
-    low, high = boot.get("low"), boot.get("high")
-    within_noise = low is None or high is None or low <= 0 <= high
-    if final == "reference_if_noise" and within_noise:
-        return "reference", (f"the gain's interval [{_num(low)}, {_num(high)}] includes 0 and sweep.final is "
-                             "reference_if_noise: step 3's model is kept")
-    why = "sweep.final is best" if final == "best" else f"the gain's interval [{_num(low)}, {_num(high)}] excludes 0"
-    return "best", f"the sweep's best configuration: {why}"
+def folder_digest(folder: Path) -> str:
+    """sha256 over a packaged model's file names and bytes: the registry step checks it is the tested one."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
-def _num(value: Any) -> str:
-    return "–" if value is None else f"{value:.4f}"
+def _scores(folder: Path, splits: dict[str, Any]) -> dict[str, dict[str, float]]:
+    from clearance.serving import TextPredictor  # torch: only when a model is scored
 
-
-def score_on_test(chosen: str, why: str, seeds: dict[str, Any], prepared: Path = PREPARED_DIR,
-                  models: dict[str, Path] | None = None) -> dict[str, Any]:
-    """Score the chosen package on valid (to compare) and on test; the record final.json holds."""
-    folder = (models or MODEL_DIRS)[chosen]
     predictor = TextPredictor.load(folder)
-    splits = load_splits(prepared)
     classes = predictor.classes
     scores: dict[str, dict[str, float]] = {}
     for split in ("valid", "test"):
         frame = splits[split]
-        if frame.empty:
-            raise UserError(f"data split {split}", "is empty", "give the data a test split (data.split_* in conf/)")
         probs = predictor.probabilities(frame["text"].astype(str).tolist())
         predicted = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
         scores[split] = score(frame["label"].astype(str).to_numpy(), predicted, probs, classes, split)
-    return {"chosen": chosen, "why": why, "params": seeds[chosen]["params"], "metric": seeds["metric"],
-            "direction": seeds["direction"], "seed": seeds["seeds"][0], "model_dir": str(folder),
-            "valid": scores["valid"], "test": scores["test"], "test_rows": int(len(splits["test"]))}
+    return scores
+
+
+def score_on_test(choice: Choice, seeds: dict[str, Any], prepared: Path = PREPARED_DIR,
+                  models: dict[str, Path] | None = None, ledger: Path = LEDGER) -> dict[str, Any]:
+    """The record final.json holds: the choice and, when a model was chosen, its valid and test scores.
+
+    The ledger is read first (an unreadable one stops here, before anything is scored); a scoring is
+    appended to it once done. A rejected best configuration is not scored and adds nothing.
+    """
+    entries = read_ledger(ledger)
+    splits = load_splits(prepared)
+    if splits["test"].empty:
+        raise UserError("data split test", "is empty", "give the data a test split (data.split_* in conf/)")
+    digest = ledger_digest(splits["test"])
+    record: dict[str, Any] = {"choice": choice.as_dict(), "chosen": choice.chosen, "why": choice.reason,
+                              "metric": seeds["metric"], "direction": seeds["direction"],
+                              "ledger": {"path": ledger.as_posix(), "digest": digest,
+                                         "seen": times_seen(entries, digest)}}
+    if choice.chosen is None:
+        ensure_ledger(ledger)
+        return record
+    folder = (models or MODEL_DIRS)[choice.chosen]
+    scores = _scores(folder, splits)
+    metric = seeds["metric"]
+    params = seeds[choice.chosen]["params"]
+    record_scoring({"test_digest": digest, "test_rows": int(len(splits["test"])), "chosen": choice.chosen,
+                    "rule": choice.rule, "params": params, "metric": metric,
+                    f"test_{metric}": scores["test"].get(f"test_{metric}")}, ledger)
+    record["ledger"]["seen"] += 1
+    return {**record, "params": params, "seed": seeds["seeds"][0], "model_dir": folder.as_posix(),
+            "model_digest": folder_digest(folder), "valid": scores["valid"], "test": scores["test"],
+            "test_rows": int(len(splits["test"]))}

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.checklist.results import CheckResult, write_checks
-from clearance.config.sweep import SweepJudge
+from clearance.config.sweep import SweepChecks, SweepJudge
 from clearance.errors import UserError
 from clearance.fingerprint import write_manifest
 from clearance.measurements import Judgement, settings_digest
@@ -25,25 +25,23 @@ from clearance.questions.required import required_questions
 from clearance.report import sweep_plots
 from clearance.report.html import embed_png, write_report
 from clearance.stage_files import read_stage_json
-from clearance.sweep.checks import sweep_checks
+from clearance.sweep.checks import edge_evidence, sweep_checks
+from clearance.sweep.decision import decide
+from clearance.sweep.files import FINAL_FILE, MEASUREMENTS_FILE, SEEDS_FILE, STEP
 
-STEP = "sweep"
-MEASUREMENTS_FILE = "measurements.json"  # the trials and what they say (the sweep stage)
-SEEDS_FILE = "seeds.json"  # the paired seed re-runs of the best and of step 3's configuration
-FINAL_FILE = "final.json"  # the chosen configuration, scored once on test, and its registered model
 PLOTS_DIR = "plots"
 MODEL_FOLDER = report_dir("model")
 BASELINES_METRICS = report_dir("baselines") / "metrics.json"
 # The settings each file records (hashed into the evidence fingerprint when it carries no settings_digest).
 SETTINGS = {"measurements": ("metric", "direction", "study", "sampler", "trials_budget", "fixed", "space"),
             "seeds": ("metric", "direction", "seeds", "optimizer", "fixed"),
-            "final": ("chosen", "params", "metric", "seed", "model_uri", "registered")}
+            "final": ("choice", "params", "metric", "seed", "model_digest", "ledger")}
 ROUGH = ("Importances from few trials are rough: each one rests on {n} complete trial(s), and another seed "
          "or a few more trials can reorder them. Trust a conclusion only where the importance, the rank "
          "correlation and the scatter agree.")
 VALID_ONLY = ("Every selection used the valid split only: the best trial, the seed re-runs and the choice of "
-              "the final configuration were all decided on valid. The test split was scored once, for the "
-              "chosen configuration.")
+              "the final model were all decided on valid. The test split is scored only for the chosen model, "
+              "and the ledger counts every scoring of it.")
 
 
 # -- inputs -------------------------------------------------------------------------------------------------------
@@ -89,12 +87,30 @@ def final_measure(final: dict[str, Any] | None, metric: str) -> dict[str, Any]:
         return _missing("the final test", FINAL_FILE)
     if "skipped" in final or "error" in final:
         return final
+    if final.get("chosen") is None and "choice" in final:
+        return {"skipped": "no model met the test split, so the test split was not scored (final_choice says why)"}
     return {"metric": metric, "valid": _split_score(final.get("valid"), "valid", metric),
             "test": _split_score(final.get("test"), "test", metric)}
 
 
+def choice_input(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None,
+                 lr_band: dict[str, list[float]]) -> dict[str, Any] | None:
+    """The choice final.json records, beside the one ``decide`` makes on the same evidence now."""
+    if final is None:
+        return None
+    recorded = final.get("choice")
+    rule = recorded.get("rule") if isinstance(recorded, dict) else None
+    if rule is None or seeds is None:
+        return {"recorded": recorded, "expected": None}
+    try:
+        expected = decide(rule, measured, seeds, lr_band).as_dict()
+    except UserError as error:
+        expected = {"rule": rule, "chosen": None, "reason": error.render()}
+    return {"recorded": recorded, "expected": expected}
+
+
 def checks_input(measured: dict[str, Any], seeds: dict[str, Any] | None,
-                 final: dict[str, Any] | None) -> dict[str, Any]:
+                 final: dict[str, Any] | None, lr_band: dict[str, list[float]]) -> dict[str, Any]:
     """What ``sweep_checks`` grades, built from the three files (see clearance/sweep/checks.py)."""
     bootstrap = _missing("the seed re-runs", SEEDS_FILE) if seeds is None else seeds.get("bootstrap")
     best = measured.get("best")
@@ -102,8 +118,12 @@ def checks_input(measured: dict[str, Any], seeds: dict[str, Any] | None,
     best = {k: best.get(k) for k in ("number", "value", "params")} if best else None
     return {"trials": measured.get("trials"), "best": best,
             "positions": measured.get("positions") if best else None,
+            "importances": measured.get("importances"), "spearman": measured.get("spearman"),
+            "direction": measured.get("direction"),
             "optimizer": (seeds or {}).get("optimizer") or measured.get("optimizer"),
-            "bootstrap": bootstrap, "final": final_measure(final, measured.get("metric") or "")}
+            "bootstrap": bootstrap, "choice": choice_input(measured, seeds, final, lr_band),
+            "final": final_measure(final, measured.get("metric") or ""),
+            "ledger": (final or {}).get("ledger") if final else _missing("the final test", FINAL_FILE)}
 
 
 def data_digest(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None) -> str:
@@ -165,7 +185,8 @@ def comparison(measured: dict[str, Any], seeds: dict[str, Any] | None, final: di
     test = _split_score((final or {}).get("test"), "test", metric)
     return {"metric": metric, "direction": direction, "rows": table,
             "test": {"name": f"final model ({chosen})" if chosen else "final model", "value": test,
-                     "text": show(test), "source": f"reports/{STEP}/{FINAL_FILE}#test"}}
+                     "text": show(test), "source": f"reports/{STEP}/{FINAL_FILE}#test",
+                     "seen": ((final or {}).get("ledger") or {}).get("seen")}}
 
 
 def dimension_kinds(space: dict[str, Any]) -> dict[str, str]:
@@ -181,27 +202,28 @@ def dimension_kinds(space: dict[str, Any]) -> dict[str, str]:
     return kinds
 
 
-def edge_note(position: float | None, share: float) -> str:
-    """Where a best value sits, in words, when it lies in the outer ``share`` of its range."""
-    if position is None:
+def edge_note(position: float | None, reasons: list[str] | None) -> str:
+    """Where a best value sits, in words, when it is on an edge; whether the trials say it mattered."""
+    if position is None or reasons is None:
         return ""
-    if position < share:
-        return "low end: on the edge of the grid: widen it"
-    if position > 1 - share:
-        return "high end: on the edge of the grid: widen it"
-    return ""
+    end = "low end" if position < 0.5 else "high end"
+    if reasons:
+        return f"{end}: on the edge of the grid where it mattered ({'; '.join(reasons)}): widen it"
+    return f"{end}: on an edge, with no sign that it mattered (information)"
 
 
-def best_view(measured: dict[str, Any], share: float) -> dict[str, Any]:
+def best_view(measured: dict[str, Any], checks: SweepChecks) -> dict[str, Any]:
     """The best trial: its score, and each searched value with its position in the range."""
     best = measured.get("best")
     if not best:
         return {"found": False}
     params, positions = best.get("params") or {}, measured.get("positions") or {}
+    evidence = edge_evidence(measured, checks)
     rows = [{"key": key, "range": text, "value": show(params.get(key)), "position": positions.get(key),
-             "edge": edge_note(positions.get(key), share)} for key, text in (measured.get("space") or {}).items()]
+             "edge": edge_note(positions.get(key), evidence.get(key))}
+            for key, text in (measured.get("space") or {}).items()]
     return {"found": True, "number": best.get("number"), "value": show(best.get("value")),
-            "run_id": best.get("run_id") or "", "rows": rows, "share": share}
+            "run_id": best.get("run_id") or "", "rows": rows, "share": checks.edge_share}
 
 
 def importance_view(measured: dict[str, Any]) -> dict[str, Any]:
@@ -250,19 +272,19 @@ def _at(values: list[Any], i: int) -> Any:
 
 
 def final_view(final: dict[str, Any] | None, metric: str) -> dict[str, Any]:
-    """The chosen configuration, why, valid beside test, and where the model is."""
+    """Which model met the test split and why (one sentence), valid beside test, and the ledger's count."""
     if final is None:
         return {"measured": False, "note": _missing("the final test", FINAL_FILE)["skipped"]}
     valid, test = final.get("valid") or {}, final.get("test") or {}
     names = list(dict.fromkeys([k.split("_", 1)[1] for k in [*valid, *test] if "_" in k]))
     names.sort(key=lambda m: m != metric)  # the primary metric first
-    registered = final.get("registered") or {}
-    return {"measured": True, "chosen": final.get("chosen") or "–", "why": final.get("why") or "",
+    ledger = final.get("ledger") or {}
+    return {"measured": True, "chosen": final.get("chosen") or "none", "why": final.get("why") or "",
             "params": final.get("params") or {}, "metric": metric,
             "scores": [{"metric": m, "valid": show(valid.get(f"valid_{m}")), "test": show(test.get(f"test_{m}"))}
                        for m in names],
-            "model_uri": final.get("model_uri") or "", "registered_name": registered.get("name") or "",
-            "registered_version": registered.get("version"), "note": final.get("error") or ""}
+            "model_dir": final.get("model_dir") or "", "seen": ledger.get("seen"),
+            "ledger": ledger.get("path") or "", "note": final.get("error") or ""}
 
 
 def trials_view(measured: dict[str, Any]) -> list[dict[str, Any]]:
@@ -288,7 +310,7 @@ def report_context(measured: dict[str, Any], seeds: dict[str, Any] | None, final
         "metric": metric, "fixed": measured.get("fixed") or {},
         "states": {s: sum(t.get("state") == s for t in trials) for s in ("COMPLETE", "FAIL", "PRUNED")},
         "valid_only": VALID_ONLY, "comparison": comparison(measured, seeds, final, *earlier),
-        "best": best_view(measured, cfg.checks.edge_share), "importance": importance_view(measured),
+        "best": best_view(measured, cfg.checks), "importance": importance_view(measured),
         "scatters": scatters, "budget": budget_view(measured), "noise": noise_view(seeds),
         "final": final_view(final, metric), "trials": trials_view(measured),
         "overhead": measured.get("overhead") or {"share": None, "seconds": None},
@@ -302,7 +324,8 @@ def judge_sweep(cfg: SweepJudge, folder: Path | None = None, model_folder: Path 
     folder = folder or report_dir(STEP)
     measured, seeds, final = read_inputs(folder)
     earlier = read_earlier(model_folder, baselines_metrics)
-    checks = sweep_checks(checks_input(measured, seeds, final), cfg.checks, cfg.model_checks.lr_band)
+    lr_band = cfg.model_checks.lr_band
+    checks = sweep_checks(checks_input(measured, seeds, final, lr_band), cfg.checks, lr_band)
     files = {"checks": folder / "checks.json", "report": folder / "report.html"}
     write_checks(checks, files["checks"])
     logs = {key: kind.startswith("log") for key, kind in dimension_kinds(measured.get("space") or {}).items()}

@@ -14,13 +14,14 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from clearance.config.sweep import SweepStage
+from clearance.config.sweep import SweepStage, final_rule
 from clearance.data.prepare import load_summary
 from clearance.errors import UserError
 from clearance.evaluation import read_bar
 from clearance.measurements import write_json
 from clearance.paths import PREPARED_DIR, report_dir
 from clearance.sweep import analysis
+from clearance.sweep.files import MEASUREMENTS_FILE, STEP
 from clearance.sweep.objective import Objective
 from clearance.sweep.space import Dimension, check_keys, flatten_keys, parse_space
 from clearance.sweep.storage import JOURNAL, mask, open_storage
@@ -29,8 +30,6 @@ from clearance.sweep.study import (PARENT_ATTR, StudyKey, counted, open_study, r
 from clearance.sweep.trial import Setup, configuration
 from clearance.training.inputs import model_settings_digest
 
-STEP = "sweep"
-MEASUREMENTS_FILE = "measurements.json"
 STUDY_FILE = "study.json"  # beside the journal: which study the folder holds (the folder is never empty)
 
 
@@ -68,6 +67,7 @@ def prepare(stage: SweepStage, params: dict[str, Any], prepared: Path = PREPARED
         raise UserError(f"sweep.trials={cfg.trials}", "must be at least 1", "set sweep.trials, e.g. 8")
     if cfg.workers < 1:
         raise UserError(f"sweep.workers={cfg.workers}", "must be at least 1", "set sweep.workers to 1 (or more)")
+    final_rule(cfg.final)  # a typo here would otherwise surface only after every trial has run
     setup = Setup(params, fixed, read_bar()["metric"], prepared)
     reference = configuration(setup, {})  # step 3's settings with the budget: they must compose
     data = load_summary(prepared).get("digest", "")

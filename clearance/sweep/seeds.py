@@ -12,10 +12,9 @@ from typing import Any
 from clearance.config.sweep import SweepStage
 from clearance.serving import save_predictor
 from clearance.sweep.analysis import paired_bootstrap
+from clearance.sweep.files import MODELS_DIR, SEEDS_FILE  # noqa: F401  (SEEDS_FILE: re-exported for the stages)
 from clearance.sweep.trial import Scored, Setup, configuration, train_and_score
 
-MODELS_DIR = Path("models/sweep")  # models/sweep/best: the best configuration's first-seed model, packaged
-SEEDS_FILE = "seeds.json"
 CONFIGS = ("best", "reference")  # reference: step 3's configuration at the sweep's budget
 
 # A tracked run around one re-run: (name, params) -> context; its on_eval logs the curves.

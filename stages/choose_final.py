@@ -1,0 +1,25 @@
+"""DVC stage choose_final: which model meets the test split, decided by sweep.final on step 4's own
+checks (gain_vs_noise, lr_plausible). Seconds, no model loaded; its output changes only when the
+decision does, so a moved threshold that changes nothing never re-scores the test split."""
+
+from clearance.config.params import load_stage_config
+from clearance.config.sweep import FinalChoiceStage
+from clearance.errors import run_main
+from clearance.measurements import write_json
+from clearance.paths import report_dir
+from clearance.stage_files import read_stage_json
+from clearance.sweep.decision import decide
+from clearance.sweep.files import CHOICE_FILE, MEASUREMENTS_FILE, SEEDS_FILE, STEP
+
+
+def main() -> None:
+    stage = load_stage_config(FinalChoiceStage)
+    measured = read_stage_json(report_dir(STEP) / MEASUREMENTS_FILE, "sweep measurements")
+    seeds = read_stage_json(report_dir(STEP) / SEEDS_FILE, "seed re-runs")
+    choice = decide(stage.final, measured, seeds, stage.lr_band)
+    write_json(choice.as_dict(), report_dir(STEP) / CHOICE_FILE)
+    print(choice.reason)
+
+
+if __name__ == "__main__":
+    run_main(main)
