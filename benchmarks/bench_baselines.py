@@ -21,14 +21,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (PREPARE_CODE, VENV_BIN, Measured, copy_repo, export_default, median,  # noqa: E402
-                     run_measured, step_timings, venv_env)
+from _common import (  # noqa: E402
+    PREPARE_CODE,
+    VENV_BIN,
+    Measured,
+    copy_repo,
+    export_default,
+    median,
+    run_measured,
+    step_timings,
+    venv_env,
+)
 
 STAGE_GOAL_S = 60.0
 RATIO_GOAL = 1.2
 CORES = 2
 
-# The bare side: the same model as clearance.baselines.models.TfidfLogReg.make() with the
+# The bare side: the same model as clearance.baselines.measure.models.TfidfLogReg.make() with the
 # config defaults (conf/baselines/default.yaml), its parameters copied here on purpose:
 # nothing of clearance but the preprocessing function is imported.
 BARE_CODE = textwrap.dedent("""
@@ -42,7 +51,7 @@ BARE_CODE = textwrap.dedent("""
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score, log_loss
     from sklearn.pipeline import FeatureUnion, make_pipeline
-    from clearance.text.preprocess import clean_text
+    from clearance.core.text.preprocess import clean_text
     print(f"BENCH imports_s {time.perf_counter() - start_imports:.3f}")
 
     prepared = Path(sys.argv[1])
@@ -89,9 +98,9 @@ CLEARANCE_CODE = textwrap.dedent("""
     import sys, time
     start_imports = time.perf_counter()
     from pathlib import Path
-    from clearance.baselines.run import run_baselines
-    from clearance.config.baselines import BaselinesStage
-    from clearance.config.params import from_conf
+    from clearance.baselines.measure.run import run_baselines
+    from clearance.core.config.baselines import BaselinesStage
+    from clearance.core.config.params import from_conf
     print(f"BENCH imports_s {time.perf_counter() - start_imports:.3f}")
 
     prepared, out = sys.argv[1:3]

@@ -22,7 +22,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import add_waivers, copy_repo, fill_answers, mark_reviewed, median, venv_env  # noqa: E402
+from _common import (  # noqa: E402
+    add_waivers,
+    copy_repo,
+    fill_answers,
+    mark_reviewed,
+    median,
+    venv_env,
+)
 from synthetic import write_csv  # noqa: E402
 
 NOTHING_TO_DO = ("didn't change", "is up to date", "up to date")

@@ -35,10 +35,11 @@ FINGERPRINT = "0123456789ab"
 
 def write_evidence(folder: Path) -> None:
     """The manifest the judging stage writes: a fingerprint and the required questions."""
-    from clearance.questions.required import required_questions
+    from clearance.checklist.required import required_questions
+    from clearance.inspection.judge.run import QUESTIONS
 
     manifest = {"step": "inspect", "fingerprint": FINGERPRINT, "basis": {},
-                "questions": required_questions("inspect")}
+                "questions": required_questions(QUESTIONS)}
     (folder / "evidence.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 

@@ -33,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from _common import median  # noqa: E402
 from synthetic import CLASSES, generate  # noqa: E402
 
@@ -64,11 +63,11 @@ class Timing:
 
 def setup():
     """The default config (CPU, fp32), its parts, the synthetic texts tokenised once, and the threshold."""
-    from clearance.config.model import ModelStage
-    from clearance.config.params import from_conf
-    from clearance.model.device import resolve
-    from clearance.model.parts import build_parts
-    from clearance.training.batches import encode
+    from clearance.core.config.model import ModelStage
+    from clearance.core.config.params import from_conf
+    from clearance.core.parts.device import resolve
+    from clearance.core.parts.parts import build_parts
+    from clearance.core.training.batches import encode
 
     cfg = from_conf(ModelStage)
     cfg.train = replace(cfg.train, device="cpu", precision="fp32")
@@ -96,7 +95,7 @@ def timed_builds(parts):
 
 def probe(cfg, parts, train, stop_below, device, autocast) -> Timing:
     """The overfit probe exactly as clearance/probes/suite.py calls it, timed from outside."""
-    from clearance.probes.fitting import measure_overfit
+    from clearance.model.measure.probes.fitting import measure_overfit
 
     wrapped, builds = timed_builds(parts)
     start, cpu = time.perf_counter(), time.process_time()
@@ -109,8 +108,8 @@ def probe(cfg, parts, train, stop_below, device, autocast) -> Timing:
 
 def bare_loop(cfg, parts, train, stop_below) -> Timing:
     """The plainest loop: one batch of the same rows, a fresh model, AdamW, cross-entropy, until below the loss."""
-    from clearance.probes.fitting import overfit_rows
-    from clearance.training.batches import collate
+    from clearance.core.training.batches import collate
+    from clearance.model.measure.probes.fitting import overfit_rows
 
     start, cpu = time.perf_counter(), time.process_time()
     model = parts.build_model(dropout=0.0)
@@ -145,8 +144,8 @@ def per_call(fn, calls: int = 20) -> float:
 
 @contextmanager
 def timing_loop_helpers(names: tuple[str, ...]):
-    """Time every call of the named functions of clearance.training.loop (train_model looks them up there)."""
-    import clearance.training.loop as loop
+    """Time every call of the named functions of clearance.core.training.loop (train_model looks them up there)."""
+    import clearance.core.training.loop as loop
 
     spent: dict[str, list[float]] = {name: [] for name in names}
     originals = {name: getattr(loop, name) for name in names}
@@ -171,7 +170,7 @@ def timing_loop_helpers(names: tuple[str, ...]):
 
 def stacked_param_norms(model: torch.nn.Module) -> dict[str, float]:
     """param_norms with one vector_norm per parameter and one read-back (the change the report proposes)."""
-    from clearance.training.loop import layer_group
+    from clearance.core.training.loop import layer_group
 
     named = [(layer_group(name), p) for name, p in model.named_parameters() if p.requires_grad]
     squares = torch.stack([torch.linalg.vector_norm(p.detach().float()) for _, p in named]).pow(2).tolist()
@@ -183,7 +182,7 @@ def stacked_param_norms(model: torch.nn.Module) -> dict[str, float]:
 
 def breakdown(cfg, parts, train, stop_below, device, autocast) -> None:
     """One instrumented probe run: seconds in train_model's helpers; then param_norms against a stacked version."""
-    from clearance.training.loop import param_norms
+    from clearance.core.training.loop import param_norms
 
     helpers = ("train_step", "_record", "grad_norm", "param_norms", "collate", "seed_everything")
     with timing_loop_helpers(helpers) as spent:

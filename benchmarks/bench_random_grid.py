@@ -2,11 +2,11 @@
 within 1 point (0.01 macro-F1) of the grid's best?
 
 Every point of a small grid (written as the sweep writes it: `choice(...)` dimensions) is trained
-once through the sweep's own path (`clearance.sweep.trial.configuration` + `train_and_score`, the
+once through the sweep's own path (`clearance.sweep.search.trial.configuration` + `train_and_score`, the
 function every trial calls) on synthetic tweet-like texts, with the tiny model shrunk so a point
 trains in seconds on one CPU thread (`--threads`). Then the random search runs many times with no
 retraining: an Optuna study with `RandomSampler(seed=s)` draws values over the same dimensions
-(`clearance.sweep.space.suggest`), and each trial's value is the grid score of the point it drew.
+(`clearance.sweep.search.space.suggest`), and each trial's value is the grid score of the point it drew.
 
 The sampler draws each choice independently, so a trial may repeat a point an earlier trial drew
 (draws with replacement): a budget of 8 over 32 points sees ~7.2 distinct points on average. The
@@ -38,7 +38,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-
 from _common import REPO  # noqa: E402
 from synthetic import write_csv  # noqa: E402
 
@@ -57,9 +56,9 @@ METRIC = "macro_f1"
 
 def prepared_data(work: Path, rows: int) -> Path:
     """Synthetic texts written as a CSV and prepared by clearance's own prepare step."""
-    from clearance.config.data import DataConfig, PrepareStage
-    from clearance.config.params import from_conf
-    from clearance.data.prepare import prepare
+    from clearance.core.config.data import DataConfig, PrepareStage
+    from clearance.core.config.params import from_conf
+    from clearance.core.data.prepare import prepare
 
     csv = write_csv(work / "data/bench.csv", rows)
     conf = REPO / "conf"
@@ -70,8 +69,8 @@ def prepared_data(work: Path, rows: int) -> Path:
 
 def make_setup(prepared: Path, steps: int):
     """The sweep's shared setup: the composed params with the small model, and the fixed budget."""
-    from clearance.compose import compose
-    from clearance.sweep.trial import Setup
+    from clearance.core.compose import compose
+    from clearance.sweep.search.trial import Setup
 
     params = compose(["data=custom", f"data.path={prepared.parent / 'bench.csv'}", *MODEL], conf_dir=REPO / "conf")
     # epochs high enough that max_steps alone decides the budget; one evaluation, at the end
@@ -94,7 +93,7 @@ def point_key(values: dict[str, Any]) -> str:
 
 def train_grid(setup, points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each point trained once by the trials' own function; its valid score and seconds."""
-    from clearance.sweep.trial import configuration, train_and_score
+    from clearance.sweep.search.trial import configuration, train_and_score
 
     rows = []
     for index, values in enumerate(points, 1):
@@ -119,8 +118,8 @@ def random_searches(dims, scores: dict[str, float], budget: int, seeds: int) -> 
     """
     import optuna
 
-    from clearance.sweep.analysis import budget_curve
-    from clearance.sweep.space import suggest
+    from clearance.sweep.search.analysis import budget_curve
+    from clearance.sweep.search.space import suggest
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     curves, drawn = np.empty((seeds, budget)), []
@@ -208,8 +207,8 @@ def measure_grid(args: argparse.Namespace, dims, points: list[dict[str, Any]]) -
     """Prepare the data in a temporary folder and train every grid point; the points and their seconds."""
     import torch
 
-    from clearance.data.prepare import load_summary
-    from clearance.sweep.space import check_keys
+    from clearance.core.data.prepare import load_summary
+    from clearance.sweep.search.space import check_keys
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -269,7 +268,7 @@ def print_quarter(q: dict[str, Any], size: int) -> None:
 
 
 def main() -> int:
-    from clearance.sweep.space import parse_space
+    from clearance.sweep.search.space import parse_space
 
     args = parse_args()
     dims = parse_space(space_of(args.space))

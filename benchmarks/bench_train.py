@@ -21,17 +21,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-
 from _common import median  # noqa: E402
 from synthetic import CLASSES, generate  # noqa: E402
 
 
 def parts_and_data(rows: int):
     """The default parts from conf/, and the synthetic texts tokenised once."""
-    from clearance.config.model import ModelStage
-    from clearance.config.params import from_conf
-    from clearance.model.parts import build_parts
-    from clearance.training.batches import encode
+    from clearance.core.config.model import ModelStage
+    from clearance.core.config.params import from_conf
+    from clearance.core.parts.parts import build_parts
+    from clearance.core.training.batches import encode
 
     cfg = from_conf(ModelStage)
     cfg.train = replace(cfg.train, device="cpu", precision="fp32")
@@ -46,7 +45,7 @@ def parts_and_data(rows: int):
 
 def bare_loop(cfg, parts, train) -> float:
     """Samples per second of the plainest loop over the same batches as train_model's first epoch."""
-    from clearance.training.batches import batch_rows, collate
+    from clearance.core.training.batches import batch_rows, collate
 
     torch.manual_seed(cfg.train.seed)
     model = parts.build_model()
@@ -72,7 +71,7 @@ def bare_loop(cfg, parts, train) -> float:
 
 def ours(cfg, parts, train, valid) -> tuple[float, float]:
     """train_model with evaluations every ``eval_every`` steps: (training samples/s, wall samples/s)."""
-    from clearance.training.loop import train_model
+    from clearance.core.training.loop import train_model
 
     every = max(len(train) // cfg.train.batch_size // 4, 1)  # four evaluations an epoch, as in a real run
     result = train_model(cfg.train, parts, train, valid, eval_every=every, track=valid.subset(range(10)),

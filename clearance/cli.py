@@ -11,67 +11,21 @@ import os
 import sys
 from pathlib import Path
 
-from clearance.errors import UserError, exit_with
-from clearance.paths import CHECKLIST_DIR, GATE_DIR, PARAMS_FILE
-
-
-def _checklist(step: str, folder: Path):
-    from clearance.checklist.questions import load_checklist
-
-    path = folder / f"{step}.yaml"
-    if not path.exists():
-        steps = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
-        raise UserError(str(path), f"no question file for step {step!r}", f"use one of: {steps}")
-    return load_checklist(path)
-
-
-def _min_words() -> int:
-    """The least number of different words an answer needs: params.yaml, else conf/'s default."""
-    from clearance.config.gate import GateStage
-    from clearance.config.params import from_conf, load_stage_config
-
-    cfg = load_stage_config(GateStage) if PARAMS_FILE.exists() else from_conf(GateStage)
-    return cfg.gate.min_answer_words
-
-
-def _judge(checklist, min_words: int | None = None):
-    """Evaluate a loaded question file against its step's checks and evidence manifest."""
-    from clearance.checklist.gate import evaluate
-    from clearance.checklist.manifest import read_step_manifest
-    from clearance.checklist.results import read_checks
-
-    checks = read_checks(checklist.checks)
-    manifest = read_step_manifest(checklist.checks, checklist.step)
-    return evaluate(checklist, checks, manifest, _min_words() if min_words is None else min_words)
-
-
-def _verdict(step: str, folder: Path):
-    return _judge(_checklist(step, folder))
-
-
-def _evidence_ready(checklist) -> bool:
-    """Whether the step's stage has written both its checks and its evidence manifest."""
-    from clearance.checklist.manifest import manifest_path
-
-    return checklist.checks.exists() and manifest_path(checklist.checks).exists()
+from clearance.checklist.run import (
+    evidence_ready,
+    judge_checklist,
+    load_step_checklist,
+    min_answer_words,
+)
+from clearance.core.errors import UserError, exit_with
+from clearance.core.paths import CHECKLIST_DIR, GATE_DIR, PARAMS_FILE
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
-    """The gate DVC runs between two steps: exit 1 with instructions, or write the stamp."""
-    from clearance.checklist.gate import write_stamp
-    from clearance.checklist.messages import blocked_message, cleared_message
+    """The gate DVC runs between two steps (stages/gate.py): exit 1 with instructions, or write the stamp."""
+    from clearance.checklist.run import run_gate
 
-    verdict = _verdict(args.step, args.checklists)
-    if not verdict.cleared:
-        print(blocked_message(verdict), file=sys.stderr)
-        return 1
-    path = write_stamp(verdict, args.gates)
-    print(cleared_message(verdict, str(path)))
-    if not args.no_track:
-        from clearance.checklist.record import log_cleared_gate
-
-        print(f"answers and waivers logged to MLflow (run {log_cleared_gate(verdict)})")
-    return 0
+    return run_gate(args.step, args.checklists, args.gates, track=not args.no_track)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -82,13 +36,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"{'step':<12}{'questions':<12}{'checks':<28}state")
     min_words = None
     for checklist in find_checklists(args.checklists):
-        if not _evidence_ready(checklist):
+        if not evidence_ready(checklist):
             answered = sum(q.answered for q in checklist.questions)
             questions = f"{answered}/{len(checklist.questions)}"
             print(f"{checklist.step:<12}{questions:<12}{'not run yet':<28}waiting for `dvc repro`")
             continue
-        min_words = _min_words() if min_words is None else min_words
-        verdict = _judge(checklist, min_words)
+        min_words = min_answer_words() if min_words is None else min_words
+        verdict = judge_checklist(checklist, min_words)
         questions = f"{len(checklist.questions) - len(verdict.incomplete)}/{len(checklist.questions)}"
         checks = f"{len(verdict.failing)} failing, {len(verdict.waived)} waived, {len(verdict.warnings)} warn"
         stamp_file = stamp_path(checklist.step, args.gates)
@@ -143,8 +97,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     from clearance.checklist.messages import notes, question_snippet
     from clearance.checklist.results import describe
 
-    checklist = _checklist(args.step, args.checklists)
-    verdict = _judge(checklist) if _evidence_ready(checklist) else None
+    checklist = load_step_checklist(args.step, args.checklists)
+    verdict = judge_checklist(checklist) if evidence_ready(checklist) else None
     print(f"Step {checklist.order}: {checklist.title}  ({checklist.path})")
     print(_review_line(verdict) + "\n")
     for q in checklist.questions:
@@ -201,8 +155,8 @@ def _marks(question, verdict) -> list[str]:
 
 def cmd_params(args: argparse.Namespace) -> int:
     """Compose params.yaml from conf/ (with Hydra overrides), or check that it is current."""
-    from clearance.compose import compose, diff, write_params
-    from clearance.config.params import read_params
+    from clearance.core.compose import compose, diff, write_params
+    from clearance.core.config.params import read_params
 
     params = compose(args.overrides)
     if args.check:
@@ -225,9 +179,14 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     """Serve the MLflow UI for this project's store on 127.0.0.1, printing the runs page's URL."""
-    from clearance.config.params import from_conf, load_stage_config
-    from clearance.config.tracking import TrackingConfig, TrackingOnly
-    from clearance.tracking import artifact_location, find_experiment_id, tracking_uri, ui_url
+    from clearance.core.config.params import from_conf, load_stage_config
+    from clearance.core.config.tracking import TrackingConfig, TrackingOnly
+    from clearance.core.tracking import (
+        artifact_location,
+        find_experiment_id,
+        tracking_uri,
+        ui_url,
+    )
 
     cfg = load_stage_config(TrackingOnly).tracking if PARAMS_FILE.exists() else from_conf(TrackingConfig, "tracking")
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri(cfg),
@@ -250,7 +209,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write the journey report (every step reached so far) and print its path."""
-    from clearance.report.journey import write_journey
+    from clearance.journey.report import write_journey
 
     root = Path.cwd()
     path = write_journey(root, args.out, checklists=args.checklists, gates=args.gates)
@@ -258,24 +217,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sweep_worker():
-    """clearance.sweep.worker, imported by name: the gates and the report share this CLI, and must
-    not depend (in DVC's eyes, nor at start-up) on the training code only the sweep commands run."""
-    import importlib
-
-    return importlib.import_module("clearance.sweep.worker")
-
-
 def cmd_sweep_worker(args: argparse.Namespace) -> int:
     """Join the running sweep's study (a database storage shared with the DVC stage) and run trials."""
-    ran = _sweep_worker().work(args.study, args.seed)
+    from clearance.sweep.search.worker import work
+
+    ran = work(args.study, args.seed)
     print(f"this worker ran {ran} trial(s); the study's budget is spent")
     return 0
 
 
 def cmd_sweep_status(args: argparse.Namespace) -> int:
     """The sweep's study: its trials by state, and the best so far."""
-    print(_sweep_worker().study_status())
+    from clearance.sweep.search.worker import study_status
+
+    print(study_status())
     return 0
 
 

@@ -4,13 +4,21 @@ The judging against thresholds is the next stage, judge_baselines."""
 
 from dataclasses import asdict
 
-from clearance.baselines.run import STEP, run_baselines
-from clearance.config.baselines import BaselinesStage
-from clearance.config.params import load_stage_config
-from clearance.errors import run_main
-from clearance.paths import report_dir
-from clearance.tracking import (child_run, flatten, log_artifacts, log_metrics, log_prepared_splits, record_run,
-                                set_tags, stage_run)
+from clearance.baselines.measure.run import STEP, run_baselines
+from clearance.core.config.baselines import BaselinesStage
+from clearance.core.config.params import load_stage_config
+from clearance.core.errors import run_main
+from clearance.core.paths import report_dir
+from clearance.core.tracking import (
+    child_run,
+    flatten,
+    log_artifacts,
+    log_metrics,
+    log_prepared_splits,
+    record_run,
+    set_tags,
+    stage_run,
+)
 
 
 def main() -> None:

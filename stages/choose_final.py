@@ -2,14 +2,15 @@
 checks (gain_vs_noise, lr_plausible). Seconds, no model loaded; its output changes only when the
 decision does, so a moved threshold that changes nothing never re-scores the test split."""
 
-from clearance.config.params import load_stage_config
-from clearance.config.sweep import FinalChoiceStage
-from clearance.errors import run_main
-from clearance.measurements import write_json
-from clearance.paths import report_dir
-from clearance.stage_files import read_stage_json
-from clearance.sweep.decision import decide
-from clearance.sweep.files import CHOICE_FILE, MEASUREMENTS_FILE, SEEDS_FILE, STEP
+from clearance.core.config.params import load_stage_config
+from clearance.core.config.sweep import FinalChoiceStage
+from clearance.core.errors import run_main
+from clearance.core.measurements import write_json
+from clearance.core.paths import report_dir
+from clearance.core.stage_files import read_stage_json
+from clearance.sweep.final.files import CHOICE_FILE
+from clearance.sweep.judge.decision import decide
+from clearance.sweep.search.files import MEASUREMENTS_FILE, SEEDS_FILE, STEP
 
 
 def main() -> None:

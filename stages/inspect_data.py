@@ -4,12 +4,19 @@ The judging against thresholds is the next stage, judge_inspect."""
 
 from dataclasses import asdict
 
-from clearance.config.inspect import InspectStage
-from clearance.config.params import load_stage_config
-from clearance.errors import run_main
-from clearance.inspection.run import metrics, run_inspection
-from clearance.paths import report_dir
-from clearance.tracking import flatten, log_artifacts, log_metrics, log_prepared_splits, record_run, stage_run
+from clearance.core.config.inspect import InspectStage
+from clearance.core.config.params import load_stage_config
+from clearance.core.errors import run_main
+from clearance.core.paths import report_dir
+from clearance.core.tracking import (
+    flatten,
+    log_artifacts,
+    log_metrics,
+    log_prepared_splits,
+    record_run,
+    stage_run,
+)
+from clearance.inspection.measure.run import metrics, run_inspection
 
 
 def main() -> None:

@@ -1,9 +1,9 @@
 """DVC stage judge_probes: grade the probes and decide whether training may run (go.json)."""
 
-from clearance.config.model import ProbeGate
-from clearance.config.params import load_stage_config
-from clearance.errors import run_main
-from clearance.training.decision import write_decision
+from clearance.core.config.model import ProbeGate
+from clearance.core.config.params import load_stage_config
+from clearance.core.errors import run_main
+from clearance.model.judge.decision import write_decision
 
 
 def main() -> None:

@@ -1,10 +1,10 @@
 """DVC stage judge_sweep: grade step 4's measurements against checks.sweep (seconds), write the report."""
 
 from clearance.checklist.results import summary_line
-from clearance.config.params import load_stage_config
-from clearance.config.sweep import SweepJudge
-from clearance.errors import run_main
-from clearance.sweep.judge import judge_sweep
+from clearance.core.config.params import load_stage_config
+from clearance.core.config.sweep import SweepJudge
+from clearance.core.errors import run_main
+from clearance.sweep.judge.run import judge_sweep
 
 
 def main() -> None:

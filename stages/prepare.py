@@ -1,10 +1,9 @@
 """DVC stage prepare: read data.path, clean and split it into data/prepared/."""
 
-from clearance.config.data import PrepareStage
-
-from clearance.config.params import load_stage_config
-from clearance.data.prepare import prepare
-from clearance.errors import run_main
+from clearance.core.config.data import PrepareStage
+from clearance.core.config.params import load_stage_config
+from clearance.core.data.prepare import prepare
+from clearance.core.errors import run_main
 
 
 def main() -> None:

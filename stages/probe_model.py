@@ -1,10 +1,10 @@
 """DVC stage probe_model: step 3's probes for the classic silent bugs, before any real training."""
 
-from clearance.config.model import ModelStage
-from clearance.config.params import load_stage_config
-from clearance.errors import run_main
-from clearance.training.files import PROBES_FILE
-from clearance.training.probing import probe
+from clearance.core.config.model import ModelStage
+from clearance.core.config.params import load_stage_config
+from clearance.core.errors import run_main
+from clearance.model.measure.files import PROBES_FILE
+from clearance.model.measure.probing import probe
 
 
 def main() -> None:

@@ -2,14 +2,14 @@
 registered as sweep.registered_model, tagged with the gate's reviewed fingerprint and the evidence it
 was chosen on. Runs after the gate, so nothing reaches the registry before a person signed step 4 off."""
 
-from clearance.config.params import load_stage_config
-from clearance.config.sweep import RegisterStage
-from clearance.errors import run_main
-from clearance.measurements import write_json
-from clearance.paths import report_dir
-from clearance.registry import REGISTERED_FILE, STEP, cleared_fingerprint, register_final
-from clearance.stage_files import read_stage_json
-from clearance.sweep.final import FINAL_FILE
+from clearance.core.config.params import load_stage_config
+from clearance.core.config.sweep import RegisterStage
+from clearance.core.errors import run_main
+from clearance.core.measurements import write_json
+from clearance.core.paths import report_dir
+from clearance.core.stage_files import read_stage_json
+from clearance.sweep.final.files import FINAL_FILE, REGISTERED_FILE, STEP
+from clearance.sweep.final.registry import cleared_fingerprint, register_final
 
 
 def main() -> None:

@@ -4,18 +4,25 @@ so the gain can be told from seed noise; packages each one's first-seed model.""
 from contextlib import contextmanager
 from dataclasses import asdict
 
-from clearance.config.params import load_stage_config, read_params
-from clearance.config.sweep import SweepStage
-from clearance.errors import run_main
-from clearance.measurements import write_json
-from clearance.paths import report_dir
-from clearance.stage_files import read_stage_json
-from clearance.sweep.run import MEASUREMENTS_FILE, STEP
-from clearance.sweep.seeds import SEEDS_FILE, rerun_seeds
-from clearance.sweep.trial import Setup
-from clearance.sweep.space import flatten_keys
-from clearance.tracking import child_run, flatten, log_epoch, log_metrics, stage_run
-from clearance.training.run import curve_point
+from clearance.core.config.params import load_stage_config, read_params
+from clearance.core.config.sweep import SweepStage
+from clearance.core.errors import run_main
+from clearance.core.measurements import write_json
+from clearance.core.paths import report_dir
+from clearance.core.stage_files import read_stage_json
+from clearance.core.tracking import (
+    child_run,
+    flatten,
+    log_epoch,
+    log_metrics,
+    stage_run,
+)
+from clearance.core.training.loop import curve_point
+from clearance.sweep.search.files import SEEDS_FILE
+from clearance.sweep.search.run import MEASUREMENTS_FILE, STEP
+from clearance.sweep.search.seeds import rerun_seeds
+from clearance.sweep.search.space import flatten_keys
+from clearance.sweep.search.trial import Setup
 
 
 def main() -> None:

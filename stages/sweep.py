@@ -3,12 +3,18 @@ nested MLflow run. Its measurements are graded by judge_sweep."""
 
 from dataclasses import asdict
 
-from clearance.config.params import load_stage_config, read_params
-from clearance.config.sweep import SweepStage
-from clearance.errors import run_main
-from clearance.sweep.run import STEP, run_sweep
-from clearance.paths import report_dir
-from clearance.tracking import flatten, log_metrics, log_prepared_splits, record_run, stage_run
+from clearance.core.config.params import load_stage_config, read_params
+from clearance.core.config.sweep import SweepStage
+from clearance.core.errors import run_main
+from clearance.core.paths import report_dir
+from clearance.core.tracking import (
+    flatten,
+    log_metrics,
+    log_prepared_splits,
+    record_run,
+    stage_run,
+)
+from clearance.sweep.search.run import STEP, run_sweep
 
 
 def main() -> None:

@@ -2,16 +2,24 @@
 
 from dataclasses import asdict
 
-from clearance.config.model import ModelStage
-from clearance.config.params import load_stage_config
-from clearance.errors import run_main
-from clearance.paths import report_dir
-from clearance.serving import plugin_sources
-from clearance.stage_files import read_stage_json
-from clearance.tracking import (child_run, log_artifacts, log_epoch, log_prepared_splits, log_text_model, record_run,
-                                stage_run)
-from clearance.training.files import PROBES_FILE, STEP
-from clearance.training.run import curve_point, train
+from clearance.core.config.model import ModelStage
+from clearance.core.config.params import load_stage_config
+from clearance.core.errors import run_main
+from clearance.core.paths import report_dir
+from clearance.core.serving import plugin_sources
+from clearance.core.stage_files import read_stage_json
+from clearance.core.tracking import (
+    child_run,
+    log_artifacts,
+    log_epoch,
+    log_prepared_splits,
+    log_text_model,
+    record_run,
+    stage_run,
+)
+from clearance.core.training.loop import curve_point
+from clearance.model.measure.files import PROBES_FILE, STEP
+from clearance.model.measure.training import train
 
 
 def main() -> None:

@@ -42,12 +42,12 @@ def add_waivers(path: Path, check_ids: list[str]) -> None:
 
 def write_evidence(root: Path, step: str, fingerprint: str, questions: list[dict] | None = None) -> Path:
     """Write reports/<step>/evidence.json as the step's stage does (by default its required questions)."""
-    from clearance.questions.required import required_questions
+    from tests.steps import step_questions
 
     path = root / "reports" / step / "evidence.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"step": step, "fingerprint": fingerprint, "basis": {"data": fingerprint},
-           "questions": required_questions(step) if questions is None else questions}
+           "questions": step_questions(step) if questions is None else questions}
     path.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     return path
 

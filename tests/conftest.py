@@ -28,7 +28,7 @@ def texts():
 @pytest.fixture
 def composed():
     """params composed from conf/ with Hydra, as `clearance params` would."""
-    from clearance.compose import compose
+    from clearance.core.compose import compose
 
     return compose(conf_dir=REPO / "conf")
 
@@ -69,3 +69,29 @@ def project(tmp_path: Path) -> Path:
     run(["git", "commit", "-q", "-m", "copy"], root)
     return root
 
+
+
+@pytest.fixture
+def user_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run from a project folder whose plugins/ holds the user's own parts; ``write(name, source)`` adds
+    plugins/<name>.py and returns its path (the stages resolve a part from there, and only there)."""
+    import importlib
+
+    root = tmp_path / "plugged"
+    (root / "plugins").mkdir(parents=True)
+    (root / "conf").symlink_to(REPO / "conf")
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    written: list[str] = []
+
+    def write(name: str, source: str) -> Path:
+        path = root / "plugins" / f"{name}.py"
+        path.write_text(source, encoding="utf-8")
+        sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        written.append(name)
+        return path
+
+    yield write
+    for name in written:
+        sys.modules.pop(name, None)

@@ -58,12 +58,12 @@ def copy_train_into_test(frame: pd.DataFrame, n: int, column: str = "split") -> 
 
 
 def inspection_stats(splits: dict[str, pd.DataFrame], summary: dict, inspect_cfg) -> dict:
-    """Step 1's statistics from prepared splits, through the functions of clearance.inspection.stats.
+    """Step 1's statistics from prepared splits, through the functions of clearance.inspection.measure.stats.
 
     The cross-validated label-issue search is left out (recorded as finding nothing):
     the checks tested with this helper do not read it, and it is the slow part.
     """
-    from clearance.inspection import stats as S
+    from clearance.inspection.measure import stats as S
 
     rows = S.combine(splits)
     stats = {"n_rows": len(rows), "clean": summary["clean"], "split": summary["split"],

@@ -60,3 +60,33 @@ def covered(path: Path, deps: list[str]) -> bool:
     """A file is covered when a dep names it or a folder above it."""
     text = path.as_posix()
     return any(text == d.rstrip("/") or text.startswith(d.rstrip("/") + "/") for d in deps)
+
+
+def package_of(module: str, root: Path) -> str:
+    """The package a module belongs to, as the layout rules count them: a top-level package of clearance
+    (core, checklist, journey, cli), or a step's part (model.measure, sweep.judge, ...)."""
+    parts = module.split(".")[1:]
+    if len(parts) >= 2 and not (root / PACKAGE / parts[0] / "__init__.py").exists() \
+            and (root / PACKAGE / parts[0]).is_dir():  # a step: a namespace of parts
+        return f"{parts[0]}.{parts[1]}"
+    return parts[0]
+
+
+def package_imports(root: Path) -> list[tuple[str, str, str]]:
+    """(importing package, imported package, "file:line") for every import that crosses packages."""
+    found = []
+    for path in sorted((root / PACKAGE).rglob("*.py")):
+        module = ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        src = package_of(module, root)
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module] if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+                     else [])
+            for name in names:
+                if not name.startswith(PACKAGE + "."):
+                    continue
+                dst = package_of(name, root)
+                if dst != src:
+                    found.append((src, dst, f"{path.relative_to(root)}:{node.lineno}"))
+    return found

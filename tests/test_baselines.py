@@ -12,23 +12,38 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.baselines.checks import train_only_check
-from clearance.baselines.judge import judge_baselines
-from clearance.baselines.embeddings import MeanEmbeddings, resolve_model_dir
-from clearance.baselines.metric_choice import imbalance, recommend_metric
-from clearance.baselines.models import Baseline, PriorRandom, TfidfLogReg, UniformRandom
-from clearance.baselines.run import GUESSES, rows_outside, BaselineResult, BaselinesOutcome, run_baselines
-from clearance.checklist.results import STATUSES, CheckResult, read_checks
-from clearance.config.baselines import BaselineChecks, BaselinesConfig, BaselinesStage, TfidfConfig
-from clearance.config.data import DataConfig, PrepareStage, SplitConfig
-from clearance.config.params import from_conf
-from clearance.evaluation import pick_best
-from clearance.measurements import Judgement
-from clearance.data.prepare import SUMMARY_FILE, load_splits, load_summary, prepare
-from clearance.errors import UserError
-from clearance.evaluation import score
-from clearance.paths import split_file
-from clearance.text.preprocess import clean_text, identity, load_preprocess
+from clearance.baselines.judge.checks import train_only_check
+from clearance.baselines.judge.run import judge_baselines
+from clearance.baselines.measure.embeddings import MeanEmbeddings, resolve_model_dir
+from clearance.baselines.measure.metric_choice import imbalance, recommend_metric
+from clearance.baselines.measure.models import (
+    Baseline,
+    PriorRandom,
+    TfidfLogReg,
+    UniformRandom,
+)
+from clearance.baselines.measure.run import (
+    GUESSES,
+    BaselineResult,
+    BaselinesOutcome,
+    rows_outside,
+    run_baselines,
+)
+from clearance.checklist.results import STATUSES, CheckResult, Judgement, read_checks
+from clearance.core.config.baselines import (
+    BaselineChecks,
+    BaselinesConfig,
+    BaselinesStage,
+    TfidfConfig,
+)
+from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
+from clearance.core.config.params import from_conf
+from clearance.core.data.prepare import SUMMARY_FILE, load_splits, load_summary, prepare
+from clearance.core.errors import UserError
+from clearance.core.evaluation import pick_best, score
+from clearance.core.parts.preprocess import load_preprocess
+from clearance.core.paths import split_file
+from clearance.core.text.preprocess import clean_text, identity
 from tests.factory import KEYWORDS, make_texts, write_table
 
 CHECK_IDS = ["baselines_ran", "beats_prior", "metric_fits_balance", "fit_on_train_only", "classes_in_eval",
@@ -40,12 +55,30 @@ LEARNED = {"majority", "keyword_rule", "tfidf_logreg", "embeddings_logreg"}
 LABELS = sorted(KEYWORDS)
 
 
+# Preprocess plug-ins of a user's, written to plugins/ by the `preprocess_plugins` fixture.
+PREPROCESS_PLUGINS = '''
+import pandas as pd
+
+
 def blank_some(texts: pd.Series, share: float = 0.0, blank: str = "") -> pd.Series:
-    """A preprocess plug-in: the first ``share`` of each split's texts become ``blank``."""
+    """The first ``share`` of each split's texts become ``blank``."""
     out = texts.astype("string").fillna("").astype(object).reset_index(drop=True)
     n = int(round(share * len(out)))
     out.iloc[:n] = blank
     return out
+
+
+def drop_first(texts: pd.Series) -> pd.Series:
+    """A faulty one: returns one text fewer."""
+    return texts.iloc[1:]
+'''
+
+
+@pytest.fixture
+def preprocess_plugins(user_plugins) -> str:
+    """plugins/baseline_parts.py, with the preprocess functions above; the module name."""
+    user_plugins("baseline_parts", PREPROCESS_PLUGINS)
+    return "baseline_parts"
 
 
 # helpers
@@ -231,8 +264,8 @@ def test_beats_prior_fails_without_a_learned_baseline(clean_dir: Path, tmp_path:
 
 def test_expected_prior_score_matches_a_long_random_draw() -> None:
     """The analytic score of guessing in class proportions equals what many draws give."""
-    from clearance.baselines.models import PriorRandom
-    from clearance.evaluation import expected_prior_score, prior, score
+    from clearance.baselines.measure.models import PriorRandom
+    from clearance.core.evaluation import expected_prior_score, prior, score
 
     rng = np.random.default_rng(0)
     classes = ["a", "b", "c"]
@@ -390,7 +423,7 @@ def test_class_missing_from_valid_and_test(tmp_path: Path) -> None:
 
 def spec(share: float, blank: str = "") -> dict:
     """A preprocess spec that blanks ``share`` of the texts."""
-    return {"_target_": "tests.test_baselines.blank_some", "share": share, "blank": blank}
+    return {"_target_": "baseline_parts.blank_some", "share": share, "blank": blank}
 
 
 @pytest.mark.parametrize(("share", "blank", "status"), [
@@ -400,7 +433,7 @@ def spec(share: float, blank: str = "") -> dict:
     (0.6, "", "fail"),
 ])
 def test_empty_after_preprocessing(clean_dir: Path, tmp_path: Path, share: float, blank: str,
-                                   status: str) -> None:
+                                   status: str, preprocess_plugins) -> None:
     """A preprocess step that blanks some texts warns, and fails above half of them."""
     run = baselines_run(stage(run=["prior_random", "tfidf_logreg"], preprocess=spec(share, blank)),
                         clean_dir, tmp_path)
@@ -410,7 +443,7 @@ def test_empty_after_preprocessing(clean_dir: Path, tmp_path: Path, share: float
     assert run.status("baselines_ran") == "pass"
 
 
-def test_all_texts_blank(clean_dir: Path, tmp_path: Path) -> None:
+def test_all_texts_blank(clean_dir: Path, tmp_path: Path, preprocess_plugins) -> None:
     """Blanking every text fails the TF-IDF baseline with a message, and no exception escapes."""
     run = baselines_run(stage(run=["uniform_random", "prior_random", "majority", "tfidf_logreg"],
                               preprocess=spec(1.0)), clean_dir, tmp_path)
@@ -650,7 +683,7 @@ def test_unknown_primary_metric(clean_dir: Path, tmp_path: Path) -> None:
     assert "macro_f1" in info.value.fix
 
 
-@pytest.mark.parametrize("target", ["tests.no_such_module.clean", "clearance.text.preprocess.no_such_function"])
+@pytest.mark.parametrize("target", ["tests.no_such_module.clean", "clearance.core.text.preprocess.no_such_function"])
 def test_load_preprocess_unknown_target(target: str) -> None:
     """A preprocess _target_ that cannot be imported is a UserError naming it."""
     with pytest.raises(UserError) as info:
@@ -660,29 +693,24 @@ def test_load_preprocess_unknown_target(target: str) -> None:
 
 def test_load_preprocess_builds_with_arguments() -> None:
     """A known _target_ with keyword arguments gives a callable with them bound."""
-    fn = load_preprocess({"_target_": "clearance.text.preprocess.clean_text", "lowercase": True})
+    fn = load_preprocess({"_target_": "clearance.core.text.preprocess.clean_text", "lowercase": True})
     assert fn(pd.Series(["HeLLo"])).tolist() == ["hello"]
 
 
-def test_preprocess_returning_wrong_length(clean_dir: Path, tmp_path: Path) -> None:
+def test_preprocess_returning_wrong_length(clean_dir: Path, tmp_path: Path, preprocess_plugins) -> None:
     """A preprocess plug-in that drops texts is a UserError, not a misaligned run."""
     with pytest.raises(UserError) as info:
-        run_baselines(stage(run=["majority"], preprocess={"_target_": "tests.test_baselines.drop_first"}),
+        run_baselines(stage(run=["majority"], preprocess={"_target_": "baseline_parts.drop_first"}),
                       clean_dir, tmp_path)
     assert "drop_first" in info.value.where
 
 
 def test_preprocess_misspelt_argument(clean_dir: Path, tmp_path: Path) -> None:
     """A misspelt preprocess argument is a UserError naming the function, not a TypeError traceback."""
-    bad = {"_target_": "clearance.text.preprocess.clean_text", "lowercse": True}
+    bad = {"_target_": "clearance.core.text.preprocess.clean_text", "lowercse": True}
     with pytest.raises(UserError) as info:
         run_baselines(stage(run=["majority"], preprocess=bad), clean_dir, tmp_path)
     assert "clean_text" in info.value.where
-
-
-def drop_first(texts: pd.Series) -> pd.Series:
-    """A faulty preprocess plug-in: returns one text fewer."""
-    return texts.iloc[1:]
 
 
 def test_single_training_example_class(tmp_path: Path) -> None:

@@ -8,16 +8,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clearance.baselines.checks import baseline_checks, gain_check, metric_check
+from clearance.baselines.judge.checks import baseline_checks, gain_check, metric_check
 from clearance.checklist.results import CheckResult, describe, read_checks, write_checks
-from clearance.config.baselines import BaselineChecks
-from clearance.config.data import DataConfig, PrepareStage
-from clearance.config.inspect import InspectChecks, InspectConfig
-from clearance.config.params import from_conf
-from clearance.data.prepare import load_splits, prepare
-from clearance.inspection import stats as S
-from clearance.inspection.checks import (balance_checks, duplicate_checks, inspect_checks, keyword_check,
-                                         sample_check)
+from clearance.core.config.baselines import BaselineChecks
+from clearance.core.config.data import DataConfig, PrepareStage
+from clearance.core.config.inspect import InspectChecks, InspectConfig
+from clearance.core.config.params import from_conf
+from clearance.core.data.prepare import load_splits, prepare
+from clearance.inspection.judge.checks import (
+    balance_checks,
+    duplicate_checks,
+    inspect_checks,
+    keyword_check,
+    sample_check,
+)
+from clearance.inspection.measure import stats as S
 from tests.factory import inspection_stats, make_texts, write_table
 
 INSPECT_DIRECTIONS = {

@@ -16,8 +16,14 @@ from clearance.checklist.gate import stamp, write_stamp
 from clearance.checklist.manifest import Manifest, RequiredQuestion
 from clearance.checklist.messages import blocked_message, cleared_message
 from clearance.checklist.questions import is_real_answer, load_checklist
-from clearance.checklist.results import CheckResult, graded, read_checks, summary_line, write_checks
-from clearance.errors import UserError
+from clearance.checklist.results import (
+    CheckResult,
+    graded,
+    read_checks,
+    summary_line,
+    write_checks,
+)
+from clearance.core.errors import UserError
 
 TEMPLATE = """\
 # my notes stay here

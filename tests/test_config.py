@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
-import yaml
-
-from clearance.compose import compose, diff, render, write_params
 import dataclasses
 import importlib
 import pkgutil
 
+import pytest
+import yaml
 from omegaconf import MISSING
 
-import clearance.config
-from clearance.config.baselines import BaselinesJudge, BaselinesStage, TfidfConfig
-from clearance.config.data import DataConfig, PrepareStage
-from clearance.config.gate import GateStage
-from clearance.config.inspect import InspectJudge, InspectStage
-from clearance.config.params import from_conf, load_stage_config, read_params
-from clearance.config.tracking import TrackingOnly
-from clearance.errors import UserError
+import clearance.core.config
+from clearance.core.compose import compose, diff, render, write_params
+from clearance.core.config.baselines import BaselinesJudge, BaselinesStage, TfidfConfig
+from clearance.core.config.data import DataConfig, PrepareStage
+from clearance.core.config.gate import GateStage
+from clearance.core.config.inspect import InspectJudge, InspectStage
+from clearance.core.config.params import from_conf, load_stage_config, read_params
+from clearance.core.config.tracking import TrackingOnly
+from clearance.core.errors import UserError
 from tests.conftest import REPO
 
 
@@ -79,8 +78,8 @@ def test_a_missing_setting_names_the_key(composed):
 
 
 def _schema_classes():
-    for module in pkgutil.iter_modules(clearance.config.__path__):
-        loaded = importlib.import_module(f"clearance.config.{module.name}")
+    for module in pkgutil.iter_modules(clearance.core.config.__path__):
+        loaded = importlib.import_module(f"clearance.core.config.{module.name}")
         yield from (obj for obj in vars(loaded).values()
                     if dataclasses.is_dataclass(obj) and obj.__module__ == loaded.__name__)
 

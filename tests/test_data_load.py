@@ -7,11 +7,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clearance.config.data import DataConfig
-from clearance.config.params import from_conf
-from clearance.data.clean import CleanSummary, clean
-from clearance.data.load import detect_format, read_table
-from clearance.errors import UserError
+from clearance.core.config.data import DataConfig
+from clearance.core.config.params import from_conf
+from clearance.core.data.clean import CleanSummary, clean
+from clearance.core.data.load import detect_format, read_table
+from clearance.core.errors import UserError
 from tests.factory import make_texts, write_table
 
 

@@ -6,11 +6,11 @@ import json
 
 import torch
 
-from clearance.config.model import ModelChecks, ProbeGate
-from clearance.config.params import from_conf
-from clearance.training.checkpoint import Checkpoints
-from clearance.training.decision import decide, write_decision
-from clearance.training.loop import TrainState
+from clearance.core.config.model import ModelChecks, ProbeGate
+from clearance.core.config.params import from_conf
+from clearance.core.training.checkpoint import Checkpoints
+from clearance.core.training.loop import TrainState
+from clearance.model.judge.decision import decide, write_decision
 
 
 def gate(force: bool = False) -> ProbeGate:

@@ -11,9 +11,8 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 import pandas as pd
+import pytest
 
 from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed
 from tests.conftest import BIN, run
@@ -52,6 +51,22 @@ def stale_stages(root: Path) -> set[str]:
     """Stages `dvc status` says would run (top-level names only)."""
     status = json.loads(run(["dvc", "status", "--json"], root).stdout or "{}")
     return set(status)
+
+
+STEPS_1_AND_2 = {"prepare", "inspect", "judge_inspect", "gate_inspect", "baselines", "judge_baselines",
+                 "gate_baselines"}
+PLUGIN_USERS = {"baselines", "probe_model", "train_model", "sweep", "seed_runs", "final_test", "register"}
+
+
+def stale_after_edit(root: Path, relative: str) -> set[str]:
+    """The stages `dvc status` names after a comment is added to one file (the file is restored after)."""
+    path = root / relative
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original + ("{# edited #}\n" if path.suffix == ".j2" else "\n# edited\n"), encoding="utf-8")
+    try:
+        return stale_stages(root)
+    finally:
+        path.write_text(original, encoding="utf-8")
 
 
 def repro(root: Path) -> tuple[int, str]:
@@ -122,7 +137,7 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert training["trained"] and training["steps"] >= 20
     assert all(c["status"] != "fail" for c in json.loads((project / "reports/model/checks.json").read_text()))
     # the packaged model (a DVC output) scores raw texts
-    scored = run(["python", "-c", "from pathlib import Path; from clearance.serving import TextPredictor; "
+    scored = run(["python", "-c", "from pathlib import Path; from clearance.core.serving import TextPredictor; "
                   "print(TextPredictor.load(Path('models/model')).predict(['a new text']).iloc[0]['label'])"],
                  project).stdout
     classes = json.loads((project / "data/prepared/summary.json").read_text())["classes"]
@@ -238,12 +253,40 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     run(["clearance", "params", *settings], project)
     assert stale_stages(project) == set()
 
-    # Editing a library file makes `dvc status` show the stages that import it, and only those.
-    config = project / "clearance/config/baselines.py"
-    config.write_text(config.read_text() + "\n# edited\n")
-    stale = stale_stages(project)
-    assert {"baselines", "judge_baselines"} <= stale and not stale & {"prepare", "inspect", "judge_inspect"}, stale
-    config.write_text(config.read_text().removesuffix("\n# edited\n"))
+    # Editing code re-runs exactly what runs it: a step's judging or report code no measuring stage,
+    # step 3's code nothing of steps 1 and 2, step 4's report code no trial, your plugins/ the stages
+    # that build or apply a part (the summary reads everything, so it follows every edit).
+    assert stale_after_edit(project, "clearance/inspection/judge/checks.py") - {"summary"} == {"judge_inspect"}
+    assert stale_after_edit(project, "clearance/baselines/judge/report.html.j2") - {"summary"} == {"judge_baselines"}
+    stale = stale_after_edit(project, "clearance/model/measure/training.py")
+    assert {"probe_model", "train_model", "judge_model"} <= stale and not stale & STEPS_1_AND_2, stale
+    stale = stale_after_edit(project, "clearance/sweep/judge/report.html.j2")
+    assert "judge_sweep" in stale and not stale & {"sweep", "seed_runs", "final_test"}, stale
+    assert stale_after_edit(project, "plugins/my_models.py") == PLUGIN_USERS
+    assert stale_stages(project) == set()
+
+    # Your own model in plugins/: plant the article's bug and the probes re-run and catch it; fix it and
+    # they re-run and pass. The same file in the project root is refused: DVC would not see it change.
+    mine = [*settings, "~model", "+model._target_=my_models.MyNet", "+model.width=32", "train.lr=8e-3"]
+    run(["clearance", "params", *mine], project)
+    assert "every probe passed" in run(["dvc", "repro", "judge_probes"], project).stdout
+    plugin = project / "plugins/my_models.py"
+    clean = plugin.read_text()
+    plugin.write_text(clean.replace("return self.head(self.drop(self.features(input_ids, attention_mask)))",
+                                    "return self.head(self.drop(self.features(input_ids, attention_mask))).softmax(-1)"))
+    assert {"probe_model", "train_model"} <= stale_stages(project)
+    planted = run(["dvc", "repro", "judge_probes"], project)
+    assert "Running stage 'probe_model'" in planted.stdout and "probability_outputs" in planted.stdout, planted.stdout
+    plugin.write_text(clean)
+    fixed = run(["dvc", "repro", "judge_probes"], project)
+    assert "Running stage 'probe_model'" in fixed.stdout and "every probe passed" in fixed.stdout, fixed.stdout
+    plugin.rename(project / "my_models.py")
+    refused = run(["dvc", "repro", "probe_model"], project, check=False)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0 and "Traceback" not in output
+    assert f"{project / 'my_models.py'} is outside plugins/" in output and "git mv my_models.py plugins/" in output
+    (project / "my_models.py").rename(plugin)
+    run(["clearance", "params", *settings], project)
 
     # Answers written for one data set do not clear the gate for another until re-reviewed.
     relabelled = data.copy()

@@ -9,15 +9,29 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clearance.config.params import from_conf
-from clearance.config.sweep import SweepChecks, final_rule
-from clearance.errors import UserError
-from clearance.sweep import checks as C
-from clearance.sweep.choice import (BETTER, ONE_SEED, UNMEASURED, WITHIN_NOISE, WORSE, Choice, Gain, choose,
-                                    gain_verdict)
-from clearance.sweep.decision import decide
-from clearance.sweep.final import score_on_test
-from clearance.sweep.ledger import ledger_digest, read_ledger, record_scoring, times_seen
+from clearance.core.config.params import from_conf
+from clearance.core.config.sweep import SweepChecks, final_rule
+from clearance.core.errors import UserError
+from clearance.sweep.final.choice import (
+    BETTER,
+    ONE_SEED,
+    UNMEASURED,
+    WITHIN_NOISE,
+    WORSE,
+    Choice,
+    Gain,
+    choose,
+    gain_verdict,
+)
+from clearance.sweep.final.ledger import (
+    ledger_digest,
+    read_ledger,
+    record_scoring,
+    times_seen,
+)
+from clearance.sweep.final.scoring import score_on_test
+from clearance.sweep.judge import checks as C
+from clearance.sweep.judge.decision import decide
 
 LR_BAND = {"AdamW": [1e-6, 1e-2], "default": [1e-6, 1.0]}
 # The numbers a user met with `sweep.space.train.lr='loguniform(0.5, 5.0)'`: worse beyond noise, odd lr.
@@ -114,11 +128,13 @@ def test_an_unknown_rule_names_the_setting_and_the_choices():
 
 
 def test_a_malformed_choice_file_is_a_clear_error():
-    with pytest.raises(UserError, match=r"choice.json: not a final choice"):
+    with pytest.raises(UserError, match=r"choice.json#chosen: missing from the final choice"):
         Choice.from_dict({"rule": "best"}, "reports/sweep/choice.json")
+    whole = {"rule": "best", "chosen": "newest", "verdict": "better", "reason": ".", "metric": "macro_f1",
+             "direction": "maximize", "params": {}, "seed": 42}
     with pytest.raises(UserError, match=r"choice.json#chosen: unknown model 'newest'"):
-        Choice.from_dict({"rule": "best", "chosen": "newest", "verdict": "better", "reason": "."},
-                         "reports/sweep/choice.json")
+        Choice.from_dict(whole, "reports/sweep/choice.json")
+    assert Choice.from_dict({**whole, "chosen": None}, "reports/sweep/choice.json").chosen is None
 
 
 # -- the checks ---------------------------------------------------------------------------------------------------
@@ -189,7 +205,7 @@ def test_a_broken_ledger_names_its_line_and_nothing_is_scored(tmp_path: Path):
     choice = decide("best_if_better", MEASURED, seeds(), LR_BAND)
     # the ledger is read before the data or any model: no scoring happens with a broken ledger
     with pytest.raises(UserError, match="line 2"):
-        score_on_test(choice, seeds(), tmp_path / "no-data", {"reference": tmp_path / "no-model"}, path)
+        score_on_test(choice, tmp_path / "no-data", {"reference": tmp_path / "no-model"}, path)
     path.write_text('{"test_digest": "a"}\n')
     with pytest.raises(UserError, match="a ledger entry without when, chosen"):
         read_ledger(path)
@@ -198,7 +214,7 @@ def test_a_broken_ledger_names_its_line_and_nothing_is_scored(tmp_path: Path):
 def test_a_rejected_model_is_not_scored_and_the_ledger_still_exists(tmp_path: Path, prepared_tiny: Path):
     path = tmp_path / "ledger/test_split.jsonl"
     rejected = decide("best", MEASURED, seeds(), LR_BAND)
-    record = score_on_test(rejected, seeds(), prepared_tiny, {"best": tmp_path / "no-model"}, path)
+    record = score_on_test(rejected, prepared_tiny, {"best": tmp_path / "no-model"}, path)
     assert record["chosen"] is None and "test" not in record and "valid" not in record
     assert record["ledger"]["seen"] == 0 and path.exists() and path.read_text() == ""
 
@@ -206,8 +222,8 @@ def test_a_rejected_model_is_not_scored_and_the_ledger_still_exists(tmp_path: Pa
 @pytest.fixture(scope="module")
 def prepared_tiny(tmp_path_factory) -> Path:
     """Tiny prepared splits (no model needed to reach the point where a rejected model is not scored)."""
-    from clearance.config.data import DataConfig, PrepareStage
-    from clearance.data.prepare import prepare
+    from clearance.core.config.data import DataConfig, PrepareStage
+    from clearance.core.data.prepare import prepare
     from tests.factory import make_texts
 
     root = tmp_path_factory.mktemp("prepared")

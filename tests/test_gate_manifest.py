@@ -7,19 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from clearance.checklist.manifest import manifest_path, read_manifest, read_step_manifest
+from clearance.checklist.manifest import (
+    manifest_path,
+    read_manifest,
+    read_step_manifest,
+)
 from clearance.checklist.questions import load_checklist
-from clearance.errors import UserError
-from clearance.questions.required import known_steps, required_questions
+from clearance.core.errors import UserError
 from tests.conftest import REPO
+from tests.steps import PACKAGES, step_questions
 
 SHIPPED = sorted(p.stem for p in (REPO / "checklists").glob("*.yaml"))
 
 
 def test_every_shipped_step_declares_its_required_questions():
-    assert SHIPPED == known_steps() == ["baselines", "inspect", "model", "sweep"]
-    for step in known_steps():
-        questions = required_questions(step)
+    assert SHIPPED == sorted(PACKAGES) == ["baselines", "inspect", "model", "sweep"]
+    for step in PACKAGES:
+        questions = step_questions(step)
         assert questions and all(set(q) == {"id", "question", "evidence"} for q in questions)
         assert len({q["id"] for q in questions}) == len(questions)
         assert all(isinstance(q["evidence"], list) for q in questions)
@@ -28,7 +32,7 @@ def test_every_shipped_step_declares_its_required_questions():
 @pytest.mark.parametrize("step", SHIPPED)
 def test_shipped_question_file_holds_exactly_the_required_questions(step):
     checklist = load_checklist(REPO / "checklists" / f"{step}.yaml")
-    required = required_questions(step)
+    required = step_questions(step)
     assert [q.id for q in checklist.questions] == [q["id"] for q in required]
     for mine, theirs in zip(checklist.questions, required):
         assert mine.question == theirs["question"], mine.id
@@ -47,7 +51,7 @@ def test_shipped_question_file_is_unanswered_and_unreviewed(step):
 
 def test_unknown_step_names_the_known_ones():
     with pytest.raises(KeyError, match="inspect"):
-        required_questions("nosuch")
+        step_questions("nosuch")
 
 
 # --- the manifest ------------------------------------------------------------
@@ -111,17 +115,17 @@ def test_manifest_of_another_step_is_refused(tmp_path):
 
 
 def test_manifest_written_by_a_stage_reads_back(tmp_path):
+    from clearance.checklist.fingerprint import write_manifest
     from clearance.checklist.results import CheckResult
-    from clearance.fingerprint import write_manifest
 
     checks = [CheckResult("mojibake", "pass", 0.0, 0.05, "m", direction="max")]
-    path = write_manifest("inspect", "data-digest", "settings-digest", checks, required_questions("inspect"),
+    path = write_manifest("inspect", "data-digest", "settings-digest", checks, step_questions("inspect"),
                           tmp_path / "reports/inspect")
     manifest = read_step_manifest(tmp_path / "reports/inspect/checks.json", "inspect")
     assert path == manifest_path(tmp_path / "reports/inspect/checks.json")
     assert len(manifest.fingerprint) == 12
-    assert [q.id for q in manifest.questions] == [q["id"] for q in required_questions("inspect")]
-    assert [q.question for q in manifest.questions] == [q["question"] for q in required_questions("inspect")]
+    assert [q.id for q in manifest.questions] == [q["id"] for q in step_questions("inspect")]
+    assert [q.question for q in manifest.questions] == [q["question"] for q in step_questions("inspect")]
 
 
 # --- the `reviewed:` line ----------------------------------------------------

@@ -13,15 +13,15 @@ import pandas as pd
 import pytest
 
 from clearance.checklist.results import STATUSES, CheckResult, read_checks
-from clearance.config.data import DataConfig, PrepareStage, SplitConfig
-from clearance.config.inspect import InspectChecks, InspectConfig, InspectStage
-from clearance.config.params import from_conf
-from clearance.data.prepare import load_splits, prepare
-from clearance.inspection.checks import inspect_checks
-from clearance.inspection.judge import judge_inspection
-from clearance.inspection.label_issues import find_label_issues
-from clearance.inspection.run import compute, run_inspection
-from clearance.inspection.stats import combine
+from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
+from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectStage
+from clearance.core.config.params import from_conf
+from clearance.core.data.prepare import load_splits, prepare
+from clearance.inspection.judge.checks import inspect_checks
+from clearance.inspection.judge.run import judge_inspection
+from clearance.inspection.measure.label_issues import find_label_issues
+from clearance.inspection.measure.run import compute, run_inspection
+from clearance.inspection.measure.stats import combine
 from tests.factory import KEYWORDS, make_texts, write_table
 
 CHECK_IDS = [

@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from clearance.errors import UserError
-from clearance.report.journey import (MAX_PLOT_BYTES, NOT_REACHED, budget_curve, build_journey, curve_svg,
-                                      write_journey)
+from clearance.core.errors import UserError
+from clearance.journey.report import (
+    MAX_PLOT_BYTES,
+    NOT_REACHED,
+    budget_curve,
+    build_journey,
+    curve_svg,
+    write_journey,
+)
 from tests.conftest import run
 
 CLI = [sys.executable, "-m", "clearance"]

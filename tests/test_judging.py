@@ -10,19 +10,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.config.data import DataConfig, PrepareStage
-from clearance.config.inspect import InspectChecks, InspectConfig, InspectStage
-from clearance.config.params import from_conf
-from clearance.data.digest import splits_digest
-from clearance.data.prepare import load_splits, prepare
-from clearance.errors import UserError
-from clearance.evaluation import gain, pick_best, read_bar
-from clearance.fingerprint import fingerprint
-from clearance.inspection.judge import judge_inspection
-from clearance.inspection.run import run_inspection
-from clearance.measurements import jsonable, read_measurements
-from clearance.questions.required import required_questions
+from clearance.checklist.fingerprint import fingerprint
+from clearance.core.config.data import DataConfig, PrepareStage
+from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectStage
+from clearance.core.config.params import from_conf
+from clearance.core.data.digest import splits_digest
+from clearance.core.data.prepare import load_splits, prepare
+from clearance.core.errors import UserError
+from clearance.core.evaluation import gain, pick_best, read_bar
+from clearance.core.measurements import jsonable, read_measurements
+from clearance.inspection.judge.run import judge_inspection
+from clearance.inspection.measure.run import run_inspection
 from tests.factory import make_texts
+from tests.steps import step_questions
 
 
 def prepared(frame: pd.DataFrame, folder: Path) -> Path:
@@ -102,7 +102,7 @@ def test_the_manifest_carries_the_required_questions(measured: Path):
     judge_inspection(thresholds(), measured)
     written = manifest(measured)
     assert written["step"] == "inspect"
-    assert written["questions"] == required_questions("inspect")
+    assert written["questions"] == step_questions("inspect")
     assert {"label_balance", "disputed_labels"} <= {q["id"] for q in written["questions"]}
 
 

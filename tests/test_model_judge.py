@@ -14,18 +14,18 @@ import pandas as pd
 import pytest
 import torch
 
-from clearance.baselines.analysis import confident_mistakes, confusion, per_class_report
-from clearance.config.model import ModelChecks, ProbeConfig
-from clearance.config.params import from_conf
-from clearance.errors import UserError
-from clearance.measurements import jsonable
-from clearance.probes.checks import ORDER
-from clearance.probes.fitting import measure_bar, overfitting_streak
-from clearance.probes.suite import run_probes
-from clearance.questions.required import known_steps
-from clearance.report import model_plots
-from clearance.training import judge as J
-from clearance.training.loop import no_autocast, train_model
+from clearance.core.analysis import confident_mistakes, confusion, per_class_report
+from clearance.core.config.model import ModelChecks, ProbeConfig
+from clearance.core.config.params import from_conf
+from clearance.core.errors import UserError
+from clearance.core.measurements import jsonable
+from clearance.core.training.loop import no_autocast, train_model
+from clearance.model.judge import plots as model_plots
+from clearance.model.judge import run as J
+from clearance.model.judge.checks import ORDER
+from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
+from clearance.model.measure.probes.suite import run_probes
+from tests.steps import step_questions
 from tests.training_kit import kit, train_config
 
 CPU = torch.device("cpu")
@@ -33,17 +33,13 @@ BAR = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid_macro_f1": 
        "prior_expected_macro_f1": 0.33, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
 DIGESTS = {"data_digest": "d" * 64, "settings_digest": "s" * 64}
 EVIL = "<script>alert('x')</script> & friends"
-QUESTIONS = [{"id": "overfit_16", "question": "Did it overfit 16 samples?", "evidence": ["reports/model/report.html"]}]
 TRACKED = 4
 
 
 @pytest.fixture(autouse=True)
-def questions(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
-    """Step 3's required questions (a stand-in until clearance/questions/model.yaml ships)."""
-    if "model" in known_steps():
-        return J.required_questions("model")
-    monkeypatch.setattr(J, "required_questions", lambda step: QUESTIONS if step == "model" else [])
-    return QUESTIONS
+def questions() -> list[dict]:
+    """Step 3's required questions, as its judging stage copies them."""
+    return step_questions("model")
 
 
 @pytest.fixture(scope="module")

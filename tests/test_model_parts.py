@@ -13,11 +13,13 @@ import pytest
 import torch
 from torch import nn
 
-from clearance.config.model import ModelStage
-from clearance.config.params import from_conf
-from clearance.errors import UserError
-from clearance.model.device import resolve
-from clearance.model.parts import Parts, build_parts, forward, logits_of
+from clearance.core.config.model import ModelStage
+from clearance.core.config.params import from_conf
+from clearance.core.errors import UserError
+from clearance.core.parts.device import resolve
+from clearance.core.parts.parts import Parts, build_parts, forward, logits_of
+from clearance.core.parts.plugins import ensure_plugins_importable
+from tests.conftest import REPO
 
 CLASSES = ["negative", "neutral", "positive"]
 TEXTS = ["I love this, best day ever", "meh", "the worst service I have had in years, never again"]
@@ -102,15 +104,25 @@ def not_a_loss():
 '''
 
 
+@pytest.fixture(scope="module", autouse=True)
+def project(tmp_path_factory) -> Iterator[Path]:
+    """A project folder to run from, as the stages do: its plugins/ holds the user's own parts."""
+    root = tmp_path_factory.mktemp("project")
+    (root / "plugins").mkdir()
+    (root / "conf").symlink_to(REPO / "conf")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        patch.setattr(sys, "path", list(sys.path))
+        yield root
+
+
 @pytest.fixture(scope="module")
-def user_module(tmp_path_factory) -> Iterator:
-    """A module of the user's own parts, importable by dotted path."""
-    folder = tmp_path_factory.mktemp("user")
-    (folder / f"{USER_MODULE}.py").write_text(USER_CODE, encoding="utf-8")
-    sys.path.insert(0, str(folder))
+def user_module(project) -> Iterator:
+    """A module of the user's own parts in plugins/, importable by its file name."""
+    (project / "plugins" / f"{USER_MODULE}.py").write_text(USER_CODE, encoding="utf-8")
+    ensure_plugins_importable()
     importlib.invalidate_caches()
     yield importlib.import_module(USER_MODULE)
-    sys.path.remove(str(folder))
     sys.modules.pop(USER_MODULE, None)
 
 
@@ -138,11 +150,11 @@ def minilm(minilm_parts) -> nn.Module:
 
 
 @pytest.fixture(scope="module")
-def checkpoint(tmp_path_factory, minilm_parts) -> Path:
-    """A tiny BERT checkpoint with its tokenizer, as save_pretrained writes them."""
+def checkpoint(project, minilm_parts) -> Path:
+    """A tiny BERT checkpoint with its tokenizer, as save_pretrained writes them, in plugins/."""
     from transformers import BertConfig, BertForSequenceClassification
 
-    folder = tmp_path_factory.mktemp("checkpoint")
+    folder = project / "plugins" / "checkpoint"
     config = BertConfig(vocab_size=len(minilm_parts.tokenizer), hidden_size=32, num_hidden_layers=2,
                         num_attention_heads=2, intermediate_size=64, num_labels=5)
     torch.manual_seed(0)
@@ -205,7 +217,7 @@ def test_minilm_options_reach_the_model(base):
 
 
 def test_tiny_gives_logits_and_uses_the_tokenizer(base):
-    parts = build_parts(stage(base, model={"_target_": "clearance.model.tiny.TinyTransformer"}), CLASSES)
+    parts = build_parts(stage(base, model={"_target_": "clearance.core.parts.tiny.TinyTransformer"}), CLASSES)
     model = parts.build_model().eval()
     assert logits(model, parts).shape == (len(TEXTS), len(CLASSES))
     assert model.tokens.num_embeddings == len(parts.tokenizer)
@@ -213,7 +225,7 @@ def test_tiny_gives_logits_and_uses_the_tokenizer(base):
 
 
 def test_tiny_survives_a_row_of_padding_only(base):
-    parts = build_parts(stage(base, model={"_target_": "clearance.model.tiny.TinyTransformer"}), CLASSES)
+    parts = build_parts(stage(base, model={"_target_": "clearance.core.parts.tiny.TinyTransformer"}), CLASSES)
     model = parts.build_model().eval()
     ids = torch.tensor([[101, 2000, 102], [0, 0, 0]])
     out = forward(model, ids, (ids != 0).long())
@@ -233,7 +245,7 @@ def test_hf_loads_a_local_checkpoint_with_a_fresh_head(base, checkpoint):
 
 
 def tiny_stage(base: ModelStage, seed: int = 42, dropout: float | None = 0.1) -> ModelStage:
-    cfg = stage(base, model={"_target_": "clearance.model.tiny.TinyTransformer", "width": 32, "ffn": 64})
+    cfg = stage(base, model={"_target_": "clearance.core.parts.tiny.TinyTransformer", "width": 32, "ffn": 64})
     cfg.train.seed, cfg.train.dropout = seed, dropout
     return cfg
 
@@ -310,17 +322,86 @@ def test_a_user_model_runs_in_the_pipeline_contract(base, user_module):
     assert dropouts(model) == [0.0]
 
 
-def test_a_module_in_the_project_root_imports_by_dotted_path(base, tmp_path, monkeypatch):
-    """Stages run as `python stages/x.py`: the root is not on sys.path until build_parts puts it there."""
-    name = f"root_models_{tmp_path.name.replace('-', '_')}"
-    (tmp_path / f"{name}.py").write_text("from torch import nn\n\ndef net(num_labels):\n"
-                                         "    return nn.Linear(4, num_labels)\n", encoding="utf-8")
+NET = "from torch import nn\n\ndef net(num_labels):\n    return nn.Linear(4, num_labels)\n"
+
+
+def test_a_module_in_plugins_imports_by_its_file_name(base, tmp_path, monkeypatch):
+    """Stages run as `python stages/x.py`: plugins/ is not on sys.path until build_parts puts it there."""
+    name = f"plugged_models_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / f"{name}.py").write_text(NET, encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
     importlib.invalidate_caches()
     model = build_parts(stage(base, model={"_target_": f"{name}.net"}), CLASSES).build_model()
     assert model.out_features == len(CLASSES)
     sys.modules.pop(name, None)
+
+
+def test_a_module_in_the_project_root_is_refused_and_told_to_move(base, tmp_path, monkeypatch):
+    """DVC does not watch the root: a part there would be served stale after an edit."""
+    name = f"root_models_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / f"{name}.py").write_text(NET, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    error = bad(base, model={"_target_": f"{name}.net"})
+    assert error.where == f"model._target_={name}.net"
+    assert str(tmp_path / f"{name}.py") in error.problem and "outside plugins/" in error.problem
+    assert f"git mv {name}.py plugins/" in error.fix
+    # even where the root is on the import path (a notebook, `python -c`), it is refused, not imported
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "outside plugins/" in bad(base, model={"_target_": f"{name}.net"}).problem
+    assert name not in sys.modules
+
+
+def test_a_plugin_that_fails_to_import_names_its_file_line_and_setting(base, tmp_path, monkeypatch):
+    name = f"broken_models_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / f"{name}.py").write_text("import torch\n\nvalue = 1 / 0\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    error = bad(base, model={"_target_": f"{name}.Net"})
+    assert error.where == f"model._target_={name}.Net"
+    assert f"plugins/{name}.py, line 3" in error.problem and "ZeroDivisionError" in error.problem
+    (tmp_path / "plugins" / f"{name}.py").write_text("def net(:\n", encoding="utf-8")
+    sys.modules.pop(name, None)
+    error = bad(base, model={"_target_": f"{name}.net"})
+    assert f"plugins/{name}.py, line 1" in error.problem and "SyntaxError" in error.problem
+
+
+KWARGS_MODELS = """
+from torch import nn
+
+
+class Base(nn.Module):
+    def __init__(self, num_labels, vocab_size, pad_token_id, width=8, dropout=0.1):
+        super().__init__()
+        self.seen = {"num_labels": num_labels, "vocab_size": vocab_size, "pad_token_id": pad_token_id,
+                     "dropout": dropout}
+        self.embed = nn.Embedding(vocab_size, width, padding_idx=pad_token_id)
+        self.head = nn.Linear(width, num_labels)
+
+    def forward(self, input_ids, attention_mask):
+        return self.head(self.embed(input_ids).mean(1))
+
+
+class Mine(Base):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+"""
+
+
+def test_a_model_that_forwards_args_and_kwargs_gets_the_facts_like_its_parent(base, tmp_path, monkeypatch):
+    name = f"kwargs_models_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / f"{name}.py").write_text(KWARGS_MODELS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    parts = build_parts(stage(base, model={"_target_": f"{name}.Mine", "width": 4}), CLASSES)
+    model = parts.build_model()
+    assert model.seen == {"num_labels": 3, "vocab_size": len(parts.tokenizer),
+                          "pad_token_id": parts.tokenizer.pad_token_id, "dropout": 0.1}
+    assert logits(model, parts).shape == (len(TEXTS), len(CLASSES))
+    error = bad(base, model={"_target_": f"{name}.Mine", "widht": 4})  # checked against the parent's signature
+    assert "widht" in error.problem
 
 
 def test_logits_of_accepts_tensors_and_dot_logits_only():
@@ -357,7 +438,7 @@ def test_a_missing_target_names_its_key(base):
 
 
 def test_a_model_signature_that_rejects_the_keys_names_the_key(base):
-    error = bad(base, model={"_target_": "clearance.model.tiny.TinyTransformer", "widht": 64})
+    error = bad(base, model={"_target_": "clearance.core.parts.tiny.TinyTransformer", "widht": 64})
     assert error.where.startswith("model") and "widht" in error.problem and "conf/model" in error.fix
 
 
@@ -417,27 +498,37 @@ def test_minilm_cut_beyond_its_layers_names_the_key(base):
 
 @pytest.mark.parametrize("path", ["", "no/such/checkpoint"])
 def test_a_missing_checkpoint_folder_names_model_path(base, path):
-    error = bad(base, model={"_target_": "clearance.model.hf.sequence_classifier", "path": path})
+    error = bad(base, model={"_target_": "clearance.core.parts.hf.sequence_classifier", "path": path})
     assert error.where.startswith("model.path")
 
 
-def test_a_folder_without_config_is_not_a_checkpoint(base, tmp_path):
-    error = bad(base, model={"_target_": "clearance.model.hf.sequence_classifier", "path": str(tmp_path)})
-    assert error.where == f"model.path={tmp_path}" and "config.json" in error.problem
+def test_a_folder_without_config_is_not_a_checkpoint(base, project):
+    folder = project / "plugins" / "not_a_checkpoint"
+    folder.mkdir()
+    error = bad(base, model={"_target_": "clearance.core.parts.hf.sequence_classifier", "path": str(folder)})
+    assert error.where == f"model.path={folder}" and "config.json" in error.problem
 
 
-def test_a_tokenizer_larger_than_the_checkpoint_vocabulary_is_reported(base, tmp_path):
+def test_a_checkpoint_outside_plugins_is_refused_before_it_is_read(base, tmp_path):
+    """DVC would not see it change: the message names the setting and says where to put it."""
+    error = bad(base, model={"_target_": "clearance.core.parts.hf.sequence_classifier", "path": str(tmp_path)})
+    assert error.where == f"model.path={tmp_path}" and "outside plugins/" in error.problem
+    assert "into plugins/" in error.fix
+
+
+def test_a_tokenizer_larger_than_the_checkpoint_vocabulary_is_reported(base, project):
     from transformers import BertConfig, BertForSequenceClassification
 
+    folder = project / "plugins" / "small_vocabulary"
     config = BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=32)
-    BertForSequenceClassification(config).save_pretrained(tmp_path)
-    error = bad(base, model={"_target_": "clearance.model.hf.sequence_classifier", "path": str(tmp_path)})
+    BertForSequenceClassification(config).save_pretrained(folder)
+    error = bad(base, model={"_target_": "clearance.core.parts.hf.sequence_classifier", "path": str(folder)})
     assert error.where == "tokenizer" and "100" in error.problem and "tokenizer=hf" in error.fix
 
 
-def test_a_missing_tokenizer_folder_names_tokenizer_path(base, tmp_path):
-    error = bad(base, tokenizer={**base.tokenizer, "path": str(tmp_path / "nowhere")})
+def test_a_missing_tokenizer_folder_names_tokenizer_path(base, project):
+    error = bad(base, tokenizer={**base.tokenizer, "path": str(project / "plugins" / "nowhere")})
     assert error.where.startswith("tokenizer.path")
 
 

@@ -8,13 +8,19 @@ import pandas as pd
 import pytest
 
 from clearance.checklist.results import CheckResult, describe
-from clearance.config.data import DataConfig, PrepareStage, SplitValues
-from clearance.config.inspect import InspectChecks, InspectConfig
-from clearance.config.params import from_conf
-from clearance.data.prepare import load_splits, prepare
-from clearance.errors import UserError
-from clearance.inspection.checks import inspect_checks
-from tests.factory import copy_train_into_test, inspection_stats, make_texts, with_own_split, write_table
+from clearance.core.config.data import DataConfig, PrepareStage, SplitValues
+from clearance.core.config.inspect import InspectChecks, InspectConfig
+from clearance.core.config.params import from_conf
+from clearance.core.data.prepare import load_splits, prepare
+from clearance.core.errors import UserError
+from clearance.inspection.judge.checks import inspect_checks
+from tests.factory import (
+    copy_train_into_test,
+    inspection_stats,
+    make_texts,
+    with_own_split,
+    write_table,
+)
 
 VALID, TEST = 45, 45
 

@@ -1,5 +1,5 @@
 """Plugging a buggy part in through conf/ overrides makes its probe fail with a message naming the bug,
-while the worked example's clean parts pass every probe (examples/my_models.py, docs/plugins.md).
+while the worked example's clean parts pass every probe (plugins/my_models.py, docs/plugins.md).
 
 Each case is built as the model stage builds it: conf/ composed with the overrides a user
 passes to `dvc exp run -S`, then build_parts, the stage's inputs (preprocessed and
@@ -19,20 +19,21 @@ import pytest
 import torch
 
 from clearance.checklist.results import CheckResult
-from clearance.config.model import ModelChecks, ModelStage
-from clearance.config.params import from_conf
-from clearance.data.prepare import SUMMARY_FILE
-from clearance.model.device import resolve
-from clearance.model.parts import build_parts
-from clearance.paths import split_file
-from clearance.probes.checks import probe_checks
-from clearance.probes.suite import run_probes
-from clearance.training.inputs import model_inputs
+from clearance.core.config.model import ModelChecks, ModelStage
+from clearance.core.config.params import from_conf
+from clearance.core.data.prepare import SUMMARY_FILE
+from clearance.core.parts.device import resolve
+from clearance.core.parts.parts import build_parts
+from clearance.core.parts.plugins import ensure_plugins_importable
+from clearance.core.paths import split_file
+from clearance.core.training.inputs import model_inputs
+from clearance.model.judge.checks import probe_checks
+from clearance.model.measure.probes.suite import run_probes
 from tests.factory import make_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
-EXAMPLES = "examples.my_models"
+EXAMPLES = "my_models"  # plugins/my_models.py, the worked example shipped in plugins/
 # A small model trained from scratch wants a higher learning rate than the fine-tuned MiniLM the
 # defaults are set for; the rest keeps the probes to seconds on CPU.
 SMALL = ("train.lr=8e-3", "train.device=cpu", "train.precision=fp32", "probes.overfit_max_steps=60",
@@ -127,10 +128,16 @@ def test_the_clean_example_passes_every_probe(prepared, thresholds):
     assert not_passing(checks) == {}
 
 
-def test_a_clean_word_tokenizer_and_preprocessing_pass_every_probe(prepared, thresholds, tmp_path):
+def test_a_clean_word_tokenizer_and_preprocessing_pass_every_probe(prepared, thresholds, tmp_path, monkeypatch):
+    """The vocabulary file the tokenizer reads lies in plugins/ too, where DVC sees it change."""
     words = {w for text in make_texts(n_per_class=16, seed=0)["text"] for w in text.lower().split()}
-    vocab = tmp_path / "vocab.txt"
+    (tmp_path / "plugins").mkdir()
+    shutil.copy(ROOT / "plugins" / "my_models.py", tmp_path / "plugins" / "my_models.py")
+    vocab = tmp_path / "plugins" / "vocab.txt"
     vocab.write_text("\n".join(sorted(words)) + "\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(ROOT / "plugins")])
+    monkeypatch.delitem(sys.modules, EXAMPLES, raising=False)
     changes = overrides(*plugged("tokenizer", f"{EXAMPLES}.word_tokenizer", vocab_file=f"'{vocab}'"),
                         *plugged("preprocess", f"{EXAMPLES}.remove_punctuation"))
     assert not_passing(probe(changes, prepared, thresholds)) == {}
@@ -169,13 +176,14 @@ def test_a_plugged_in_bug_fails_its_probe(changes, failing, says, fix, probed):
     assert all(words in check.fix for words in fix), check.fix
 
 
-def test_a_model_from_a_file_in_the_repository_root_that_mixes_the_batch_fails(prepared, thresholds, tmp_path,
-                                                                                   monkeypatch):
-    """`model._target_=my_models.MixesBatch` with my_models.py in the root the stage runs from."""
-    shutil.copy(ROOT / "examples" / "my_models.py", tmp_path / "my_models.py")
+def test_a_model_from_plugins_of_another_project_that_mixes_the_batch_fails(prepared, thresholds, tmp_path,
+                                                                              monkeypatch):
+    """`model._target_=my_models.MixesBatch` with my_models.py in the plugins/ of the project the stage runs in."""
+    (tmp_path / "plugins").mkdir()
+    shutil.copy(ROOT / "plugins" / "my_models.py", tmp_path / "plugins" / "my_models.py")
     monkeypatch.chdir(tmp_path)
-    # As under `python stages/x.py`: the root is not importable until build_parts puts it on sys.path.
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    # As under `python stages/x.py`: plugins/ is not importable until build_parts puts it on sys.path.
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path), str(ROOT / "plugins"))])
     monkeypatch.delitem(sys.modules, "my_models", raising=False)
     changes = (*plugged("model", "my_models.MixesBatch", width=32), *SMALL)
     try:
@@ -188,6 +196,7 @@ def test_a_model_from_a_file_in_the_repository_root_that_mixes_the_batch_fails(p
 
 
 def test_every_buggy_example_names_its_probe_in_one_line():
+    ensure_plugins_importable(ROOT)
     module = importlib.import_module(EXAMPLES)
     buggy = {name: obj for name, obj in vars(module).items()
              if (obj.__doc__ or "").startswith("Bug (") and getattr(obj, "__module__", "") == EXAMPLES}
@@ -197,3 +206,91 @@ def test_every_buggy_example_names_its_probe_in_one_line():
     for name, obj in buggy.items():
         assert "\n" not in obj.__doc__.strip(), name
         assert obj.__doc__[len("Bug ("):].split(")")[0] in known, name
+
+
+# -- your own parts in plugins/, resolved the same way by every stage ---------------------------------------------
+
+SHOUT = '''
+CALLS = []
+
+
+def shout(texts, mark="!"):
+    """Upper-case every text and mark it; records each call, so the test sees who applied it."""
+    CALLS.append(len(texts))
+    return texts.astype(str).str.upper() + mark
+'''
+
+KWARGS_NET = '''
+from my_base import Base
+
+
+class Mine(Base):
+    """Subclassed the usual way: everything forwarded to the parent."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+'''
+
+BASE_NET = '''
+from torch import nn
+
+
+class Base(nn.Module):
+    def __init__(self, vocab_size, num_labels, pad_token_id=0, width=16, dropout=0.1):
+        super().__init__()
+        self.embed = nn.EmbeddingBag(vocab_size, width, mode="mean", padding_idx=pad_token_id)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(width, num_labels)
+
+    def forward(self, input_ids, attention_mask):
+        return self.head(self.drop(self.embed(input_ids * attention_mask)))
+'''
+
+
+@pytest.fixture
+def prepared_with_test(user_plugins, tmp_path) -> Path:
+    """Prepared splits with a test split, as `prepare` writes them (step 2 scores test too)."""
+    from clearance.core.config.data import DataConfig, PrepareStage
+    from clearance.core.data.prepare import prepare
+
+    make_texts(n_per_class=20, seed=1).to_csv(tmp_path / "tiny.csv", index=False)
+    data = from_conf(DataConfig, "data", ("data=custom",), conf_dir=CONF, path=str(tmp_path / "tiny.csv"))
+    prepare(from_conf(PrepareStage, None, ("data=custom",), conf_dir=CONF, data=data), tmp_path / "prepared")
+    return tmp_path / "prepared"
+
+
+def test_a_preprocess_function_in_plugins_is_applied_by_step_2_and_step_3_alike(user_plugins, prepared_with_test,
+                                                                                tmp_path):
+    from clearance.baselines.measure.run import run_baselines
+    from clearance.core.config.baselines import BaselinesStage
+
+    user_plugins("shouting", SHOUT)
+    spec = {"_target_": "shouting.shout", "mark": "!!"}
+    baselines = from_conf(BaselinesStage, conf_dir=CONF)
+    baselines.preprocess = spec
+    baselines.baselines.run = ["majority", "keyword_rule"]
+    run_baselines(baselines, prepared_with_test, tmp_path / "baselines")
+    calls = list(sys.modules["shouting"].CALLS)
+    assert len(calls) == 3  # step 2: train, valid and test
+    cfg = from_conf(ModelStage, hydra_overrides=("model=tiny",), conf_dir=CONF)
+    cfg.preprocess = spec
+    inputs = model_inputs(cfg, build_parts(cfg, ["negative", "neutral", "positive"]), prepared_with_test)
+    assert len(sys.modules["shouting"].CALLS) == 3 + 2  # step 3: train and valid
+    assert all(text.endswith("!!") and text == text.upper() for text in inputs.train.texts + inputs.valid.texts)
+
+
+def test_a_model_subclassed_with_args_and_kwargs_trains(user_plugins, prepared_with_test):
+    from clearance.core.training.loop import train_model
+
+    user_plugins("my_base", BASE_NET)
+    user_plugins("my_mine", KWARGS_NET)
+    cfg = from_conf(ModelStage, hydra_overrides=("~model", "+model._target_=my_mine.Mine", "+model.width=16",
+                                                 "train.lr=5e-2", "train.epochs=30", "train.device=cpu",
+                                                 "train.precision=fp32"),
+                    conf_dir=CONF)
+    parts = build_parts(cfg, ["negative", "neutral", "positive"])
+    inputs = model_inputs(cfg, parts, prepared_with_test)
+    result = train_model(cfg.train, parts, inputs.train, inputs.valid, max_steps=30, eval_every=30, progress=False)
+    assert result.model.head.out_features == 3 and result.model.embed.num_embeddings == len(parts.tokenizer)
+    assert result.step_losses[-1] < result.step_losses[0] * 0.7, result.step_losses
+    assert result.valid is not None

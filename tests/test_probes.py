@@ -13,18 +13,26 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from clearance.config.model import ModelChecks, ProbeConfig, TrainConfig
-from clearance.config.params import from_conf
-from clearance.model.device import autocast_for
-from clearance.probes import checks as C
-from clearance.probes.batch import measure_batch_independence
-from clearance.probes.evaluation import loop_modes, measure_eval_repeat, measure_loop_eval
-from clearance.probes.fitting import measure_overfit, overfit_rows
-from clearance.probes.gradients import measure_dead_parameters, measure_param_change, measure_zero_grad
-from clearance.probes.init import measure_symmetry
-from clearance.probes.outputs import measure_init_loss, measure_outputs
-from clearance.probes.suite import probe_batch, run_probes
-from clearance.training.batches import Encoded, encode
+from clearance.core.config.model import ModelChecks, ProbeConfig, TrainConfig
+from clearance.core.config.params import from_conf
+from clearance.core.parts.device import autocast_for
+from clearance.core.training.batches import Encoded, encode
+from clearance.model.judge import checks as C
+from clearance.model.measure.probes.batch import measure_batch_independence
+from clearance.model.measure.probes.evaluation import (
+    loop_modes,
+    measure_eval_repeat,
+    measure_loop_eval,
+)
+from clearance.model.measure.probes.fitting import measure_overfit, overfit_rows
+from clearance.model.measure.probes.gradients import (
+    measure_dead_parameters,
+    measure_param_change,
+    measure_zero_grad,
+)
+from clearance.model.measure.probes.init import measure_symmetry
+from clearance.model.measure.probes.outputs import measure_init_loss, measure_outputs
+from clearance.model.measure.probes.suite import probe_batch, run_probes
 from tests.factory import make_texts
 from tests.training_kit import BagOfWords, WordTokenizer
 

@@ -9,10 +9,10 @@ import numbers
 import pytest
 
 from clearance.checklist.results import CheckResult, describe
-from clearance.config.model import ModelChecks
-from clearance.config.params import from_conf
-from clearance.probes import checks as C
-from clearance.probes.fitting import measure_bar, overfitting_streak
+from clearance.core.config.model import ModelChecks
+from clearance.core.config.params import from_conf
+from clearance.model.judge import checks as C
+from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
 
 BAR = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid_macro_f1": 0.755, "valid_log_loss": 0.6,
        "prior_expected_macro_f1": 0.33, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
@@ -119,7 +119,7 @@ def test_all_zero_logits_cannot_show_mixing_and_say_so(t):
 
 
 def test_a_missing_default_lr_band_is_a_user_error(t):
-    from clearance.errors import UserError
+    from clearance.core.errors import UserError
 
     odd = from_conf(ModelChecks, "checks.model", lr_band={"AdamW": [1e-6, 1e-2]})
     with pytest.raises(UserError, match="lr_band"):

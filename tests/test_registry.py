@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from clearance.config.model import ModelStage
-from clearance.config.params import from_conf
-from clearance.config.tracking import TrackingConfig
-from clearance.errors import UserError
-from clearance.model.parts import build_parts
-from clearance.registry import cleared_fingerprint, register_final
-from clearance.serving import save_predictor
-from clearance.sweep.final import folder_digest
+from clearance.core.config.model import ModelStage
+from clearance.core.config.params import from_conf
+from clearance.core.config.tracking import TrackingConfig
+from clearance.core.errors import UserError
+from clearance.core.parts.parts import build_parts
+from clearance.core.serving import save_predictor
+from clearance.sweep.final.registry import cleared_fingerprint, register_final
+from clearance.sweep.final.scoring import folder_digest
 from tests.conftest import REPO
 
 CLASSES = ["negative", "neutral", "positive"]
@@ -70,7 +70,7 @@ def test_nothing_is_registered_through_a_closed_or_stale_gate(project: Path):
 def test_the_final_model_is_registered_once_with_its_evidence(project: Path, tracking: TrackingConfig):
     from mlflow import MlflowClient
 
-    from clearance.tracking import tracking_uri
+    from clearance.core.tracking import tracking_uri
 
     first = register_final(final_record(), FINGERPRINT, "text-classifier", tracking)
     again = register_final(final_record(), FINGERPRINT, "text-classifier", tracking)

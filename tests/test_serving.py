@@ -17,14 +17,20 @@ import pandas as pd
 import pytest
 import torch
 
-from clearance.config.model import ModelStage
-from clearance.config.params import from_conf
-from clearance.config.tracking import TrackingConfig
-from clearance.errors import UserError
-from clearance.model.parts import build_parts, forward
-from clearance.serving import (SETTINGS_FILE, TextPredictor, plugin_sources, save_predictor, save_untrained,
-                               texts_of)
-from clearance.training.batches import collate, encode
+from clearance.core.config.model import ModelStage
+from clearance.core.config.params import from_conf
+from clearance.core.config.tracking import TrackingConfig
+from clearance.core.errors import UserError
+from clearance.core.parts.parts import build_parts, forward
+from clearance.core.serving import (
+    SETTINGS_FILE,
+    TextPredictor,
+    plugin_sources,
+    save_predictor,
+    save_untrained,
+    texts_of,
+)
+from clearance.core.training.batches import collate, encode
 from tests.conftest import REPO
 
 CLASSES = ["negative", "neutral", "positive"]
@@ -90,7 +96,7 @@ def test_the_package_keeps_every_part_setting(packaged):
     folder, cfg, _ = packaged
     settings = json.loads((folder / SETTINGS_FILE).read_text())
     assert settings["classes"] == CLASSES and settings["trained"] is True
-    assert settings["config"]["model"]["_target_"] == "clearance.model.tiny.TinyTransformer"
+    assert settings["config"]["model"]["_target_"] == "clearance.core.parts.tiny.TinyTransformer"
     assert settings["config"]["train"]["max_length"] == cfg.train.max_length
     assert settings["config"]["preprocess"] == cfg.preprocess
 
@@ -115,7 +121,7 @@ def test_an_untrained_package_says_why(tmp_path: Path):
 @pytest.fixture
 def logged(packaged, tmp_path: Path, monkeypatch) -> tuple[str, Path]:
     """The package logged as a pyfunc to a real SQLite store in a fresh project folder; (model URI, folder)."""
-    from clearance.tracking import log_text_model, stage_run
+    from clearance.core.tracking import log_text_model, stage_run
 
     folder, _, _ = packaged
     cfg = tracking_in(tmp_path, monkeypatch)
@@ -158,7 +164,7 @@ def test_mlflow_models_predict_scores_a_json_file(logged, packaged):
 def test_a_registered_model_loads_by_name_and_version(packaged, tmp_path: Path, monkeypatch):
     import mlflow
 
-    from clearance.tracking import log_text_model, stage_run, tracking_uri
+    from clearance.core.tracking import log_text_model, stage_run, tracking_uri
 
     folder, _, _ = packaged
     cfg = tracking_in(tmp_path, monkeypatch)
@@ -173,18 +179,19 @@ def test_a_registered_model_loads_by_name_and_version(packaged, tmp_path: Path, 
     pd.testing.assert_frame_equal(frame, TextPredictor.load(folder, device="cpu").predict(TEXTS), atol=1e-6)
 
 
-# -- a model plugged in from the project root -----------------------------------------------------------------
+# -- a model plugged in from the project's plugins/ -----------------------------------------------------------
 
 @pytest.fixture
 def root_module(tmp_path: Path, monkeypatch) -> Iterator[Path]:
-    """A project root holding the worked example's parts as my_models.py, the working directory, and
-    not on sys.path until building the parts puts it there (as under `python stages/x.py`)."""
+    """A project whose plugins/ holds the worked example's parts as my_models.py, the working directory, and
+    plugins/ not on sys.path until building the parts puts it there (as under `python stages/x.py`)."""
     root = tmp_path / "project"
-    root.mkdir()
-    shutil.copy(REPO / "examples" / "my_models.py", root / "my_models.py")
+    (root / "plugins").mkdir(parents=True)
+    shutil.copy(REPO / "plugins" / "my_models.py", root / "plugins" / "my_models.py")
     monkeypatch.chdir(root)
     monkeypatch.delenv("DVC_ROOT", raising=False)
-    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(root))])
+    monkeypatch.setattr(sys, "path", [p for p in sys.path
+                                      if p not in ("", ".", str(root), str(root / "plugins"), str(REPO / "plugins"))])
     monkeypatch.delitem(sys.modules, "my_models", raising=False)
     yield root
     sys.modules.pop("my_models", None)
@@ -200,16 +207,16 @@ def package_root_model(root: Path) -> Path:
 
 def test_the_project_modules_a_package_needs_are_found(root_module: Path, packaged):
     folder = package_root_model(root_module)
-    assert plugin_sources(folder) == [root_module / "my_models.py"]
+    assert plugin_sources(folder) == [root_module / "plugins" / "my_models.py"]
     # Parts from clearance (and installed packages) are requirements, not code to carry.
     assert plugin_sources(packaged[0], root=REPO) == []
 
 
-def test_a_model_from_the_project_root_is_logged_with_its_module_and_loads_elsewhere(root_module: Path,
+def test_a_model_from_plugins_is_logged_with_its_module_and_loads_elsewhere(root_module: Path,
                                                                                      tmp_path: Path, monkeypatch):
     import mlflow
 
-    from clearance.tracking import log_text_model, stage_run, tracking_uri
+    from clearance.core.tracking import log_text_model, stage_run, tracking_uri
 
     folder = package_root_model(root_module)
     predictor = TextPredictor.load(folder, device="cpu")
@@ -235,6 +242,6 @@ def test_a_model_from_the_project_root_is_logged_with_its_module_and_loads_elsew
     # The bare package has no module to bring: loaded there it names the part and the fix.
     os.chdir(elsewhere)
     sys.modules.pop("my_models", None)
-    sys.path[:] = [p for p in sys.path if p != str(root_module)]
+    sys.path[:] = [p for p in sys.path if p != str(root_module / "plugins")]
     with pytest.raises(UserError, match=r"model._target_=my_models.MyNet.*cannot import"):
         TextPredictor.load(folder, device="cpu")

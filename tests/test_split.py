@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.config.data import DataConfig, PrepareStage, SplitConfig
-from clearance.config.params import from_conf
-from clearance.data.prepare import load_splits, load_summary, prepare
-from clearance.data.split import assign_splits, split_groups
-from clearance.errors import UserError
-from clearance.text.normalize import normalize
+from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
+from clearance.core.config.params import from_conf
+from clearance.core.data.prepare import load_splits, load_summary, prepare
+from clearance.core.data.split import assign_splits, split_groups
+from clearance.core.errors import UserError
+from clearance.core.text.normalize import normalize
 from tests.factory import make_texts, write_table
 
 

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 
 from clearance.checklist.results import describe
-from clearance.config.model import ModelChecks
-from clearance.config.params import from_conf
-from clearance.config.sweep import SweepChecks
-from clearance.errors import UserError
-from clearance.sweep import analysis as A
-from clearance.sweep import checks as C
-from clearance.sweep.space import parse_space
+from clearance.core.config.model import ModelChecks
+from clearance.core.config.params import from_conf
+from clearance.core.config.sweep import SweepChecks
+from clearance.core.errors import UserError
+from clearance.sweep.judge import checks as C
+from clearance.sweep.search import analysis as A
+from clearance.sweep.search.space import parse_space
 
 SPACE = {"train": {"lr": "loguniform(1e-5, 1e-2)", "batch_size": "choice(16, 32)"},
          "model.dropout": "uniform(0.0, 0.3)", "optimizer.name": "choice(adamw, sgd)"}

@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from clearance.config.params import from_conf
-from clearance.config.sweep import SweepJudge
-from clearance.errors import UserError
-from clearance.questions.required import required_questions
-from clearance.report import sweep_plots
-from clearance.sweep import analysis
-from clearance.sweep import judge as J
-from clearance.sweep.decision import decide
-from clearance.sweep.space import parse_space
+from clearance.core.config.params import from_conf
+from clearance.core.config.sweep import SweepJudge
+from clearance.core.errors import UserError
+from clearance.sweep.judge import plots as sweep_plots
+from clearance.sweep.judge import run as J
+from clearance.sweep.judge.decision import decide
+from clearance.sweep.search import analysis
+from clearance.sweep.search.space import parse_space
+from tests.steps import step_questions
 
 CHECK_IDS = ["trials_completed", "edge_of_grid", "lr_plausible", "gain_vs_noise", "final_choice", "test_consistent",
              "test_split_reuse"]
@@ -63,7 +63,7 @@ def measurements_doc(trials: list[dict[str, Any]] | None = None) -> dict[str, An
         "spearman": analysis.spearman(trials, dims), "scatter": analysis.scatter(trials, dims),
         "budget_curve": analysis.budget_curve(trials),
         "positions": analysis.edges(dims, best["params"]) if best else {},
-        "overhead": {"share": 0.0437, "seconds": 1.5},
+        "overhead": {"share": 0.0437, "seconds": 1.5}, "bar": BAR,
     }
 
 
@@ -110,7 +110,8 @@ def write_json(path: Path, doc: Any) -> Path:
 
 def project(root: Path, measured: dict | None = None, seeds: dict | None = None, final: dict | None = None,
             earlier: bool = True) -> dict[str, Path]:
-    """The inputs under ``root``: reports/sweep/ (what is given), reports/model/ and step 2's metrics."""
+    """The inputs under ``root``: reports/sweep/ (what is given) and step 3's metrics (step 2's bar is in
+    measurements.json, as the sweep stage records it)."""
     folder = root / "reports" / "sweep"
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
@@ -119,14 +120,11 @@ def project(root: Path, measured: dict | None = None, seeds: dict | None = None,
             files[name] = write_json(folder / name, doc)
     if earlier:
         files["model"] = write_json(root / "reports" / "model" / "metrics.json", MODEL_METRICS)
-        files["baselines"] = write_json(root / "reports" / "baselines" / "metrics.json",
-                                        {"primary_metric": "macro_f1", "bar": BAR})
     return files
 
 
 def judge(root: Path, judge_cfg: SweepJudge | None = None):
-    return J.judge_sweep(judge_cfg or cfg(), root / "reports" / "sweep", model_folder=root / "reports" / "model",
-                         baselines_metrics=root / "reports" / "baselines" / "metrics.json")
+    return J.judge_sweep(judge_cfg or cfg(), root / "reports" / "sweep", model_folder=root / "reports" / "model")
 
 
 def complete(root: Path) -> dict[str, Path]:
@@ -167,7 +165,7 @@ def test_complete_inputs_write_every_check_the_report_and_the_manifest(tmp_path:
     assert all("direction" in c for c in written(tmp_path, "checks.json"))
     manifest = written(tmp_path, "evidence.json")
     assert manifest["step"] == "sweep" and manifest["basis"]["data"] == "d" * 64
-    assert [q["id"] for q in manifest["questions"]] == [q["id"] for q in required_questions("sweep")]
+    assert [q["id"] for q in manifest["questions"]] == [q["id"] for q in step_questions("sweep")]
     assert manifest["basis"]["checks"] == dict.fromkeys(sorted(CHECK_IDS), "pass")
     assert set(judgement.files) == {"checks", "report", "manifest"}
 
@@ -178,7 +176,7 @@ def test_the_report_has_each_section_the_questions_point_at(tmp_path: Path):
     html = report(tmp_path)
     for section_id in SECTIONS:
         assert f'id="{section_id}"' in html, section_id
-    anchors = {e.split("#", 1)[1] for q in required_questions("sweep") for e in q["evidence"]
+    anchors = {e.split("#", 1)[1] for q in step_questions("sweep") for e in q["evidence"]
                if e.startswith("reports/sweep/report.html#")}
     assert anchors and all(f'id="{a}"' in html for a in anchors)
 
@@ -291,12 +289,12 @@ def test_without_seed_reruns_and_final_test_the_report_still_renders_and_their_c
     assert (tmp_path / "reports" / "sweep" / "evidence.json").exists()
 
 
-def test_without_earlier_steps_the_comparison_shows_dashes(tmp_path: Path):
+def test_without_step_3s_metrics_its_row_shows_a_dash_and_the_bar_comes_from_the_sweep(tmp_path: Path):
     project(tmp_path, measurements_doc(), seeds_doc(), final_doc(), earlier=False)
     judge(tmp_path)
     comparison = section(report(tmp_path), "comparison")
-    assert "0.8123" in comparison and "0.7712" not in comparison and "0.3333" not in comparison
-    assert comparison.count("–") >= 3
+    assert "0.8123" in comparison and "0.7712" not in comparison and "0.3333" in comparison
+    assert comparison.count("–") >= 1
 
 
 def test_a_sweep_whose_every_trial_failed_fails_and_says_so(tmp_path: Path):

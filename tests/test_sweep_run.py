@@ -12,21 +12,21 @@ from typing import Any
 import optuna
 import pytest
 
-from clearance.compose import compose, write_params
-from clearance.config.data import DataConfig, PrepareStage
-from clearance.config.params import from_conf, load_stage_config
-from clearance.config.sweep import SweepStage
-from clearance.data.prepare import prepare
-from clearance.errors import UserError
-from clearance.sweep import run as sweep_run
-from clearance.sweep.decision import decide
-from clearance.sweep.final import score_on_test
-from clearance.sweep.seeds import no_tracking, rerun_seeds
-from clearance.sweep.space import flatten_keys
-from clearance.sweep.storage import open_storage
-from clearance.sweep.study import INTERRUPTED
-from clearance.sweep.trial import Setup
-from clearance.tracking import stage_run
+from clearance.core.compose import compose, write_params
+from clearance.core.config.data import DataConfig, PrepareStage
+from clearance.core.config.params import from_conf, load_stage_config
+from clearance.core.config.sweep import SweepStage
+from clearance.core.data.prepare import prepare
+from clearance.core.errors import UserError
+from clearance.core.tracking import stage_run
+from clearance.sweep.final.scoring import score_on_test
+from clearance.sweep.judge.decision import decide
+from clearance.sweep.search import run as sweep_run
+from clearance.sweep.search.seeds import no_tracking, rerun_seeds
+from clearance.sweep.search.space import flatten_keys
+from clearance.sweep.search.storage import open_storage
+from clearance.sweep.search.study import INTERRUPTED
+from clearance.sweep.search.trial import Setup
 from tests.conftest import REPO
 from tests.factory import make_texts
 
@@ -187,7 +187,7 @@ def test_seed_reruns_and_the_final_test(project: Path):
     measured = sweep(params)
     stage = load_stage_config(SweepStage, params)
     setup = Setup(params, flatten_keys(stage.sweep.trial, section="sweep.trial"), "macro_f1", Path("data/prepared"))
-    seeds = rerun_seeds(stage, setup, measured["best"], no_tracking, models=Path("models/sweep"))
+    seeds = rerun_seeds(stage, setup, measured["best"], no_tracking, best_dir=Path("models/sweep/best"))
     assert seeds["seeds"] == [42, 43] and len(seeds["best"]["values"]) == len(seeds["reference"]["values"]) == 2
     # the first seed re-runs the best trial itself: the same settings give the same score
     assert seeds["best"]["values"][0] == pytest.approx(measured["best"]["value"], abs=1e-9)
@@ -197,7 +197,7 @@ def test_seed_reruns_and_the_final_test(project: Path):
     if seeds["bootstrap"]["high"] < 0:  # a worse best is never scored under `best`: keep the test meaningful
         seeds["bootstrap"].update(low=0.0, high=0.01)
     choice = decide("best", measured, seeds, lr_band)
-    final = score_on_test(choice, seeds, Path("data/prepared"), {"best": Path("models/sweep/best")})
+    final = score_on_test(choice, Path("data/prepared"), {"best": Path("models/sweep/best")})
     assert final["chosen"] == "best" and "test_macro_f1" in final["test"] and "valid_macro_f1" in final["valid"]
     assert final["valid"]["valid_macro_f1"] == pytest.approx(seeds["best"]["values"][0], abs=1e-6)
     assert final["ledger"]["seen"] == 1 and len((project / "ledger/test_split.jsonl").read_text().splitlines()) == 1

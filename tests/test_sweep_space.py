@@ -9,10 +9,20 @@ import optuna
 import pytest
 import yaml
 
-from clearance.config.params import read_params
-from clearance.errors import UserError
-from clearance.sweep.space import (Dimension, apply, check_keys, distributions, flatten_keys,
-                                   parse_expression, parse_space, position, space_digest, suggest)
+from clearance.core.config.params import read_params
+from clearance.core.errors import UserError
+from clearance.sweep.search.space import (
+    Dimension,
+    apply,
+    check_keys,
+    distributions,
+    flatten_keys,
+    parse_expression,
+    parse_space,
+    position,
+    space_digest,
+    suggest,
+)
 from tests.conftest import REPO
 
 PARAMS = {"train": {"lr": 3e-4, "batch_size": 32, "optimizer": "adamw", "max_steps": None},

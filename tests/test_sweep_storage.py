@@ -14,9 +14,9 @@ from pathlib import Path
 import optuna
 import pytest
 
-from clearance.errors import UserError
-from clearance.sweep import storage
-from clearance.sweep.storage import mask, open_storage
+from clearance.core.errors import UserError
+from clearance.sweep.search import storage
+from clearance.sweep.search.storage import mask, open_storage
 from tests.postgres import PASSWORD, PASSWORD_ROLE
 
 TRIALS = 12
@@ -28,7 +28,7 @@ WORKERS = 2
 WORKER = """
 import sys, time
 import optuna
-from clearance.sweep.storage import open_storage
+from clearance.sweep.search.storage import open_storage
 from pathlib import Path
 
 url, journal, study_name, worker, trials, workers = sys.argv[1:]
@@ -102,7 +102,7 @@ def test_postgres_shared_by_two_worker_processes(postgres_url: str, tmp_path: Pa
 DYING = """
 import os, sys
 import optuna
-from clearance.sweep.storage import open_storage
+from clearance.sweep.search.storage import open_storage
 
 study = optuna.load_study(study_name=sys.argv[2], storage=open_storage(sys.argv[1], heartbeat=1))
 def objective(trial):

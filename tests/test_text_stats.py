@@ -6,12 +6,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.text.duplicates import conflicting_examples, duplicate_stats, split_overlap
-from clearance.text.lengths import describe, length_stats, lengths
-from clearance.text.normalize import duplicate_key, normalize
-from clearance.text.patterns import pattern_examples, pattern_flags, pattern_rates
-from clearance.text.vocab import (KeywordRule, class_counts, count_matrix, keyword_rule, log_odds,
-                                  top_tokens, vocab_stats)
+from clearance.core.text.duplicates import (
+    conflicting_examples,
+    duplicate_stats,
+    split_overlap,
+)
+from clearance.core.text.lengths import describe, length_stats, lengths
+from clearance.core.text.normalize import duplicate_key, normalize
+from clearance.core.text.patterns import pattern_examples, pattern_flags, pattern_rates
+from clearance.core.text.vocab import (
+    KeywordRule,
+    class_counts,
+    count_matrix,
+    keyword_rule,
+    log_odds,
+    top_tokens,
+    vocab_stats,
+)
 from tests.factory import KEYWORDS, make_texts
 
 

@@ -1,5 +1,5 @@
 """MLflow tracking: one SQLite store at the repository root, one experiment in model-training mode,
-runs tagged per stage, and every MLflow call behind clearance/tracking.py."""
+runs tagged per stage, and every MLflow call behind clearance/core/tracking.py."""
 
 from __future__ import annotations
 
@@ -14,13 +14,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.config.params import from_conf
-from clearance.config.tracking import TrackingConfig
-from clearance.data.digest import splits_digest
-from clearance.paths import split_file
-from clearance.tracking import (KIND, KIND_TAG, artifact_location, child_run, find_experiment_id, flatten,
-                                log_artifacts, log_datasets, log_dict, log_epoch, log_metrics, log_prepared_splits,
-                                project_root, set_tags, stage_run, tracking_uri)
+from clearance.core.config.params import from_conf
+from clearance.core.config.tracking import TrackingConfig
+from clearance.core.data.digest import splits_digest
+from clearance.core.paths import split_file
+from clearance.core.tracking import (
+    KIND,
+    KIND_TAG,
+    artifact_location,
+    child_run,
+    find_experiment_id,
+    flatten,
+    log_artifacts,
+    log_datasets,
+    log_dict,
+    log_epoch,
+    log_metrics,
+    log_prepared_splits,
+    project_root,
+    set_tags,
+    stage_run,
+    tracking_uri,
+)
 from tests.conftest import REPO
 
 SPLITS = {"train": pd.DataFrame({"text": ["good day", "bad day", "fine"], "label": ["pos", "neg", "pos"]}),
@@ -248,7 +263,7 @@ def test_metrics_outside_a_run_say_where_to_log():
 
 
 def mlflow_importers(files: list[Path]) -> list[str]:
-    """Files that import mlflow (at any depth), other than clearance/tracking.py."""
+    """Files that import mlflow (at any depth), other than clearance/core/tracking.py."""
     found = []
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -261,12 +276,12 @@ def mlflow_importers(files: list[Path]) -> list[str]:
 
 
 # The file MLflow itself executes when it loads a logged text model ("models from code").
-PYFUNC_FILE = REPO / "clearance/text_pyfunc.py"
+PYFUNC_FILE = REPO / "clearance/core/text_pyfunc.py"
 
 
 def test_only_tracking_imports_mlflow():
     files = [p for folder in ("clearance", "stages") for p in (REPO / folder).rglob("*.py")
-             if p not in (REPO / "clearance/tracking.py", PYFUNC_FILE)]
+             if p not in (REPO / "clearance/core/tracking.py", PYFUNC_FILE)]
     assert files and mlflow_importers(files) == []
 
 
@@ -286,5 +301,5 @@ def test_the_mlflow_import_scan_finds_a_hidden_import(tmp_path):
     sneaky = tmp_path / "record.py"
     sneaky.write_text("def log():\n    from mlflow.tracking import MlflowClient\n")
     clean = tmp_path / "clean.py"
-    clean.write_text("import mlflowish\nfrom clearance.tracking import stage_run\n")
+    clean.write_text("import mlflowish\nfrom clearance.core.tracking import stage_run\n")
     assert mlflow_importers([sneaky, clean]) == [str(sneaky)]

@@ -9,9 +9,22 @@ import numpy as np
 import pytest
 import torch
 
-from clearance.training.batches import Encoded, batch_rows, by_length, collate, grouped_rows
-from clearance.training.loop import (TrainState, evaluate, layer_group, param_norms, total_steps, train_model,
-                                     train_step)
+from clearance.core.training.batches import (
+    Encoded,
+    batch_rows,
+    by_length,
+    collate,
+    grouped_rows,
+)
+from clearance.core.training.loop import (
+    TrainState,
+    evaluate,
+    layer_group,
+    param_norms,
+    total_steps,
+    train_model,
+    train_step,
+)
 from tests.training_kit import kit, train_config
 
 
@@ -56,7 +69,7 @@ def test_group_by_length_trains_on_every_row_each_epoch(toy):
     seen: list[int] = []
     original = collate
 
-    import clearance.training.loop as loop
+    import clearance.core.training.loop as loop
 
     def spy(encoded, rows, pad_id):
         seen.extend(rows)

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.keys import Keys
 
-from clearance.tracking import KIND, KIND_TAG, UI_MODE
+from clearance.core.tracking import KIND, KIND_TAG, UI_MODE
 from tests.conftest import REPO, run
 from tests.factory import make_texts
 

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from clearance.config.model import TrainConfig
-from clearance.training.batches import Encoded, encode
+from clearance.core.config.model import TrainConfig
+from clearance.core.training.batches import Encoded, encode
 from tests.factory import make_texts
 
 

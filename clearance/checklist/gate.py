@@ -7,8 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from clearance.checklist.manifest import Manifest, RequiredQuestion
-from clearance.checklist.questions import (Checklist, Question, Waiver, distinct_words, normalised_answer,
-                                           normalised_question)
+from clearance.checklist.questions import (
+    Checklist,
+    Question,
+    Waiver,
+    distinct_words,
+    normalised_answer,
+    normalised_question,
+)
 from clearance.checklist.results import CheckResult
 
 # Review states of a question file against its step's evidence.

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearance.errors import UserError
-from clearance.stage_files import RERUN, read_stage_json
+from clearance.core.errors import UserError
+from clearance.core.stage_files import RERUN, read_stage_json
 
 MANIFEST_NAME = "evidence.json"
 

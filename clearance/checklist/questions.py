@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearance.errors import UserError
+from clearance.core.errors import UserError
 
 # Answers that only hold a place: they do not count as answered.
 PLACEHOLDERS = {"", "todo", "tbd", "tba", "?", "??", "???", "...", "…", "-", "--", "xxx", "fixme",

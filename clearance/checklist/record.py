@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from clearance.checklist.gate import Verdict
-from clearance.config.gate import GateStage
-from clearance.config.params import load_stage_config
+from clearance.core.config.gate import GateStage
+from clearance.core.config.params import load_stage_config
 
 
 def log_cleared_gate(verdict: Verdict) -> str:
     """One tracked run per cleared gate: answers, waivers and check statuses; returns its id."""
     # Imported here: the gate starts fast and only a cleared gate pays for tracking.
-    from clearance.tracking import log_artifacts, log_dict, log_metrics, stage_run
+    from clearance.core.tracking import log_artifacts, log_dict, log_metrics, stage_run
 
     cfg = load_stage_config(GateStage)
     checklist = verdict.checklist

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance.errors import UserError
-from clearance.stage_files import read_stage_json
+from clearance.core.errors import UserError
+from clearance.core.stage_files import read_stage_json
 
 STATUSES = ("pass", "warn", "fail")
 # Which side of the threshold is bad: "max" (values above it are bad), "min"
@@ -104,3 +104,12 @@ def read_checks(path: Path) -> list[CheckResult]:
         results.append(CheckResult(**{k: item.get(k, "") for k in
                                       ("id", "status", "value", "threshold", "message", "fix", "direction")}))
     return results
+
+
+@dataclass
+class Judgement:
+    """A step's graded checks, the files the judging wrote, and the measurements it read."""
+
+    checks: list[CheckResult]
+    files: dict[str, Path]
+    measurements: dict[str, Any]

@@ -1,1 +1,0 @@
-"""Step 2: simple baselines, the metric, and the bar every model must beat."""

@@ -1,0 +1,1 @@
+"""Step 2's measuring: the baselines, the metric choice and the error analysis."""

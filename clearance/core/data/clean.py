@@ -1,0 +1,107 @@
+"""Turn a raw table into (text, label) rows, counting everything that is dropped."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+from clearance.core.config.data import DataConfig
+from clearance.core.errors import UserError
+
+# The column that carries data.split_column's values from cleaning to splitting.
+GIVEN_SPLIT = "given_split"
+
+
+@dataclass
+class CleanSummary:
+    """What happened to the rows on their way in; written to the prepare summary."""
+
+    rows_read: int = 0
+    missing_text: int = 0
+    missing_label: int = 0
+    dropped: int = 0
+    kept_empty_text: int = 0
+    kept_columns: list[str] = field(default_factory=list)
+    missing_keep_columns: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Strings with missing values kept as NA (numbers become their text).
+
+    A missing value turns an integer column into floats in JSONL and Parquet;
+    whole floats go back to integers so that label 1 stays "1", not "1.0".
+    """
+    if pd.api.types.is_float_dtype(values):
+        present = values.dropna()
+        if (present == present.round()).all():
+            values = values.astype("Int64")
+    out = values.astype("string")
+    return out.where(values.notna(), pd.NA)
+
+
+def _maybe_numeric(values: pd.Series) -> pd.Series:
+    """Numbers where the whole column parses as numbers, else the column unchanged."""
+    try:
+        return pd.to_numeric(values)
+    except (ValueError, TypeError):
+        return values
+
+
+def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanSummary]:
+    """Standard columns text, label, row (source row number), group, given split and kept extras."""
+    summary = CleanSummary(rows_read=len(frame))
+    out = pd.DataFrame({
+        "row": range(len(frame)),
+        "text": _as_text(frame[cfg.text_column]),
+        "label": _as_text(frame[cfg.label_column]).str.strip(),
+    })
+    if cfg.group_column:
+        out["group"] = _as_text(frame[cfg.group_column]).fillna("")
+    if cfg.split_column:
+        # The file's own split, as written; it is checked and mapped when splitting.
+        out[GIVEN_SPLIT] = _as_text(frame[cfg.split_column]).str.strip().fillna("")
+    for column in cfg.keep_columns:
+        if column not in frame.columns:
+            summary.missing_keep_columns.append(column)
+        elif column not in out.columns:  # the standard columns are there already
+            out[column] = _maybe_numeric(frame[column])
+            summary.kept_columns.append(column)
+
+    no_label = out["label"].isna() | (out["label"] == "")
+    no_text = out["text"].isna() | (out["text"].str.strip() == "")
+    summary.missing_label = int(no_label.sum())
+    summary.missing_text = int(no_text.sum())
+    if summary.missing_label and cfg.missing_label == "error":
+        first = int(out.loc[no_label, "row"].iloc[0])
+        raise UserError(f"{cfg.path}: data.label_column={cfg.label_column}",
+                        f"{summary.missing_label} rows have no label (first: data row {first + 1})",
+                        "fill them in, or set data.missing_label=drop to drop and count them")
+    if summary.missing_text and cfg.missing_text == "error":
+        first = int(out.loc[no_text, "row"].iloc[0])
+        raise UserError(f"{cfg.path}: data.text_column={cfg.text_column}",
+                        f"{summary.missing_text} rows have empty text (first: data row {first + 1})",
+                        "fill them in, or set data.missing_text to drop or keep")
+    drop = no_label | (no_text if cfg.missing_text == "drop" else False)
+    if cfg.missing_text == "keep":
+        summary.kept_empty_text = int((no_text & ~no_label).sum())
+    out = out.loc[~drop].copy()
+    out["text"] = out["text"].fillna("")
+    summary.dropped = int(drop.sum())
+    _require_usable(out, cfg)
+    return out.reset_index(drop=True), summary
+
+
+def _require_usable(rows: pd.DataFrame, cfg: DataConfig) -> None:
+    """A classifier needs rows and at least two classes."""
+    if rows.empty:
+        raise UserError(cfg.path, "no usable rows are left after dropping missing text and labels",
+                        f"check data.text_column={cfg.text_column} and data.label_column={cfg.label_column}")
+    classes = rows["label"].unique()
+    if len(classes) < 2:
+        raise UserError(f"{cfg.path}: data.label_column={cfg.label_column}",
+                        f"only one class ({classes[0]!r}) in the labels; a classifier needs at least two",
+                        "check that data.label_column names the label column, and that the file holds every class")

@@ -1,0 +1,153 @@
+"""Deterministic, stratified train/valid/test split that keeps groups together,
+or the file's own split (``data.split_column``), checked and kept as given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from clearance.core.config.data import DataConfig, SplitConfig
+from clearance.core.data.clean import GIVEN_SPLIT
+from clearance.core.errors import UserError
+from clearance.core.paths import SPLITS
+from clearance.core.text.normalize import duplicate_key
+
+
+@dataclass
+class SplitSummary:
+    """How the split was made."""
+
+    stratified: bool
+    grouped_by: str
+    groups: int
+    note: str = ""
+    given_by: str = ""  # the file's split column when the split was given, not made
+
+
+def split_groups(rows: pd.DataFrame, cfg: SplitConfig) -> tuple[np.ndarray, str]:
+    """Group id per row: the user's group column, else normalised text, else the row."""
+    if "group" in rows.columns:
+        return pd.factorize(rows["group"])[0], "group column"
+    if cfg.group_duplicates:
+        return pd.factorize(duplicate_key(rows["text"]))[0], "normalised text"
+    return np.arange(len(rows)), "row"
+
+
+def _two_way(items: np.ndarray, labels: np.ndarray, size: float, seed: int) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Split ``items`` stratified by ``labels`` when every class allows it."""
+    try:
+        a, b = train_test_split(items, test_size=size, random_state=seed, stratify=labels)
+        return a, b, True
+    except ValueError:
+        # Some class has too few groups to appear on both sides; split at random
+        # and let step 1's check report which classes a split is missing.
+        a, b = train_test_split(items, test_size=size, random_state=seed)
+        return a, b, False
+
+
+def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int) -> tuple[pd.Series, SplitSummary]:
+    """Return the split name of every row and a summary of how it was made."""
+    held_out = cfg.valid_size + cfg.test_size
+    if not (0 < cfg.valid_size < 1 and 0 < cfg.test_size < 1 and held_out < 1):
+        raise UserError("split.valid_size / split.test_size",
+                        f"sizes {cfg.valid_size} and {cfg.test_size} must be in (0, 1) and sum below 1",
+                        "use e.g. split.valid_size=0.1 split.test_size=0.1")
+    group, grouped_by = split_groups(rows, cfg)
+    n_groups = int(group.max()) + 1
+    if n_groups < 3:
+        raise UserError("data", f"only {n_groups} distinct texts/groups: too few to split three ways",
+                        "provide more data (at least a few dozen rows per class)")
+    # A group's label for stratification: the label of its first row.
+    first = pd.Series(np.arange(len(rows))).groupby(group).first().to_numpy()
+    group_label = rows["label"].to_numpy()[first]
+    ids = np.arange(n_groups)
+    train, rest, ok1 = _two_way(ids, group_label, held_out, seed)
+    valid, test, ok2 = _two_way(rest, group_label[rest], cfg.test_size / held_out, seed)
+    name = np.empty(n_groups, dtype=object)
+    name[train], name[valid], name[test] = "train", "valid", "test"
+    stratified = ok1 and ok2
+    note = "" if stratified else "some class has too few examples to stratify; split at random"
+    summary = SplitSummary(stratified=stratified, grouped_by=grouped_by, groups=n_groups, note=note)
+    return pd.Series(name[group], index=rows.index, name="split"), summary
+
+
+def given_splits(rows: pd.DataFrame, data: DataConfig) -> tuple[pd.Series, SplitSummary]:
+    """Each row's split as the file gives it in ``data.split_column``: checked, never regrouped.
+
+    Copies of train rows in valid/test stay where the file puts them, so that
+    step 1's ``split_overlap`` check can report the leak instead of hiding it.
+    """
+    names = _value_names(data)
+    split = rows[GIVEN_SPLIT].map(names)
+    _require_known_values(rows, split, data)
+    _require_every_split(split, data)
+    summary = SplitSummary(stratified=False, grouped_by=f"given by column {data.split_column}",
+                           groups=len(rows), note=_given_note(rows, split, data),
+                           given_by=str(data.split_column))
+    return pd.Series(split.to_numpy(dtype=object), index=rows.index, name="split"), summary
+
+
+def _value_names(data: DataConfig) -> dict[str, str]:
+    """File value -> split name, refusing two splits that share one value."""
+    values = {name: str(getattr(data.split_values, name)).strip() for name in SPLITS}
+    names: dict[str, str] = {}
+    for name, value in values.items():
+        if value in names:
+            raise UserError(f"data.split_values.{name}={value}",
+                            f"{names[value]} and {name} would both be the rows marked {value!r}",
+                            "give each of train, valid and test its own value of data.split_column")
+        names[value] = name
+    return names
+
+
+def _where(data: DataConfig) -> str:
+    return f"{data.path}: data.split_column={data.split_column}"
+
+
+def _expected(data: DataConfig) -> str:
+    return ", ".join(f"{getattr(data.split_values, name)!r} ({name})" for name in SPLITS)
+
+
+def _require_known_values(rows: pd.DataFrame, split: pd.Series, data: DataConfig) -> None:
+    """Every row's value names one of the three splits."""
+    unknown = split.isna()
+    if not unknown.any():
+        return
+    counts = rows.loc[unknown, GIVEN_SPLIT].replace("", "(empty)").value_counts()
+    shown = ", ".join(f"{value!r} ×{n}" for value, n in counts.head(5).items())
+    if len(counts) > 5:
+        shown += f" and {len(counts) - 5} other values"
+    first = int(rows.loc[unknown, "row"].iloc[0])
+    raise UserError(_where(data),
+                    f"{int(unknown.sum())} rows have a split value other than {_expected(data)}: "
+                    f"{shown} (first: data row {first + 1})",
+                    "name the values your file uses in data.split_values "
+                    "(e.g. `-S data.split_values.valid=dev`), or correct those rows in the file")
+
+
+def _require_every_split(split: pd.Series, data: DataConfig) -> None:
+    """Train, valid and test each hold rows: later steps fit, choose and report on them."""
+    empty = [name for name in SPLITS if not (split == name).any()]
+    if empty:
+        raise UserError(_where(data),
+                        "no rows for " + ", ".join(f"{name} (value {getattr(data.split_values, name)!r})"
+                                                   for name in empty),
+                        "add those rows to the file (e.g. move a slice of train to valid), set "
+                        "data.split_values to the values your file uses, or set data.split_column=null "
+                        "to let clearance make the split")
+
+
+def _given_note(rows: pd.DataFrame, split: pd.Series, data: DataConfig) -> str:
+    """What the given split overrides, and whether user groups cross it."""
+    note = (f"kept as the file gives it in column {data.split_column!r}; split.valid_size, "
+            "split.test_size and split.group_duplicates do not apply")
+    if data.group_column and "group" in rows.columns:
+        named = rows["group"] != ""
+        spans = pd.Series(split[named].to_numpy()).groupby(rows.loc[named, "group"].to_numpy()).nunique()
+        crossing = int((spans > 1).sum())
+        note += (f"; data.group_column={data.group_column} is not used to split because "
+                 f"data.split_column wins ({crossing} of its groups span more than one split)")
+    return note

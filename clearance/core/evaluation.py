@@ -1,0 +1,117 @@
+"""Scoring shared by baselines, the model and the sweep: one set of metric names.
+
+Every run logs `<split>_accuracy`, `<split>_macro_f1`, `<split>_f1_<class>` and,
+when it gives probabilities, `<split>_log_loss`, so the MLflow UI can put a
+baseline, a model and a sweep trial side by side.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, log_loss
+
+METRICS = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
+HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "weighted_f1": True, "log_loss": False}
+
+
+def class_keys(classes: list[str]) -> dict[str, str]:
+    """Each label as part of a metric name, all distinct ("-1" and "1" stay apart).
+
+    MLflow accepts word characters, '-', '.', ' ' and '/'; others become '_',
+    and labels that still collide get their position appended.
+    """
+    keys = {c: re.sub(r"[^\w.\- ]", "_", str(c)) or "_" for c in classes}
+    seen = [k for k in keys.values()]
+    return {c: (k if seen.count(k) == 1 else f"{k}_{i}") for i, (c, k) in enumerate(keys.items())}
+
+
+def score(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray | None,
+          classes: list[str], prefix: str) -> dict[str, float]:
+    """Accuracy, macro/weighted F1, F1 per class and log loss (when there are probabilities)."""
+    out = {
+        f"{prefix}_accuracy": float(accuracy_score(truth, predicted)),
+        f"{prefix}_macro_f1": float(f1_score(truth, predicted, labels=classes, average="macro", zero_division=0)),
+        f"{prefix}_weighted_f1": float(f1_score(truth, predicted, labels=classes, average="weighted",
+                                                zero_division=0)),
+    }
+    per_class = f1_score(truth, predicted, labels=classes, average=None, zero_division=0)
+    keys = class_keys(classes)
+    out.update({f"{prefix}_f1_{keys[c]}": float(v) for c, v in zip(classes, per_class)})
+    if probs is not None:
+        clipped = np.clip(probs, 1e-15, 1.0)
+        out[f"{prefix}_log_loss"] = float(log_loss(truth, clipped / clipped.sum(axis=1, keepdims=True),
+                                                   labels=classes))
+    return out
+
+
+def prior(labels: np.ndarray, classes: list[str]) -> np.ndarray:
+    """Class shares, in ``classes`` order."""
+    counts = np.array([(labels == c).sum() for c in classes], dtype=float)
+    return counts / counts.sum()
+
+
+def expected_prior_score(metric: str, train_prior: np.ndarray, eval_prior: np.ndarray) -> float:
+    """The expected score of guessing in the training class proportions.
+
+    A guess drawn from q on data with class shares p has, per class, precision
+    p_c and recall q_c; using the expectation rather than one random draw keeps
+    the comparison free of sampling noise on small valid splits.
+    """
+    p, q = eval_prior, train_prior
+    f1 = np.divide(2 * p * q, p + q, out=np.zeros_like(p), where=(p + q) > 0)
+    if metric == "accuracy":
+        return float((p * q).sum())
+    if metric == "macro_f1":
+        return float(f1[p > 0].mean())
+    if metric == "weighted_f1":
+        return float((p * f1).sum())
+    if metric == "log_loss":
+        return float(-(p * np.log(np.clip(q, 1e-15, 1.0))).sum())
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def expected_losses(train_prior: np.ndarray) -> dict[str, float]:
+    """What a guess costs in cross-entropy: ln K for uniform, the prior's entropy for the prior."""
+    p = train_prior[train_prior > 0]
+    return {"uniform_log_loss": math.log(len(train_prior)), "prior_log_loss": float(-(p * np.log(p)).sum())}
+
+
+def pick_best(scores: dict[str, dict[str, float]], metric: str, exclude: tuple[str, ...] = ()) -> str:
+    """The name whose ``valid_<metric>`` is best (valid only: test is never used to choose).
+
+    ``scores`` maps a name (a baseline, a model, a sweep trial) to its metrics;
+    names in ``exclude`` and names without a valid score are skipped; "" if none is left.
+    """
+    key = f"valid_{metric}"
+    scored = {name: m[key] for name, m in scores.items() if key in m and m[key] is not None and name not in exclude}
+    if not scored:
+        return ""
+    sign = 1 if HIGHER_IS_BETTER[metric] else -1
+    return max(scored, key=lambda name: sign * scored[name])
+
+
+def gain(value: float, reference: float, metric: str) -> float:
+    """How much better ``value`` is than ``reference`` (positive is better, whatever the metric's direction)."""
+    sign = 1 if HIGHER_IS_BETTER[metric] else -1
+    return sign * (value - reference)
+
+
+def read_bar(path: Path = Path("reports/baselines/metrics.json")) -> dict[str, Any]:
+    """The numbers to beat, written by step 2 under ``bar`` in its metrics file."""
+    import json
+
+    from clearance.core.errors import UserError
+
+    if not path.exists():
+        raise UserError(str(path), "no baseline results yet", "run `dvc repro` so step 2 writes the bar to beat")
+    try:
+        bar = json.loads(path.read_text(encoding="utf-8"))["bar"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        raise UserError(f"{path}#bar", "no readable `bar` section",
+                        "run step 2 again (`dvc repro -f baselines`)") from None
+    return bar

@@ -1,0 +1,341 @@
+"""MLflow tracking: one SQLite store at the repository root, one experiment.
+
+The only module that talks to MLflow: stages, the gate and later steps call the
+functions here. mlflow is imported inside them so that the gate and the CLI start fast.
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+import re
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from clearance.core.config.tracking import TrackingConfig
+from clearance.core.paths import PREPARED_DIR
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+STORE_FILE = "mlflow.db"
+ARTIFACT_DIR = "mlartifacts"
+# MLflow 3 opens an experiment in GenAI mode (traces, token usage, an assistant).
+# The kind tag declares the experiment as model training (earlier MLflow 3 UIs pick the mode by it);
+# the UI of 3.17 takes its GenAI / model-training switch from the URL's query
+# parameter instead (or from the browser's last click on the switch), so
+# `clearance ui` prints a URL carrying it.
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
+UI_MODE = "workflowType=machine_learning"
+# The store's dataset digest column holds at most 36 characters.
+DIGEST_CHARS = 36
+# Queued and temporary `dvc exp run` jobs run in <repo>/.dvc/tmp/exps/<id>/;
+# their runs belong in the store of the repository they came from.
+_EXP_COPY = re.compile(r"^(?P<root>.*?)/\.dvc/tmp/exps/")
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The repository root, seen through DVC's temporary experiment copies."""
+    base = Path(os.environ.get("DVC_ROOT") or start or Path.cwd()).resolve()
+    match = _EXP_COPY.match(str(base) + "/")
+    return Path(match.group("root")) if match else base
+
+
+def tracking_uri(cfg: TrackingConfig, root: Path | None = None) -> str:
+    """The configured URI, or an absolute SQLite URI at the repository root."""
+    return cfg.uri or f"sqlite:///{(root or project_root()) / STORE_FILE}"
+
+
+def artifact_location(cfg: TrackingConfig, root: Path | None = None) -> str:
+    """Where the experiment stores artifacts (absolute, for the same reason)."""
+    return cfg.artifact_location or ((root or project_root()) / ARTIFACT_DIR).as_uri()
+
+
+def git_commit(cwd: Path | None = None) -> str:
+    """The current commit, or 'none' outside git or before the first commit."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=cwd, timeout=10, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "none"
+
+
+def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as dotted keys, the way they are overridden with -S."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def metric_key(name: str) -> str:
+    """A name MLflow accepts as a metric key."""
+    return re.sub(r"[^\w\-./ ]", "_", name)
+
+
+def _experiment_id(cfg: TrackingConfig) -> str:
+    """The experiment's id, created when missing; tagged for the model-training UI either way."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    experiment = mlflow.get_experiment_by_name(cfg.experiment)
+    if experiment is None:
+        return mlflow.create_experiment(cfg.experiment, artifact_location=artifact_location(cfg),
+                                        tags={KIND_TAG: KIND})
+    # Stores made before the tag existed, or a kind the UI inferred, are set right here.
+    if experiment.tags.get(KIND_TAG) != KIND:
+        MlflowClient().set_experiment_tag(experiment.experiment_id, KIND_TAG, KIND)
+    return experiment.experiment_id
+
+
+def find_experiment_id(cfg: TrackingConfig) -> str | None:
+    """The experiment's id in the store, or None before its first run; creates nothing.
+
+    The default SQLite store is read directly: opening it through MLflow takes
+    seconds and would create the file and its tables.
+    """
+    uri = tracking_uri(cfg)
+    if uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if not path.exists():
+            return None
+        try:
+            with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+                row = db.execute("select experiment_id from experiments where name = ? and lifecycle_stage = 'active'",
+                                 (cfg.experiment,)).fetchone()
+        except sqlite3.Error:  # a file MLflow has not set up yet
+            return None
+        return str(row[0]) if row else None
+    from mlflow.tracking import MlflowClient
+
+    experiment = MlflowClient(uri).get_experiment_by_name(cfg.experiment)
+    return experiment.experiment_id if experiment is not None else None
+
+
+def ui_url(host: str, port: int, experiment_id: str | None) -> str:
+    """The UI page to open: the experiment's runs table in model-training mode, or the root before any run."""
+    root = f"http://{host}:{port}/"
+    return f"{root}#/experiments/{experiment_id}/runs?{UI_MODE}" if experiment_id is not None else root
+
+
+@contextmanager
+def stage_run(stage: str, cfg: TrackingConfig, params: dict[str, Any]) -> Iterator[Any]:
+    """An MLflow run for one stage execution, tagged with the stage, commit and params."""
+    import logging
+
+    import mlflow
+
+    # The store's schema migrations log at INFO on first use; they are not news.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    mlflow.set_tracking_uri(tracking_uri(cfg))
+    experiment_id = _experiment_id(cfg)
+    tags = {"clearance.stage": stage, "mlflow.source.git.commit": git_commit()}
+    with mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags) as run:
+        _log_batch(run.info.run_id, params=params)
+        yield run
+
+
+RUN_FILE = "run.json"
+
+
+def record_run(run: Any, folder: Path, stage: str) -> Path:
+    """Write ``folder``/run.json: which MLflow run the stage's outputs came from (the journey report links it)."""
+    import json
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / RUN_FILE
+    path.write_text(json.dumps({"run_id": run.info.run_id, "experiment_id": run.info.experiment_id,
+                                "stage": stage}, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+@contextmanager
+def child_run(name: str, params: dict[str, Any], metrics: dict[str, Any] | None = None,
+              tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """A run nested under the active stage run (a baseline, a sweep trial).
+
+    Its params, metrics and tags go to the store in one batch; the body may log
+    more (per-epoch curves with ``log_epoch``).
+    """
+    import mlflow
+
+    parent = mlflow.active_run()
+    # Without the parent's experiment id, a nested run lands in the Default experiment.
+    with mlflow.start_run(run_name=name, nested=True,
+                          experiment_id=parent.info.experiment_id if parent else None) as run:
+        _log_batch(run.info.run_id, params=params, metrics=metrics, tags=tags)
+        yield run
+
+
+@contextmanager
+def attached_run(name: str, cfg: TrackingConfig, parent_id: str, params: dict[str, Any],
+                 tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """A run nested under the run ``parent_id``, from any process (a sweep worker here or on
+    another machine sharing the tracking server): the parent is named by id, not inherited."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri(cfg))
+    experiment_id = _experiment_id(cfg)
+    with mlflow.start_run(run_name=name, experiment_id=experiment_id, nested=mlflow.active_run() is not None,
+                          tags={"mlflow.parentRunId": parent_id}) as run:
+        _log_batch(run.info.run_id, params=params, tags=tags)
+        yield run
+
+
+def log_metrics(metrics: dict[str, Any]) -> None:
+    """Log the numbers of a dict to the active run in one batch (non-numbers are skipped)."""
+    _log_batch(_active_run_id(), metrics=metrics)
+
+
+def log_epoch(metrics: dict[str, Any], step: int) -> None:
+    """Log one epoch's numbers at ``step``, so the UI draws them as curves."""
+    _log_batch(_active_run_id(), metrics=metrics, step=step)
+
+
+def set_tags(tags: dict[str, Any]) -> None:
+    """Tag the active run (values as text)."""
+    _log_batch(_active_run_id(), tags=tags)
+
+
+def log_artifacts(paths: list[Path]) -> None:
+    """Log files as artifacts of the active run (images under plots/)."""
+    import mlflow
+
+    for path in paths:
+        mlflow.log_artifact(str(path), artifact_path="plots" if Path(path).suffix == ".png" else None)
+
+
+def log_dict(obj: dict[str, Any] | list[Any], name: str) -> None:
+    """Log a dict or list as a JSON (or YAML, by ``name``'s suffix) artifact of the active run."""
+    import mlflow
+
+    mlflow.log_dict(obj, name)
+
+
+def log_datasets(splits: dict[str, pd.DataFrame], digest: str, source: str) -> None:
+    """Log each split as an MLflow dataset input of the active run (context: the split's name).
+
+    The name and digest say which data the run used; the UI shows them in its Dataset column.
+    """
+    import warnings
+
+    import mlflow
+
+    for name, frame in splits.items():
+        with warnings.catch_warnings():
+            # MLflow registers local paths twice (with and without file://) and warns that
+            # the source is ambiguous; both readings are the same local file. Its hint on
+            # integer columns is about serving models, not about logging a data set.
+            warnings.filterwarnings("ignore", message="The specified dataset source can be interpreted")
+            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+            dataset = mlflow.data.from_pandas(frame, source=source, targets="label",
+                                              name=f"clearance-{digest[:8]}-{name}", digest=digest[:DIGEST_CHARS])
+            mlflow.log_input(dataset, context=name)
+
+
+def log_prepared_splits(folder: Path = PREPARED_DIR) -> str:
+    """Log the prepared splits as the active run's datasets; return their digest."""
+    from clearance.core.data.digest import splits_digest
+    from clearance.core.data.prepare import load_splits, load_summary
+
+    splits, summary = load_splits(folder), load_summary(folder)
+    # A folder prepared before summaries carried a digest still gets the same one.
+    digest = summary.get("digest") or splits_digest(splits)
+    log_datasets(splits, digest, summary["source"])
+    return digest
+
+
+def _active_run_id() -> str:
+    import mlflow
+
+    run = mlflow.active_run()
+    if run is None:
+        raise RuntimeError("no active MLflow run: call this inside stage_run() or child_run()")
+    return run.info.run_id
+
+
+def _is_number(value: Any) -> bool:
+    """A value MLflow can store as a metric (numpy numbers included; flags and text are not)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _log_batch(run_id: str, params: dict[str, Any] | None = None, metrics: dict[str, Any] | None = None,
+               tags: dict[str, Any] | None = None, step: int = 0) -> None:
+    """Params (flattened), numeric metrics and tags in one store call (one call per value is ~50x slower)."""
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    now = int(time.time() * 1000)
+    MlflowClient().log_batch(
+        run_id,
+        metrics=[Metric(metric_key(k), float(v), now, step) for k, v in (metrics or {}).items()
+                 if _is_number(v)],
+        params=[Param(k, str(v)) for k, v in flatten(params or {}).items()],
+        tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
+    )
+
+
+def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame", name: str = "model",
+                   registered_name: str | None = None, code: Sequence[Path] = ()) -> tuple[str, int | None]:
+    """Log a packaged model (`clearance.core.serving`) as a pyfunc that scores raw texts.
+
+    Returns its URI, and its version in the Model Registry when ``registered_name`` is given.
+
+    The pyfunc takes a DataFrame with a `text` column (or a list of strings) and returns the
+    predicted `label` and one `probability_<class>` column per class. ``example`` (a few texts)
+    and ``scored`` (the package's own output on them) give the signature and the input example.
+    ``registered_name`` also registers it in the Model Registry. ``code``: the project's own
+    modules the parts come from (`clearance.core.serving.plugin_sources`), carried as MLflow code paths
+    so the model loads where they are not. Loading it needs clearance importable (e.g.
+    `mlflow models predict --env-manager local` in the project's venv). Requirements are named,
+    not inferred: inferring runs a slow environment scan.
+    """
+    import mlflow
+    import torch
+    from mlflow.models import infer_signature
+
+    info = mlflow.pyfunc.log_model(
+        # From code (clearance/text_pyfunc.py), not pickled: the model is rebuilt from settings on load.
+        name=name, python_model=str(Path(__file__).with_name("text_pyfunc.py")), artifacts={"predictor": str(folder)},
+        signature=infer_signature(example, scored), input_example=example, registered_model_name=registered_name,
+        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "transformers", "pandas"],
+        code_paths=[str(path) for path in code] or None)
+    version = getattr(info, "registered_model_version", None)
+    return info.model_uri, int(version) if version is not None else None
+
+
+def find_model_version(name: str, tags: dict[str, str]) -> Any | None:
+    """The registered version of ``name`` carrying every one of ``tags``, if one exists (None before any)."""
+    from mlflow import MlflowClient
+
+    for version in MlflowClient().search_model_versions(f"name = '{name}'"):
+        found = version.tags or {}
+        if all(found.get(key) == value for key, value in tags.items()):
+            return version
+    return None
+
+
+def register_logged_model(model_uri: str, name: str, tags: dict[str, str], description: str) -> int:
+    """Register a logged model as the next version of ``name``, with tags and a description; its version."""
+    import mlflow
+
+    version = mlflow.register_model(model_uri, name, tags=tags)
+    mlflow.MlflowClient().update_model_version(name, version.version, description=description)
+    return int(version.version)
+
+
+def use_tracking(cfg: TrackingConfig) -> None:
+    """Point MLflow at the project's store (outside a stage run, e.g. to read the registry)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri(cfg))

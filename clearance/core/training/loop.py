@@ -1,0 +1,286 @@
+"""The one training function: the probes, the model stage and the sweep all call it.
+
+It writes no files and talks to no tracker: callers get the history back, and
+``on_eval`` / ``on_checkpoint`` callbacks when they want to log or save as it goes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from clearance.core.config.model import TrainConfig
+from clearance.core.evaluation import score
+from clearance.core.parts.parts import Parts, forward
+from clearance.core.training.batches import (
+    Batch,
+    Encoded,
+    batch_rows,
+    by_length,
+    collate,
+)
+
+Autocast = Callable[[], contextlib.AbstractContextManager]
+
+
+def no_autocast() -> contextlib.AbstractContextManager:
+    """fp32: nothing to switch on."""
+    return contextlib.nullcontext()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every generator training touches, so the same params give the same metrics."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn: Callable,
+               batch: Batch, autocast: Autocast = no_autocast) -> float:
+    """One optimizer step: zero the gradients, forward, loss, backward, step. Returns the loss."""
+    optimizer.zero_grad()
+    with autocast():
+        logits = forward(model, batch.input_ids, batch.attention_mask)
+    # The loss in fp32 whatever the autocast: bf16 cross-entropy loses precision near 0.
+    loss = loss_fn(logits.float(), batch.labels)
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+@dataclass
+class Evaluation:
+    """A model's loss, logits and predicted class indices on one data set."""
+
+    loss: float
+    logits: np.ndarray  # [N, K] float32
+    predicted: np.ndarray  # [N] class indices
+
+    def probabilities(self) -> np.ndarray:
+        shifted = self.logits - self.logits.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+def evaluate(model: torch.nn.Module, loss_fn: Callable, encoded: Encoded, batch_size: int, pad_id: int,
+             device: torch.device | None = None, autocast: Autocast = no_autocast) -> Evaluation:
+    """Loss and predictions in eval mode without gradients; the model's mode is restored after.
+
+    Rows are batched shortest first (less padding, the same numbers) and the logits come
+    back in the data's order.
+    """
+    was_training = model.training
+    model.eval()
+    losses, logits = [], []
+    order = by_length(encoded)
+    try:
+        with torch.no_grad():
+            for start in range(0, len(order), batch_size):
+                batch = collate(encoded, order[start: start + batch_size], pad_id)
+                batch = batch.to(device) if device is not None else batch
+                with autocast():
+                    out = forward(model, batch.input_ids, batch.attention_mask).float()
+                losses.append(float(loss_fn(out, batch.labels)) * len(batch))
+                logits.append(out.cpu().numpy())
+    finally:
+        model.train(was_training)
+    stacked = np.concatenate(logits) if logits else np.zeros((0, 0), dtype=np.float32)
+    if len(stacked):
+        stacked[np.asarray(order)] = stacked.copy()  # row k of the sorted pass is data row order[k]
+    return Evaluation(loss=sum(losses) / max(len(encoded), 1), logits=stacked,
+                      predicted=stacked.argmax(axis=1) if len(stacked) else np.zeros(0, dtype=np.int64))
+
+
+def layer_group(name: str) -> str:
+    """A parameter's group for norm curves: its name up to the first layer index, else its first part.
+
+    'encoder.layer.0.attention.self.query.weight' -> 'encoder.layer.0'; 'head.weight' -> 'head'.
+    """
+    parts = name.split(".")
+    for i, part in enumerate(parts[:-1]):
+        if re.fullmatch(r"\d+", part):
+            return ".".join(parts[: i + 1])
+    return parts[0] if len(parts) > 1 else "params"
+
+
+def grad_norm(model: torch.nn.Module) -> float:
+    """The global L2 norm of the current gradients."""
+    norms = [p.grad.detach().float().norm() for p in model.parameters() if p.grad is not None]
+    return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+
+
+def param_norms(model: torch.nn.Module) -> dict[str, float]:
+    """L2 norm of the trainable parameters, per layer group."""
+    named = [(name, p) for name, p in model.named_parameters() if p.requires_grad]
+    if not named:
+        return {}
+    # One stacked read-back, not one per parameter: under load each read-back costs milliseconds.
+    norms = torch.stack([torch.linalg.vector_norm(p.detach().float()) for _, p in named]).tolist()
+    squares: dict[str, float] = {}
+    for (name, _), norm in zip(named, norms):
+        group = layer_group(name)
+        squares[group] = squares.get(group, 0.0) + norm * norm
+    return {group: math.sqrt(value) for group, value in squares.items()}
+
+
+@dataclass
+class TrainState:
+    """Everything needed to resume a run where it stopped (what a checkpoint holds)."""
+
+    step: int
+    epoch: int
+    batch_in_epoch: int  # batches of ``epoch`` already trained
+    model_state: dict[str, Any]
+    optimizer_state: dict[str, Any]
+    history: list[dict[str, Any]]
+    step_losses: list[float]
+    train_seconds: float
+    rng_state: Any = None
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced; the model is left in eval mode on its device."""
+
+    model: torch.nn.Module
+    step_losses: list[float]
+    history: list[dict[str, Any]]
+    steps: int
+    seconds: float
+    train_seconds: float
+    samples_per_second: float
+    valid: Evaluation | None = None
+    resumed_from: int = 0
+
+
+@dataclass
+class _Run:
+    """The moving parts of one run, passed between the loop's small helpers."""
+
+    cfg: TrainConfig
+    parts: Parts
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    device: torch.device
+    autocast: Autocast
+    pad_id: int
+    metric: str
+
+
+def total_steps(n: int, batch_size: int, epochs: int, max_steps: int | None) -> int:
+    """Optimizer steps of a run: the epochs' batches, capped by ``max_steps``."""
+    steps = epochs * math.ceil(n / batch_size)
+    return min(steps, max_steps) if max_steps else steps
+
+
+def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encoded | None,
+            track: Encoded | None) -> tuple[dict[str, Any], Evaluation | None]:
+    """One evaluation's numbers: losses, the metric, lr, gradient and parameter norms."""
+    record: dict[str, Any] = {"step": step, "epoch": epoch,
+                              "train_loss": float(np.mean(recent)) if recent else None,
+                              "lr": float(run.optimizer.param_groups[0]["lr"]),
+                              "grad_norm": grad_norm(run.model)}
+    record.update({f"param_norm/{group}": norm for group, norm in param_norms(run.model).items()})
+    evaluation = None
+    if valid is not None and len(valid):
+        evaluation = evaluate(run.model, run.parts.loss, valid, run.cfg.batch_size, run.pad_id, run.device,
+                              run.autocast)
+        classes = run.parts.classes
+        names = np.asarray(classes, dtype=object)
+        record["valid_loss"] = evaluation.loss
+        scores = score(names[valid.labels], names[evaluation.predicted], evaluation.probabilities(), classes, "valid")
+        record.update(scores)
+    if track is not None and len(track):
+        seen = evaluate(run.model, run.parts.loss, track, run.cfg.batch_size, run.pad_id, run.device, run.autocast)
+        probs = seen.probabilities()
+        record["predictions"] = [{"predicted": run.parts.classes[int(k)], "confidence": round(float(p[k]), 4)}
+                                 for k, p in zip(seen.predicted, probs)]
+    return record, evaluation
+
+
+def train_model(cfg: TrainConfig, parts: Parts, train: Encoded, valid: Encoded | None = None, *,
+                model: torch.nn.Module | None = None, max_steps: int | None = None, eval_every: int | None = None,
+                weight_decay: float | None = None, lr: float | None = None, track: Encoded | None = None,
+                on_eval: Callable[[dict[str, Any]], None] | None = None,
+                on_checkpoint: Callable[[TrainState], None] | None = None, checkpoint_every: int = 0,
+                resume: TrainState | None = None, device: torch.device | None = None,
+                autocast: Autocast | None = None, metric: str = "macro_f1", progress: bool = True) -> TrainResult:
+    """Train ``parts``' model (or ``model``) on ``train``; evaluate on ``valid`` every ``eval_every`` steps.
+
+    Overrides (``max_steps``, ``eval_every``, ``weight_decay``, ``lr``) let the probes run the very
+    same loop with regularization off or for a few steps. ``track`` holds the texts whose
+    predictions each evaluation records. ``resume`` continues an interrupted run exactly.
+    """
+    from tqdm.auto import tqdm
+
+    if device is None or autocast is None:
+        from clearance.core.parts.device import resolve
+
+        device, autocast = resolve(cfg.device, cfg.precision)
+    seed_everything(cfg.seed)
+    model = (model if model is not None else parts.build_model()).to(device)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = parts.optimizer(trainable, lr=cfg.lr if lr is None else lr,
+                                weight_decay=cfg.weight_decay if weight_decay is None else weight_decay)
+    run = _Run(cfg, parts, model, optimizer, device, autocast, int(parts.tokenizer.pad_token_id), metric)
+    every = eval_every or cfg.eval_every
+    total = total_steps(len(train), cfg.batch_size, cfg.epochs, max_steps if max_steps is not None else cfg.max_steps)
+    step, start_epoch, skip, history, step_losses, train_seconds = 0, 0, 0, [], [], 0.0
+    if resume is not None:
+        model.load_state_dict(resume.model_state)
+        optimizer.load_state_dict(resume.optimizer_state)
+        step, start_epoch, skip = resume.step, resume.epoch, resume.batch_in_epoch
+        history, step_losses, train_seconds = list(resume.history), list(resume.step_losses), resume.train_seconds
+        if resume.rng_state is not None:
+            torch.set_rng_state(resume.rng_state)
+    started, last_eval = time.perf_counter(), step
+    valid_eval: Evaluation | None = None
+    bar = tqdm(total=total, initial=step, disable=not progress, desc="training", unit="step", mininterval=5)
+    epoch = start_epoch
+    lengths = train.lengths() if cfg.group_by_length else None
+    while step < total:
+        for index, rows in enumerate(batch_rows(len(train), cfg.batch_size, cfg.seed + epoch, lengths)):
+            if epoch == start_epoch and index < skip:
+                continue  # trained before the interruption
+            if step >= total:
+                break
+            batch = collate(train, rows, run.pad_id).to(device)
+            model.train()
+            tick = time.perf_counter()
+            step_losses.append(train_step(model, optimizer, parts.loss, batch, autocast))
+            train_seconds += time.perf_counter() - tick
+            step += 1
+            bar.update(1)
+            if step % every == 0 or step == total:
+                record, evaluated = _record(run, step, epoch, step_losses[last_eval:], valid, track)
+                valid_eval, last_eval = evaluated or valid_eval, step
+                history.append(record)
+                if on_eval is not None:
+                    on_eval(record)
+            if on_checkpoint is not None and checkpoint_every and step % checkpoint_every == 0 and step < total:
+                on_checkpoint(TrainState(step, epoch, index + 1, model.state_dict(), optimizer.state_dict(),
+                                         history, step_losses, train_seconds, torch.get_rng_state()))
+        epoch += 1
+        skip = 0
+    bar.close()
+    model.eval()
+    trained = (step - (resume.step if resume else 0)) * cfg.batch_size
+    seconds = time.perf_counter() - started
+    return TrainResult(model=model, step_losses=step_losses, history=history, steps=step, seconds=seconds,
+                       train_seconds=train_seconds,
+                       samples_per_second=trained / max(train_seconds - (resume.train_seconds if resume else 0), 1e-9),
+                       valid=valid_eval, resumed_from=resume.step if resume else 0)
+
+
+def curve_point(record: dict[str, Any]) -> dict[str, Any]:
+    """An evaluation record as MLflow curves: without its step and epoch (the x axis, not curves)."""
+    return {k: v for k, v in record.items() if k not in ("step", "epoch")}

@@ -1,1 +1,0 @@
-"""Step 1: look at the data."""

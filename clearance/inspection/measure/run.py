@@ -1,0 +1,134 @@
+"""Step 1's measuring: statistics, label issues, the sample, plots and measurements.json.
+
+Judging the measurements against thresholds is in ``clearance.inspection.judge.run``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from clearance.core.config.inspect import InspectStage
+from clearance.core.data.digest import splits_digest
+from clearance.core.data.prepare import load_splits, load_summary
+from clearance.core.measurements import jsonable, settings_digest, write_measurements
+from clearance.core.paths import PREPARED_DIR, SPLITS, report_dir
+from clearance.core.progress import step
+from clearance.core.report import plot_data, plots
+from clearance.core.text.lengths import length_stats, lengths
+from clearance.inspection.measure import stats as S
+from clearance.inspection.measure.label_issues import find_label_issues
+
+STEP = "inspect"
+
+
+ISSUE_ROWS_IN_REPORT = 50
+
+
+@dataclass
+class InspectOutcome:
+    """What step 1 measured: the statistics, the splits it read and the files written."""
+
+    stats: dict[str, Any]
+    files: dict[str, Path]
+    splits: dict[str, pd.DataFrame]
+    data_digest: str
+
+
+def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
+            rows: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """All statistics, the ranked label issues and the sample to read (``rows``: the splits combined)."""
+    rows = S.combine(splits) if rows is None else rows
+    classes = summary["classes"]
+    stats: dict[str, Any] = {"n_rows": len(rows), "clean": summary["clean"], "split": summary["split"],
+                             "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1)}
+    with step("Label balance and lengths"):
+        stats.update(S.balance(rows, classes))
+        stats["lengths"] = length_stats(lengths(rows["text"]), rows["label"])
+    with step("Vocabulary, indicative tokens and a keyword rule"):
+        stats.update(S.vocabulary(splits, classes, cfg.inspect))
+    with step("Duplicates and overlap between splits"):
+        stats.update(S.duplicates(rows))
+    with step("URLs, hashtags, mentions, HTML entities, encoding"):
+        stats.update(S.surface(rows, cfg.inspect))
+    with step("Suspected label errors (out-of-fold TF-IDF + logistic regression, cleanlab)"):
+        issues, stats["label_issues"] = find_label_issues(
+            rows, cfg.inspect.label_issue_folds, cfg.inspect.label_issue_max_rows, cfg.seed)
+    sample = S.stratified_sample(rows, cfg.inspect.sample_size, cfg.seed)
+    stats["sample_size"] = len(sample)
+    return stats, issues, sample
+
+
+def metrics(stats: dict[str, Any]) -> dict[str, Any]:
+    """The key figures, for `dvc metrics show` and MLflow."""
+    return {
+        "rows": stats["n_rows"],
+        "classes": len(stats["classes"]),
+        "imbalance_ratio": round(stats["imbalance_ratio"], 4),
+        "class_share": {c: round(v["share"], 4) for c, v in stats["classes"].items()},
+        "dropped_share": round(stats["dropped_share"], 4),
+        "duplicates": {k: round(v, 4) for k, v in stats["duplicates"].items()},
+        "overlap": {k: round(v, 4) for k, v in stats["overlap"].items()},
+        "patterns": {k: round(v, 4) for k, v in stats["patterns"].items()},
+        "vocab": {k: round(v, 4) for k, v in stats["vocab"].items()},
+        "length": {f"{unit}_{k}": round(v, 2) for unit in ("chars", "words")
+                   for k, v in stats["lengths"][unit]["all"].items()},
+        "keyword_rule": {k: round(stats["keyword_rule"][k], 4) for k in ("accuracy", "macro_f1", "majority_accuracy")},
+        "label_issue_share": round(stats["label_issues"].get("share", 0.0), 4),
+    }
+
+
+def draw(stats: dict[str, Any], rows: pd.DataFrame, folder: Path) -> dict[str, Path]:
+    """Write the report's plots as PNGs, and their numbers as CSVs for `dvc plots`."""
+    lens = lengths(rows["text"])
+    return {
+        "balance": plots.class_balance(stats["classes"], SPLITS, folder / "class_balance.png"),
+        "chars": plots.length_histograms(lens, rows["label"], "chars", folder / "length_chars.png"),
+        "words": plots.length_histograms(lens, rows["label"], "words", folder / "length_words.png"),
+        "tokens": plots.top_token_bars(stats["top_tokens"], folder / "top_tokens.png"),
+        "patterns": plots.pattern_rates(stats["patterns_per_class"], folder / "patterns.png"),
+        "balance_data": plot_data.class_balance(stats["classes"], SPLITS, folder / "class_balance.csv"),
+        "words_data": plot_data.length_histogram(lens["words"], "words", folder / "length_words.csv"),
+        "patterns_data": plot_data.pattern_rates(stats["patterns"], folder / "patterns.csv"),
+    }
+
+
+def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path | None = None) -> InspectOutcome:
+    """Step 1's measuring: read the prepared splits; write measurements, metrics, issues, sample and plots."""
+    out = out or report_dir(STEP)
+    out.mkdir(parents=True, exist_ok=True)
+    splits, summary = load_splits(prepared), load_summary(prepared)
+    rows = S.combine(splits)
+    stats, issues, sample = compute(splits, summary, cfg, rows)
+    extra = summary["clean"]["kept_columns"]
+    files = {
+        "metrics": out / "metrics.json",
+        "label_issues": out / "label_issues.csv",
+        "sample": out / "sample.csv",
+    }
+    files["metrics"].write_text(json.dumps(metrics(stats), indent=2) + "\n", encoding="utf-8")
+    issue_columns = ["rank", "split", "row", "label", "given_label_prob", "suggested_label", "suggested_prob", *extra, "text"]
+    issues.reindex(columns=issue_columns).to_csv(files["label_issues"], index=False)
+    sample.reindex(columns=["split", "row", "label", *extra, "text"]).to_csv(files["sample"], index=False)
+    with step("Plots"):
+        drawn = draw(stats, rows, out / "plots")
+    digest = summary.get("digest") or splits_digest(splits)
+    files["measurements"] = write_measurements({
+        "step": STEP,
+        "data_digest": digest,
+        "settings_digest": settings_digest({"seed": cfg.seed, "inspect": asdict(cfg.inspect)}),
+        "stats": stats,
+        "summary": summary,
+        "plots": {k: p.name for k, p in drawn.items() if p.suffix == ".png"},
+        "report": {
+            "extra_columns": extra,
+            "issue_rows": issues.head(ISSUE_ROWS_IN_REPORT),
+            "sample_rows": sample,
+        },
+    }, out)
+    files.update({f"plot_{k}": p for k, p in drawn.items()})
+    return InspectOutcome(stats=jsonable(stats), files=files, splits=splits, data_digest=digest)

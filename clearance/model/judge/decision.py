@@ -1,0 +1,31 @@
+"""Whether step 3 may train: graded from the probes' measurements (go.json).
+
+Kept apart from the probes themselves so that this cheap stage imports no torch.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from clearance.core.config.model import ProbeGate
+from clearance.core.paths import report_dir
+from clearance.core.stage_files import read_stage_json
+from clearance.model.judge.checks import probe_checks
+from clearance.model.measure.files import GO_FILE, PROBES_FILE, STEP
+
+
+def decide(measured: dict[str, Any], gate: ProbeGate) -> dict[str, Any]:
+    """Train only when no probe fails, unless the user forces it; names the failing probes."""
+    failing = [c.id for c in probe_checks(measured, gate.checks) if c.status == "fail"]
+    return {"train": not failing or gate.run_despite_probes, "failing": failing,
+            "forced": bool(failing) and gate.run_despite_probes}
+
+
+def write_decision(gate: ProbeGate, folder: Path | None = None) -> dict[str, Any]:
+    """Grade probes.json and write go.json (deterministic, so an unchanged decision re-runs nothing)."""
+    folder = folder or report_dir(STEP)
+    decision = decide(read_stage_json(folder / PROBES_FILE, "probe measurements"), gate)
+    (folder / GO_FILE).write_text(json.dumps(decision, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return decision

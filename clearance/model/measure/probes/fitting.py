@@ -1,0 +1,93 @@
+"""Fitting: overfit 16 samples with regularization off, spot overfitting on the real run, face the bar."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from clearance.core.training.batches import Encoded
+
+
+class _Reached(Exception):
+    """Raised from the evaluation callback to end the overfit run once the loss is low enough."""
+
+
+def overfit_rows(labels: np.ndarray, n: int, seed: int) -> list[int]:
+    """``n`` training rows, seeded, taking the classes in turn so each is present."""
+    rng = np.random.default_rng(seed)
+    by_class = [rng.permutation(np.flatnonzero(labels == c)).tolist() for c in np.unique(labels)]
+    picked: list[int] = []
+    while len(picked) < min(n, len(labels)):
+        for rows in by_class:
+            if rows and len(picked) < n:
+                picked.append(rows.pop())
+    return picked
+
+
+def measure_overfit(train_cfg: Any, parts: Any, train: Encoded, n: int, max_steps: int,
+                    device: torch.device, autocast: Callable, seed: int = 0,
+                    stop_below: float | None = None) -> dict:
+    """Train a fresh model on ``n`` samples with dropout 0 and weight decay 0 through the real training function.
+
+    All ``n`` samples form one batch, for up to ``max_steps`` steps; with ``stop_below`` the
+    run ends at the first step whose loss is below it. Returns the loss curve and steps taken.
+    """
+    from clearance.core.training.loop import train_model
+
+    subset = train.subset(overfit_rows(train.labels, n, seed))
+    cfg = replace(train_cfg, batch_size=len(subset), epochs=max_steps, dropout=0.0, weight_decay=0.0)
+    losses: list[float] = []
+
+    def watch(record: dict) -> None:
+        losses.append(float(record["train_loss"]))
+        if stop_below is not None and losses[-1] < stop_below:
+            raise _Reached
+
+    started = time.perf_counter()
+    try:
+        result = train_model(cfg, parts, subset, None, model=parts.build_model(dropout=0.0), max_steps=max_steps,
+                             weight_decay=0.0, eval_every=1 if stop_below is not None else max_steps,
+                             on_eval=watch if stop_below is not None else None, device=device, autocast=autocast,
+                             progress=False)
+        losses = result.step_losses
+    except _Reached:
+        pass
+    return {"samples": len(subset), "classes": len(np.unique(subset.labels)), "max_steps": max_steps,
+            "steps": len(losses), "losses": losses, "final_loss": losses[-1] if losses else None,
+            "min_loss": min(losses) if losses else None, "stop_below": stop_below,
+            "seconds": time.perf_counter() - started}
+
+
+def overfitting_streak(history: list[dict]) -> dict:
+    """The longest run of evaluations where train loss fell while valid loss rose, and the best step.
+
+    ``history``: one dict per evaluation with ``step``, ``train_loss`` and ``valid_loss``.
+    """
+    scored = [h for h in history if h.get("valid_loss") is not None and h.get("train_loss") is not None]
+    longest, current, ends_at = 0, 0, None
+    for before, after in zip(scored, scored[1:]):
+        diverging = after["train_loss"] < before["train_loss"] and after["valid_loss"] > before["valid_loss"]
+        current = current + 1 if diverging else 0
+        if current > longest:
+            longest, ends_at = current, after["step"]
+    best = min(scored, key=lambda h: h["valid_loss"]) if scored else None
+    return {"evaluations": len(scored), "longest_streak": longest, "streak_ends_at": ends_at,
+            "best_step": best["step"] if best else None, "best_valid_loss": best["valid_loss"] if best else None,
+            "last_step": scored[-1]["step"] if scored else None,
+            "last_valid_loss": scored[-1]["valid_loss"] if scored else None}
+
+
+def measure_bar(scores: dict[str, Any], bar: dict[str, Any]) -> dict:
+    """The model's valid score on the bar's primary metric beside the best baseline's and the prior guess's.
+
+    ``scores``: the model's metrics (``valid_<metric>`` keys, e.g. its last evaluation);
+    ``bar``: step 2's bar (reports/baselines/metrics.json#bar).
+    """
+    metric = bar["metric"]
+    return {"metric": metric, "model": scores.get(f"valid_{metric}"), "best_baseline": bar.get("best_baseline"),
+            "baseline": bar.get(f"valid_{metric}"), "prior": bar.get(f"prior_expected_{metric}")}

@@ -1,0 +1,35 @@
+"""Step 3's probe stage: every probe before the real training, measured into probes.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from clearance.core.config.model import ModelStage
+from clearance.core.data.prepare import load_summary
+from clearance.core.measurements import write_json
+from clearance.core.parts.device import resolve
+from clearance.core.parts.parts import build_parts
+from clearance.core.paths import PREPARED_DIR, report_dir
+from clearance.core.progress import step
+from clearance.core.training.inputs import model_inputs, model_settings_digest
+from clearance.model.measure.files import PROBES_FILE, STEP
+from clearance.model.measure.probes.suite import run_probes
+
+
+def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = None) -> dict[str, Any]:
+    """Build the parts, run every probe, write probes.json; returns what it wrote."""
+    out = out or report_dir(STEP)
+    classes = load_summary(prepared)["classes"]
+    with step("Building the model, tokenizer, optimizer and loss"):
+        parts = build_parts(cfg, classes)
+    with step("Preprocessing and tokenising train and valid"):
+        inputs = model_inputs(cfg, parts, prepared)
+    device, autocast = resolve(cfg.train.device, cfg.train.precision)
+    with step(f"Probes for silent bugs (overfit {cfg.probes.overfit_samples} samples, on {device})"):
+        measured = run_probes(parts, cfg.train, cfg.probes, inputs.raw_train, inputs.train, inputs.valid,
+                              device, autocast, cfg.seed, stop_below=cfg.probes.overfit_stop_loss)
+    measured.update({"classes": inputs.classes, "data_digest": inputs.data_digest,
+                     "settings_digest": model_settings_digest(cfg), "parts": parts.names})
+    write_json(measured, out / PROBES_FILE)
+    return measured

@@ -1,0 +1,152 @@
+"""Step 3's training stage: the real run through the one training function, resumable, and
+everything the judging and the report need (training.json, metrics, curves' data)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from clearance.core import analysis
+from clearance.core.config.model import ModelStage
+from clearance.core.data.prepare import load_summary
+from clearance.core.evaluation import read_bar
+from clearance.core.measurements import write_json
+from clearance.core.parts.device import resolve
+from clearance.core.parts.parts import Parts, build_parts
+from clearance.core.paths import PREPARED_DIR, report_dir
+from clearance.core.progress import step
+from clearance.core.report import plot_data
+from clearance.core.serving import TextPredictor, save_predictor, save_untrained
+from clearance.core.stage_files import read_stage_json
+from clearance.core.training.checkpoint import Checkpoints
+from clearance.core.training.inputs import (
+    ModelInputs,
+    model_inputs,
+    model_settings_digest,
+)
+from clearance.core.training.loop import TrainResult, train_model
+from clearance.model.measure.files import GO_FILE, MODEL_DIR, STEP, TRAINING_FILE
+from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
+
+MISTAKES_KEPT = 30
+
+
+@dataclass
+class TrainingOutcome:
+    """What the training stage produced (``result`` is None when the probes stopped it)."""
+
+    record: dict[str, Any]
+    files: dict[str, Path]
+    result: TrainResult | None = None
+    inputs: ModelInputs | None = None
+    parts: Parts | None = None
+
+    def model_example(self, rows: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """A few training texts as the data holds them, and the packaged model's output on them.
+
+        Scored by the package loaded back from disk: a model that does not load fails here,
+        not when it is served.
+        """
+        texts = self.inputs.raw_train[:rows] if self.inputs is not None else []
+        return TextPredictor.load(self.files["model"], device="cpu").example(texts)
+
+
+def final_scores(history: list[dict[str, Any]]) -> dict[str, float]:
+    """The last evaluation's valid scores."""
+    last = history[-1] if history else {}
+    return {k: v for k, v in last.items() if k.startswith("valid_") and isinstance(v, (int, float))}
+
+
+def history_table(history: list[dict[str, Any]], metric: str) -> pd.DataFrame:
+    """The curves' numbers, one row per evaluation (DVC plots data)."""
+    columns = ["step", "train_loss", "valid_loss", f"valid_{metric}", "grad_norm", "lr"]
+    return pd.DataFrame([{c: r.get(c) for c in columns} for r in history], columns=columns)
+
+
+def skipped(decision: dict[str, Any], out: Path, model_dir: Path, digests: dict[str, str]) -> TrainingOutcome:
+    """The record when failing probes stop the run before it wastes the training time."""
+    reason = "probes failed: " + ", ".join(decision["failing"])
+    record = {"trained": False, "reason": reason, "history": [], "steps": 0, **digests}
+    files = write_outputs(record, out, "macro_f1")
+    files["model"] = save_untrained(model_dir, reason)
+    return TrainingOutcome(record, files)
+
+
+def write_outputs(record: dict[str, Any], out: Path, metric: str) -> dict[str, Path]:
+    """training.json, metrics.json and the plots' data files."""
+    files = {"training": out / TRAINING_FILE, "metrics": out / "metrics.json", "history": out / "history.csv",
+             "predictions": out / "plots" / "predictions.csv"}
+    write_json(record, files["training"])
+    metrics = {"trained": record["trained"], "steps": record.get("steps", 0),
+               "samples_per_second": round(record.get("samples_per_second", 0.0), 2),
+               "valid": {k: round(v, 4) for k, v in record.get("valid", {}).items()},
+               "bar": record.get("bar_measure", {})}
+    files["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    history_table(record["history"], metric).to_csv(files["history"], index=False)
+    confusion = record.get("predictions", {"actual": [], "predicted": []})
+    plot_data.predictions(np.asarray(confusion["actual"]), np.asarray(confusion["predicted"]), files["predictions"])
+    return files
+
+
+def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = None,
+          prepared: Path = PREPARED_DIR, out: Path | None = None,
+          checkpoints: Checkpoints | None = None, model_dir: Path = MODEL_DIR) -> TrainingOutcome:
+    """Train unless go.json says the probes failed; resume from a matching checkpoint; package the model."""
+    out = out or report_dir(STEP)
+    decision = read_stage_json(out / GO_FILE, "probe decision")
+    digests = {"settings_digest": model_settings_digest(cfg)}
+    if not decision["train"]:
+        return skipped(decision, out, model_dir, digests)
+    parts = build_parts(cfg, load_summary(prepared)["classes"])
+    inputs = model_inputs(cfg, parts, prepared)
+    digests["data_digest"] = inputs.data_digest
+    checkpoints = checkpoints or Checkpoints.default()
+    key = f"{digests['data_digest']}:{digests['settings_digest']}"
+    resume = checkpoints.load(key)
+    bar = read_bar()
+    device, autocast = resolve(cfg.train.device, cfg.train.precision)
+    note = f", resuming at step {resume.step}" if resume else ""
+    with step(f"Training on {len(inputs.train)} texts ({device}{note})"):
+        result = train_model(cfg.train, parts, inputs.train, inputs.valid, track=inputs.tracked, on_eval=on_eval,
+                             on_checkpoint=lambda state: checkpoints.save(key, state),
+                             checkpoint_every=cfg.train.checkpoint_every, resume=resume, device=device,
+                             autocast=autocast, metric=bar["metric"])
+    record = training_record(result, inputs, bar, decision, digests)
+    files = write_outputs(record, out, bar["metric"])
+    files["model"] = save_predictor(model_dir, cfg, parts, result.model)
+    checkpoints.clear()
+    return TrainingOutcome(record, files, result, inputs, parts)
+
+
+def training_record(result: TrainResult, inputs: ModelInputs, bar: dict[str, Any], decision: dict[str, Any],
+                    digests: dict[str, str]) -> dict[str, Any]:
+    """Everything the judging and the report read about the run."""
+    classes = inputs.classes
+    names = np.asarray(classes, dtype=object)
+    truth = names[inputs.valid.labels]
+    predicted = names[result.valid.predicted] if result.valid is not None else np.array([], dtype=object)
+    probs = result.valid.probabilities() if result.valid is not None else None
+    scores = final_scores(result.history)
+    mistakes = analysis.confident_mistakes(inputs.valid_frame, predicted, probs, classes, MISTAKES_KEPT) \
+        if len(predicted) else pd.DataFrame()
+    return {
+        "trained": True, "reason": "", "forced": decision.get("forced", False),
+        "failing_probes": decision.get("failing", []),
+        "history": result.history, "step_losses": result.step_losses,
+        "tracked": [{"text": t, "label": classes[int(y)]} for t, y in zip(inputs.tracked.texts, inputs.tracked.labels)],
+        "steps": result.steps, "seconds": result.seconds, "train_seconds": result.train_seconds,
+        "samples_per_second": result.samples_per_second, "resumed_from": result.resumed_from,
+        "valid": scores, "primary_metric": bar["metric"], "bar": bar,
+        "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, bar),
+        "confusion": {"classes": classes,
+                      "matrix": analysis.confusion(truth, predicted, classes).to_numpy().tolist()},
+        "per_class": analysis.per_class_report(truth, predicted, classes),
+        "mistakes": mistakes, "predictions": {"actual": truth.tolist(), "predicted": predicted.tolist()},
+        **digests,
+    }

@@ -1,0 +1,88 @@
+"""The final test: the chosen model scored on the test split, and the scoring counted in the ledger.
+
+Every choice before this one (the metric, the bar, the model, the sweep's best) was made on valid,
+and the choice itself is ``decision.decide``'s, on the sweep's own checks. A model the evidence
+rejects is not scored. This module is the only one that scores the test split in steps 3 and 4;
+nothing here registers or logs a model (that waits for gate 4: clearance.sweep.final.registry).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from clearance.core.data.prepare import load_splits
+from clearance.core.errors import UserError
+from clearance.core.evaluation import score
+from clearance.core.paths import BEST_MODEL_DIR, MODEL_DIR, PREPARED_DIR
+from clearance.sweep.final.choice import Choice
+from clearance.sweep.final.files import LEDGER
+from clearance.sweep.final.ledger import (
+    ensure_ledger,
+    ledger_digest,
+    read_ledger,
+    record_scoring,
+    times_seen,
+)
+
+# The packaged model of each choice: the best configuration at the sweep's budget, or step 3's own model.
+MODEL_DIRS = {"best": BEST_MODEL_DIR, "reference": MODEL_DIR}
+
+
+def folder_digest(folder: Path) -> str:
+    """sha256 over a packaged model's file names and bytes: the registry step checks it is the tested one."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _scores(folder: Path, splits: dict[str, Any]) -> dict[str, dict[str, float]]:
+    from clearance.core.serving import (
+        TextPredictor,  # torch: only when a model is scored
+    )
+
+    predictor = TextPredictor.load(folder)
+    classes = predictor.classes
+    scores: dict[str, dict[str, float]] = {}
+    for split in ("valid", "test"):
+        frame = splits[split]
+        probs = predictor.probabilities(frame["text"].astype(str).tolist())
+        predicted = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
+        scores[split] = score(frame["label"].astype(str).to_numpy(), predicted, probs, classes, split)
+    return scores
+
+
+def score_on_test(choice: Choice, prepared: Path = PREPARED_DIR,
+                  models: dict[str, Path] | None = None, ledger: Path = LEDGER) -> dict[str, Any]:
+    """The record final.json holds: the choice and, when a model was chosen, its valid and test scores.
+
+    The ledger is read first (an unreadable one stops here, before anything is scored); a scoring is
+    appended to it once done. A rejected best configuration is not scored and adds nothing.
+    """
+    entries = read_ledger(ledger)
+    splits = load_splits(prepared)
+    if splits["test"].empty:
+        raise UserError("data split test", "is empty", "give the data a test split (data.split_* in conf/)")
+    digest = ledger_digest(splits["test"])
+    record: dict[str, Any] = {"choice": choice.as_dict(), "chosen": choice.chosen, "why": choice.reason,
+                              "metric": choice.metric, "direction": choice.direction,
+                              "ledger": {"path": ledger.as_posix(), "digest": digest,
+                                         "seen": times_seen(entries, digest)}}
+    if choice.chosen is None:
+        ensure_ledger(ledger)
+        return record
+    folder = (models or MODEL_DIRS)[choice.chosen]
+    scores = _scores(folder, splits)
+    metric, params = choice.metric, choice.params
+    record_scoring({"test_digest": digest, "test_rows": int(len(splits["test"])), "chosen": choice.chosen,
+                    "rule": choice.rule, "params": params, "metric": metric,
+                    f"test_{metric}": scores["test"].get(f"test_{metric}")}, ledger)
+    record["ledger"]["seen"] += 1
+    return {**record, "params": params, "seed": choice.seed, "model_dir": folder.as_posix(),
+            "model_digest": folder_digest(folder), "valid": scores["valid"], "test": scores["test"],
+            "test_rows": int(len(splits["test"]))}

@@ -1,0 +1,282 @@
+"""Step 4's checks: grade what the sweep measured against ``checks.sweep`` (and step 3's lr band).
+
+``sweep_checks(measured, t, lr_band)`` grades, in this order: trials_completed, edge_of_grid,
+lr_plausible, gain_vs_noise, final_choice, test_consistent, test_split_reuse. Each is also its
+own function ``<id>(measured, t[, lr_band])``. ``measured`` is a plain dict::
+
+    {
+      "trials": [trial dict, ...],          # clearance.sweep.search.analysis's trial dicts, every state
+      "best": {"number": int, "value": float, "params": {dotted key: value}} | None,
+      "positions": {dotted key: float | None},   # analysis.edges(dims, best["params"])
+      "importances": {"values": {dotted key: share}},   # analysis.importances(...)
+      "spearman": {dotted key: float | None},    # analysis.spearman(...)
+      "direction": "maximize" | "minimize",
+      "optimizer": "AdamW",                 # the best trial's optimizer class name
+      "bootstrap": {...},                   # analysis.paired_bootstrap(...) output
+      "choice": {"recorded": final.json's choice, "expected": decision.decide(...) on the same files},
+      "final": {"metric": str, "valid": float, "test": float},   # the final model, once
+      "ledger": {"seen": int, "digest": str, "path": str},        # scorings of this test split
+    }
+
+A part may instead be ``{"skipped": why}`` or ``{"error": why}``. A check whose input is absent,
+None, skipped or errored gets status "warn" with the message "not measured: <why>": it neither
+passes silently nor blocks a gate that a waiver can clear. The exceptions are trials_completed
+(without trials the sweep learned nothing) and final_choice (a choice that contradicts the
+evidence, or a best configuration the evidence rejects): both fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clearance.checklist.results import CheckResult, graded
+from clearance.core.config.model import lr_band_for
+from clearance.core.config.sweep import SweepChecks
+from clearance.sweep.final.choice import (
+    BETTER,
+    ONE_SEED,
+    WITHIN_NOISE,
+    WORSE,
+    gain_verdict,
+)
+
+LR_KEY = "train.lr"
+RESUME = "`dvc repro` resumes the study: finished trials are kept"
+EDGE_FIX = ("widen the range (or extend the choice list) past that end in conf/sweep/ and run `dvc repro`; "
+            "a changed space starts a new study")
+NOISE_FIX = ("keep step 3's configuration (sweep.final: best_if_better), or run more seeds (sweep.seeds) "
+             "to narrow the interval; do not read a gain within noise as progress")
+CHOICE_FIX = ("the evidence rejects the model sweep.final asks for: set sweep.final=best_if_better (step 3's model "
+              "then meets the test split), or find out why the sweep's settings do worse (the search space in "
+              "conf/sweep/, lr_plausible, the trials' errors) and run `dvc repro`; or waive final_choice in "
+              "checklists/sweep.yaml with your reason, to close step 4 with no tested model")
+STALE_CHOICE_FIX = "run `dvc repro -f final_test` so final.json is decided again on the current evidence"
+LEDGER_FILE = "ledger/test_split.jsonl"
+REUSE_FIX = ("quote the first test score and read later ones as optimistic; compare models on valid, never by "
+             "scoring test again; for an unbiased estimate, hold out new test data (a changed test split starts "
+             f"a new count in {LEDGER_FILE})")
+TEST_FIX = ("do not tune on the test split: report the test score as it is; look for why valid and test "
+            "differ (step 1's split checks, too many selections on valid, a small valid split)")
+
+
+def not_measured(check_id: str, threshold: Any, why: str, fix: str, direction: str = "") -> CheckResult:
+    """The warning for a check whose input is missing."""
+    return CheckResult(check_id, "warn", None, threshold, f"not measured: {why}", fix, direction)
+
+
+def absent(part: Any, default: str) -> str | None:
+    """Why a part of ``measured`` cannot be graded, or None when it can."""
+    if part is None:
+        return default
+    if isinstance(part, dict) and (part.get("skipped") or part.get("error")):
+        return str(part.get("error") or part.get("skipped"))
+    return None
+
+
+def _count(trials: list[dict[str, Any]], state: str) -> int:
+    return sum(t.get("state") == state for t in trials)
+
+
+def _first_error(trials: list[dict[str, Any]]) -> str:
+    failed = sorted((t for t in trials if t.get("state") == "FAIL"), key=lambda t: t.get("number", 0))
+    if not failed:
+        return ""
+    first = failed[0]
+    return f"; the first failed trial (#{first.get('number')}) said: {first.get('error') or 'no error recorded'}"
+
+
+def trials_completed(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+    """Enough trials finished to learn from the sweep."""
+    fix = f"read the error, fix the search space (conf/sweep/) or the code, then {RESUME}"
+    trials = measured.get("trials")
+    if trials is None:
+        return CheckResult("trials_completed", "fail", None, t.min_complete_trials,
+                           "not measured: no trials recorded (the sweep did not run)", f"run the sweep: {RESUME}",
+                           "min")
+    complete = _count(trials, "COMPLETE")
+    counts = (f"{complete} of {len(trials)} trials completed, {_count(trials, 'FAIL')} failed, "
+              f"{_count(trials, 'PRUNED')} pruned")
+    return graded("trials_completed", complete, None, t.min_complete_trials,
+                  f"{counts} (at least {t.min_complete_trials} needed){_first_error(trials)}", fix, direction="min")
+
+
+def _end(position: float) -> str:
+    return "low" if position < 0.5 else "high"
+
+
+def _toward(rho: float | None, position: float, direction: str) -> float | None:
+    """The rank correlation between a value and the score, read toward the end the best value sits at."""
+    if rho is None:
+        return None
+    better = -1.0 if direction == "minimize" else 1.0
+    return rho * better * (1.0 if position > 0.5 else -1.0)
+
+
+def edge_evidence(measured: dict[str, Any], t: SweepChecks) -> dict[str, list[str]]:
+    """Each best value on an edge of its range -> the evidence that it mattered ([] when there is none).
+
+    It mattered when its importance reaches ``edge_importance_min``, or when the score keeps rising
+    toward that edge across the trials (rank correlation toward it at least ``edge_trend_min``).
+    """
+    shares = (measured.get("importances") or {}).get("values") or {}
+    rhos = measured.get("spearman") or {}
+    direction = measured.get("direction") or "maximize"
+    found: dict[str, list[str]] = {}
+    for key, p in (measured.get("positions") or {}).items():
+        if p is None or t.edge_share <= p <= 1 - t.edge_share:
+            continue
+        share, toward = shares.get(key), _toward(rhos.get(key), p, direction)
+        reasons = []
+        if isinstance(share, (int, float)) and share >= t.edge_importance_min:
+            reasons.append(f"importance {share:.2f} >= {t.edge_importance_min:g}")
+        if toward is not None and toward >= t.edge_trend_min:
+            reasons.append(f"the score rises toward that end, rank correlation {toward:+.2f} >= {t.edge_trend_min:g}")
+        found[key] = reasons
+    return found
+
+
+def edge_of_grid(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+    """No best value that mattered sits in the outer ``edge_share`` of its range (or at a choice list's end).
+
+    A value on an edge that did not matter (low importance, no trend toward the edge) is listed as
+    information: with short choice lists most values are "edges", and a warning that always fires
+    teaches users to skip warnings.
+    """
+    best, positions = measured.get("best"), measured.get("positions")
+    why = absent(best, "no complete trial, so no best values") or absent(positions, "no positions of the best values")
+    if why:
+        return not_measured("edge_of_grid", 0, why, EDGE_FIX, "max")
+    params = best.get("params") or {}
+    evidence = edge_evidence(measured, t)
+    mattered = {k: r for k, r in evidence.items() if r}
+
+    def listed(keys: list[str], with_reasons: bool) -> str:
+        return ", ".join(f"{k}={params.get(k)!r} ({_end(positions[k])} end"
+                         + (f"; {'; '.join(evidence[k])})" if with_reasons else ")") for k in keys)
+
+    quiet = [k for k in evidence if not evidence[k]]
+    info = (f"at an edge without evidence that it mattered (information, not a warning): {listed(quiet, False)}"
+            if quiet else "")
+    if mattered:
+        message = f"on the edge of the grid: widen it: {listed(list(mattered), True)}"
+        message += f". Also {info}" if info else ""
+    elif info:
+        message = f"no best value that mattered sits on the edge of the grid; {info}"
+    else:
+        ordered = sum(p is not None for p in positions.values())
+        message = (f"every best value of the {ordered} ordered dimension(s) lies inside the inner "
+                   f"{1 - 2 * t.edge_share:.0%} of its range" if ordered else
+                   "no dimension has an order (only non-numeric choices): nothing can sit on an edge")
+    return graded("edge_of_grid", len(mattered), 0, None, message, EDGE_FIX, direction="max")
+
+
+def lr_plausible(measured: dict[str, Any], t: SweepChecks | None, lr_band: dict[str, list[float]]) -> CheckResult:
+    """The best learning rate lies in step 3's plausible band for its optimizer."""
+    best = measured.get("best")
+    optimizer = measured.get("optimizer") or "default"
+    key, (low, high) = lr_band_for(optimizer, lr_band)
+    where = f"checks.model.lr_band.{key}"
+    fix = (f"an odd best learning rate points at a deeper problem: look at the data, the loss, the model and "
+           f"step 3's probes before trusting the sweep; if the value is deliberate, widen {where} in "
+           f"conf/checks/default.yaml")
+    why = absent(best, "no complete trial, so no best learning rate")
+    if why:
+        return not_measured("lr_plausible", [low, high], why, fix)
+    params = best.get("params") or {}
+    if LR_KEY not in params:
+        return CheckResult("lr_plausible", "pass", None, [low, high],
+                           f"{LR_KEY} is not in the search space: step 3's lr_band check graded the fixed rate", fix)
+    lr = params[LR_KEY]
+    inside = isinstance(lr, (int, float)) and low <= lr <= high
+    message = (f"best learning rate {lr:g} for {optimizer}; plausible band [{low:g}, {high:g}] ({where})"
+               if isinstance(lr, (int, float)) else f"best learning rate {lr!r} is not a number")
+    if not inside:
+        message += (": outside the band. A best learning rate this odd means something more fundamental is "
+                    "going on (a bug, the data, the loss), not that the sweep found a good value")
+    return CheckResult("lr_plausible", "pass" if inside else "warn", lr, [low, high], message, fix)
+
+
+GAIN_WORDS = {BETTER: ("pass", "the sweep's gain is larger than seed noise"),
+              WITHIN_NOISE: ("warn", "the sweep's gain is within seed noise"),
+              WORSE: ("warn", "the sweep's best configuration is worse than step 3's on the paired re-runs"),
+              ONE_SEED: ("warn", "one seed cannot measure seed noise")}
+
+
+def gain_vs_noise(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+    """The paired re-runs' gain of the best config over step 3's is larger than seed noise.
+
+    Passes only when the whole 95% interval is above 0 and at least 2 seeds were compared:
+    an interval below 0 (the sweep's best is worse) and a single seed warn as well. The verdict
+    is ``choice.gain_verdict``'s, the one the final choice follows.
+    """
+    threshold = "95% interval of the mean gain above 0"
+    b = measured.get("bootstrap")
+    why = absent(b, "the seed re-runs did not run") or (None if b.get("low") is not None else
+                                                         b.get("note") or "no paired scores")
+    if why:
+        return not_measured("gain_vs_noise", threshold, why, NOISE_FIX)
+    spread = (f"best {b['best_mean']:g} ± {b['best_std'] if b['best_std'] is not None else '–'}, "
+              f"step 3 {b['reference_mean']:g} ± {b['reference_std'] if b['reference_std'] is not None else '–'}")
+    interval = f"mean gain {b['mean_gain']:g}, 95% interval [{b['low']:g}, {b['high']:g}] over {b['seeds']} seed(s)"
+    status, verdict = GAIN_WORDS[gain_verdict(b).verdict]
+    return CheckResult("gain_vs_noise", status, b["mean_gain"], threshold, f"{verdict}: {interval} ({spread})",
+                       NOISE_FIX)
+
+
+def final_choice(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+    """The model that met the test split is the one the evidence picks, and the evidence did not reject it."""
+    threshold = "the model sweep.final asks for, unless the evidence rejects it"
+    choice = measured.get("choice")
+    why = absent(choice, "the final test did not run yet")
+    if why:
+        return not_measured("final_choice", threshold, why, "run `dvc repro`")
+    recorded, expected = choice.get("recorded"), choice.get("expected") or {}
+    if not isinstance(recorded, dict) or "chosen" not in recorded:
+        return CheckResult("final_choice", "fail", None, threshold,
+                           "final.json records no choice (written by another version)", STALE_CHOICE_FIX)
+    if (recorded.get("rule"), recorded.get("chosen")) != (expected.get("rule"), expected.get("chosen")):
+        return CheckResult("final_choice", "fail", recorded.get("chosen"), threshold,
+                           f"final.json says {recorded.get('chosen') or 'no model'} met the test split under "
+                           f"sweep.final={recorded.get('rule')}, but the current evidence picks "
+                           f"{expected.get('chosen') or 'no model'}: {expected.get('reason', '')}", STALE_CHOICE_FIX)
+    if recorded["chosen"] is None:
+        return CheckResult("final_choice", "fail", None, threshold, str(recorded.get("reason")), CHOICE_FIX)
+    return CheckResult("final_choice", "pass", recorded["chosen"], threshold, str(recorded.get("reason")), CHOICE_FIX)
+
+
+def test_consistent(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+    """The final model's test score is close to its valid score."""
+    final = measured.get("final")
+    why = absent(final, "the final model was not tested yet")
+    if not why and not all(isinstance(final.get(k), (int, float)) for k in ("valid", "test")):
+        why = "the final model has no valid and test scores"
+    if why:
+        return not_measured("test_consistent", t.test_gap_warn, why, TEST_FIX, "max")
+    gap = abs(final["test"] - final["valid"])
+    metric = final.get("metric") or "the primary metric"
+    return graded("test_consistent", gap, t.test_gap_warn, None,
+                  f"final model, {metric}: valid {final['valid']:g}, test {final['test']:g}, gap {gap:.4g}",
+                  TEST_FIX, direction="max")
+
+
+def test_split_reuse(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+    """The test split of this data was scored at most ``test_seen_warn`` times (the ledger counts them)."""
+    ledger = measured.get("ledger")
+    why = absent(ledger, f"no count of test scorings ({LEDGER_FILE})")
+    if not why and not isinstance(ledger.get("seen"), int):
+        why = f"{ledger.get('path') or LEDGER_FILE} gave no count"
+    if why:
+        return not_measured("test_split_reuse", t.test_seen_warn, why, REUSE_FIX, "max")
+    seen, where = ledger["seen"], f"{ledger.get('path') or LEDGER_FILE}, test split {str(ledger.get('digest'))[:12]}"
+    if seen > t.test_seen_warn:
+        message = f"the test split has been seen {seen} times: its score is no longer an unbiased estimate ({where})"
+    else:
+        message = f"the test split of this data has been scored {seen} time(s) ({where})"
+    return graded("test_split_reuse", seen, t.test_seen_warn, None, message, REUSE_FIX, direction="max")
+
+
+def sweep_checks(measured: dict[str, Any], t: SweepChecks, lr_band: dict[str, list[float]]) -> list[CheckResult]:
+    """Every step-4 check, in report order."""
+    return [trials_completed(measured, t), edge_of_grid(measured, t), lr_plausible(measured, t, lr_band),
+            gain_vs_noise(measured, t), final_choice(measured, t), test_consistent(measured, t),
+            test_split_reuse(measured, t)]

@@ -1,0 +1,35 @@
+"""The final choice from the sweep's files: the same checks the judge grades, then the rule.
+
+Kept apart from ``choice`` (the rule) and ``checks`` (the grading) so that both the final test
+stage and the judge call this one function on the same evidence. No torch, no MLflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from clearance.sweep.final.choice import Choice, choose, gain_verdict
+from clearance.sweep.judge.checks import lr_plausible
+
+
+def best_trial(measured: dict[str, Any]) -> dict[str, Any]:
+    """The best trial's number, value and values (only the fields the checks read)."""
+    best = measured.get("best") or {}
+    return {k: best.get(k) for k in ("number", "value", "params")}
+
+
+def decide(rule: str, measured: dict[str, Any], seeds: dict[str, Any] | None,
+           lr_band: dict[str, list[float]]) -> Choice:
+    """Which model meets the test split under ``rule`` (sweep.final), from measurements.json and seeds.json."""
+    seeds = seeds or {}
+    best = best_trial(measured)
+    lr = lr_plausible({"best": best, "optimizer": seeds.get("optimizer") or measured.get("optimizer")}, None, lr_band)
+    # No band numbers in the sentence: widening the band must not change a choice it does not change.
+    note = f"its learning rate {lr.value:g} lies outside the plausible band (lr_plausible)" \
+        if lr.status != "pass" and isinstance(lr.value, (int, float)) else ""
+    choice = choose(rule, best, gain_verdict(seeds.get("bootstrap")), lr.status == "pass", note)
+    chosen = (seeds.get(choice.chosen) or {}) if choice.chosen else {}
+    return replace(choice, metric=seeds.get("metric") or measured.get("metric") or "",
+                   direction=seeds.get("direction") or measured.get("direction") or "maximize",
+                   params=dict(chosen.get("params") or {}), seed=(seeds.get("seeds") or [None])[0])

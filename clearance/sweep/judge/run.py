@@ -1,0 +1,342 @@
+"""Step 4's judging: grade the sweep, the seed re-runs and the final test; write checks, report and manifest.
+
+Reads what the sweep's stages measured (measurements.json, seeds.json, final.json) and, for the
+comparison table, steps 2 and 3's metrics files; nothing else. A threshold change re-grades in
+seconds without a single trial. Imports neither optuna nor torch.
+
+seeds.json and final.json may be missing (their stage has not run yet, or failed): the report
+then shows what exists and the checks that need them warn "not measured".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from clearance.checklist.fingerprint import write_manifest
+from clearance.checklist.required import required_questions
+from clearance.checklist.results import CheckResult, Judgement, write_checks
+from clearance.core.config.sweep import SweepChecks, SweepJudge
+from clearance.core.errors import UserError
+from clearance.core.measurements import settings_digest
+from clearance.core.paths import report_dir
+from clearance.core.report.html import embed_png, write_report
+from clearance.core.stage_files import read_stage_json
+from clearance.sweep.final.files import FINAL_FILE
+from clearance.sweep.judge import plots as sweep_plots
+from clearance.sweep.judge.checks import edge_evidence, sweep_checks
+from clearance.sweep.judge.decision import decide
+from clearance.sweep.search.files import MEASUREMENTS_FILE, SEEDS_FILE, STEP
+
+TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
+QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
+
+PLOTS_DIR = "plots"
+MODEL_FOLDER = report_dir("model")
+# The settings each file records (hashed into the evidence fingerprint when it carries no settings_digest).
+SETTINGS = {"measurements": ("metric", "direction", "study", "sampler", "trials_budget", "fixed", "space"),
+            "seeds": ("metric", "direction", "seeds", "optimizer", "fixed"),
+            "final": ("choice", "params", "metric", "seed", "model_digest", "ledger")}
+ROUGH = ("Importances from few trials are rough: each one rests on {n} complete trial(s), and another seed "
+         "or a few more trials can reorder them. Trust a conclusion only where the importance, the rank "
+         "correlation and the scatter agree.")
+VALID_ONLY = ("Every selection used the valid split only: the best trial, the seed re-runs and the choice of "
+              "the final model were all decided on valid. The test split is scored only for the chosen model, "
+              "and the ledger counts every scoring of it.")
+
+
+# -- inputs -------------------------------------------------------------------------------------------------------
+
+def read_optional(path: Path, what: str) -> dict[str, Any] | None:
+    """A stage file that may not exist yet (None then); a broken one is still an error naming it."""
+    return read_stage_json(path, what) if path.exists() else None
+
+
+def read_inputs(folder: Path) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
+    """measurements.json (required), seeds.json and final.json (each None when missing)."""
+    measured = read_stage_json(folder / MEASUREMENTS_FILE, "sweep measurements")
+    if not isinstance(measured, dict) or "trials" not in measured:
+        raise UserError(f"{folder / MEASUREMENTS_FILE}#trials", "no trials recorded",
+                        "run the sweep again (`dvc repro -f sweep`) so it rewrites this file")
+    return (measured, read_optional(folder / SEEDS_FILE, "seed re-runs"),
+            read_optional(folder / FINAL_FILE, "final test"))
+
+
+def read_earlier(model_folder: Path, measured: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Step 3's ``metrics.json`` and step 2's ``bar`` as the sweep recorded it (empty when missing: "–")."""
+    model = read_optional(model_folder / "metrics.json", "model metrics") or {}
+    return model, measured.get("bar") or {}
+
+
+def _split_score(scores: Any, split: str, metric: str) -> float | None:
+    value = scores.get(f"{split}_{metric}") if isinstance(scores, dict) else None
+    return value if _number(value) else None
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _missing(what: str, file: str) -> dict[str, str]:
+    return {"skipped": f"reports/{STEP}/{file} is missing: {what} did not run yet (run `dvc repro`)"}
+
+
+def final_measure(final: dict[str, Any] | None, metric: str) -> dict[str, Any]:
+    """The final model's valid and test scores on the sweep's metric (or why there are none)."""
+    if final is None:
+        return _missing("the final test", FINAL_FILE)
+    if "skipped" in final or "error" in final:
+        return final
+    if final.get("chosen") is None and "choice" in final:
+        return {"skipped": "no model met the test split, so the test split was not scored (final_choice says why)"}
+    return {"metric": metric, "valid": _split_score(final.get("valid"), "valid", metric),
+            "test": _split_score(final.get("test"), "test", metric)}
+
+
+def choice_input(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None,
+                 lr_band: dict[str, list[float]]) -> dict[str, Any] | None:
+    """The choice final.json records, beside the one ``decide`` makes on the same evidence now."""
+    if final is None:
+        return None
+    recorded = final.get("choice")
+    rule = recorded.get("rule") if isinstance(recorded, dict) else None
+    if rule is None or seeds is None:
+        return {"recorded": recorded, "expected": None}
+    try:
+        expected = decide(rule, measured, seeds, lr_band).as_dict()
+    except UserError as error:
+        expected = {"rule": rule, "chosen": None, "reason": error.render()}
+    return {"recorded": recorded, "expected": expected}
+
+
+def checks_input(measured: dict[str, Any], seeds: dict[str, Any] | None,
+                 final: dict[str, Any] | None, lr_band: dict[str, list[float]]) -> dict[str, Any]:
+    """What ``sweep_checks`` grades, built from the three files (see clearance/sweep/checks.py)."""
+    bootstrap = _missing("the seed re-runs", SEEDS_FILE) if seeds is None else seeds.get("bootstrap")
+    best = measured.get("best")
+    # Only the fields the checks read: a trial dict's own "error" key ("" when it ran) would read as a failure.
+    best = {k: best.get(k) for k in ("number", "value", "params")} if best else None
+    return {"trials": measured.get("trials"), "best": best,
+            "positions": measured.get("positions") if best else None,
+            "importances": measured.get("importances"), "spearman": measured.get("spearman"),
+            "direction": measured.get("direction"),
+            "optimizer": (seeds or {}).get("optimizer") or measured.get("optimizer"),
+            "bootstrap": bootstrap, "choice": choice_input(measured, seeds, final, lr_band),
+            "final": final_measure(final, measured.get("metric") or ""),
+            "ledger": (final or {}).get("ledger") if final else _missing("the final test", FINAL_FILE)}
+
+
+def data_digest(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None) -> str:
+    """The data the sweep ran on: measurements.json's digest, else the re-runs' or the final's, else ""."""
+    for doc in (measured, seeds or {}, final or {}):
+        if doc.get("data_digest"):
+            return str(doc["data_digest"])
+    return ""
+
+
+def settings_of(doc: dict[str, Any] | None, name: str) -> Any:
+    """A file's own settings digest, or the settings it records (None for a missing file)."""
+    if doc is None:
+        return None
+    return doc.get("settings_digest") or {key: doc.get(key) for key in SETTINGS[name]}
+
+
+# -- the report's sections ----------------------------------------------------------------------------------------
+
+def show(value: Any) -> str:
+    """A value as the report prints it: 4 significant digits for floats, "–" for nothing."""
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def gain(value: float | None, reference: float | None, direction: str) -> float | None:
+    """How much better ``value`` is than ``reference`` (positive is better, whatever the direction)."""
+    if not (_number(value) and _number(reference)):
+        return None
+    return (value - reference) if direction != "minimize" else (reference - value)
+
+
+def comparison(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None,
+               model: dict[str, Any], bar: dict[str, Any]) -> dict[str, Any]:
+    """One table on valid (best trial, step 3 at the same budget, step 3's model, best baseline, prior), and test."""
+    metric, direction = measured.get("metric") or "", measured.get("direction") or "maximize"
+    best = measured.get("best") or {}
+    model_bar = model.get("bar") or {}
+    model_score = model_bar.get("model") if _number(model_bar.get("model")) else \
+        _split_score(model.get("valid"), "valid", metric)
+    rows = [
+        (f"best trial (#{best['number']}), at the sweep's budget" if "number" in best else "best trial",
+         best.get("value") if _number(best.get("value")) else None, f"{STEP}/{MEASUREMENTS_FILE}#best"),
+        ("step 3's configuration re-run at the same budget (mean over seeds)",
+         ((seeds or {}).get("reference") or {}).get("mean"), f"{STEP}/{SEEDS_FILE}#reference"),
+        ("step 3's model (its full run)", model_score, "model/metrics.json#bar"),
+        (f"best baseline ({bar['best_baseline']})" if bar.get("best_baseline") else "best baseline",
+         _split_score(bar, "valid", metric), "baselines/metrics.json#bar"),
+        ("guessing in class proportions (prior, expected)", bar.get(f"prior_expected_{metric}"),
+         "baselines/metrics.json#bar"),
+    ]
+    top = rows[0][1]
+    table = [{"name": name, "value": value, "text": show(value), "source": f"reports/{source}",
+              "gain": None if i == 0 else gain(top, value, direction)} for i, (name, value, source) in enumerate(rows)]
+    chosen = (final or {}).get("chosen")
+    test = _split_score((final or {}).get("test"), "test", metric)
+    return {"metric": metric, "direction": direction, "rows": table,
+            "test": {"name": f"final model ({chosen})" if chosen else "final model", "value": test,
+                     "text": show(test), "source": f"reports/{STEP}/{FINAL_FILE}#test",
+                     "seen": ((final or {}).get("ledger") or {}).get("seen")}}
+
+
+def dimension_kinds(space: dict[str, Any]) -> dict[str, str]:
+    """Each searched key's kind ("loguniform", "choice", ...), read from its expression's function name."""
+    from clearance.sweep.search.space import parse_expression
+
+    kinds = {}
+    for key, text in space.items():
+        try:
+            kinds[key] = parse_expression(key, text).kind
+        except UserError:  # written by another version: the name before "(" still tells the kind
+            kinds[key] = str(text).split("(", 1)[0].strip()
+    return kinds
+
+
+def edge_note(position: float | None, reasons: list[str] | None) -> str:
+    """Where a best value sits, in words, when it is on an edge; whether the trials say it mattered."""
+    if position is None or reasons is None:
+        return ""
+    end = "low end" if position < 0.5 else "high end"
+    if reasons:
+        return f"{end}: on the edge of the grid where it mattered ({'; '.join(reasons)}): widen it"
+    return f"{end}: on an edge, with no sign that it mattered (information)"
+
+
+def best_view(measured: dict[str, Any], checks: SweepChecks) -> dict[str, Any]:
+    """The best trial: its score, and each searched value with its position in the range."""
+    best = measured.get("best")
+    if not best:
+        return {"found": False}
+    params, positions = best.get("params") or {}, measured.get("positions") or {}
+    evidence = edge_evidence(measured, checks)
+    rows = [{"key": key, "range": text, "value": show(params.get(key)), "position": positions.get(key),
+             "edge": edge_note(positions.get(key), evidence.get(key))}
+            for key, text in (measured.get("space") or {}).items()]
+    return {"found": True, "number": best.get("number"), "value": show(best.get("value")),
+            "run_id": best.get("run_id") or "", "rows": rows, "share": checks.edge_share}
+
+
+def importance_view(measured: dict[str, Any]) -> dict[str, Any]:
+    """Importances beside the Spearman correlations, most important first, and how rough they are."""
+    found = measured.get("importances") or {}
+    shares, rhos = found.get("values") or {}, measured.get("spearman") or {}
+    keys = list(dict.fromkeys([*sorted(shares, key=lambda k: -float(shares[k] or 0)),
+                               *(measured.get("space") or {}), *rhos]))
+    complete = sum(t.get("state") == "COMPLETE" for t in measured.get("trials") or [])
+    return {"evaluator": found.get("evaluator") or "–", "note": found.get("note") or "",
+            "rough": ROUGH.format(n=complete),
+            "rows": [{"key": k, "share": shares.get(k), "rho": rhos.get(k)} for k in keys]}
+
+
+def budget_view(measured: dict[str, Any]) -> dict[str, Any]:
+    """Where the best-so-far curve last improved, out of how many trials."""
+    curve = measured.get("budget_curve") or []
+    numbers = sorted(t.get("number", i) for i, t in enumerate(measured.get("trials") or []))
+    last = None
+    for i, value in enumerate(curve):
+        if value is not None and (i == 0 or value != curve[i - 1]):
+            last = numbers[i] if i < len(numbers) else i
+    return {"trials": len(curve), "budget": measured.get("trials_budget"), "last_gain": last,
+            "best": show(next((v for v in reversed(curve) if v is not None), None))}
+
+
+def noise_view(seeds: dict[str, Any] | None) -> dict[str, Any]:
+    """Each seed's scores of both configurations, their means and spreads, and the mean gain's interval."""
+    if seeds is None:
+        return {"measured": False, "note": _missing("the seed re-runs", SEEDS_FILE)["skipped"]}
+    best, ref = seeds.get("best") or {}, seeds.get("reference") or {}
+    b = seeds.get("bootstrap") or {}
+    numbers = seeds.get("seeds") or []
+    values_b, values_r = best.get("values") or [], ref.get("values") or []
+    rows = [{"seed": s, "best": show(_at(values_b, i)), "reference": show(_at(values_r, i)),
+             "difference": show(_at(b.get("differences") or [], i))} for i, s in enumerate(numbers)]
+    return {"measured": True, "rows": rows, "optimizer": seeds.get("optimizer") or "–",
+            "best": {k: show(best.get(k)) for k in ("mean", "std")}, "best_params": best.get("params") or {},
+            "reference": {k: show(ref.get(k)) for k in ("mean", "std")},
+            "gain": {k: show(b.get(k)) for k in ("mean_gain", "low", "high")}, "resamples": b.get("resamples"),
+            "note": b.get("note") or seeds.get("error") or ""}
+
+
+def _at(values: list[Any], i: int) -> Any:
+    return values[i] if i < len(values) else None
+
+
+def final_view(final: dict[str, Any] | None, metric: str) -> dict[str, Any]:
+    """Which model met the test split and why (one sentence), valid beside test, and the ledger's count."""
+    if final is None:
+        return {"measured": False, "note": _missing("the final test", FINAL_FILE)["skipped"]}
+    valid, test = final.get("valid") or {}, final.get("test") or {}
+    names = list(dict.fromkeys([k.split("_", 1)[1] for k in [*valid, *test] if "_" in k]))
+    names.sort(key=lambda m: m != metric)  # the primary metric first
+    ledger = final.get("ledger") or {}
+    return {"measured": True, "chosen": final.get("chosen") or "none", "why": final.get("why") or "",
+            "params": final.get("params") or {}, "metric": metric,
+            "scores": [{"metric": m, "valid": show(valid.get(f"valid_{m}")), "test": show(test.get(f"test_{m}"))}
+                       for m in names],
+            "model_dir": final.get("model_dir") or "", "seen": ledger.get("seen"),
+            "ledger": ledger.get("path") or "", "note": final.get("error") or ""}
+
+
+def trials_view(measured: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every trial by number: state, score, values, error and time."""
+    return [{"number": t.get("number"), "state": t.get("state", ""), "value": show(t.get("value")),
+             "params": ", ".join(f"{k}={show(v)}" for k, v in (t.get("params") or {}).items()),
+             "error": t.get("error") or "", "seconds": t.get("seconds")}
+            for t in sorted(measured.get("trials") or [], key=lambda t: t.get("number", 0))]
+
+
+def report_context(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None,
+                   earlier: tuple[dict[str, Any], dict[str, Any]], checks: list[CheckResult], cfg: SweepJudge,
+                   figures: dict[str, Path]) -> dict[str, Any]:
+    """Everything sweep.html.j2 shows, each part with defaults so a partial run still renders."""
+    metric = measured.get("metric") or ""
+    trials = measured.get("trials") or []
+    scatters = [{"key": name[len(sweep_plots.SCATTER_KEY):], "src": embed_png(path)}
+                for name, path in figures.items() if name.startswith(sweep_plots.SCATTER_KEY)]
+    return {
+        "title": "clearance · step 4 · the sweep", "checks": [asdict(c) for c in checks],
+        "counts": {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")},
+        "study": {k: measured.get(k) for k in ("study", "storage", "sampler", "trials_budget", "direction")},
+        "metric": metric, "fixed": measured.get("fixed") or {},
+        "states": {s: sum(t.get("state") == s for t in trials) for s in ("COMPLETE", "FAIL", "PRUNED")},
+        "valid_only": VALID_ONLY, "comparison": comparison(measured, seeds, final, *earlier),
+        "best": best_view(measured, cfg.checks), "importance": importance_view(measured),
+        "scatters": scatters, "budget": budget_view(measured), "noise": noise_view(seeds),
+        "final": final_view(final, metric), "trials": trials_view(measured),
+        "overhead": measured.get("overhead") or {"share": None, "seconds": None},
+        "figures": {"budget": embed_png(figures["budget"])},
+    }
+
+
+def judge_sweep(cfg: SweepJudge, folder: Path | None = None, model_folder: Path = MODEL_FOLDER) -> Judgement:
+    """Grade step 4's measurements against ``checks.sweep``; write checks, report and manifest."""
+    folder = folder or report_dir(STEP)
+    measured, seeds, final = read_inputs(folder)
+    earlier = read_earlier(model_folder, measured)
+    lr_band = cfg.model_checks.lr_band
+    checks = sweep_checks(checks_input(measured, seeds, final, lr_band), cfg.checks, lr_band)
+    files = {"checks": folder / "checks.json", "report": folder / "report.html"}
+    write_checks(checks, files["checks"])
+    logs = {key: kind.startswith("log") for key, kind in dimension_kinds(measured.get("space") or {}).items()}
+    figures = sweep_plots.draw_all(measured, logs, folder / PLOTS_DIR)
+    write_report(TEMPLATE, report_context(measured, seeds, final, earlier, checks, cfg, figures),
+                 files["report"])
+    settings = settings_digest({"measured": [settings_of(measured, "measurements"), settings_of(seeds, "seeds"),
+                                             settings_of(final, "final")],
+                                "checks": asdict(cfg.checks), "lr_band": cfg.model_checks.lr_band})
+    files["manifest"] = write_manifest(STEP, data_digest(measured, seeds, final), settings, checks,
+                                       required_questions(QUESTIONS), folder)
+    return Judgement(checks=checks, files=files,
+                     measurements={"measurements": measured, "seeds": seeds, "final": final})

@@ -1,9 +1,0 @@
-"""Where step 3's stages write: reports/model/, and the packaged model in models/model/."""
-
-from pathlib import Path
-
-STEP = "model"
-PROBES_FILE = "probes.json"  # the probes' measurements
-GO_FILE = "go.json"  # whether training may run
-TRAINING_FILE = "training.json"  # the training run's measurements
-MODEL_DIR = Path("models/model")  # the trained model packaged to score texts (clearance.serving)
