@@ -5,20 +5,25 @@ decision does, so a moved threshold that changes nothing never re-scores the tes
 from clearance.core.config.params import load_stage_config
 from clearance.core.config.sweep import FinalChoiceStage
 from clearance.core.errors import run_main
-from clearance.core.measurements import write_json
 from clearance.core.paths import report_dir
-from clearance.core.stage_files import read_stage_json
+from clearance.core.records import read_dict
 from clearance.sweep.final.files import CHOICE_FILE
 from clearance.sweep.judge.decision import decide
-from clearance.sweep.search.files import MEASUREMENTS_FILE, SEEDS_FILE, STEP
+from clearance.sweep.search.files import (
+    MEASUREMENTS_FILE,
+    SEEDS_FILE,
+    STEP,
+    SeedReruns,
+    SweepMeasurements,
+)
 
 
 def main() -> None:
     stage = load_stage_config(FinalChoiceStage)
-    measured = read_stage_json(report_dir(STEP) / MEASUREMENTS_FILE, "sweep measurements")
-    seeds = read_stage_json(report_dir(STEP) / SEEDS_FILE, "seed re-runs")
+    measured = read_dict(SweepMeasurements, report_dir(STEP) / MEASUREMENTS_FILE)
+    seeds = read_dict(SeedReruns, report_dir(STEP) / SEEDS_FILE)
     choice = decide(stage.final, measured, seeds, stage.lr_band)
-    write_json(choice.as_dict(), report_dir(STEP) / CHOICE_FILE)
+    choice.write(report_dir(STEP) / CHOICE_FILE)
     print(choice.reason)
 
 

@@ -5,25 +5,23 @@ logged or registered here: that waits for gate 4 (stage register)."""
 from clearance.core.config.params import load_stage_config
 from clearance.core.config.tracking import TrackingOnly
 from clearance.core.errors import run_main
-from clearance.core.measurements import write_json
 from clearance.core.paths import report_dir
-from clearance.core.stage_files import read_stage_json
+from clearance.core.records import write_record
 from clearance.core.tracking import flatten, log_metrics, stage_run
 from clearance.sweep.final.choice import Choice
-from clearance.sweep.final.files import CHOICE_FILE, FINAL_FILE, STEP
+from clearance.sweep.final.files import CHOICE_FILE, FINAL_FILE, STEP, FinalRecord
 from clearance.sweep.final.scoring import score_on_test
 
 
 def main() -> None:
     stage = load_stage_config(TrackingOnly)
-    path = report_dir(STEP) / CHOICE_FILE
-    choice = Choice.from_dict(read_stage_json(path, "final choice"), str(path))
+    choice = Choice.read(report_dir(STEP) / CHOICE_FILE)
     record = score_on_test(choice)
     with stage_run("final_test", stage.tracking, flatten({"sweep": {"final": choice.rule}, "chosen": str(choice.chosen),
                                                           "params": record.get("params") or {}})) as run:
         log_metrics({**record.get("valid", {}), **record.get("test", {}), "test_seen": record["ledger"]["seen"]})
         record["run_id"] = run.info.run_id
-    write_json(record, report_dir(STEP) / FINAL_FILE)
+    write_record(FinalRecord, record, report_dir(STEP) / FINAL_FILE)
     print(choice.reason)
     if choice.chosen is not None:
         metric = record["metric"]

@@ -5,20 +5,25 @@ was chosen on. Runs after the gate, so nothing reaches the registry before a per
 from clearance.core.config.params import load_stage_config
 from clearance.core.config.sweep import RegisterStage
 from clearance.core.errors import run_main
-from clearance.core.measurements import write_json
 from clearance.core.paths import report_dir
-from clearance.core.stage_files import read_stage_json
-from clearance.sweep.final.files import FINAL_FILE, REGISTERED_FILE, STEP
+from clearance.core.records import read_dict, write_record
+from clearance.sweep.final.files import (
+    FINAL_FILE,
+    REGISTERED_FILE,
+    STEP,
+    FinalRecord,
+    Registered,
+)
 from clearance.sweep.final.registry import cleared_fingerprint, register_final
 
 
 def main() -> None:
     stage = load_stage_config(RegisterStage)
     fingerprint = cleared_fingerprint()
-    final = read_stage_json(report_dir(STEP) / FINAL_FILE, "final test")
+    final = read_dict(FinalRecord, report_dir(STEP) / FINAL_FILE)
     record = register_final(final, fingerprint, stage.registered_model, stage.tracking)
     new = record.pop("new")  # not written: the file is the same whether this run or an earlier one registered
-    write_json(record, report_dir(STEP) / REGISTERED_FILE)
+    write_record(Registered, record, report_dir(STEP) / REGISTERED_FILE)
     if record["version"] is None:
         print(f"nothing registered: {record['why']}")
     else:

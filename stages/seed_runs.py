@@ -7,9 +7,8 @@ from dataclasses import asdict
 from clearance.core.config.params import load_stage_config, read_params
 from clearance.core.config.sweep import SweepStage
 from clearance.core.errors import run_main
-from clearance.core.measurements import write_json
 from clearance.core.paths import report_dir
-from clearance.core.stage_files import read_stage_json
+from clearance.core.records import read_dict, write_record
 from clearance.core.tracking import (
     child_run,
     flatten,
@@ -18,7 +17,7 @@ from clearance.core.tracking import (
     stage_run,
 )
 from clearance.core.training.loop import curve_point
-from clearance.sweep.search.files import SEEDS_FILE
+from clearance.sweep.search.files import SEEDS_FILE, SeedReruns, SweepMeasurements
 from clearance.sweep.search.run import MEASUREMENTS_FILE, STEP
 from clearance.sweep.search.seeds import rerun_seeds
 from clearance.sweep.search.space import flatten_keys
@@ -28,7 +27,7 @@ from clearance.sweep.search.trial import Setup
 def main() -> None:
     params = read_params()
     stage = load_stage_config(SweepStage, params)
-    measured = read_stage_json(report_dir(STEP) / MEASUREMENTS_FILE, "sweep measurements")
+    measured = read_dict(SweepMeasurements, report_dir(STEP) / MEASUREMENTS_FILE)
     setup = Setup(params, flatten_keys(stage.sweep.trial, section="sweep.trial"), measured["metric"])
 
     @contextmanager
@@ -41,7 +40,7 @@ def main() -> None:
                              on_eval=lambda point: log_epoch(curve_point(point), point["step"]))
         boot = record["bootstrap"]
         log_metrics({"mean_gain": boot.get("mean_gain"), "gain_low": boot.get("low"), "gain_high": boot.get("high")})
-    write_json(record, report_dir(STEP) / SEEDS_FILE)
+    write_record(SeedReruns, record, report_dir(STEP) / SEEDS_FILE)
     print(f"mean gain over step 3's configuration: {boot.get('mean_gain'):.4f} "
           f"[{boot.get('low'):.4f}, {boot.get('high'):.4f}] over seeds {record['seeds']} (MLflow run {run.info.run_id})")
 

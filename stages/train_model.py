@@ -7,7 +7,6 @@ from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
 from clearance.core.paths import report_dir
 from clearance.core.serving import plugin_sources
-from clearance.core.stage_files import read_stage_json
 from clearance.core.tracking import (
     child_run,
     log_artifacts,
@@ -18,19 +17,19 @@ from clearance.core.tracking import (
     stage_run,
 )
 from clearance.core.training.loop import curve_point
-from clearance.model.measure.files import PROBES_FILE, STEP
+from clearance.model.measure.files import PROBES_FILE, STEP, Probes
 from clearance.model.measure.training import train
 
 
 def main() -> None:
     cfg = load_stage_config(ModelStage)
-    probes = read_stage_json(report_dir(STEP) / PROBES_FILE, "probe measurements")
+    probes = Probes.read(report_dir(STEP) / PROBES_FILE)
     with stage_run(STEP, cfg.tracking, asdict(cfg)) as run:
         log_prepared_splits()
         record_run(run, report_dir(STEP), "train_model")
         with child_run("overfit_16", {"samples": cfg.probes.overfit_samples, "dropout": 0.0, "weight_decay": 0.0},
                        tags={"clearance.kind": "probe"}):
-            for step, loss in enumerate(probes.get("overfit", {}).get("losses", []), start=1):
+            for step, loss in enumerate(probes.overfit.get("losses", []), start=1):
                 log_epoch({"train_loss": loss}, step)
         with child_run("training", {}, tags={"clearance.kind": "training"}):
             # log_epoch keeps only the record's numbers: the tracked predictions stay in training.json.

@@ -75,3 +75,24 @@ def inspection_stats(splits: dict[str, pd.DataFrame], summary: dict, inspect_cfg
     stats.update(S.surface(rows, inspect_cfg))
     stats["sample_size"] = len(S.stratified_sample(rows, inspect_cfg.sample_size, 0))
     return stats
+
+
+def summary_doc(classes: list[str], sizes: dict[str, int], digest: str = "test-data-digest",
+                source: str = "tests/factory.py") -> dict:
+    """data/prepared/summary.json as `prepare` writes it (every key its schema requires)."""
+    rows = sum(sizes.values())
+    return {"source": source, "digest": digest, "text_column": "text", "label_column": "label",
+            "clean": {"rows_read": rows, "missing_text": 0, "missing_label": 0, "dropped": 0, "kept_empty_text": 0,
+                      "kept_columns": [], "missing_keep_columns": []},
+            "split": {"stratified": True, "grouped_by": "", "groups": 0, "note": "", "given_by": ""},
+            "sizes": sizes, "classes": classes, "sampled": None}
+
+
+# Step 2's bar as its metrics.json holds it (clearance.core.stepfiles.Bar), for tests of steps 3 and 4.
+BAR_DOC = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid": 0.7551, "valid_log_loss": 0.6,
+           "prior_expected": 0.3333, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
+
+
+def baselines_metrics_doc(bar: dict | None = None) -> dict:
+    """reports/baselines/metrics.json, as step 2 writes it."""
+    return {"primary_metric": (bar or BAR_DOC)["metric"], "bar": bar or BAR_DOC, "baselines": {}}

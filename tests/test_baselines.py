@@ -44,7 +44,7 @@ from clearance.core.evaluation import pick_best, score
 from clearance.core.parts.preprocess import load_preprocess
 from clearance.core.paths import split_file
 from clearance.core.text.preprocess import clean_text, identity
-from tests.factory import KEYWORDS, make_texts, write_table
+from tests.factory import KEYWORDS, make_texts, summary_doc, write_table
 
 CHECK_IDS = ["baselines_ran", "beats_prior", "metric_fits_balance", "fit_on_train_only", "classes_in_eval",
              "empty_after_preprocessing"]
@@ -134,14 +134,8 @@ def hand_prepared(parts: dict[str, pd.DataFrame], folder: Path) -> Path:
         start += len(part)
         classes |= set(part["label"])
         part.to_parquet(split_file(name, folder), index=False)
-    summary = {
-        "source": "hand-made", "text_column": "text", "label_column": "label",
-        "clean": {"rows_read": start, "missing_text": 0, "missing_label": 0, "dropped": 0, "kept_empty_text": 0,
-                  "kept_columns": [], "missing_keep_columns": []},
-        "split": {"stratified": False, "grouped_by": "row", "groups": start, "note": ""},
-        "sizes": {name: len(parts[name]) for name in ("train", "valid", "test")},
-        "classes": sorted(classes),
-    }
+    summary = summary_doc(sorted(classes), {name: len(parts[name]) for name in ("train", "valid", "test")},
+                          source="hand-made")
     (folder / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     return folder
 
@@ -761,7 +755,8 @@ def test_metrics_json(clean_run: Run) -> None:
     assert bar["uniform_log_loss"] == pytest.approx(math.log(3), abs=1e-6)
     assert bar["prior_log_loss"] == pytest.approx(clean_run.facts["prior_log_loss"], abs=1e-6)
     best = clean_run.results[clean_run.outcome.best].metrics
-    assert bar["valid_macro_f1"] == pytest.approx(best["valid_macro_f1"])
+    assert bar["valid"] == pytest.approx(best["valid_macro_f1"])
+    assert bar["prior_expected"] == pytest.approx(clean_run.facts["prior_expected_score"])
     assert bar["valid_log_loss"] == pytest.approx(best["valid_log_loss"])
     assert set(metrics["baselines"]) == set(ALL_BASELINES)
     assert metrics["baselines"]["majority"]["valid_accuracy"] == \
@@ -828,7 +823,7 @@ def test_outputs_when_no_baseline_scores(clean_dir: Path, tmp_path: Path) -> Non
     assert run.status("beats_prior") == "fail"
     for path in run.files.values():
         assert path.is_file(), path
-    assert json.loads(run.files["metrics"].read_text(encoding="utf-8"))["bar"]["best_baseline"] == ""
+    assert json.loads(run.files["metrics"].read_text(encoding="utf-8"))["bar"]["best_baseline"] is None
 
 
 # preprocessing

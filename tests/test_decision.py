@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 
+import pytest
 import torch
 
 from clearance.core.config.model import ModelChecks, ProbeGate
 from clearance.core.config.params import from_conf
+from clearance.core.errors import UserError
 from clearance.core.training.checkpoint import Checkpoints
 from clearance.core.training.loop import TrainState
 from clearance.model.judge.decision import decide, write_decision
+from clearance.model.measure.files import Probes
 
 
 def gate(force: bool = False) -> ProbeGate:
     return ProbeGate(checks=from_conf(ModelChecks, "checks.model"), run_despite_probes=force)
+
+
+def probes_doc(**measured) -> dict:
+    """probes.json as the probe stage writes it: every key, each probe skipped unless given."""
+    doc = {f.name: {"skipped": "not measured in this test"} for f in fields(Probes)}
+    doc.update(classes=["negative", "positive"], data_digest="d" * 64, settings_digest="s" * 64,
+               parts={"model": "m"}, seconds={}, decoded_samples=[], **measured)
+    return doc
+
+
+def test_a_probes_file_without_a_probe_names_the_file_and_the_probe(tmp_path):
+    doc = probes_doc()
+    del doc["zero_grad"]
+    (tmp_path / "probes.json").write_text(json.dumps(doc))
+    with pytest.raises(UserError, match=r"probes.json#zero_grad: missing"):
+        write_decision(gate(), tmp_path)
 
 
 def test_a_failing_probe_stops_training_unless_forced(tmp_path):
@@ -25,7 +45,7 @@ def test_a_failing_probe_stops_training_unless_forced(tmp_path):
     assert forced == {"train": True, "failing": stopped["failing"], "forced": True}
     # probes that could not be measured warn; they do not stop training on their own
     assert decide({}, gate())["train"] is True
-    (tmp_path / "probes.json").write_text(json.dumps(broken))
+    (tmp_path / "probes.json").write_text(json.dumps(probes_doc(outputs=broken["outputs"])))
     assert write_decision(gate(), tmp_path)["train"] is False
     first = (tmp_path / "go.json").read_bytes()
     write_decision(gate(), tmp_path)

@@ -12,6 +12,7 @@ import pytest
 from clearance.core.config.params import from_conf
 from clearance.core.config.sweep import SweepChecks, final_rule
 from clearance.core.errors import UserError
+from clearance.core.records import from_data
 from clearance.sweep.final.choice import (
     BETTER,
     ONE_SEED,
@@ -128,13 +129,13 @@ def test_an_unknown_rule_names_the_setting_and_the_choices():
 
 
 def test_a_malformed_choice_file_is_a_clear_error():
-    with pytest.raises(UserError, match=r"choice.json#chosen: missing from the final choice"):
-        Choice.from_dict({"rule": "best"}, "reports/sweep/choice.json")
+    with pytest.raises(UserError, match=r"choice.json#chosen: missing"):
+        from_data(Choice, {"rule": "best"}, "reports/sweep/choice.json")
     whole = {"rule": "best", "chosen": "newest", "verdict": "better", "reason": ".", "metric": "macro_f1",
              "direction": "maximize", "params": {}, "seed": 42}
-    with pytest.raises(UserError, match=r"choice.json#chosen: unknown model 'newest'"):
-        Choice.from_dict(whole, "reports/sweep/choice.json")
-    assert Choice.from_dict({**whole, "chosen": None}, "reports/sweep/choice.json").chosen is None
+    with pytest.raises(UserError, match=r"choice.json: inconsistent: unknown model 'newest'"):
+        from_data(Choice, whole, "reports/sweep/choice.json")
+    assert from_data(Choice, {**whole, "chosen": None}, "reports/sweep/choice.json").chosen is None
 
 
 # -- the checks ---------------------------------------------------------------------------------------------------

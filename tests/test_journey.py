@@ -40,13 +40,17 @@ CHECKS = {
     "model": [("lr_band", "pass", 0.001, "[1e-5, 1e-2]", ""), ("overfitting", "warn", 0.12, 0.1, "max")],
     "sweep": [("trials_completed", "pass", 7, 3, "min"), ("gain_vs_noise", "warn", -0.003, 0.0, "min")],
 }
+INSPECT_METRICS = {
+    "rows": 1234, "classes": 3, "imbalance_ratio": 2.5, "class_share": {"neg": 0.5, "neu": 0.3, "pos": 0.2},
+    "dropped_share": 0.0, "duplicates": {"exact_duplicate_share": 0.024, "conflicting_share": 0.0368},
+    "overlap": {"held_out": 0.0}, "patterns": {"mojibake": 0.08}, "vocab": {"types": 900}, "length": {"words_p50": 12},
+    "keyword_rule": {"macro_f1": 0.51}, "label_issue_share": 0.1426}
 METRICS = {
-    "inspect": {"rows": 1234, "classes": 3, "class_share": {"neg": 0.5, "neu": 0.3, "pos": 0.2},
-                "duplicates": {"exact_duplicate_share": 0.024, "conflicting_share": 0.0368},
-                "label_issue_share": 0.1426},
+    "inspect": INSPECT_METRICS,
     "baselines": {"primary_metric": "macro_f1",
-                  "bar": {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid_macro_f1": 0.7553,
-                          "prior_expected_macro_f1": 0.3332, "valid_log_loss": 0.57},
+                  "bar": {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid": 0.7553,
+                          "prior_expected": 0.3332, "valid_log_loss": 0.57, "uniform_log_loss": 1.0986,
+                          "prior_log_loss": 1.05},
                   "baselines": {"tfidf_logreg": {"valid_macro_f1": 0.7553}}},
     "model": {"trained": True, "steps": 956, "samples_per_second": 117.33,
               "valid": {"valid_loss": 0.5367, "valid_macro_f1": 0.7602},
@@ -57,26 +61,44 @@ TRIALS = [  # number, state, value
     (0, "COMPLETE", 0.741), (1, "COMPLETE", 0.7655), (2, "FAIL", None), (3, "COMPLETE", 0.752),
     (4, "COMPLETE", 0.7711),
 ]
+
+
+def trial(number: int, state: str, value: float | None, **params) -> dict:
+    return {"number": number, "state": state, "value": value, "params": params or {"train.lr": 1e-4 * (number + 1)},
+            "error": "", "seconds": 3.0, "train_seconds": 2.9, "run_id": f"trial{number}", "worker": "host:1"}
+
+
 MEASUREMENTS = {
-    "metric": "macro_f1", "direction": "maximize",
-    "trials": [{"number": n, "state": s, "value": v, "params": {"train.lr": 1e-4 * (n + 1)}, "error": "",
-                "seconds": 3.0, "run_id": f"trial{n}"} for n, s, v in TRIALS],
-    "best": {"number": 4, "value": 0.7711, "params": {"train.lr": 0.0005, "model.num_layers": 2}, "run_id": "trial4"},
-    "importances": {"values": {"model.num_layers": 0.25, "train.lr": 0.75}, "evaluator": "FanovaImportanceEvaluator"},
-    "spearman": {"train.lr": 0.8, "model.num_layers": -0.1},
+    "metric": "macro_f1", "direction": "maximize", "data_digest": "d" * 64, "study": "clearance-abc",
+    "storage": "journal", "sampler": "random", "trials_budget": 5, "fixed": {"train.max_steps": 200},
+    "space": {"train.lr": "loguniform(1e-05, 0.001)", "model.num_layers": "choice(1, 2)"},
+    "trials": [trial(n, s, v) for n, s, v in TRIALS],
+    "best": trial(4, "COMPLETE", 0.7711, **{"train.lr": 0.0005, "model.num_layers": 2}),
+    "importances": {"values": {"model.num_layers": 0.25, "train.lr": 0.75}, "evaluator": "FanovaImportanceEvaluator",
+                    "note": ""},
+    "spearman": {"train.lr": 0.8, "model.num_layers": -0.1}, "scatter": {}, "budget_curve": [0.741, 0.7655, 0.7655,
+                                                                                           0.7655, 0.7711],
+    "positions": {"train.lr": 0.5, "model.num_layers": 1.0}, "overhead": {"share": 0.02, "seconds": 0.1},
+    "bar": METRICS["baselines"]["bar"],
 }
 SEEDS = {  # the paired re-runs, written by their own stage
-    "metric": "macro_f1", "direction": "maximize", "seeds": [42, 43, 44],
-    "best": {"params": {"train.lr": 0.0005}, "values": [0.77, 0.765, 0.772], "mean": 0.769, "std": 0.0036},
-    "reference": {"params": {}, "values": [0.76, 0.757, 0.758], "mean": 0.7583, "std": 0.0015},
-    "bootstrap": {"mean_gain": 0.0107, "low": -0.003, "high": 0.024},
+    "metric": "macro_f1", "direction": "maximize", "seeds": [42, 43, 44], "optimizer": "AdamW", "best_trial": 4,
+    "best": {"params": {"train.lr": 0.0005}, "values": [0.77, 0.765, 0.772], "mean": 0.769, "std": 0.0036,
+             "run_ids": ["b1", "b2", "b3"]},
+    "reference": {"params": {}, "values": [0.76, 0.757, 0.758], "mean": 0.7583, "std": 0.0015,
+                  "run_ids": ["r1", "r2", "r3"]},
+    "bootstrap": {"mean_gain": 0.0107, "low": -0.003, "high": 0.024, "seeds": 3, "resamples": 200,
+                  "direction": "maximize", "best_mean": 0.769, "best_std": 0.0036, "reference_mean": 0.7583,
+                  "reference_std": 0.0015, "differences": [0.01, 0.008, 0.014], "note": ""},
+    "fixed": {"train.max_steps": 200},
 }
 WHY = ("The sweep's best configuration met the test split, not step 3's model, because sweep.final=best takes "
        "it unless it is worse: ...")
-FINAL = {"chosen": "best", "why": WHY, "params": {"train.lr": 0.0005}, "metric": "macro_f1",
+FINAL = {"chosen": "best", "why": WHY, "params": {"train.lr": 0.0005}, "metric": "macro_f1", "direction": "maximize",
          "choice": {"rule": "best", "chosen": "best", "verdict": "within_noise", "reason": WHY},
          "valid": {"valid_macro_f1": 0.7711, "valid_accuracy": 0.79}, "test": {"test_macro_f1": 0.7489},
-         "ledger": {"path": "ledger/test_split.jsonl", "digest": "f" * 64, "seen": 2}, "run_id": "final-run-77"}
+         "ledger": {"path": "ledger/test_split.jsonl", "digest": "f" * 64, "seen": 2}, "run_id": "final-run-77",
+         "seed": 42, "model_dir": "models/sweep/best", "model_digest": "e" * 64, "test_rows": 120}
 REGISTERED = {"name": "clearance-text", "version": 2, "model_uri": "models:/m-0123", "run_id": "register-run-5",
               "fingerprint": "fp-sweep", "why": WHY}
 
@@ -227,22 +249,9 @@ def test_before_gate_4_the_model_is_not_registered_yet(project):
 
 def test_an_interval_above_zero_is_not_called_noise(project):
     write_json(project / "reports/sweep/seeds.json",
-               {**SEEDS, "bootstrap": {"mean_gain": 0.02, "low": 0.004, "high": 0.031}})
+               {**SEEDS, "bootstrap": {**SEEDS["bootstrap"], "mean_gain": 0.02, "low": 0.004, "high": 0.031}})
     sweep = {f["label"]: f for f in by_step(build_journey(project))["sweep"]["figures"]}
     assert sweep["95% bootstrap interval of the gain"]["text"] == "[+0.0040, +0.0310]"
-
-
-def test_the_sweep_files_in_their_short_form(project):
-    """The bootstrap in measurements.json and scores under bare metric names read the same."""
-    (project / "reports/sweep/seeds.json").unlink()
-    write_json(project / "reports/sweep/measurements.json",
-               {**MEASUREMENTS, "bootstrap": {"mean_gain": 0.02, "low": 0.004, "high": 0.031}})
-    write_json(project / "reports/sweep/final.json", {**FINAL, "valid": {"macro_f1": 0.77}, "test": {"macro_f1": 0.75}})
-    journey = build_journey(project)
-    sweep = {f["label"]: f["value"] for f in by_step(journey)["sweep"]["figures"]}
-    assert sweep["95% bootstrap interval of the gain"] == "[+0.0040, +0.0310]"
-    assert sweep["final model, test macro_f1"] == 0.75
-    assert [r["value"] for r in journey["overview"]["rows"]][-2:] == [0.77, 0.75]
 
 
 def test_sweep_importances_and_budget_curve(project):

@@ -17,9 +17,11 @@ from clearance.core.config.params import from_conf
 from clearance.core.data.digest import splits_digest
 from clearance.core.data.prepare import load_splits, prepare
 from clearance.core.errors import UserError
-from clearance.core.evaluation import gain, pick_best, read_bar
-from clearance.core.measurements import jsonable, read_measurements
+from clearance.core.evaluation import gain, pick_best
+from clearance.core.measurements import jsonable
+from clearance.core.stepfiles import read_bar
 from clearance.inspection.judge.run import judge_inspection
+from clearance.inspection.measure.files import InspectMeasurements
 from clearance.inspection.measure.run import run_inspection
 from tests.factory import make_texts
 from tests.steps import step_questions
@@ -128,7 +130,7 @@ def test_splits_digest_is_content_based(tmp_path: Path):
 
 def test_missing_measurements_say_to_run_the_stage(tmp_path: Path):
     with pytest.raises(UserError) as info:
-        read_measurements(tmp_path)
+        InspectMeasurements.read(tmp_path / "measurements.json")
     assert "measurements.json" in info.value.where and "dvc repro" in info.value.fix
 
 
@@ -149,6 +151,10 @@ def test_pick_best_and_gain_serve_every_step():
     assert gain(0.4, 0.5, "log_loss") == pytest.approx(0.1)
 
 
+BAR = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid": 0.755, "valid_log_loss": 0.6,
+       "prior_expected": 0.33, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
+
+
 def test_read_bar(tmp_path: Path):
     path = tmp_path / "metrics.json"
     with pytest.raises(UserError) as info:
@@ -157,6 +163,9 @@ def test_read_bar(tmp_path: Path):
     path.write_text(json.dumps({"primary_metric": "macro_f1"}))
     with pytest.raises(UserError) as info:
         read_bar(path)
-    assert "#bar" in info.value.where
-    path.write_text(json.dumps({"bar": {"metric": "macro_f1", "valid_macro_f1": 0.755}}))
-    assert read_bar(path)["valid_macro_f1"] == 0.755
+    assert info.value.where == f"{path}#bar" and "missing" in info.value.problem and "dvc repro -f baselines" in info.value.fix
+    path.write_text(json.dumps({"primary_metric": "macro_f1", "bar": {**BAR, "uniform_log_loss": None}}))
+    with pytest.raises(UserError, match="#bar.uniform_log_loss: is null"):
+        read_bar(path)
+    path.write_text(json.dumps({"primary_metric": "macro_f1", "bar": BAR}))
+    assert read_bar(path).valid == 0.755

@@ -19,18 +19,20 @@ from clearance.core.config.model import ModelChecks, ProbeConfig
 from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
 from clearance.core.measurements import jsonable
+from clearance.core.stepfiles import Bar
 from clearance.core.training.loop import no_autocast, train_model
 from clearance.model.judge import plots as model_plots
 from clearance.model.judge import run as J
 from clearance.model.judge.checks import ORDER
+from clearance.model.measure.files import TrainingRecord
 from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
 from clearance.model.measure.probes.suite import run_probes
 from tests.steps import step_questions
 from tests.training_kit import kit, train_config
 
 CPU = torch.device("cpu")
-BAR = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid_macro_f1": 0.755, "valid_log_loss": 0.6,
-       "prior_expected_macro_f1": 0.33, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
+BAR = Bar(metric="macro_f1", best_baseline="tfidf_logreg", valid=0.755, valid_log_loss=0.6, prior_expected=0.33,
+          uniform_log_loss=1.0986, prior_log_loss=1.09)
 DIGESTS = {"data_digest": "d" * 64, "settings_digest": "s" * 64}
 EVIL = "<script>alert('x')</script> & friends"
 TRACKED = 4
@@ -64,12 +66,13 @@ def training_record(parts: Any, train: Any, valid: Any) -> dict[str, Any]:
         "tracked": [{"text": valid.texts[i], "label": str(truth[i])} for i in range(TRACKED)],
         "steps": result.steps, "seconds": result.seconds, "train_seconds": result.train_seconds,
         "samples_per_second": result.samples_per_second, "resumed_from": result.resumed_from,
-        "valid": scores, "primary_metric": "macro_f1", "bar": BAR,
+        "valid": scores, "primary_metric": "macro_f1", "bar": BAR.to_dict(),
         "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, BAR),
         "confusion": {"classes": parts.classes,
                       "matrix": confusion(truth, predicted, parts.classes).to_numpy().tolist()},
         "per_class": per_class_report(truth, predicted, parts.classes),
         "mistakes": confident_mistakes(frame, predicted, result.valid.probabilities(), parts.classes, 30),
+        "forced": False, "failing_probes": [], "predictions": {"actual": truth.tolist(), "predicted": predicted.tolist()},
         **DIGESTS,
     })
 
@@ -80,7 +83,7 @@ def runs() -> tuple[dict, dict]:
     parts, train, valid = kit()
     probes_cfg = from_conf(ProbeConfig, "probes", overfit_max_steps=60, batch_size=8, decoded_samples=5)
     probes = run_probes(parts, train_config(), probes_cfg, list(train.texts), train, valid, CPU, no_autocast, seed=0)
-    probes = jsonable({**probes, **DIGESTS, "classes": parts.classes})
+    probes = jsonable({**probes, **DIGESTS, "classes": parts.classes, "parts": {"model": "tests.training_kit.BagOfWords"}})
     # a round trip through JSON, as the stage files make
     return json.loads(json.dumps(probes)), json.loads(json.dumps(training_record(parts, train, valid)))
 
@@ -106,7 +109,9 @@ def report(folder: Path) -> str:
 
 
 def untrained(reason: str = "probes failed: dropout_in_eval") -> dict:
-    return {"trained": False, "reason": reason, **DIGESTS}
+    record = TrainingRecord.not_trained(reason, {"failing": ["dropout_in_eval"], "forced": False},
+                                        DIGESTS["settings_digest"], "macro_f1", BAR.to_dict())
+    return {**record.to_dict(), **DIGESTS}
 
 
 def fingerprint_of(folder: Path) -> str:
@@ -239,7 +244,11 @@ def test_untrained_the_checks_of_the_real_run_warn_with_the_reason(runs, tmp_pat
 
 
 def test_a_run_trained_without_the_bar_does_not_pass_it_silently(runs, tmp_path: Path):
+    """A file that lacks the bar fails naming it; a bar its stage could not measure (null) warns."""
     training = {k: v for k, v in runs[1].items() if k not in ("bar_measure", "overfitting")}
+    with pytest.raises(UserError, match=r"training.json#bar_measure: missing"):
+        judged(tmp_path, runs[0], training)
+    training = {**runs[1], "bar_measure": None, "overfitting": None}
     checks = {c.id: c for c in judged(tmp_path, runs[0], training).checks}
     assert checks["beats_best_baseline"].status == "warn" and "not measured" in checks["beats_best_baseline"].message
     assert checks["overfitting"].status == "warn"

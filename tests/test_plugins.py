@@ -29,7 +29,7 @@ from clearance.core.paths import split_file
 from clearance.core.training.inputs import model_inputs
 from clearance.model.judge.checks import probe_checks
 from clearance.model.measure.probes.suite import run_probes
-from tests.factory import make_texts
+from tests.factory import make_texts, summary_doc
 
 ROOT = Path(__file__).resolve().parents[1]
 CONF = ROOT / "conf"
@@ -71,7 +71,7 @@ def prepared(tmp_path_factory) -> Path:
     parts = {"train": frame.iloc[:36], "valid": frame.iloc[36:], "test": frame.iloc[:0]}
     for name, part in parts.items():
         part.reset_index(drop=True).to_parquet(split_file(name, folder), index=False)
-    summary = {"classes": sorted(frame["label"].unique()), "sizes": {k: len(v) for k, v in parts.items()}}
+    summary = summary_doc(sorted(frame["label"].unique()), {k: len(v) for k, v in parts.items()})
     (folder / SUMMARY_FILE).write_text(json.dumps(summary), encoding="utf-8")
     return folder
 

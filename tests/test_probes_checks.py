@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 import numbers
+from dataclasses import replace
 
 import pytest
 
 from clearance.checklist.results import CheckResult, describe
 from clearance.core.config.model import ModelChecks
 from clearance.core.config.params import from_conf
+from clearance.core.stepfiles import Bar
 from clearance.model.judge import checks as C
 from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
 
-BAR = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid_macro_f1": 0.755, "valid_log_loss": 0.6,
-       "prior_expected_macro_f1": 0.33, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
+BAR = Bar(metric="macro_f1", best_baseline="tfidf_logreg", valid=0.755, valid_log_loss=0.6, prior_expected=0.33,
+          uniform_log_loss=1.0986, prior_log_loss=1.09)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +82,7 @@ def test_no_better_than_guessing_fails(t):
 
 
 def test_a_loss_metric_counts_lower_as_better(t):
-    bar = {**BAR, "metric": "log_loss", "valid_log_loss": 0.6, "prior_expected_log_loss": 1.09}
+    bar = replace(BAR, metric="log_loss", valid=0.6, prior_expected=1.09)
     better = measure_bar({"valid_log_loss": 0.5}, bar)
     check = C.bar_baseline_check(better, t)
     assert check.status == "pass" and check.value == pytest.approx(0.1)

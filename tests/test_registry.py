@@ -49,19 +49,21 @@ def final_record(chosen: str | None = "reference") -> dict:
     return record
 
 
-def gate(project: Path, cleared: bool = True, reviewed: str = FINGERPRINT, evidence: str = FINGERPRINT) -> None:
+def gate(project: Path, cleared: bool = True, reviewed: str = FINGERPRINT, without: tuple[str, ...] = ()) -> None:
     (project / "gates").mkdir(exist_ok=True)
-    (project / "reports/sweep").mkdir(parents=True, exist_ok=True)
-    (project / "gates/sweep.json").write_text(json.dumps({"step": "sweep", "cleared": cleared, "reviewed": reviewed}))
-    (project / "reports/sweep/evidence.json").write_text(json.dumps({"fingerprint": evidence}))
+    stamp = {"step": "sweep", "cleared": cleared, "reviewed": reviewed, "checks": {"final_choice": "pass"},
+             "waived": []}
+    (project / "gates/sweep.json").write_text(json.dumps({k: v for k, v in stamp.items() if k not in without}))
 
 
-def test_nothing_is_registered_through_a_closed_or_stale_gate(project: Path):
+def test_nothing_is_registered_through_a_closed_gate_or_a_stamp_without_its_fingerprint(project: Path):
+    with pytest.raises(UserError, match=r"gates/sweep.json: not written yet"):
+        cleared_fingerprint()
     gate(project, cleared=False)
     with pytest.raises(UserError, match="gate 4 is not cleared: nothing is registered"):
         cleared_fingerprint()
-    gate(project, evidence="ffffffffffff")
-    with pytest.raises(UserError, match="cleared against evidence 0123456789ab, but the evidence is now ffff"):
+    gate(project, without=("reviewed",))
+    with pytest.raises(UserError, match=r"gates/sweep.json#reviewed: missing"):
         cleared_fingerprint()
     gate(project)
     assert cleared_fingerprint() == FINGERPRINT

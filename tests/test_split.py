@@ -195,3 +195,22 @@ def test_prepare_is_reproducible(tmp_path: Path, rows: pd.DataFrame) -> None:
     first, second = load_splits(tmp_path / "a"), load_splits(tmp_path / "b")
     for name in first:
         pd.testing.assert_frame_equal(first[name], second[name])
+
+
+def test_a_sample_keeps_that_many_rows_per_label_in_proportion(tmp_path: Path, rows: pd.DataFrame) -> None:
+    """data.sample: a fast first try on a share of the data, the same rows for the same seed."""
+    source = tmp_path / "tweets.csv"
+    write_table(rows, source, "csv")
+    cfg = prepare_config(source)
+    cfg.data.sample = 90
+    summary = prepare(cfg, tmp_path / "sampled")
+    assert summary["sampled"] == {"rows": 90, "from": 300} and sum(summary["sizes"].values()) == 90
+    kept = pd.concat(load_splits(tmp_path / "sampled").values())
+    assert kept["label"].value_counts().to_dict() == {"negative": 45, "neutral": 30, "positive": 15}  # 150/100/50
+    prepare(cfg, tmp_path / "again")
+    assert sorted(pd.concat(load_splits(tmp_path / "again").values())["row"]) == sorted(kept["row"])
+    cfg.data.sample = 1000  # more than there is: every row, and the summary says nothing was sampled
+    assert prepare(cfg, tmp_path / "all")["sampled"] is None
+    cfg.data.sample = 0
+    with pytest.raises(UserError, match=r"data.sample=0: must be a positive number of rows"):
+        prepare(cfg, tmp_path / "none")

@@ -31,9 +31,9 @@ NAN_ERROR = "RuntimeError: the loss is NaN at step 12 <b>"
 # (lr, weight decay, layers, pooling, valid macro F1); the best (#3) sits inside every range
 TRIALS = [(1e-4, 0.0, 1, "cls", 0.6612), (2e-3, 0.1, 3, "mean", 0.7020), (None, None, None, None, None),
           (3e-4, 0.01, 2, "mean", 0.8123), (6e-5, 0.01, 1, "cls", 0.7433), (1e-3, 0.0, 2, "mean", 0.7901)]
-BAR = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid_macro_f1": 0.7551, "valid_log_loss": 0.6,
-       "prior_expected_macro_f1": 0.3333, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
-MODEL_METRICS = {"trained": True, "steps": 900, "valid": {"valid_macro_f1": 0.7712},
+BAR = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid": 0.7551, "valid_log_loss": 0.6,
+       "prior_expected": 0.3333, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
+MODEL_METRICS = {"trained": True, "steps": 900, "samples_per_second": 120.5, "valid": {"valid_macro_f1": 0.7712},
                  "bar": {"metric": "macro_f1", "model": 0.7712, "best_baseline": "tfidf_logreg", "baseline": 0.7551,
                          "prior": 0.3333}}
 
@@ -44,7 +44,7 @@ def trial(number: int, lr: Any, wd: Any, layers: Any, pooling: Any, value: float
                                 "model.pooling": pooling}
     return {"number": number, "state": "FAIL" if failed else "COMPLETE", "value": value, "params": params,
             "error": NAN_ERROR if failed else "", "seconds": 31.5 + number, "train_seconds": 30.0 + number,
-            "run_id": f"run{number:04d}"}
+            "run_id": f"run{number:04d}", "worker": "host:1"}
 
 
 def measurements_doc(trials: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -73,6 +73,7 @@ def seeds_doc(best: list[float] | None = None, reference: list[float] | None = N
     reference = reference or [0.7512, 0.7634, 0.7455]
     boot = analysis.paired_bootstrap(best, reference, 500, seed=42)
     return {"metric": "macro_f1", "direction": "maximize", "seeds": [42, 43, 44], "optimizer": optimizer,
+            "best_trial": 3, "fixed": {"train.max_steps": 200},
             "best": {"params": {"train.lr": 3e-4}, "values": best, "mean": boot["best_mean"], "std": boot["best_std"],
                      "run_ids": ["b1", "b2", "b3"]},
             "reference": {"params": {}, "values": reference, "mean": boot["reference_mean"],
@@ -397,7 +398,7 @@ def test_a_best_value_at_a_choice_list_s_end_warns_only_when_it_mattered(tmp_pat
 def test_the_comparison_gain_follows_the_metric_s_direction():
     measured = {**measurements_doc(), "metric": "log_loss", "direction": "minimize",
                 "best": {"number": 1, "value": 0.5, "params": {}}}
-    bar = {"best_baseline": "tfidf_logreg", "valid_log_loss": 0.6, "prior_expected_log_loss": 1.09}
+    bar = {**BAR, "metric": "log_loss", "valid": 0.6, "prior_expected": 1.09}
     view = J.comparison(measured, None, None, {}, bar)
     gains = {r["name"].split(" (")[0]: r["gain"] for r in view["rows"]}
     assert gains["best baseline"] == pytest.approx(0.1) and view["test"]["value"] is None
@@ -449,17 +450,10 @@ def test_the_fingerprint_ignores_model_thresholds_the_sweep_does_not_use(tmp_pat
     assert written(tmp_path, "evidence.json")["fingerprint"] != first
 
 
-def test_the_data_digest_falls_back_to_the_seed_reruns(tmp_path: Path):
-    measured = measurements_doc()
-    del measured["data_digest"]
-    project(tmp_path, measured, {**seeds_doc(), "data_digest": "e" * 64}, final_doc())
+def test_the_manifest_carries_the_data_the_sweep_ran_on(tmp_path: Path):
+    project(tmp_path, {**measurements_doc(), "data_digest": "e" * 64}, seeds_doc(), final_doc())
     judge(tmp_path)
     assert written(tmp_path, "evidence.json")["basis"]["data"] == "e" * 64
-    project(tmp_path, measured)
-    (tmp_path / "reports" / "sweep" / J.SEEDS_FILE).unlink()
-    (tmp_path / "reports" / "sweep" / J.FINAL_FILE).unlink()
-    judge(tmp_path)
-    assert written(tmp_path, "evidence.json")["basis"]["data"] == ""
 
 
 def test_changed_settings_change_the_fingerprint(tmp_path: Path):

@@ -28,7 +28,7 @@ from clearance.sweep.search.storage import open_storage
 from clearance.sweep.search.study import INTERRUPTED
 from clearance.sweep.search.trial import Setup
 from tests.conftest import REPO
-from tests.factory import make_texts
+from tests.factory import baselines_metrics_doc, make_texts
 
 SETTINGS = ["data=custom", "data.path=data/tiny.csv", "model=tiny", "model.width=32", "model.heads=2",
             "model.ffn=64", "model.layers=1", "train.max_length=32", "train.batch_size=16", "sweep.trials=4",
@@ -48,7 +48,7 @@ def template(tmp_path_factory) -> Path:
     data = from_conf(DataConfig, "data", ("data=custom",), path=str(root / "data/tiny.csv"))
     prepare(from_conf(PrepareStage, None, ("data=custom",), data=data), root / "data/prepared")
     (root / "reports/baselines").mkdir(parents=True)
-    (root / "reports/baselines/metrics.json").write_text(json.dumps({"bar": {"metric": "macro_f1"}}))
+    (root / "reports/baselines/metrics.json").write_text(json.dumps(baselines_metrics_doc()))
     MlflowClient(f"sqlite:///{root / 'mlflow.db'}").search_experiments()
     return root
 

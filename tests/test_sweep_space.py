@@ -283,3 +283,10 @@ def test_position_is_none_for_non_numeric_or_single_choices(text, value):
 
 def test_dimension_log_flag():
     assert Dimension("k", "logint", 1, 8).log and not Dimension("k", "int", 1, 8).log
+
+
+def test_a_null_dimension_is_left_out_of_the_search():
+    """conf/debug/tiny.yaml drops MiniLM's model.num_layers this way: a config group cannot delete a key."""
+    dims = parse_space({"train": {"lr": "loguniform(1e-4, 1e-2)"}, "model": {"num_layers": None,
+                                                                          "layers": "choice(1, 2)"}})
+    assert [d.key for d in dims] == ["train.lr", "model.layers"]

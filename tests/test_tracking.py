@@ -17,6 +17,7 @@ import pytest
 from clearance.core.config.params import from_conf
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.data.digest import splits_digest
+from clearance.core.errors import UserError
 from clearance.core.paths import split_file
 from clearance.core.tracking import (
     KIND,
@@ -37,6 +38,7 @@ from clearance.core.tracking import (
     tracking_uri,
 )
 from tests.conftest import REPO
+from tests.factory import summary_doc
 
 SPLITS = {"train": pd.DataFrame({"text": ["good day", "bad day", "fine"], "label": ["pos", "neg", "pos"]}),
           "valid": pd.DataFrame({"text": ["great"], "label": ["pos"]}),
@@ -221,13 +223,17 @@ def write_prepared(folder: Path, summary: dict) -> None:
     (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
 
 
-@pytest.mark.parametrize("summary_digest", ["0123456789abcdef", None])
-def test_prepared_splits_are_logged_with_the_summary_digest_or_their_own(store, cfg, summary_digest):
+def test_prepared_splits_are_logged_with_the_summary_digest(store, cfg):
     folder = store.parent / "prepared"
-    write_prepared(folder, {"source": "data/tiny.csv", **({"digest": summary_digest} if summary_digest else {})})
+    summary = summary_doc(["neg", "pos"], {k: len(v) for k, v in SPLITS.items()}, digest=splits_digest(SPLITS),
+                          source="data/tiny.csv")
+    write_prepared(folder, {k: v for k, v in summary.items() if k != "digest"})
+    with pytest.raises(UserError, match=r"summary.json#digest: missing"):
+        log_prepared_splits(folder)
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
     with stage_run("baselines", cfg, {}) as run:
         digest = log_prepared_splits(folder)
-    assert digest == (summary_digest or splits_digest(SPLITS))
+    assert digest == splits_digest(SPLITS)
     inputs = dataset_inputs(store, run.info.run_id)
     assert inputs["test"] == (f"clearance-{digest[:8]}-test", digest[:36], "data/tiny.csv")
     assert set(inputs) == {"train", "valid", "test"}

@@ -16,6 +16,7 @@ from clearance.checklist.questions import (
     normalised_question,
 )
 from clearance.checklist.results import CheckResult
+from clearance.core.stepfiles import GateStamp
 
 # Review states of a question file against its step's evidence.
 REVIEWED, UNREVIEWED, CHANGED = "reviewed", "unreviewed", "changed"
@@ -139,7 +140,7 @@ def stamp_path(step: str, folder: Path) -> Path:
 def write_stamp(verdict: Verdict, folder: Path) -> Path:
     """Write the stamp only if its content changed (keeps its bytes identical)."""
     path = stamp_path(verdict.checklist.step, folder)
-    text = json.dumps(stamp(verdict), indent=2, sort_keys=True) + "\n"
+    text = json.dumps(GateStamp(**stamp(verdict)).to_dict(), indent=2, sort_keys=True) + "\n"
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

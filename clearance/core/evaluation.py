@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss
@@ -99,19 +97,3 @@ def gain(value: float, reference: float, metric: str) -> float:
     """How much better ``value`` is than ``reference`` (positive is better, whatever the metric's direction)."""
     sign = 1 if HIGHER_IS_BETTER[metric] else -1
     return sign * (value - reference)
-
-
-def read_bar(path: Path = Path("reports/baselines/metrics.json")) -> dict[str, Any]:
-    """The numbers to beat, written by step 2 under ``bar`` in its metrics file."""
-    import json
-
-    from clearance.core.errors import UserError
-
-    if not path.exists():
-        raise UserError(str(path), "no baseline results yet", "run `dvc repro` so step 2 writes the bar to beat")
-    try:
-        bar = json.loads(path.read_text(encoding="utf-8"))["bar"]
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise UserError(f"{path}#bar", "no readable `bar` section",
-                        "run step 2 again (`dvc repro -f baselines`)") from None
-    return bar

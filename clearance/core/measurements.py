@@ -13,8 +13,6 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance.core.stage_files import read_stage_json
-
 FILE = "measurements.json"
 
 
@@ -56,13 +54,3 @@ def write_json(payload: Any, path: Path) -> Path:
     path.write_text(json.dumps(jsonable(payload), indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                     encoding="utf-8")
     return path
-
-
-def write_measurements(payload: dict[str, Any], folder: Path) -> Path:
-    """Write a step's measurements.json."""
-    return write_json(payload, folder / FILE)
-
-
-def read_measurements(folder: Path) -> dict[str, Any]:
-    """Read a step's measurements back, with a clear error when they are missing."""
-    return read_stage_json(folder / FILE, "measurements")

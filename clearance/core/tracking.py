@@ -150,13 +150,9 @@ RUN_FILE = "run.json"
 
 def record_run(run: Any, folder: Path, stage: str) -> Path:
     """Write ``folder``/run.json: which MLflow run the stage's outputs came from (the journey report links it)."""
-    import json
+    from clearance.core.stepfiles import RunRecord
 
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / RUN_FILE
-    path.write_text(json.dumps({"run_id": run.info.run_id, "experiment_id": run.info.experiment_id,
-                                "stage": stage}, indent=2) + "\n", encoding="utf-8")
-    return path
+    return RunRecord(run_id=run.info.run_id, experiment_id=run.info.experiment_id, stage=stage).write(folder / RUN_FILE)
 
 
 @contextmanager
@@ -245,14 +241,11 @@ def log_datasets(splits: dict[str, pd.DataFrame], digest: str, source: str) -> N
 
 def log_prepared_splits(folder: Path = PREPARED_DIR) -> str:
     """Log the prepared splits as the active run's datasets; return their digest."""
-    from clearance.core.data.digest import splits_digest
     from clearance.core.data.prepare import load_splits, load_summary
 
     splits, summary = load_splits(folder), load_summary(folder)
-    # A folder prepared before summaries carried a digest still gets the same one.
-    digest = summary.get("digest") or splits_digest(splits)
-    log_datasets(splits, digest, summary["source"])
-    return digest
+    log_datasets(splits, summary["digest"], summary["source"])
+    return summary["digest"]
 
 
 def _active_run_id() -> str:

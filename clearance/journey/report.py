@@ -13,6 +13,7 @@ from typing import Any
 
 from clearance.core.errors import UserError
 from clearance.core.paths import CHECKLIST_DIR, GATE_DIR, REPORTS_DIR
+from clearance.core.stepfiles import GateStamp
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
 
@@ -28,11 +29,32 @@ CHOSEN = {"reference": "step 3's model", "best": "the sweep's best configuration
 
 # ---------------------------------------------------------------- reading files
 
-def read_json(path: Path) -> Any:
-    """A stage's JSON file, or None when the stage has not written it yet."""
+def schemas() -> dict[str, Any]:
+    """Each file the journey reads, by "<step>/<name>", with the schema its stage writes it through."""
+    from clearance.core.stepfiles import BaselinesMetrics, ModelMetrics
+    from clearance.inspection.measure.files import InspectMetrics
+    from clearance.sweep.final.files import FinalRecord, Registered
+    from clearance.sweep.search.files import SeedReruns, SweepMeasurements
+
+    return {"inspect/metrics": InspectMetrics, "baselines/metrics": BaselinesMetrics, "model/metrics": ModelMetrics,
+            "sweep/measurements": SweepMeasurements, "sweep/seeds": SeedReruns, "sweep/final": FinalRecord,
+            "sweep/registered": Registered}
+
+
+def read_json(path: Path, schema: Any = None) -> Any:
+    """A stage's JSON file, checked against its schema (a file that lacks a key fails, naming it), or None
+    when the stage has not written it yet: only a step not reached shows as such."""
+    from clearance.core.records import read_dict
     from clearance.core.stage_files import read_stage_json
 
-    return read_stage_json(path, "results") if path.is_file() else None
+    if not path.is_file():
+        return None
+    return read_dict(schema, path) if schema is not None else read_stage_json(path, "results")
+
+
+def read_step_file(folder: Path, name: str) -> dict | None:
+    """reports/<step>/<name>.json through its schema (the folder's name is the step)."""
+    return read_json(folder / f"{name}.json", schemas().get(f"{folder.name}/{name}"))
 
 
 def mapping(value: Any) -> dict:
@@ -111,8 +133,8 @@ def baselines_figures(files: dict[str, dict]) -> list[dict]:
     return [
         figure("primary metric", metric, "text"),
         figure("best baseline", bar.get("best_baseline"), "text"),
-        figure(f"best baseline, valid {metric}", bar.get(f"valid_{metric}"), "score"),
-        figure(f"prior guess (class proportions), expected {metric}", bar.get(f"prior_expected_{metric}"), "score"),
+        figure(f"best baseline, valid {metric}", bar.get("valid"), "score"),
+        figure(f"prior guess (class proportions), expected {metric}", bar.get("prior_expected"), "score"),
         figure("best baseline, valid log loss", bar.get("valid_log_loss"), "score"),
         figure("prior guess, log loss", bar.get("prior_log_loss"), "score"),
         figure("uniform guess, log loss (ln K)", bar.get("uniform_log_loss"), "score"),
@@ -200,7 +222,7 @@ STEP_FILES = {"sweep": ("measurements", "seeds", "final", "registered")}
 
 def step_files(step: str, folder: Path) -> dict[str, dict]:
     """A step's figure files, each {} when missing: metrics.json, or the sweep's own three."""
-    return {name: mapping(read_json(folder / f"{name}.json")) for name in STEP_FILES.get(step, ("metrics",))}
+    return {name: mapping(read_step_file(folder, name)) for name in STEP_FILES.get(step, ("metrics",))}
 
 
 # ---------------------------------------------------------------- the sweep's own tables
@@ -299,7 +321,9 @@ def waiver_rows(checklist, checks: list) -> list[dict]:
 
 def run_ids(folder: Path) -> dict:
     """The MLflow run the step's measuring stage logged (run.json), "" for each id not recorded."""
-    run = mapping(read_json(folder / "run.json"))
+    from clearance.core.stepfiles import RunRecord
+
+    run = mapping(read_json(folder / "run.json", RunRecord))
     return {key: str(run.get(key) or "") for key in ("run_id", "experiment_id", "stage")}
 
 
@@ -341,7 +365,8 @@ def build_step(root: Path, checklist, gates: Path) -> dict:
         "questions_file": relative(checklist.path, root),
         "folder": relative(folder, root),
         "report": str(checklist.report) if checklist.report and (root / checklist.report).is_file() else "",
-        "gate": gate_state(read_json(gates / f"{checklist.step}.json"), read_json(folder / "evidence.json")),
+        "gate": gate_state(read_json(gates / f"{checklist.step}.json", GateStamp),
+                           read_json(folder / "evidence.json")),
         "answers": [{"id": q.id, "question": q.question, "answer": q.answer.strip(), "answered": q.answered}
                     for q in checklist.questions],
         "waivers": waiver_rows(checklist, checks),
@@ -364,11 +389,12 @@ def overview(root: Path, steps: list[dict]) -> dict:
     def source(step: str, name: str) -> str:
         return f"{folders.get(step, (REPORTS_DIR / step).as_posix())}/{name}"
 
-    base = mapping(read_json(root / source("baselines", "metrics.json")))
-    model = mapping(read_json(root / source("model", "metrics.json")))
-    sweep = mapping(read_json(root / source("sweep", "measurements.json")))
-    seeds = mapping(read_json(root / source("sweep", "seeds.json")))
-    final = mapping(read_json(root / source("sweep", "final.json")))
+    known = schemas()
+    base = mapping(read_json(root / source("baselines", "metrics.json"), known["baselines/metrics"]))
+    model = mapping(read_json(root / source("model", "metrics.json"), known["model/metrics"]))
+    sweep = mapping(read_json(root / source("sweep", "measurements.json"), known["sweep/measurements"]))
+    seeds = mapping(read_json(root / source("sweep", "seeds.json"), known["sweep/seeds"]))
+    final = mapping(read_json(root / source("sweep", "final.json"), known["sweep/final"]))
     bar, model_bar = mapping(base.get("bar")), mapping(model.get("bar"))
     metric = (bar.get("metric") or base.get("primary_metric") or model_bar.get("metric")
               or sweep.get("metric") or final.get("metric") or "")
@@ -378,10 +404,10 @@ def overview(root: Path, steps: list[dict]) -> dict:
     if model_score is None:
         model_score = metric_value(model.get("valid"), metric, "valid")
     rows = [
-        ("prior guess (class proportions)", "valid (expected)", number(bar.get(f"prior_expected_{metric}")),
+        ("prior guess (class proportions)", "valid (expected)", number(bar.get("prior_expected")),
          source("baselines", "metrics.json#bar")),
         (f"best baseline ({bar['best_baseline']})" if bar.get("best_baseline") else "best baseline", "valid",
-         number(bar.get(f"valid_{metric}")),
+         number(bar.get("valid")),
          source("baselines", "metrics.json#bar")),
         ("step 3's model", "valid", model_score, source("model", "metrics.json#bar")),
         ("step 3's configuration re-run at the sweep's budget (mean over seeds)", "valid",

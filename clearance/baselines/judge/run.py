@@ -6,13 +6,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from clearance.baselines.judge.checks import baseline_checks
+from clearance.baselines.measure.files import MEASUREMENTS_FILE, BaselinesMeasurements
 from clearance.baselines.measure.metric_choice import recommend_metric
 from clearance.checklist.fingerprint import write_manifest
 from clearance.checklist.required import required_questions
 from clearance.checklist.results import Judgement, write_checks
 from clearance.core.config.baselines import BaselineChecks
-from clearance.core.measurements import read_measurements, settings_digest
+from clearance.core.measurements import settings_digest
 from clearance.core.paths import report_dir
+from clearance.core.records import read_dict
 from clearance.core.report.html import embed_png, write_report
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
@@ -25,7 +27,7 @@ METRIC_NAMES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 def judge_baselines(thresholds: BaselineChecks, folder: Path | None = None) -> Judgement:
     """Grade step 2's measurements against ``checks.baselines``; write checks, report and manifest."""
     folder = folder or report_dir(STEP)
-    measured = read_measurements(folder)
+    measured = read_dict(BaselinesMeasurements, folder / MEASUREMENTS_FILE)
     facts = dict(measured["facts"])
     facts["recommended_metric"], facts["recommendation"] = recommend_metric(
         facts["imbalance_ratio"], thresholds.accuracy_max_imbalance)

@@ -5,7 +5,6 @@ Judging the results against thresholds is in ``clearance.baselines.judge.run``.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from clearance.baselines.measure.files import MEASUREMENTS_FILE, BaselinesMeasurements
 from clearance.baselines.measure.metric_choice import imbalance
 from clearance.baselines.measure.models import REGISTRY, Baseline
 from clearance.core import analysis
@@ -30,11 +30,13 @@ from clearance.core.evaluation import (
     prior,
     score,
 )
-from clearance.core.measurements import settings_digest, write_measurements
+from clearance.core.measurements import settings_digest
 from clearance.core.parts.preprocess import preprocess_splits
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import step
+from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
+from clearance.core.stepfiles import Bar, BaselinesMetrics
 
 STEP = "baselines"
 # Random guesses are the floor, not candidates for the best baseline.
@@ -162,19 +164,15 @@ def measure_facts(cfg: BaselinesStage, results: list[BaselineResult], best: str,
     }
 
 
-def bar(results: list[BaselineResult], facts: dict[str, Any]) -> dict[str, Any]:
+def bar(results: list[BaselineResult], facts: dict[str, Any]) -> Bar:
     """The numbers the next steps must beat."""
     best = next((r for r in results if r.name == facts["best"]), None)
     metric = facts["primary_metric"]
-    return {
-        "metric": metric,
-        "best_baseline": facts["best"],
-        f"valid_{metric}": best.metrics.get(f"valid_{metric}") if best else None,
-        "valid_log_loss": best.metrics.get("valid_log_loss") if best else None,
-        f"prior_expected_{metric}": facts["prior_expected_score"],
-        "uniform_log_loss": round(facts["uniform_log_loss"], 6),
-        "prior_log_loss": round(facts["prior_log_loss"], 6),
-    }
+    return Bar(metric=metric, best_baseline=facts["best"] or None,
+               valid=best.metrics.get(f"valid_{metric}") if best else None,
+               valid_log_loss=best.metrics.get("valid_log_loss") if best else None,
+               prior_expected=facts["prior_expected_score"],
+               uniform_log_loss=round(facts["uniform_log_loss"], 6), prior_log_loss=round(facts["prior_log_loss"], 6))
 
 
 def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult], facts: dict[str, Any],
@@ -188,9 +186,9 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
                            "fit_seconds": round(r.fit_seconds, 2), "error": r.error} for r in results])
     table.to_csv(files["results"], index=False)
     must_beat = bar(results, facts)
-    metrics = {"primary_metric": facts["primary_metric"], "bar": must_beat,
-               "baselines": {r.name: {k: round(v, 4) for k, v in r.metrics.items()} for r in results}}
-    files["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    BaselinesMetrics(primary_metric=facts["primary_metric"], bar=must_beat,
+                     baselines={r.name: {k: round(v, 4) for k, v in r.metrics.items()} for r in results}
+                     ).write(files["metrics"])
     confusion, report_rows, mistakes = pd.DataFrame(), [], pd.DataFrame(columns=["row", "label", "predicted",
                                                                                  "confidence", "text"])
     predicted = np.array([], dtype=object)
@@ -206,15 +204,15 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
     plot_data.predictions(valid_labels[: len(predicted)], predicted, files["predictions"])
     key = f"valid_{facts['primary_metric']}"
     plot_data.scores([r.name for r in results], [r.metrics.get(key) for r in results], files["scores"])
-    files["measurements"] = write_measurements({
+    files["measurements"] = write_record(BaselinesMeasurements, {
         "step": STEP,
         "data_digest": digest,
         "settings_digest": settings_digest({"seed": cfg.seed, "preprocess": cfg.preprocess,
                                             "baselines": asdict(cfg.baselines)}),
         "facts": facts,
         "results": [r.summary() for r in results],
-        "bar": must_beat,
+        "bar": must_beat.to_dict(),
         "report": {"per_class": report_rows, "mistakes": mistakes.head(MISTAKES_IN_REPORT), "classes": classes,
                    "confusion_png": files["confusion"].relative_to(out).as_posix()},
-    }, out)
+    }, out / MEASUREMENTS_FILE)
     return files

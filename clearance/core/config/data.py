@@ -35,6 +35,7 @@ class DataConfig:
     encoding_errors: str = MISSING  # strict | replace (bad bytes become U+FFFD, flagged)
     missing_text: str = MISSING  # drop | keep (as an empty string, flagged) | error
     missing_label: str = MISSING  # drop | error
+    sample: Optional[int] = MISSING  # keep this many rows, drawn per label (seeded); null keeps every row
 
 
 @dataclass

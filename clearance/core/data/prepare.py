@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pandas as pd
 
@@ -13,15 +13,35 @@ from clearance.core.data.clean import GIVEN_SPLIT, clean
 from clearance.core.data.digest import splits_digest
 from clearance.core.data.load import read_table
 from clearance.core.data.split import assign_splits, given_splits
+from clearance.core.errors import UserError
 from clearance.core.paths import PREPARED_DIR, SPLITS, split_file
+from clearance.core.records import Record, read_dict, write_record
 
 SUMMARY_FILE = "summary.json"
+
+
+@dataclass
+class PreparedSummary(Record):
+    """data/prepared/summary.json: where the data came from, what cleaning dropped, how it was split."""
+
+    STAGE: ClassVar[str] = "prepare"
+    source: str
+    digest: str  # the splits' content (texts, labels, split): the evidence fingerprints and MLflow datasets use it
+    text_column: str
+    label_column: str
+    clean: dict[str, Any]
+    split: dict[str, Any]
+    sizes: dict[str, int]
+    classes: list[str]
+    sampled: dict[str, int] | None  # {"rows", "from"} when data.sample kept fewer rows than cleaning left
 
 
 def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
     """Write the three splits and a summary of every row dropped or kept; return the summary."""
     raw = read_table(cfg.data)
     rows, cleaned = clean(raw, cfg.data)
+    before = len(rows)
+    rows = sample_rows(rows, cfg.data.sample, cfg.seed)
     if cfg.data.split_column:
         split, how = given_splits(rows, cfg.data)
         rows = rows.drop(columns=[GIVEN_SPLIT])
@@ -41,9 +61,24 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
         "split": asdict(how),
         "sizes": {name: int((split == name).sum()) for name in SPLITS},
         "classes": sorted(rows["label"].unique().tolist()),
+        "sampled": {"rows": len(rows), "from": before} if len(rows) < before else None,
     }
-    (out_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    write_record(PreparedSummary, summary, out_dir / SUMMARY_FILE)
     return summary
+
+
+def sample_rows(rows: pd.DataFrame, size: int | None, seed: int) -> pd.DataFrame:
+    """``size`` rows drawn per label in proportion (seeded), in their original order; all rows when
+    ``size`` is None or not smaller. A given split column is kept as it is, so each split shrinks alike."""
+    if size is None or size >= len(rows):
+        return rows
+    if size < 1:
+        raise UserError(f"data.sample={size}", "must be a positive number of rows", "set data.sample to null or, "
+                        "for a fast first try, a few hundred (conf/data/, or `clearance params debug=tiny`)")
+    share = size / len(rows)
+    by = [GIVEN_SPLIT, "label"] if GIVEN_SPLIT in rows.columns else ["label"]
+    picked = rows.groupby(by, group_keys=False, sort=True).sample(frac=share, random_state=seed)
+    return rows.loc[sorted(picked.index)].reset_index(drop=True)
 
 
 def load_splits(folder: Path = PREPARED_DIR) -> dict[str, pd.DataFrame]:
@@ -52,5 +87,5 @@ def load_splits(folder: Path = PREPARED_DIR) -> dict[str, pd.DataFrame]:
 
 
 def load_summary(folder: Path = PREPARED_DIR) -> dict:
-    """Read the prepare summary back."""
-    return json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    """Read the prepare summary back (every key its schema requires checked)."""
+    return read_dict(PreparedSummary, folder / SUMMARY_FILE)

@@ -12,10 +12,12 @@ from clearance.checklist.fingerprint import write_manifest
 from clearance.checklist.required import required_questions
 from clearance.checklist.results import Judgement, write_checks
 from clearance.core.config.inspect import InspectChecks
-from clearance.core.measurements import read_measurements, settings_digest
+from clearance.core.measurements import settings_digest
 from clearance.core.paths import SPLITS, report_dir
+from clearance.core.records import read_dict
 from clearance.core.report.html import embed_png, write_report
 from clearance.inspection.judge.checks import inspect_checks
+from clearance.inspection.measure.files import MEASUREMENTS_FILE, InspectMeasurements
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
 QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
@@ -26,7 +28,7 @@ STEP = "inspect"
 def judge_inspection(thresholds: InspectChecks, folder: Path | None = None) -> Judgement:
     """Grade step 1's measurements against ``checks.inspect``; write checks, report and manifest."""
     folder = folder or report_dir(STEP)
-    measured = read_measurements(folder)
+    measured = read_dict(InspectMeasurements, folder / MEASUREMENTS_FILE)
     checks = inspect_checks(measured["stats"], thresholds)
     files = {"checks": folder / "checks.json", "report": folder / "report.html"}
     write_checks(checks, files["checks"])

@@ -5,7 +5,6 @@ Judging the measurements against thresholds is in ``clearance.inspection.judge.r
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -15,12 +14,18 @@ import pandas as pd
 from clearance.core.config.inspect import InspectStage
 from clearance.core.data.digest import splits_digest
 from clearance.core.data.prepare import load_splits, load_summary
-from clearance.core.measurements import jsonable, settings_digest, write_measurements
+from clearance.core.measurements import jsonable, settings_digest
 from clearance.core.paths import PREPARED_DIR, SPLITS, report_dir
 from clearance.core.progress import step
+from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
 from clearance.core.text.lengths import length_stats, lengths
 from clearance.inspection.measure import stats as S
+from clearance.inspection.measure.files import (
+    MEASUREMENTS_FILE,
+    InspectMeasurements,
+    InspectMetrics,
+)
 from clearance.inspection.measure.label_issues import find_label_issues
 
 STEP = "inspect"
@@ -110,14 +115,14 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
         "label_issues": out / "label_issues.csv",
         "sample": out / "sample.csv",
     }
-    files["metrics"].write_text(json.dumps(metrics(stats), indent=2) + "\n", encoding="utf-8")
+    write_record(InspectMetrics, metrics(stats), files["metrics"])
     issue_columns = ["rank", "split", "row", "label", "given_label_prob", "suggested_label", "suggested_prob", *extra, "text"]
     issues.reindex(columns=issue_columns).to_csv(files["label_issues"], index=False)
     sample.reindex(columns=["split", "row", "label", *extra, "text"]).to_csv(files["sample"], index=False)
     with step("Plots"):
         drawn = draw(stats, rows, out / "plots")
     digest = summary.get("digest") or splits_digest(splits)
-    files["measurements"] = write_measurements({
+    files["measurements"] = write_record(InspectMeasurements, {
         "step": STEP,
         "data_digest": digest,
         "settings_digest": settings_digest({"seed": cfg.seed, "inspect": asdict(cfg.inspect)}),
@@ -129,6 +134,6 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
             "issue_rows": issues.head(ISSUE_ROWS_IN_REPORT),
             "sample_rows": sample,
         },
-    }, out)
+    }, out / MEASUREMENTS_FILE)
     files.update({f"plot_{k}": p for k, p in drawn.items()})
     return InspectOutcome(stats=jsonable(stats), files=files, splits=splits, data_digest=digest)

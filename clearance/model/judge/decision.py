@@ -5,15 +5,14 @@ Kept apart from the probes themselves so that this cheap stage imports no torch.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from clearance.core.config.model import ProbeGate
 from clearance.core.paths import report_dir
-from clearance.core.stage_files import read_stage_json
+from clearance.core.records import read_dict, write_record
 from clearance.model.judge.checks import probe_checks
-from clearance.model.measure.files import GO_FILE, PROBES_FILE, STEP
+from clearance.model.measure.files import GO_FILE, PROBES_FILE, STEP, GoDecision, Probes
 
 
 def decide(measured: dict[str, Any], gate: ProbeGate) -> dict[str, Any]:
@@ -26,6 +25,6 @@ def decide(measured: dict[str, Any], gate: ProbeGate) -> dict[str, Any]:
 def write_decision(gate: ProbeGate, folder: Path | None = None) -> dict[str, Any]:
     """Grade probes.json and write go.json (deterministic, so an unchanged decision re-runs nothing)."""
     folder = folder or report_dir(STEP)
-    decision = decide(read_stage_json(folder / PROBES_FILE, "probe measurements"), gate)
-    (folder / GO_FILE).write_text(json.dumps(decision, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    decision = decide(read_dict(Probes, folder / PROBES_FILE), gate)
+    write_record(GoDecision, decision, folder / GO_FILE)
     return decision

@@ -17,11 +17,17 @@ from clearance.core.config.model import ModelChecks
 from clearance.core.errors import UserError
 from clearance.core.measurements import settings_digest
 from clearance.core.paths import report_dir
+from clearance.core.records import read_dict
 from clearance.core.report.html import embed_png, write_report
-from clearance.core.stage_files import read_stage_json
 from clearance.model.judge import plots as model_plots
 from clearance.model.judge.checks import AFTER_TRAINING, ORDER, PROBES, model_checks
-from clearance.model.measure.files import PROBES_FILE, STEP, TRAINING_FILE
+from clearance.model.measure.files import (
+    PROBES_FILE,
+    STEP,
+    TRAINING_FILE,
+    Probes,
+    TrainingRecord,
+)
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
 QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
@@ -33,8 +39,7 @@ SCORES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 
 def read_runs(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """probes.json and training.json, as the model stages wrote them."""
-    return (read_stage_json(folder / PROBES_FILE, "probe measurements"),
-            read_stage_json(folder / TRAINING_FILE, "training results"))
+    return read_dict(Probes, folder / PROBES_FILE), read_dict(TrainingRecord, folder / TRAINING_FILE)
 
 
 def not_trained_reason(training: dict[str, Any]) -> str:
@@ -95,12 +100,12 @@ def bar_view(training: dict[str, Any]) -> dict[str, Any]:
 
     measured = training.get("bar_measure") or {}
     bar = training.get("bar") or {}
-    metric = measured.get("metric") or bar.get("metric") or training.get("primary_metric", "macro_f1")
+    metric = measured.get("metric") or bar.get("metric") or training["primary_metric"]
     model = measured.get("model")
     rows = [("the model", model),
-            (f"best baseline ({measured.get('best_baseline') or bar.get('best_baseline') or '–'})",
-             measured.get("baseline", bar.get(f"valid_{metric}"))),
-            ("guessing in class proportions (prior)", measured.get("prior", bar.get(f"prior_expected_{metric}")))]
+            (f"best baseline ({measured.get('best_baseline') or bar.get('best_baseline') or 'none ran'})",
+             measured.get("baseline", bar.get("valid"))),
+            ("guessing in class proportions (prior)", measured.get("prior", bar.get("prior_expected")))]
     known = metric in HIGHER_IS_BETTER
     table = [{"name": name, "value": value,
               "gain": None if i == 0 or model is None or value is None or not known else gain(model, value, metric)}

@@ -7,13 +7,13 @@ from typing import Any
 
 from clearance.core.config.model import ModelStage
 from clearance.core.data.prepare import load_summary
-from clearance.core.measurements import write_json
 from clearance.core.parts.device import resolve
 from clearance.core.parts.parts import build_parts
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import step
+from clearance.core.records import write_record
 from clearance.core.training.inputs import model_inputs, model_settings_digest
-from clearance.model.measure.files import PROBES_FILE, STEP
+from clearance.model.measure.files import PROBES_FILE, STEP, Probes
 from clearance.model.measure.probes.suite import run_probes
 
 
@@ -31,5 +31,5 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
                               device, autocast, cfg.seed, stop_below=cfg.probes.overfit_stop_loss)
     measured.update({"classes": inputs.classes, "data_digest": inputs.data_digest,
                      "settings_digest": model_settings_digest(cfg), "parts": parts.names})
-    write_json(measured, out / PROBES_FILE)
+    write_record(Probes, measured, out / PROBES_FILE)
     return measured

@@ -3,7 +3,6 @@ everything the judging and the report need (training.json, metrics, curves' data
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,15 +14,14 @@ import pandas as pd
 from clearance.core import analysis
 from clearance.core.config.model import ModelStage
 from clearance.core.data.prepare import load_summary
-from clearance.core.evaluation import read_bar
-from clearance.core.measurements import write_json
 from clearance.core.parts.device import resolve
 from clearance.core.parts.parts import Parts, build_parts
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import step
+from clearance.core.records import write_record
 from clearance.core.report import plot_data
 from clearance.core.serving import TextPredictor, save_predictor, save_untrained
-from clearance.core.stage_files import read_stage_json
+from clearance.core.stepfiles import Bar, ModelBar, ModelMetrics, read_bar
 from clearance.core.training.checkpoint import Checkpoints
 from clearance.core.training.inputs import (
     ModelInputs,
@@ -31,7 +29,14 @@ from clearance.core.training.inputs import (
     model_settings_digest,
 )
 from clearance.core.training.loop import TrainResult, train_model
-from clearance.model.measure.files import GO_FILE, MODEL_DIR, STEP, TRAINING_FILE
+from clearance.model.measure.files import (
+    GO_FILE,
+    MODEL_DIR,
+    STEP,
+    TRAINING_FILE,
+    GoDecision,
+    TrainingRecord,
+)
 from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
 
 MISTAKES_KEPT = 30
@@ -72,8 +77,10 @@ def history_table(history: list[dict[str, Any]], metric: str) -> pd.DataFrame:
 def skipped(decision: dict[str, Any], out: Path, model_dir: Path, digests: dict[str, str]) -> TrainingOutcome:
     """The record when failing probes stop the run before it wastes the training time."""
     reason = "probes failed: " + ", ".join(decision["failing"])
-    record = {"trained": False, "reason": reason, "history": [], "steps": 0, **digests}
-    files = write_outputs(record, out, "macro_f1")
+    bar = read_bar()
+    record = TrainingRecord.not_trained(reason, decision, digests["settings_digest"], bar.metric,
+                                        bar.to_dict()).to_dict()
+    files = write_outputs(record, out, bar.metric)
     files["model"] = save_untrained(model_dir, reason)
     return TrainingOutcome(record, files)
 
@@ -82,14 +89,14 @@ def write_outputs(record: dict[str, Any], out: Path, metric: str) -> dict[str, P
     """training.json, metrics.json and the plots' data files."""
     files = {"training": out / TRAINING_FILE, "metrics": out / "metrics.json", "history": out / "history.csv",
              "predictions": out / "plots" / "predictions.csv"}
-    write_json(record, files["training"])
-    metrics = {"trained": record["trained"], "steps": record.get("steps", 0),
-               "samples_per_second": round(record.get("samples_per_second", 0.0), 2),
-               "valid": {k: round(v, 4) for k, v in record.get("valid", {}).items()},
-               "bar": record.get("bar_measure", {})}
-    files["metrics"].write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_record(TrainingRecord, record, files["training"])
+    measured = record["bar_measure"]  # None when the probes stopped the run before training
+    ModelMetrics(trained=record["trained"], steps=record["steps"],
+                 samples_per_second=round(record["samples_per_second"] or 0.0, 2),
+                 valid={k: round(v, 4) for k, v in record["valid"].items()},
+                 bar=ModelBar(**measured) if measured else None).write(files["metrics"])
     history_table(record["history"], metric).to_csv(files["history"], index=False)
-    confusion = record.get("predictions", {"actual": [], "predicted": []})
+    confusion = record["predictions"]
     plot_data.predictions(np.asarray(confusion["actual"]), np.asarray(confusion["predicted"]), files["predictions"])
     return files
 
@@ -99,7 +106,7 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
           checkpoints: Checkpoints | None = None, model_dir: Path = MODEL_DIR) -> TrainingOutcome:
     """Train unless go.json says the probes failed; resume from a matching checkpoint; package the model."""
     out = out or report_dir(STEP)
-    decision = read_stage_json(out / GO_FILE, "probe decision")
+    decision = GoDecision.read(out / GO_FILE).to_dict()
     digests = {"settings_digest": model_settings_digest(cfg)}
     if not decision["train"]:
         return skipped(decision, out, model_dir, digests)
@@ -116,15 +123,15 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
         result = train_model(cfg.train, parts, inputs.train, inputs.valid, track=inputs.tracked, on_eval=on_eval,
                              on_checkpoint=lambda state: checkpoints.save(key, state),
                              checkpoint_every=cfg.train.checkpoint_every, resume=resume, device=device,
-                             autocast=autocast, metric=bar["metric"])
+                             autocast=autocast, metric=bar.metric)
     record = training_record(result, inputs, bar, decision, digests)
-    files = write_outputs(record, out, bar["metric"])
+    files = write_outputs(record, out, bar.metric)
     files["model"] = save_predictor(model_dir, cfg, parts, result.model)
     checkpoints.clear()
     return TrainingOutcome(record, files, result, inputs, parts)
 
 
-def training_record(result: TrainResult, inputs: ModelInputs, bar: dict[str, Any], decision: dict[str, Any],
+def training_record(result: TrainResult, inputs: ModelInputs, bar: Bar, decision: dict[str, Any],
                     digests: dict[str, str]) -> dict[str, Any]:
     """Everything the judging and the report read about the run."""
     classes = inputs.classes
@@ -142,7 +149,7 @@ def training_record(result: TrainResult, inputs: ModelInputs, bar: dict[str, Any
         "tracked": [{"text": t, "label": classes[int(y)]} for t, y in zip(inputs.tracked.texts, inputs.tracked.labels)],
         "steps": result.steps, "seconds": result.seconds, "train_seconds": result.train_seconds,
         "samples_per_second": result.samples_per_second, "resumed_from": result.resumed_from,
-        "valid": scores, "primary_metric": bar["metric"], "bar": bar,
+        "valid": scores, "primary_metric": bar.metric, "bar": bar.to_dict(),
         "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, bar),
         "confusion": {"classes": classes,
                       "matrix": analysis.confusion(truth, predicted, classes).to_numpy().tolist()},

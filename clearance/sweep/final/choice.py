@@ -18,11 +18,11 @@ The rules (``sweep.final``):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from clearance.core.config.sweep import BEST, final_rule
-from clearance.core.errors import UserError
+from clearance.core.records import Record
 
 BEST_MODEL, REFERENCE_MODEL = "best", "reference"
 # What the paired re-runs say about the best configuration against step 3's.
@@ -57,35 +57,32 @@ def gain_verdict(bootstrap: dict[str, Any] | None) -> Gain:
 
 
 @dataclass(frozen=True)
-class Choice:
-    """The model that meets the test split (None: none does), the one sentence that says why, and what the
-    final test needs to score it (the sweep's metric, and the chosen configuration's values and seed)."""
+class Choice(Record):
+    """reports/sweep/choice.json: the model that meets the test split (None: none does), the one sentence
+    that says why, and what the final test needs to score it (the sweep's metric, the chosen configuration's
+    values and seed)."""
 
+    STAGE: ClassVar[str] = "choose_final"
     rule: str
     chosen: str | None
     verdict: str
     reason: str
-    metric: str = ""
-    direction: str = "maximize"
-    params: dict[str, Any] = field(default_factory=dict)  # the chosen configuration's searched values ({}: step 3's)
-    seed: int | None = None  # the seed its packaged model was trained with
+    metric: str
+    direction: str
+    params: dict[str, Any]  # the chosen configuration's searched values ({}: step 3's)
+    seed: int | None  # the seed its packaged model was trained with
+
+    def __post_init__(self) -> None:
+        if self.chosen not in (BEST_MODEL, REFERENCE_MODEL, None):
+            raise ValueError(f"unknown model {self.chosen!r} (best, reference or none)")
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.to_dict()
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str) -> "Choice":
-        """A choice read back from a stage file; a malformed one is a clear error naming the file."""
-        names = [f.name for f in fields(cls)]
-        missing = [name for name in names if not isinstance(data, dict) or name not in data]
-        if missing:
-            raise UserError(f"{where}#{missing[0]}", f"missing from the final choice (it needs {', '.join(names)})",
-                            "run `dvc repro -f choose_final` so it is written again")
-        choice = cls(**{name: data[name] for name in names})
-        if choice.chosen not in (BEST_MODEL, REFERENCE_MODEL, None):
-            raise UserError(f"{where}#chosen", f"unknown model {choice.chosen!r}",
-                            "run `dvc repro -f choose_final` so it is written again")
-        return choice
+
+def _decided(rule: str, chosen: str | None, verdict: str, reason: str) -> Choice:
+    """A decision before decision.decide adds what the final test needs (the metric, values and seed)."""
+    return Choice(rule, chosen, verdict, reason, metric="", direction="maximize", params={}, seed=None)
 
 
 def describe(params: dict[str, Any]) -> str:
@@ -111,21 +108,21 @@ def choose(rule: str, best: dict[str, Any], gain: Gain, lr_ok: bool, lr_note: st
     said = f"{WORDS[gain.verdict]} ({gain.numbers})"
     if rule == BEST:
         if gain.verdict == WORSE:
-            return Choice(rule, None, gain.verdict,
+            return _decided(rule, None, gain.verdict,
                           f"No model met the test split, and it was not scored: sweep.final=best asks for {label}, "
                           f"but the paired re-runs show it {said}.")
-        return Choice(rule, BEST_MODEL, gain.verdict,
+        return _decided(rule, BEST_MODEL, gain.verdict,
                       f"The sweep's best configuration met the test split, not step 3's model, because "
                       f"sweep.final=best takes it unless it is worse: {label} {said}.")
     if gain.verdict == BETTER and lr_ok:
-        return Choice(rule, BEST_MODEL, gain.verdict,
+        return _decided(rule, BEST_MODEL, gain.verdict,
                       f"The sweep's best configuration met the test split, not step 3's model: {label} {said}, "
                       f"and its learning rate is plausible (sweep.final=best_if_better).")
     if gain.verdict == BETTER:
-        return Choice(rule, REFERENCE_MODEL, gain.verdict,
+        return _decided(rule, REFERENCE_MODEL, gain.verdict,
                       f"Step 3's model met the test split, not the sweep's best configuration: {label} {said}, "
                       f"but {lr_note or 'its learning rate is implausible'}, and sweep.final=best_if_better "
                       f"does not take a configuration whose learning rate points at a deeper problem.")
-    return Choice(rule, REFERENCE_MODEL, gain.verdict,
+    return _decided(rule, REFERENCE_MODEL, gain.verdict,
                   f"Step 3's model met the test split, not the sweep's best configuration: {label} {said}, and "
                   f"sweep.final=best_if_better takes it only when the whole interval lies above 0.")

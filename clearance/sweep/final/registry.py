@@ -14,27 +14,26 @@ from typing import Any
 
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
-from clearance.core.paths import GATE_DIR, report_dir
-from clearance.core.stage_files import read_stage_json
+from clearance.core.paths import GATE_DIR
+from clearance.core.stepfiles import GateStamp
 from clearance.sweep.final.files import STEP
 
 TAG = "clearance."
 EXAMPLE_TEXTS = ["what a lovely day", "the bus is late"]
 
 
-def cleared_fingerprint(gates: Path = GATE_DIR, folder: Path | None = None) -> str:
-    """The fingerprint gate 4 was cleared against, when it is the current evidence's; else a clear error."""
-    stamp_path, evidence_path = gates / f"{STEP}.json", (folder or report_dir(STEP)) / "evidence.json"
-    stamp = read_stage_json(stamp_path, "gate 4 stamp")
-    evidence = read_stage_json(evidence_path, "step 4 evidence")
-    if not stamp.get("cleared"):
-        raise UserError(str(stamp_path), "gate 4 is not cleared: nothing is registered before it is",
+def cleared_fingerprint(gates: Path = GATE_DIR) -> str:
+    """The fingerprint gate 4 was cleared against; a clear error while it is not cleared.
+
+    The gate writes its stamp only when it clears, against the evidence of that run, and DVC runs this
+    stage only after the gate on the current evidence; so the stamp's fingerprint is the current one.
+    """
+    path = gates / f"{STEP}.json"
+    stamp = GateStamp.read(path)
+    if not stamp.cleared:
+        raise UserError(str(path), "gate 4 is not cleared: nothing is registered before it is",
                         "answer checklists/sweep.yaml and run `dvc repro`")
-    if stamp.get("reviewed") != evidence.get("fingerprint"):
-        raise UserError(str(stamp_path), f"gate 4 was cleared against evidence {stamp.get('reviewed')}, but the "
-                        f"evidence is now {evidence.get('fingerprint')}: nothing is registered",
-                        "run `dvc repro`: the gate asks you to review the new evidence first")
-    return str(stamp["reviewed"])
+    return stamp.reviewed
 
 
 def version_tags(final: dict[str, Any], fingerprint: str) -> dict[str, str]:

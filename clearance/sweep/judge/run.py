@@ -22,13 +22,20 @@ from clearance.core.config.sweep import SweepChecks, SweepJudge
 from clearance.core.errors import UserError
 from clearance.core.measurements import settings_digest
 from clearance.core.paths import report_dir
+from clearance.core.records import read_dict, read_dict_optional
 from clearance.core.report.html import embed_png, write_report
-from clearance.core.stage_files import read_stage_json
-from clearance.sweep.final.files import FINAL_FILE
+from clearance.core.stepfiles import METRICS_FILE, ModelMetrics
+from clearance.sweep.final.files import FINAL_FILE, FinalRecord
 from clearance.sweep.judge import plots as sweep_plots
 from clearance.sweep.judge.checks import edge_evidence, sweep_checks
 from clearance.sweep.judge.decision import decide
-from clearance.sweep.search.files import MEASUREMENTS_FILE, SEEDS_FILE, STEP
+from clearance.sweep.search.files import (
+    MEASUREMENTS_FILE,
+    SEEDS_FILE,
+    STEP,
+    SeedReruns,
+    SweepMeasurements,
+)
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
 QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
@@ -49,24 +56,16 @@ VALID_ONLY = ("Every selection used the valid split only: the best trial, the se
 
 # -- inputs -------------------------------------------------------------------------------------------------------
 
-def read_optional(path: Path, what: str) -> dict[str, Any] | None:
-    """A stage file that may not exist yet (None then); a broken one is still an error naming it."""
-    return read_stage_json(path, what) if path.exists() else None
-
-
 def read_inputs(folder: Path) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
     """measurements.json (required), seeds.json and final.json (each None when missing)."""
-    measured = read_stage_json(folder / MEASUREMENTS_FILE, "sweep measurements")
-    if not isinstance(measured, dict) or "trials" not in measured:
-        raise UserError(f"{folder / MEASUREMENTS_FILE}#trials", "no trials recorded",
-                        "run the sweep again (`dvc repro -f sweep`) so it rewrites this file")
-    return (measured, read_optional(folder / SEEDS_FILE, "seed re-runs"),
-            read_optional(folder / FINAL_FILE, "final test"))
+    return (read_dict(SweepMeasurements, folder / MEASUREMENTS_FILE),
+            read_dict_optional(SeedReruns, folder / SEEDS_FILE), read_dict_optional(FinalRecord, folder / FINAL_FILE))
 
 
 def read_earlier(model_folder: Path, measured: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Step 3's ``metrics.json`` and step 2's ``bar`` as the sweep recorded it (empty when missing: "–")."""
-    model = read_optional(model_folder / "metrics.json", "model metrics") or {}
+    found = ModelMetrics.read_optional(model_folder / METRICS_FILE)
+    model = found.to_dict() if found is not None else {}
     return model, measured.get("bar") or {}
 
 
@@ -128,14 +127,6 @@ def checks_input(measured: dict[str, Any], seeds: dict[str, Any] | None,
             "ledger": (final or {}).get("ledger") if final else _missing("the final test", FINAL_FILE)}
 
 
-def data_digest(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None) -> str:
-    """The data the sweep ran on: measurements.json's digest, else the re-runs' or the final's, else ""."""
-    for doc in (measured, seeds or {}, final or {}):
-        if doc.get("data_digest"):
-            return str(doc["data_digest"])
-    return ""
-
-
 def settings_of(doc: dict[str, Any] | None, name: str) -> Any:
     """A file's own settings digest, or the settings it records (None for a missing file)."""
     if doc is None:
@@ -176,9 +167,8 @@ def comparison(measured: dict[str, Any], seeds: dict[str, Any] | None, final: di
          ((seeds or {}).get("reference") or {}).get("mean"), f"{STEP}/{SEEDS_FILE}#reference"),
         ("step 3's model (its full run)", model_score, "model/metrics.json#bar"),
         (f"best baseline ({bar['best_baseline']})" if bar.get("best_baseline") else "best baseline",
-         _split_score(bar, "valid", metric), "baselines/metrics.json#bar"),
-        ("guessing in class proportions (prior, expected)", bar.get(f"prior_expected_{metric}"),
-         "baselines/metrics.json#bar"),
+         bar.get("valid"), "baselines/metrics.json#bar"),
+        ("guessing in class proportions (prior, expected)", bar.get("prior_expected"), "baselines/metrics.json#bar"),
     ]
     top = rows[0][1]
     table = [{"name": name, "value": value, "text": show(value), "source": f"reports/{source}",
@@ -336,7 +326,7 @@ def judge_sweep(cfg: SweepJudge, folder: Path | None = None, model_folder: Path 
     settings = settings_digest({"measured": [settings_of(measured, "measurements"), settings_of(seeds, "seeds"),
                                              settings_of(final, "final")],
                                 "checks": asdict(cfg.checks), "lr_band": cfg.model_checks.lr_band})
-    files["manifest"] = write_manifest(STEP, data_digest(measured, seeds, final), settings, checks,
+    files["manifest"] = write_manifest(STEP, measured["data_digest"], settings, checks,
                                        required_questions(QUESTIONS), folder)
     return Judgement(checks=checks, files=files,
                      measurements={"measurements": measured, "seeds": seeds, "final": final})

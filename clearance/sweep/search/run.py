@@ -17,12 +17,13 @@ from optuna.trial import TrialState
 from clearance.core.config.sweep import SweepStage, final_rule
 from clearance.core.data.prepare import load_summary
 from clearance.core.errors import UserError
-from clearance.core.evaluation import read_bar
 from clearance.core.measurements import write_json
 from clearance.core.paths import PREPARED_DIR, report_dir
+from clearance.core.records import write_record
+from clearance.core.stepfiles import read_bar
 from clearance.core.training.inputs import model_settings_digest
 from clearance.sweep.search import analysis
-from clearance.sweep.search.files import MEASUREMENTS_FILE, STEP
+from clearance.sweep.search.files import MEASUREMENTS_FILE, STEP, SweepMeasurements
 from clearance.sweep.search.objective import Objective
 from clearance.sweep.search.space import (
     Dimension,
@@ -84,13 +85,13 @@ def prepare(stage: SweepStage, params: dict[str, Any], prepared: Path = PREPARED
         raise UserError(f"sweep.workers={cfg.workers}", "must be at least 1", "set sweep.workers to 1 (or more)")
     final_rule(cfg.final)  # a typo here would otherwise surface only after every trial has run
     bar = read_bar()
-    setup = Setup(params, fixed, bar["metric"], prepared)
+    setup = Setup(params, fixed, bar.metric, prepared)
     reference = configuration(setup, {})  # step 3's settings with the budget: they must compose
     data = load_summary(prepared).get("digest", "")
     key = study_key(cfg, dims, fixed, setup.metric, f"{data}:{model_settings_digest(reference)}")
     storage = open_storage(cfg.storage, journal)
     study = open_study(cfg, key, storage, setup.direction, where=mask(cfg.storage) or str(journal), create=create)
-    return Sweep(stage, setup, dims, key, study, data, bar)
+    return Sweep(stage, setup, dims, key, study, data, bar.to_dict())
 
 
 def restart_if_all_failed(sweep: Sweep) -> bool:
@@ -161,7 +162,7 @@ def run_sweep(stage: SweepStage, params: dict[str, Any], parent_id: str, prepare
         raise UserError(f"sweep.study={sweep.key.name}", f"all {len(measured['trials'])} trials failed; the first "
                         f"error: {first}", "fix that cause, then run `dvc repro` again: a study whose every "
                         "trial failed starts afresh")
-    write_json(measured, out / MEASUREMENTS_FILE)
+    write_record(SweepMeasurements, measured, out / MEASUREMENTS_FILE)
     return measured
 
 

@@ -165,8 +165,9 @@ def _where_to_edit(section: str) -> str:
 # --- expressions ------------------------------------------------------------------------------
 
 def parse_space(space: Mapping[str, Any]) -> list[Dimension]:
-    """The dimensions of a search space written as ``key: expression`` (nested or dotted keys)."""
-    return [parse_expression(key, text) for key, text in flatten_keys(space, SPACE).items()]
+    """The dimensions of a search space written as ``key: expression`` (nested or dotted keys); a key set
+    to null is not searched (a config group can drop a dimension another file added, e.g. conf/debug/)."""
+    return [parse_expression(key, text) for key, text in flatten_keys(space, SPACE).items() if text is not None]
 
 
 def parse_expression(key: str, text: Any) -> Dimension:

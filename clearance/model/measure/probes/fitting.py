@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from clearance.core.stepfiles import Bar, ModelBar
 from clearance.core.training.batches import Encoded
 
 
@@ -82,12 +83,12 @@ def overfitting_streak(history: list[dict]) -> dict:
             "last_valid_loss": scored[-1]["valid_loss"] if scored else None}
 
 
-def measure_bar(scores: dict[str, Any], bar: dict[str, Any]) -> dict:
-    """The model's valid score on the bar's primary metric beside the best baseline's and the prior guess's.
+def measure_bar(scores: dict[str, Any], bar: Bar) -> dict:
+    """The model's valid score on the bar's primary metric beside the best baseline's and the prior guess's
+    (a ModelBar's fields: the checks grade it as a plain dict, as they grade every measurement).
 
     ``scores``: the model's metrics (``valid_<metric>`` keys, e.g. its last evaluation);
     ``bar``: step 2's bar (reports/baselines/metrics.json#bar).
     """
-    metric = bar["metric"]
-    return {"metric": metric, "model": scores.get(f"valid_{metric}"), "best_baseline": bar.get("best_baseline"),
-            "baseline": bar.get(f"valid_{metric}"), "prior": bar.get(f"prior_expected_{metric}")}
+    return ModelBar(metric=bar.metric, model=scores.get(f"valid_{bar.metric}"), best_baseline=bar.best_baseline,
+                    baseline=bar.valid, prior=bar.prior_expected).to_dict()

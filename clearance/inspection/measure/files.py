@@ -1,0 +1,45 @@
+"""Step 1's files: what the measuring stage writes and the judging stage and the journey read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from clearance.core.records import Record
+
+STEP = "inspect"
+MEASUREMENTS_FILE = "measurements.json"
+METRICS_FILE = "metrics.json"
+
+
+@dataclass
+class InspectMeasurements(Record):
+    """reports/inspect/measurements.json: the statistics the checks grade, and what the report shows."""
+
+    STAGE: ClassVar[str] = "inspect"
+    step: str
+    data_digest: str
+    settings_digest: str
+    stats: dict[str, Any]
+    summary: dict[str, Any]
+    plots: dict[str, str]
+    report: dict[str, Any]
+
+
+@dataclass
+class InspectMetrics(Record):
+    """reports/inspect/metrics.json: step 1's key figures (DVC metrics, the journey report)."""
+
+    STAGE: ClassVar[str] = "inspect"
+    rows: int
+    classes: int
+    imbalance_ratio: float | None
+    class_share: dict[str, float]
+    dropped_share: float
+    duplicates: dict[str, Any]
+    overlap: dict[str, Any]
+    patterns: dict[str, float]
+    vocab: dict[str, Any]
+    length: dict[str, Any]
+    keyword_rule: dict[str, Any]
+    label_issue_share: float | None
