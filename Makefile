@@ -10,11 +10,12 @@ export PATH := $(abspath $(BIN)):$(PATH)
 run: $(STAMP)
 	dvc repro
 
+# One worker per core; idle workers take queued tests from busy ones (the four-gate journey is built once).
 test: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto --dist worksteal
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist worksteal
 
 install: $(STAMP)
 

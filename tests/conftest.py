@@ -17,6 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 pytest_plugins = ("tests.postgres",)
 
 BIN = Path(sys.executable).parent
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Test workers share the cores: one thread each, in the stages they start too (before torch is imported).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 
 @pytest.fixture
@@ -95,3 +99,39 @@ def user_plugins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     yield write
     for name in written:
         sys.modules.pop(name, None)
+
+
+@pytest.fixture(scope="session")
+def journey(tmp_path_factory, worker_id):
+    """The tiny pipeline taken through all four gates once per session (tests/journey.py): read it, or
+    change a copy of it (``tests.journey.copy_project``). Under pytest-xdist the first worker to ask
+    builds it and the others wait for it, so it is built once per run."""
+    from filelock import FileLock
+
+    from tests.journey import build_journey, load, save
+
+    if worker_id == "master":  # one process: no one to share with
+        return build_journey(tmp_path_factory.mktemp("journey") / "project")
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this run
+    record = shared / "journey.json"
+    with FileLock(str(record) + ".lock"):
+        if record.is_file():
+            return load(record)
+        built = build_journey(shared / "journey" / "project")
+        save(built, record)
+        return built
+
+
+# The test that reads the journey as it was built runs first: with pytest-xdist's work stealing, one
+# worker builds the journey while the others take the unit tests, and every other test that needs the
+# journey runs last, once it is there.
+FIRST = "test_repro_blocks_at_each_gate_then_clears_then_does_nothing"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    def rank(item) -> int:
+        if item.name == FIRST:
+            return 0
+        return 2 if "journey" in getattr(item, "fixturenames", ()) else 1
+
+    items.sort(key=rank)  # stable: within a rank, the collection order

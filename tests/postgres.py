@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.apt import apt_get
+
 PG_ROOT = Path("/usr/lib/postgresql")
 SERVER_USER = "postgres"
 DATABASE = "clearance_test"
@@ -37,13 +39,6 @@ def server_bin() -> Path | None:
     found = [path.parent for path in PG_ROOT.glob("*/bin/initdb") if (path.parent / "pg_ctl").exists()]
     return max(found, key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0,
                default=None)
-
-
-def apt_get(*args: str) -> subprocess.CompletedProcess:
-    """Run apt-get without questions; output captured."""
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    return subprocess.run(["apt-get", *args], capture_output=True, text=True, env=env,
-                          timeout=INSTALL_TIMEOUT, check=False)
 
 
 def install_postgres() -> Path:

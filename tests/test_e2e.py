@@ -1,5 +1,6 @@
-"""End to end, as a user works: `dvc repro` stops at each gate, answers clear it, and DVC
-re-runs exactly what changed (a real git + DVC repo, MLflow on SQLite)."""
+"""End to end, as a user works: `dvc repro` stops at each gate, answers clear it, and DVC re-runs exactly
+what changed (a real git + DVC repo, MLflow on SQLite). The four-gate journey is built once per session
+(tests/journey.py, on `debug=tiny`); each test after the first works on a copy of it."""
 
 from __future__ import annotations
 
@@ -14,48 +15,26 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed
+from tests.cli_helpers import add_waivers, mark_reviewed
 from tests.conftest import BIN, run
 from tests.factory import make_texts
+from tests.journey import SETTINGS, Journey, copy_project, failing_checks, repro
 
 MEASURING = {"builtin_data", "prepare", "inspect", "baselines", "probe_model", "train_model", "sweep", "seed_runs",
              "final_test", "register"}
-# Step 3 on tiny data: the small from-scratch model, and enough steps to checkpoint mid-run.
-TINY_MODEL = ["model=tiny", "train.epochs=10", "train.eval_every=10", "train.checkpoint_every=2"]
-# Step 4 on tiny data: three short trials over the tiny model's own settings, two seeds, with absurd
-# learning rates (a new user's mistake): every trial predicts one class, so the sweep's best is worse than
-# step 3's configuration beyond seed noise and the pipeline must keep step 3's model.
-TINY_SWEEP = ["sweep.trials=3", "sweep.seeds=2", "sweep.bootstrap=200", "sweep.trial.train.max_steps=10",
-              "sweep.trial.train.eval_every=10", "sweep.space.train.lr='loguniform(0.5, 5.0)'", "~sweep.space.model",
-              "+sweep.space.model.layers='choice(1, 2)'"]
+STEPS_1_AND_2 = {"prepare", "inspect", "judge_inspect", "gate_inspect", "baselines", "judge_baselines",
+                 "gate_baselines"}
+PLUGIN_USERS = {"baselines", "probe_model", "train_model", "sweep", "seed_runs", "final_test", "register"}
 
 
 def env_with_venv() -> dict:
     return {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "DVC_NO_ANALYTICS": "1"}
 
 
-def failing_checks(root: Path, step: str) -> list[str]:
-    checks = json.loads((root / f"reports/{step}/checks.json").read_text())
-    return [c["id"] for c in checks if c["status"] == "fail"]
-
-
-def clear(root: Path, step: str) -> str:
-    """Answer a step's questions, waive its failing checks and mark the evidence reviewed, as a user would."""
-    checklist = root / f"checklists/{step}.yaml"
-    fill_answers(checklist)
-    add_waivers(checklist, failing_checks(root, step))
-    return mark_reviewed(checklist)
-
-
 def stale_stages(root: Path) -> set[str]:
     """Stages `dvc status` says would run (top-level names only)."""
     status = json.loads(run(["dvc", "status", "--json"], root).stdout or "{}")
     return set(status)
-
-
-STEPS_1_AND_2 = {"prepare", "inspect", "judge_inspect", "gate_inspect", "baselines", "judge_baselines",
-                 "gate_baselines"}
-PLUGIN_USERS = {"baselines", "probe_model", "train_model", "sweep", "seed_runs", "final_test", "register"}
 
 
 def stale_after_edit(root: Path, relative: str) -> set[str]:
@@ -67,11 +46,6 @@ def stale_after_edit(root: Path, relative: str) -> set[str]:
         return stale_stages(root)
     finally:
         path.write_text(original, encoding="utf-8")
-
-
-def repro(root: Path) -> tuple[int, str]:
-    result = run(["dvc", "repro"], root, check=False)
-    return result.returncode, result.stdout + result.stderr
 
 
 def ran_stages(output: str) -> list[str]:
@@ -96,31 +70,26 @@ def ledger_lines(root: Path) -> int:
     return len((root / "ledger/test_split.jsonl").read_text().splitlines())
 
 
-def test_repro_blocks_then_clears_then_does_nothing(project: Path):
-    data = make_texts(n_per_class=60)
-    data.to_csv(project / "data/tiny.csv", index=False)
-    settings = ["data=custom", "data.path=data/tiny.csv", *TINY_MODEL, *TINY_SWEEP]
-    run(["clearance", "params", *settings], project)
+@pytest.fixture
+def copied(journey: Journey, tmp_path: Path) -> Path:
+    """A copy of the finished journey to change."""
+    return copy_project(journey, tmp_path / "project")
 
-    code, output = repro(project)
+
+def test_repro_blocks_at_each_gate_then_clears_then_does_nothing(journey: Journey):
+    project, printed = journey.root, journey.printed
+    code, output = printed["gate 1 closed"]
     assert code != 0
     assert "GATE CLOSED" in output and "checklists/inspect.yaml" in output
     assert "label_balance" in output and "dvc repro" in output and "reviewed: " in output
     assert "Traceback" not in output
-    metrics = json.loads((project / "reports/inspect/metrics.json").read_text())
-    assert metrics["rows"] == len(data)
     assert (project / "reports/inspect/report.html").stat().st_size > 10_000
 
-    # A hand edit of checks.json is undone: the judging stage's output is restored before the gate judges.
-    checks_file = project / "reports/inspect/checks.json"
-    true_checks = checks_file.read_text()
-    forged = [{**c, "status": "pass", "message": c["message"] + " (hand edit)"} for c in json.loads(true_checks)]
-    checks_file.write_text(json.dumps(forged))
-    clear(project, "inspect")
-    code, output = repro(project)
+    # A hand edit of checks.json was undone: the judging stage's output is restored before the gate judges.
+    code, output = printed["gate 1 answered"]
     assert code != 0
     assert "Running stage 'judge_inspect'" in output
-    assert checks_file.read_text() == true_checks
+    assert (project / "reports/inspect/checks.json").read_text() == journey.true_checks
     assert "GATE CLEARED: step 1" in output and "GATE CLOSED: step 2" in output
     assert "checklists/baselines.yaml" in output and "random_predictor" in output
     assert json.loads((project / "gates/inspect.json").read_text())["cleared"] is True
@@ -128,8 +97,7 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert set(baselines["baselines"]) == {"uniform_random", "prior_random", "majority", "keyword_rule",
                                            "tfidf_logreg", "embeddings_logreg"}
 
-    clear(project, "baselines")
-    code, output = repro(project)
+    code, output = printed["gate 2 answered"]
     assert code != 0, output
     assert "GATE CLEARED: step 2" in output and "GATE CLOSED: step 3" in output
     assert "every probe passed" in output and "checklists/model.yaml" in output and "overfit_16" in output
@@ -143,9 +111,58 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     classes = json.loads((project / "data/prepared/summary.json").read_text())["classes"]
     assert scored.strip().splitlines()[-1] in classes, scored
 
-    # Killed mid-training, the run resumes from its last checkpoint on the next `dvc repro`.
-    checkpoint = project / ".clearance/checkpoints/model.pt"
-    killed = subprocess.Popen(["dvc", "repro", "-f", "-s", "train_model"], cwd=project, env=env_with_venv(),
+    code, output = printed["gate 3 answered"]
+    assert code != 0 and "GATE CLEARED: step 3" in output and "GATE CLOSED: step 4" in output, output
+    assert "checklists/sweep.yaml" in output and "Traceback" not in output
+    measured = json.loads((project / "reports/sweep/measurements.json").read_text())
+    assert len(measured["trials"]) == 3 and measured["best"]["state"] == "COMPLETE"
+    # The sweep's best is worse than step 3's: step 3's model met the test split, and nothing was registered
+    # before gate 4 (registration runs after it; the ledger counted one scoring).
+    final = json.loads((project / "reports/sweep/final.json").read_text())
+    assert final["chosen"] == "reference" and final["model_dir"] == "models/model", final["why"]
+    assert "test_macro_f1" in final["test"] and final["why"].startswith("Step 3's model met the test split")
+    checks = statuses(project, "sweep")
+    assert checks["lr_plausible"] == checks["gain_vs_noise"] == "warn", checks
+    assert checks["final_choice"] == checks["test_split_reuse"] == "pass", checks
+    assert "worse than step 3's" in output and "Running stage 'register'" not in output and ledger_lines(project) == 1
+
+    code, output = printed["gate 4 answered"]
+    assert code == 0 and "GATE CLEARED: step 4" in output
+    # answering re-runs nothing that measures; the model goes to the registry only now
+    assert ran_stages(output) == ["gate_sweep", "register", "summary"], output
+    assert registered_versions(project) == [(1, journey.reviewed["sweep"])]
+    registered = json.loads((project / "reports/sweep/registered.json").read_text())
+    summary = (project / "reports/summary.html").read_text()
+    assert registered["model_uri"] in summary and "evidence for importance" in summary  # the sweep's answers too
+    assert "Step 3&#39;s model met the test split" in summary
+    status = run(["clearance", "status"], project).stdout
+    assert status.count("cleared") == 4, status
+
+    code, output = printed["again"]
+    assert "Running stage" not in output and "Data and pipelines are up to date" in output
+
+    with sqlite3.connect(project / "mlflow.db") as db:
+        names = sorted(r[0] for r in db.execute("select name from runs"))
+        kinds = dict(db.execute("select key, value from experiment_tags"))
+        curves = {r[0] for r in db.execute("select distinct key from metrics m join runs r on r.run_uuid = m.run_uuid "
+                                           "where r.name = 'training' and m.step > 0")}
+    # each stage ran once; a blocked gate logs nothing
+    steps = ["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random", "prior_random", "majority",
+             "keyword_rule", "tfidf_logreg", "embeddings_logreg", "gate_model", "sweep", "seed_runs", "final_test",
+             "gate_sweep", "register", "trial_0", "trial_1", "trial_2"]
+    assert [n for n in names if n in steps] == sorted(steps)
+    assert names.count("model") == 1 and names.count("training") == 1 and "overfit_16" in names
+    assert {"train_loss", "valid_loss", "grad_norm"} <= curves
+    assert kinds.get("mlflow.experimentKind") == "custom_model_development"
+    logged = {path.relative_to(project / "mlartifacts").parts[-2:] for path in (project / "mlartifacts").rglob("*.*")}
+    assert ("plots", "confusion.png") in logged
+    assert any(name == "report.html" for _, name in logged)
+
+
+def test_a_killed_training_resumes_from_its_last_checkpoint(copied: Path):
+    """Killed mid-training, the run resumes from its last checkpoint on the next `dvc repro`."""
+    checkpoint = copied / ".clearance/checkpoints/model.pt"
+    killed = subprocess.Popen(["dvc", "repro", "-f", "-s", "train_model"], cwd=copied, env=env_with_venv(),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 240
     while not checkpoint.exists() and killed.poll() is None and time.monotonic() < deadline:
@@ -153,66 +170,17 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert checkpoint.exists(), "no checkpoint was written"
     os.killpg(killed.pid, signal.SIGKILL)
     killed.wait()
-    code, output = repro(project)
+    code, output = repro(copied, "-s", "train_model")
     assert "resuming at step" in output, output
-    assert json.loads((project / "reports/model/training.json").read_text())["resumed_from"] > 0
+    assert json.loads((copied / "reports/model/training.json").read_text())["resumed_from"] > 0
     assert not checkpoint.exists()
 
-    clear(project, "model")
-    code, output = repro(project)
-    assert code != 0 and "GATE CLEARED: step 3" in output and "GATE CLOSED: step 4" in output, output
-    assert "checklists/sweep.yaml" in output and "Traceback" not in output
-    measured = json.loads((project / "reports/sweep/measurements.json").read_text())
-    assert len(measured["trials"]) == 3 and measured["best"]["state"] == "COMPLETE"
-    # The sweep's best is worse than step 3's: step 3's model met the test split, and nothing is registered yet.
-    final = json.loads((project / "reports/sweep/final.json").read_text())
-    assert final["chosen"] == "reference" and final["model_dir"] == "models/model", final["why"]
-    assert "test_macro_f1" in final["test"] and final["why"].startswith("Step 3's model met the test split")
-    checks = statuses(project, "sweep")
-    assert checks["lr_plausible"] == checks["gain_vs_noise"] == "warn", checks
-    assert checks["final_choice"] == checks["test_split_reuse"] == "pass", checks
-    assert "worse than step 3's" in output and registered_versions(project) == [] and ledger_lines(project) == 1
 
-    fingerprint = clear(project, "sweep")
-    cleared = run(["dvc", "repro"], project)
-    assert "GATE CLEARED: step 4" in cleared.stdout
-    # answering re-runs nothing that measures; the model goes to the registry only now
-    assert ran_stages(cleared.stdout) == ["gate_sweep", "register", "summary"], cleared.stdout
-    assert registered_versions(project) == [(1, fingerprint)]
-    registered = json.loads((project / "reports/sweep/registered.json").read_text())
-    summary = (project / "reports/summary.html").read_text()
-    assert registered["model_uri"] in summary and "evidence for importance" in summary  # the sweep's answers too
-    assert "Step 3&#39;s model met the test split" in summary
-    # re-running registration without a change registers nothing new
-    again = run(["dvc", "repro", "-f", "-s", "register"], project)
-    assert "already registered: text-classifier version 1" in again.stdout and len(registered_versions(project)) == 1
-    status = run(["clearance", "status"], project).stdout
-    assert status.count("cleared") == 4, status
-
-    again = run(["dvc", "repro"], project)
-    assert "Running stage" not in again.stdout
-    assert "Data and pipelines are up to date" in again.stdout
-
-    with sqlite3.connect(project / "mlflow.db") as db:
-        names = sorted(r[0] for r in db.execute("select name from runs"))
-        kinds = dict(db.execute("select key, value from experiment_tags"))
-        curves = {r[0] for r in db.execute("select distinct key from metrics m join runs r on r.run_uuid = m.run_uuid "
-                                           "where r.name = 'training' and m.step > 0")}
-    # each stage ran once (train_model twice: killed, then resumed); a blocked gate logs nothing
-    steps = ["inspect", "gate_inspect", "baselines", "gate_baselines", "uniform_random", "prior_random", "majority",
-             "keyword_rule", "tfidf_logreg", "embeddings_logreg", "gate_model", "sweep", "seed_runs", "final_test",
-             "gate_sweep", "register", "trial_0", "trial_1", "trial_2"]
-    assert [n for n in names if n in steps] == sorted(steps)
-    assert names.count("model") >= 2 and names.count("training") >= 2 and "overfit_16" in names
-    assert {"train_loss", "valid_loss", "grad_norm"} <= curves
-    assert kinds.get("mlflow.experimentKind") == "custom_model_development"
-    logged = {path.relative_to(project / "mlartifacts").parts[-2:] for path in (project / "mlartifacts").rglob("*.*")}
-    assert ("plots", "confusion.png") in logged
-    assert any(name == "report.html" for _, name in logged)
-
-    # sweep.final=best on the same space: the evidence rejects the best, the test split is not scored,
-    # a failing check blocks gate 4, and the registry keeps its one version.
-    run(["clearance", "params", *settings, "sweep.final=best"], project)
+def test_sweep_final_best_on_a_worse_space_fails_before_the_test_split_is_scored(copied: Path):
+    """The evidence rejects the best: the test split is not scored, a failing check blocks gate 4, and the
+    registry keeps its one version."""
+    project = copied
+    run(["clearance", "params", *SETTINGS, "sweep.final=best"], project)
     code, output = repro(project)
     assert code != 0 and "GATE CLOSED: step 4" in output and "final_choice" in output, output
     assert ran_stages(output) == ["choose_final", "final_test", "judge_sweep", "gate_sweep"], output
@@ -221,18 +189,23 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert statuses(project, "sweep")["final_choice"] == "fail" and ledger_lines(project) == 1
     assert len(registered_versions(project)) == 1
 
-    # Back to the default: step 3's model meets the same test split a second time; the ledger counts 2 and warns.
-    run(["clearance", "params", *settings], project)
+
+def test_step_4_run_twice_counts_the_test_split_twice_and_a_new_sign_off_is_a_new_version(copied: Path):
+    project = copied
+    # The final test again on the same data: step 3's model meets the same test split a second time; the
+    # ledger counts 2 and warns, and the gate is closed again (the evidence changed).
+    code, output = repro(project, "-f", "-s", "final_test")
+    assert code == 0 and "scored 2 time(s)" in output, output
     code, output = repro(project)
-    assert code != 0 and "test_split_reuse" in output and "scored 2 time(s)" in output, output
+    assert code != 0 and "test_split_reuse" in output and "GATE CLOSED: step 4" in output, output
     assert ledger_lines(project) == 2 and statuses(project, "sweep")["test_split_reuse"] == "warn"
-    assert len(registered_versions(project)) == 1  # the gate is closed again: the evidence changed
+    assert len(registered_versions(project)) == 1
     # A moved learning-rate band that changes no decision re-decides in seconds and never re-scores the test split.
-    run(["clearance", "params", *settings, "checks.model.lr_band.AdamW=[1e-6,10.0]"], project)
+    run(["clearance", "params", *SETTINGS, "checks.model.lr_band.AdamW=[1e-6,10.0]"], project)
     run(["dvc", "repro", "-s", "choose_final"], project)
     skipped = run(["dvc", "repro", "-s", "final_test"], project).stdout
     assert "Stage 'final_test' didn't change" in skipped and ledger_lines(project) == 2, skipped
-    run(["clearance", "params", *settings], project)
+    run(["clearance", "params", *SETTINGS], project)
     run(["dvc", "repro", "-s", "choose_final"], project)
     # Re-reviewed, gate 4 clears and the new sign-off is registered as the next version.
     mark_reviewed(project / "checklists/sweep.yaml")
@@ -243,6 +216,10 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
         (project / "gates/sweep.json").read_text())["reviewed"]
     assert "scored 2 time(s)" in (project / "reports/summary.html").read_text()
 
+
+def test_thresholds_and_code_re_run_exactly_what_uses_them(copied: Path):
+    project, settings = copied, SETTINGS
+    assert stale_stages(project) == set()
     # Moving a threshold re-runs only the judging and the gates, never a measurement.
     run(["clearance", "params", *settings, "checks.inspect.duplicate_warn=0.2"], project)
     stale = stale_stages(project)
@@ -265,11 +242,13 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     assert stale_after_edit(project, "plugins/my_models.py") == PLUGIN_USERS
     assert stale_stages(project) == set()
 
-    # Your own model in plugins/: plant the article's bug and the probes re-run and catch it; fix it and
-    # they re-run and pass. The same file in the project root is refused: DVC would not see it change.
-    mine = [*settings, "~model", "+model._target_=my_models.MyNet", "+model.width=32", "train.lr=8e-3"]
-    run(["clearance", "params", *mine], project)
-    assert "every probe passed" in run(["dvc", "repro", "judge_probes"], project).stdout
+
+def test_your_model_in_plugins_is_probed_again_after_every_edit(journey: Journey, copied: Path):
+    """The journey's model is MyNet, from plugins/my_models.py. Plant the article's bug and the probes re-run
+    and catch it; fix it and they re-run and pass."""
+    project = copied
+    assert "every probe passed" in journey.printed["gate 2 answered"][1]
+    assert json.loads((project / "reports/model/probes.json").read_text())["parts"]["model"] == "my_models.MyNet"
     plugin = project / "plugins/my_models.py"
     clean = plugin.read_text()
     plugin.write_text(clean.replace("return self.head(self.drop(self.features(input_ids, attention_mask)))",
@@ -280,27 +259,32 @@ def test_repro_blocks_then_clears_then_does_nothing(project: Path):
     plugin.write_text(clean)
     fixed = run(["dvc", "repro", "judge_probes"], project)
     assert "Running stage 'probe_model'" in fixed.stdout and "every probe passed" in fixed.stdout, fixed.stdout
-    plugin.rename(project / "my_models.py")
-    refused = run(["dvc", "repro", "probe_model"], project, check=False)
+
+
+def test_your_model_in_the_project_root_is_refused_before_any_work(copied: Path):
+    """DVC does not watch the root: the same file there would be served stale after an edit."""
+    project = copied
+    (project / "plugins/my_models.py").rename(project / "my_models.py")
+    refused = run(["dvc", "repro", "-s", "probe_model"], project, check=False)
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0 and "Traceback" not in output
     assert f"{project / 'my_models.py'} is outside plugins/" in output and "git mv my_models.py plugins/" in output
-    (project / "my_models.py").rename(plugin)
-    run(["clearance", "params", *settings], project)
 
-    # Answers written for one data set do not clear the gate for another until re-reviewed.
-    relabelled = data.copy()
+
+def test_answers_for_one_data_set_do_not_clear_the_gate_for_another(journey: Journey, copied: Path):
+    project = copied
+    relabelled = journey.data.copy()
     half = relabelled.index[: len(relabelled) // 2]
     relabelled.loc[half, "label"] = relabelled.loc[half, "label"].map(
         {"negative": "neutral", "neutral": "positive", "positive": "negative"})
     relabelled.to_csv(project / "data/tiny.csv", index=False)
-    code, output = repro(project)
+    code, output = repro(project, "gate_inspect")
     assert code != 0
     assert "GATE CLOSED: step 1" in output and "evidence changed" in output.lower()
     assert run(["clearance", "status"], project).stdout.count("stale") >= 1
     mark_reviewed(project / "checklists/inspect.yaml")
     add_waivers(project / "checklists/inspect.yaml", [c for c in failing_checks(project, "inspect")])
-    # Up to gate 1 only: past it, the new data re-runs step 2, which the gates above have shown.
+    # Up to gate 1 only: past it, the new data re-runs step 2, which the journey has shown.
     cleared = run(["dvc", "repro", "gate_inspect"], project, check=False)
     assert "GATE CLEARED: step 1" in cleared.stdout, cleared.stdout + cleared.stderr
 

@@ -30,9 +30,9 @@ from clearance.sweep.search.trial import Setup
 from tests.conftest import REPO
 from tests.factory import baselines_metrics_doc, make_texts
 
-SETTINGS = ["data=custom", "data.path=data/tiny.csv", "model=tiny", "model.width=32", "model.heads=2",
-            "model.ffn=64", "model.layers=1", "train.max_length=32", "train.batch_size=16", "sweep.trials=4",
-            "sweep.seeds=2", "sweep.bootstrap=200"]
+# The debug group (conf/debug/tiny.yaml) on a tiny corpus; each test sets the space and budget it needs.
+SETTINGS = ["debug=tiny", "data=custom", "data.path=data/tiny.csv", "train.max_length=32", "train.batch_size=16",
+            "sweep.trials=4"]
 SPACE = {"train": {"lr": "loguniform(1e-3, 3e-2)"}, "model": {"layers": "choice(1, 2)"}}
 BUDGET = {"train": {"max_steps": 8, "eval_every": 8, "epochs": 1}}
 
