@@ -49,8 +49,7 @@ GRID = {  # 4 x 2 x 2 x 2 = 32 points
     "train.dropout": "choice(0.0, 0.2)",
 }
 # The tiny model shrunk so one point trains in a few seconds on one CPU thread.
-MODEL = ["model=tiny", "model.width=32", "model.heads=2", "model.ffn=64", "model.layers=1",
-         "train.max_length=32", "train.batch_size=32"]
+MODEL = ["model=micro", "train.max_length=32", "train.batch_size=32"]  # the debug group's model (conf/model/)
 METRIC = "macro_f1"
 
 
@@ -219,7 +218,7 @@ def measure_grid(args: argparse.Namespace, dims, points: list[dict[str, Any]]) -
         check_keys(dims, setup.params)
         sizes = load_summary(prepared).get("sizes", {})
         print(f"data: {args.rows} synthetic rows, splits {sizes}, prepared in {time.perf_counter() - started:.1f} s")
-        print(f"model: {' '.join(MODEL[1:])}; {args.steps} steps a point; torch threads {torch.get_num_threads()}")
+        print(f"model: {' '.join(MODEL)}; {args.steps} steps a point; torch threads {torch.get_num_threads()}")
         print(f"grid: {len(points)} points = " + " x ".join(f"{d.key} {list(d.choices)}" for d in dims))
         started = time.perf_counter()
         grid = train_grid(setup, points)

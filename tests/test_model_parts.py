@@ -338,6 +338,19 @@ def test_a_module_in_plugins_imports_by_its_file_name(base, tmp_path, monkeypatc
     sys.modules.pop(name, None)
 
 
+def test_a_package_in_plugins_imports_by_its_dotted_path(base, tmp_path, monkeypatch):
+    name = f"plugged_pkg_{tmp_path.name.replace('-', '_')}"
+    (tmp_path / "plugins" / name).mkdir(parents=True)
+    (tmp_path / "plugins" / name / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "plugins" / name / "bag.py").write_text(NET, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    importlib.invalidate_caches()
+    model = build_parts(stage(base, model={"_target_": f"{name}.bag.net"}), CLASSES).build_model()
+    assert model.out_features == len(CLASSES)
+    for module in (f"{name}.bag", name):
+        sys.modules.pop(module, None)
+
+
 def test_a_module_in_the_project_root_is_refused_and_told_to_move(base, tmp_path, monkeypatch):
     """DVC does not watch the root: a part there would be served stale after an edit."""
     name = f"root_models_{tmp_path.name.replace('-', '_')}"
