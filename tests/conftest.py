@@ -59,10 +59,8 @@ def run(cmd: list[str] | str, cwd: Path, check: bool = True, **kw) -> subprocess
     return result
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A fresh copy of the repository (as a clone would be) in its own git repo."""
-    root = tmp_path / "project"
+def new_project(root: Path) -> Path:
+    """A fresh copy of the repository (as a clone would be) in its own git repo at ``root``."""
     for name in tracked_files():
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +70,12 @@ def project(tmp_path: Path) -> Path:
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-q", "-m", "copy"], root)
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A fresh copy of the repository (as a clone would be) in its own git repo."""
+    return new_project(tmp_path / "project")
 
 
 

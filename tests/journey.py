@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed
-from tests.conftest import REPO, run, tracked_files
+from tests.conftest import new_project, run
 from tests.factory import make_texts
 
 # The debug group, on a small keyword corpus of its own, with the user's own model from plugins/ (the
@@ -55,19 +55,6 @@ def clear(root: Path, step: str) -> str:
 def repro(root: Path, *args: str) -> tuple[int, str]:
     result = run(["dvc", "repro", *args], root, check=False)
     return result.returncode, result.stdout + result.stderr
-
-
-def new_project(root: Path) -> Path:
-    """A fresh copy of the repository (as a clone would be) in its own git repo."""
-    for name in tracked_files():
-        target = root / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, target)
-    (root / "data").mkdir(exist_ok=True)
-    run(["git", "init", "-q", "-b", "main"], root)
-    run(["git", "add", "-A"], root)
-    run(["git", "commit", "-q", "-m", "copy"], root)
-    return root
 
 
 def build_journey(root: Path) -> Journey:
