@@ -63,16 +63,19 @@ def inspection_stats(splits: dict[str, pd.DataFrame], summary: dict, inspect_cfg
     The cross-validated label-issue search is left out (recorded as finding nothing):
     the checks tested with this helper do not read it, and it is the slow part.
     """
+    from clearance.core.text.units import WordUnit
     from clearance.inspection.measure import stats as S
 
     rows = S.combine(splits)
+    unit = WordUnit(summary.get("words", {}).get("unit", "whitespace"))
     stats = {"n_rows": len(rows), "clean": summary["clean"], "split": summary["split"],
              "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1),
+             "words": summary.get("words"),
              "label_issues": {"issues": 0, "searched_rows": len(rows), "share": 0.0, "skipped": ""}}
     stats.update(S.balance(rows, summary["classes"]))
-    stats.update(S.vocabulary(splits, summary["classes"], inspect_cfg))
-    stats.update(S.duplicates(rows))
-    stats.update(S.surface(rows, inspect_cfg))
+    stats.update(S.vocabulary(splits, summary["classes"], inspect_cfg, unit))
+    stats.update(S.duplicates(rows, unit))
+    stats.update(S.surface(rows, inspect_cfg, unit.count(rows["text"])))
     stats["sample_size"] = len(S.stratified_sample(rows, inspect_cfg.sample_size, 0))
     return stats
 
@@ -85,7 +88,8 @@ def summary_doc(classes: list[str], sizes: dict[str, int], digest: str = "test-d
             "clean": {"rows_read": rows, "missing_text": 0, "missing_label": 0, "dropped": 0, "kept_empty_text": 0,
                       "kept_columns": [], "missing_keep_columns": []},
             "split": {"stratified": True, "grouped_by": "", "groups": 0, "note": "", "given_by": ""},
-            "sizes": sizes, "classes": classes, "sampled": None}
+            "sizes": sizes, "classes": classes, "sampled": None,
+            "words": {"unit": "whitespace", "setting": "auto", "reason": "test data in English", "scripts": {"latin": 1.0}}}
 
 
 # Step 2's bar as its metrics.json holds it (clearance.core.stepfiles.Bar), for tests of steps 3 and 4.

@@ -24,6 +24,7 @@ from clearance.core.errors import UserError
 from clearance.core.parts.parts import build_parts, forward
 from clearance.core.serving import (
     SETTINGS_FILE,
+    TOKENIZER_DIR,
     TextPredictor,
     plugin_sources,
     save_predictor,
@@ -63,9 +64,10 @@ def packaged(tmp_path_factory) -> tuple[Path, ModelStage, torch.nn.Module]:
     return folder, cfg, model
 
 
-def direct_probabilities(cfg: ModelStage, model: torch.nn.Module, texts: list[str]) -> np.ndarray:
+def direct_probabilities(cfg: ModelStage, model: torch.nn.Module, texts: list[str],
+                         classes: list[str] = CLASSES) -> np.ndarray:
     """The in-memory model scored by hand, one text at a time (no sorting, no batching)."""
-    parts = build_parts(cfg, CLASSES)
+    parts = build_parts(cfg, classes)
     cleaned = parts.preprocess(pd.Series(texts, dtype=object)).astype(str).tolist()
     encoded = encode(parts.tokenizer, cleaned, np.zeros(len(texts), dtype=np.int64), cfg.train.max_length)
     with torch.no_grad():
@@ -245,3 +247,57 @@ def test_a_model_from_plugins_is_logged_with_its_module_and_loads_elsewhere(root
     sys.path[:] = [p for p in sys.path if p != str(root_module / "plugins")]
     with pytest.raises(UserError, match=r"model._target_=my_models.MyNet.*cannot import"):
         TextPredictor.load(folder, device="cpu")
+
+
+# -- a tokenizer learned from the data (tokenizer=trained) travels inside the package --------------------------
+
+ZH_TEXTS = TEXTS + ["一半没有声音！什么质量！", "下订单过了4天还没有收到"]
+
+
+@pytest.fixture
+def trained_package(tmp_path: Path, monkeypatch) -> Path:
+    """model=micro with tokenizer=trained, learned from a prepared split of the Chinese reviews, and packaged."""
+    project = tmp_path / "project"
+    (project / "data/prepared").mkdir(parents=True)
+    pd.read_csv(REPO / "tests/data/zh_reviews.csv").to_parquet(project / "data/prepared/train.parquet")
+    monkeypatch.chdir(project)
+    cfg = from_conf(ModelStage, hydra_overrides=("model=micro", "tokenizer=trained"), conf_dir=REPO / "conf")
+    parts = build_parts(cfg, CLASSES)
+    return save_predictor(project / "models/model", cfg, parts, moved_off_init(parts.build_model()).eval())
+
+
+def test_only_a_learned_tokenizer_is_packaged_and_a_stale_one_is_removed(trained_package: Path, packaged):
+    assert (trained_package / TOKENIZER_DIR / "tokenizer.json").is_file()
+    assert "tokenizer_dir" not in json.loads((packaged[0] / SETTINGS_FILE).read_text())
+    assert not (packaged[0] / TOKENIZER_DIR).exists()
+    _, cfg, model = packaged  # the same folder packaged again with the default tokenizer: no tokenizer left
+    save_predictor(trained_package, cfg, build_parts(cfg, CLASSES), model)
+    assert not (trained_package / TOKENIZER_DIR).exists()
+    assert "tokenizer_dir" not in json.loads((trained_package / SETTINGS_FILE).read_text())
+
+
+def test_a_logged_model_with_a_learned_tokenizer_scores_texts_without_the_data(trained_package: Path,
+                                                                               tmp_path: Path, monkeypatch):
+    import mlflow
+
+    from clearance.core.parts import trained
+    from clearance.core.tracking import log_text_model, stage_run, tracking_uri
+
+    predictor = TextPredictor.load(trained_package, device="cpu")
+    expected = predictor.predict(ZH_TEXTS)
+    tracking = tracking_in(trained_package.parents[1], monkeypatch)
+    with stage_run("model", tracking, {}):
+        uri, _ = log_text_model(trained_package, *predictor.example(ZH_TEXTS[:2]), code=plugin_sources(trained_package))
+    store = tracking_uri(tracking)  # absolute: the project's store, read from elsewhere below
+    logged = Path(mlflow.artifacts.download_artifacts(uri, tracking_uri=store))
+    assert len(list(logged.rglob("tokenizer/tokenizer.json"))) == 1
+
+    # Loaded where there is no data/prepared (re-learning would fail), as the logged model is loaded:
+    # the plugins/ rule lifted, the model's own folder read.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setattr(trained, "_LEARNED", {})
+    mlflow.set_tracking_uri(store)
+    frame = mlflow.pyfunc.load_model(uri).predict(pd.DataFrame({"text": ZH_TEXTS}))
+    pd.testing.assert_frame_equal(frame, expected, atol=1e-6)

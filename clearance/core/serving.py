@@ -10,6 +10,7 @@ and `mlflow models predict` score texts, not token ids.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,10 @@ from clearance.core.training.batches import by_length, collate, encode
 
 SETTINGS_FILE = "settings.json"
 WEIGHTS_FILE = "weights.pt"
+# A tokenizer learned from the data (tokenizer=trained) is saved here, inside the package: re-learning it
+# where the model is loaded would need the training data, and other data would give other token ids.
+TOKENIZER_DIR = "tokenizer"
+PACKAGED_TOKENIZER = "clearance.core.parts.trained.packaged_tokenizer"
 TEXT_COLUMN = "text"
 BATCH_SIZE = 64
 
@@ -34,9 +39,15 @@ def save_predictor(folder: Path, cfg: ModelStage, parts: Parts, model: torch.nn.
     """Write the settings (every part's `_target_` and keys, the classes) and the trained weights."""
     from omegaconf import OmegaConf
 
+    from clearance.core.parts.trained import saves_in_package
+
     folder.mkdir(parents=True, exist_ok=True)
     settings = {"trained": True, "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
                 "classes": list(parts.classes)}
+    shutil.rmtree(folder / TOKENIZER_DIR, ignore_errors=True)  # never a stale one from an earlier run
+    if saves_in_package(parts.tokenizer):
+        parts.tokenizer.save_pretrained(str(folder / TOKENIZER_DIR))
+        settings["tokenizer_dir"] = TOKENIZER_DIR
     (folder / SETTINGS_FILE).write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
     state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
     torch.save(state, folder / WEIGHTS_FILE)  # a state dict: loading it never unpickles code
@@ -47,6 +58,7 @@ def save_untrained(folder: Path, reason: str) -> Path:
     """The package of a run that did not train: settings that say why, and no weights."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / WEIGHTS_FILE).unlink(missing_ok=True)
+    shutil.rmtree(folder / TOKENIZER_DIR, ignore_errors=True)
     (folder / SETTINGS_FILE).write_text(json.dumps({"trained": False, "reason": reason}, indent=2) + "\n",
                                         encoding="utf-8")
     return folder
@@ -71,6 +83,20 @@ def targets_in(settings: Any) -> list[str]:
     if isinstance(settings, list):
         return [t for value in settings for t in targets_in(value)]
     return []
+
+
+def with_packaged_tokenizer(cfg: ModelStage, folder: Path, settings: dict[str, Any]) -> ModelStage:
+    """``cfg`` with its tokenizer read from the package when the package holds one (a tokenizer learned
+    from the data, which the loading machine has no copy of).
+
+    The setting names the package's own folder, which lies outside plugins/; its key is not a path
+    setting's name (`path`, `*_dir`...) on purpose: the plugins/ rule keeps DVC aware of files the user
+    edits, and this one is written by the training stage into its own output (models/).
+    """
+    if not settings.get("tokenizer_dir"):
+        return cfg
+    return replace(cfg, tokenizer={"_target_": PACKAGED_TOKENIZER,
+                                   "package": str((folder / settings["tokenizer_dir"]).resolve())})
 
 
 class TextPredictor:
@@ -98,7 +124,7 @@ class TextPredictor:
         cfg: ModelStage = OmegaConf.to_object(merged)  # type: ignore[assignment]
         # Scoring runs wherever it is loaded: the training machine's device may not exist here.
         cfg.train = replace(cfg.train, device="auto")
-        parts = build_parts(cfg, settings["classes"])
+        parts = build_parts(with_packaged_tokenizer(cfg, folder, settings), settings["classes"])
         model = parts.build_model()
         model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
         return cls(cfg, parts, model, resolve_device(device))

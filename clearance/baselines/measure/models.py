@@ -20,6 +20,7 @@ from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from clearance.core.evaluation import prior
+from clearance.core.text.units import WHITESPACE, WordUnit
 from clearance.core.text.vocab import (
     class_counts,
     count_matrix,
@@ -117,17 +118,20 @@ class KeywordRule(OwnPredictions):
     name = "keyword_rule"
     description = "predicts the class whose most indicative tokens (train) appear most often"
 
-    def __init__(self, classes, seed, *, keyword_tokens: int, min_token_count: int) -> None:
+    def __init__(self, classes, seed, *, keyword_tokens: int, min_token_count: int,
+                 unit: WordUnit = WordUnit(WHITESPACE)) -> None:
         super().__init__(classes, seed)
         self.keyword_tokens = keyword_tokens
         self.min_token_count = min_token_count
-        self.params = {"keyword_tokens": keyword_tokens, "min_token_count": min_token_count}
+        self.unit = unit
+        self.params = {"keyword_tokens": keyword_tokens, "min_token_count": min_token_count, "words": unit.name}
 
     def fit(self, texts, labels):
-        counts, vocab = count_matrix(texts, self.min_token_count)
+        counts, vocab = count_matrix(texts, self.min_token_count, self.unit)
         z = log_odds(class_counts(counts, labels, self.classes))
         top = top_tokens(z, vocab, self.classes, self.keyword_tokens)
-        self.rule_ = keyword_rule(top, self.keyword_tokens, fallback=pd.Series(labels).value_counts().idxmax())
+        self.rule_ = keyword_rule(top, self.keyword_tokens, fallback=pd.Series(labels).value_counts().idxmax(),
+                                  unit=self.unit)
         return self
 
     def predict(self, texts):
@@ -163,18 +167,22 @@ class TfidfLogReg(SklearnBaseline):
 
     # Settings come from conf/baselines (one source of defaults): no values here.
     def __init__(self, classes, seed, *, word_ngram_max: int, char_ngram_min: int, char_ngram_max: int,
-                 min_df: int, max_features: int, C: float, class_weight: str | None) -> None:
+                 min_df: int, max_features: int, C: float, class_weight: str | None,
+                 unit: WordUnit = WordUnit(WHITESPACE)) -> None:
         super().__init__(classes, seed)
+        self.unit = unit
         self.params = dict(word_ngram_max=word_ngram_max, char_ngram_min=char_ngram_min,
                            char_ngram_max=char_ngram_max, min_df=min_df, max_features=max_features,
-                           C=C, class_weight=class_weight)
+                           C=C, class_weight=class_weight, words=unit.name)
 
     def make(self):
         p = self.params
         # float32 halves the memory traffic of the solver at no cost in accuracy
         common = dict(min_df=p["min_df"], sublinear_tf=True, max_features=p["max_features"], dtype=np.float32)
         features = FeatureUnion([
-            ("words", TfidfVectorizer(ngram_range=(1, p["word_ngram_max"]), **common)),
+            # Words of step 1's unit (scikit-learn's own word pattern for spaced text, as always).
+            ("words", TfidfVectorizer(ngram_range=(1, p["word_ngram_max"]), **common,
+                                      **({} if self.unit.spaced else self.unit.vectorizer_args()))),
             ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(p["char_ngram_min"], p["char_ngram_max"]),
                                       **common)),
         ])

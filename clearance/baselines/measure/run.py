@@ -37,6 +37,7 @@ from clearance.core.progress import step
 from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
 from clearance.core.stepfiles import Bar, BaselinesMetrics
+from clearance.core.text.units import WHITESPACE, WordUnit, unit_of
 
 STEP = "baselines"
 # Random guesses are the floor, not candidates for the best baseline.
@@ -76,14 +77,14 @@ class BaselinesOutcome:
     data_digest: str
 
 
-def build(name: str, classes: list[str], cfg: BaselinesStage) -> Baseline:
-    """A baseline by name, with its configured settings."""
+def build(name: str, classes: list[str], cfg: BaselinesStage, unit: WordUnit = WordUnit(WHITESPACE)) -> Baseline:
+    """A baseline by name, with its configured settings; word features count ``unit``'s words (step 1's)."""
     if name not in REGISTRY:
         raise UserError(f"baselines.run: {name}", "unknown baseline", f"use any of: {', '.join(REGISTRY)}")
     b = cfg.baselines
     extra: dict[str, Any] = {
-        "keyword_rule": {"keyword_tokens": b.keyword_tokens, "min_token_count": b.min_token_count},
-        "tfidf_logreg": asdict(b.tfidf),
+        "keyword_rule": {"keyword_tokens": b.keyword_tokens, "min_token_count": b.min_token_count, "unit": unit},
+        "tfidf_logreg": {**asdict(b.tfidf), "unit": unit},
         "embeddings_logreg": asdict(b.embeddings),
     }.get(name, {})
     return REGISTRY[name](classes, cfg.seed, **extra)
@@ -124,7 +125,8 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
     with step("Preprocessing texts"):
         texts = preprocess_splits(splits, cfg.preprocess)
     labels = {name: frame["label"].to_numpy().astype(object) for name, frame in splits.items()}
-    chosen = baselines if baselines is not None else [build(n, classes, cfg) for n in cfg.baselines.run]
+    unit = unit_of(summary)
+    chosen = baselines if baselines is not None else [build(n, classes, cfg, unit) for n in cfg.baselines.run]
     results, fit_rows = [], {}
     for baseline in chosen:
         with step(f"Baseline {baseline.name}: {baseline.description}"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from omegaconf import MISSING
@@ -55,3 +55,5 @@ class PrepareStage:
     seed: int = MISSING
     data: DataConfig = MISSING
     split: SplitConfig = MISSING
+    # How texts are cut into words: decided here, once, since near-duplicate grouping uses it.
+    word_unit: str = field(default=MISSING, metadata={"params": "inspect.word_unit"})

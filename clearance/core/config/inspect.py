@@ -13,6 +13,7 @@ from clearance.core.config.tracking import TrackingConfig
 class InspectConfig:
     """Settings of step 1's measurements (values: conf/inspect/)."""
 
+    word_unit: str = MISSING  # auto | whitespace | jieba | characters (see clearance.core.text.units)
     sample_size: int = MISSING
     top_tokens: int = MISSING
     keyword_tokens: int = MISSING

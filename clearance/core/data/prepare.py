@@ -16,6 +16,7 @@ from clearance.core.data.split import assign_splits, given_splits
 from clearance.core.errors import UserError
 from clearance.core.paths import PREPARED_DIR, SPLITS, split_file
 from clearance.core.records import Record, read_dict, write_record
+from clearance.core.text.units import WordUnit, decide
 
 SUMMARY_FILE = "summary.json"
 
@@ -34,6 +35,7 @@ class PreparedSummary(Record):
     sizes: dict[str, int]
     classes: list[str]
     sampled: dict[str, int] | None  # {"rows", "from"} when data.sample kept fewer rows than cleaning left
+    words: dict[str, Any]  # the word unit steps 1 and 2 measure in: unit, setting, reason, script shares
 
 
 def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
@@ -42,11 +44,12 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
     rows, cleaned = clean(raw, cfg.data)
     before = len(rows)
     rows = sample_rows(rows, cfg.data.sample, cfg.seed)
+    words = decide(rows["text"], cfg.word_unit)
     if cfg.data.split_column:
         split, how = given_splits(rows, cfg.data)
         rows = rows.drop(columns=[GIVEN_SPLIT])
     else:
-        split, how = assign_splits(rows, cfg.split, cfg.seed)
+        split, how = assign_splits(rows, cfg.split, cfg.seed, WordUnit(words.unit).spaced)
     out_dir.mkdir(parents=True, exist_ok=True)
     parts = {name: rows.loc[split == name].reset_index(drop=True) for name in SPLITS}
     for name, part in parts.items():
@@ -62,6 +65,7 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
         "sizes": {name: int((split == name).sum()) for name in SPLITS},
         "classes": sorted(rows["label"].unique().tolist()),
         "sampled": {"rows": len(rows), "from": before} if len(rows) < before else None,
+        "words": words.as_dict(),
     }
     write_record(PreparedSummary, summary, out_dir / SUMMARY_FILE)
     return summary

@@ -27,12 +27,14 @@ class SplitSummary:
     given_by: str = ""  # the file's split column when the split was given, not made
 
 
-def split_groups(rows: pd.DataFrame, cfg: SplitConfig) -> tuple[np.ndarray, str]:
-    """Group id per row: the user's group column, else normalised text, else the row."""
+def split_groups(rows: pd.DataFrame, cfg: SplitConfig, spaced: bool = True) -> tuple[np.ndarray, str]:
+    """Group id per row: the user's group column, else normalised text, else the row.
+
+    ``spaced`` False: the corpus's words are not space-separated, so spaces do not tell texts apart."""
     if "group" in rows.columns:
         return pd.factorize(rows["group"])[0], "group column"
     if cfg.group_duplicates:
-        return pd.factorize(duplicate_key(rows["text"]))[0], "normalised text"
+        return pd.factorize(duplicate_key(rows["text"], spaced))[0], "normalised text"
     return np.arange(len(rows)), "row"
 
 
@@ -48,14 +50,15 @@ def _two_way(items: np.ndarray, labels: np.ndarray, size: float, seed: int) -> t
         return a, b, False
 
 
-def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int) -> tuple[pd.Series, SplitSummary]:
+def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int,
+                  spaced: bool = True) -> tuple[pd.Series, SplitSummary]:
     """Return the split name of every row and a summary of how it was made."""
     held_out = cfg.valid_size + cfg.test_size
     if not (0 < cfg.valid_size < 1 and 0 < cfg.test_size < 1 and held_out < 1):
         raise UserError("split.valid_size / split.test_size",
                         f"sizes {cfg.valid_size} and {cfg.test_size} must be in (0, 1) and sum below 1",
                         "use e.g. split.valid_size=0.1 split.test_size=0.1")
-    group, grouped_by = split_groups(rows, cfg)
+    group, grouped_by = split_groups(rows, cfg, spaced)
     n_groups = int(group.max()) + 1
     if n_groups < 3:
         raise UserError("data", f"only {n_groups} distinct texts/groups: too few to split three ways",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from clearance.core.text.units import WHITESPACE, WordUnit
+
 QUANTILES = (0.05, 0.5, 0.95)
 
 
-def lengths(texts: pd.Series) -> pd.DataFrame:
-    """Characters and words of every text."""
+def lengths(texts: pd.Series, unit: WordUnit = WordUnit(WHITESPACE)) -> pd.DataFrame:
+    """Characters and words (in ``unit``) of every text."""
     texts = texts.astype("string").fillna("")
-    return pd.DataFrame({"chars": texts.str.len(), "words": texts.str.count(r"\S+")}).astype(int)
+    return pd.DataFrame({"chars": texts.str.len(), "words": unit.count(texts)}).astype(int)
 
 
 def describe(values: pd.Series) -> dict[str, float]:

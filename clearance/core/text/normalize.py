@@ -10,10 +10,15 @@ RETWEET_PREFIX = r"^\s*rt\s+@\w+:?"
 NON_WORD = r"[\W_]+"
 
 
-def duplicate_key(texts: pd.Series) -> pd.Series:
+def duplicate_key(texts: pd.Series, spaced: bool = True) -> pd.Series:
     """The normalised text, except that texts normalising to nothing (emoji only,
-    a bare link, punctuation) get a key of their own: they are not copies."""
+    a bare link, punctuation) get a key of their own: they are not copies.
+
+    ``spaced`` False (a word unit for scripts written without spaces): spaces are dropped
+    too, since "好 用" and "好用" are the same text there."""
     norm = normalize(texts)
+    if not spaced:
+        norm = norm.str.replace(r"\s+", "", regex=True)
     empty = norm == ""
     if empty.any():
         norm = norm.where(~empty, "\x00" + pd.Series(range(len(norm)), index=norm.index).astype("string"))

@@ -17,8 +17,10 @@ PATTERNS: dict[str, str] = {
 }
 
 
-def pattern_flags(texts: pd.Series, short_words: int) -> pd.DataFrame:
-    """One boolean column per pattern, plus mojibake, empty and very short texts."""
+def pattern_flags(texts: pd.Series, short_words: int, words: pd.Series | None = None) -> pd.DataFrame:
+    """One boolean column per pattern, plus mojibake, empty and very short texts.
+
+    ``words``: each text's length in words of the corpus's unit (whitespace-separated runs if None)."""
     texts = texts.astype("string").fillna("")
     flags = {name: texts.str.contains(pattern, regex=True) for name, pattern in PATTERNS.items()}
     # ftfy's heuristic spots text that was decoded with the wrong codec
@@ -29,7 +31,8 @@ def pattern_flags(texts: pd.Series, short_words: int) -> pd.DataFrame:
     flags["mojibake"] = mojibake
     stripped = texts.str.strip()
     flags["empty"] = stripped == ""
-    flags["very_short"] = (stripped.str.count(r"\S+") < short_words) & ~flags["empty"]
+    counted = stripped.str.count(r"\S+") if words is None else words.set_axis(texts.index)
+    flags["very_short"] = (counted < short_words) & ~flags["empty"]
     return pd.DataFrame(flags).astype(bool)
 
 

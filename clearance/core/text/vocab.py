@@ -10,9 +10,11 @@ from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
 from clearance.core.text.normalize import HTML_ENTITY_PATTERN, URL_PATTERN
+from clearance.core.text.units import WHITESPACE, WordUnit
 
 # Hashtags and mentions stay whole: "#fail" says more than "fail".
 TOKEN_PATTERN = r"(?u)[#@]?\b\w+\b"
+SPACED = WordUnit(WHITESPACE)
 
 
 def analysis_text(texts: pd.Series) -> pd.Series:
@@ -22,9 +24,10 @@ def analysis_text(texts: pd.Series) -> pd.Series:
     return out.str.replace(HTML_ENTITY_PATTERN, " ", regex=True)
 
 
-def count_matrix(texts: pd.Series, min_count: int = 1) -> tuple[sparse.csr_matrix, np.ndarray]:
-    """Document-term counts (lower-cased) and the vocabulary."""
-    vectorizer = CountVectorizer(token_pattern=TOKEN_PATTERN, lowercase=True, min_df=1, dtype=np.int32)
+def count_matrix(texts: pd.Series, min_count: int = 1,
+                 unit: WordUnit = SPACED) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """Document-term counts (lower-cased words of ``unit``) and the vocabulary."""
+    vectorizer = CountVectorizer(lowercase=True, min_df=1, dtype=np.int32, **unit.vectorizer_args())
     counts = vectorizer.fit_transform(analysis_text(texts))
     vocab = vectorizer.get_feature_names_out()
     if min_count > 1:
@@ -91,13 +94,14 @@ class KeywordRule:
 
     keywords: dict[str, list[str]]
     fallback: str
+    unit: WordUnit = SPACED  # the words the keywords were counted in
 
     def predict(self, texts: pd.Series) -> np.ndarray:
         classes = list(self.keywords)
         vocab = sorted({w for words in self.keywords.values() for w in words})
         if not vocab:
             return np.full(len(texts), self.fallback, dtype=object)
-        vectorizer = CountVectorizer(token_pattern=TOKEN_PATTERN, lowercase=True, vocabulary=vocab)
+        vectorizer = CountVectorizer(lowercase=True, vocabulary=vocab, **self.unit.vectorizer_args())
         hits = vectorizer.transform(analysis_text(texts))
         member = np.zeros((len(vocab), len(classes)))
         position = {w: i for i, w in enumerate(vocab)}
@@ -109,7 +113,8 @@ class KeywordRule:
         return np.where(scores.max(axis=1) > 0, best, self.fallback)
 
 
-def keyword_rule(top: dict[str, list[tuple[str, float]]], k: int, fallback: str) -> KeywordRule:
+def keyword_rule(top: dict[str, list[tuple[str, float]]], k: int, fallback: str,
+                 unit: WordUnit = SPACED) -> KeywordRule:
     """A rule from the k top tokens of each class (tokens of several classes are dropped)."""
     chosen = {label: [w for w, _ in pairs[:k]] for label, pairs in top.items()}
     seen: dict[str, int] = {}
@@ -117,4 +122,4 @@ def keyword_rule(top: dict[str, list[tuple[str, float]]], k: int, fallback: str)
         for w in words:
             seen[w] = seen.get(w, 0) + 1
     unique = {label: [w for w in words if seen[w] == 1] for label, words in chosen.items()}
-    return KeywordRule(keywords=unique, fallback=fallback)
+    return KeywordRule(keywords=unique, fallback=fallback, unit=unit)

@@ -32,6 +32,12 @@ def balance_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]
     ]
 
 
+def _unit_note(stats: dict[str, Any]) -> str:
+    """" (counted in jieba words)" when the corpus's words are not whitespace-separated, else nothing."""
+    unit = (stats.get("words") or {}).get("unit", "whitespace")
+    return "" if unit == "whitespace" else f" (counted in {unit} words, inspect.word_unit)"
+
+
 def row_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
     """Rows dropped on the way in, empty and very short texts."""
     rates = stats["patterns"]
@@ -44,7 +50,7 @@ def row_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
                f"{_pct(rates['empty'])} of texts are empty",
                "drop them (data.missing_text=drop) or fix the source"),
         graded("very_short_texts", rates["very_short"], t.short_text_warn, None,
-               f"{_pct(rates['very_short'])} of texts have very few words",
+               f"{_pct(rates['very_short'])} of texts have very few words{_unit_note(stats)}",
                "read them in sample.csv: are they classifiable at all?"),
     ]
 

@@ -12,12 +12,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from clearance.core.progress import note
+from clearance.core.text.units import WHITESPACE, WordUnit
 
 
-def tfidf(texts: pd.Series):
-    """TF-IDF of words and bigrams. It uses no labels, so fitting it once on all
+def tfidf(texts: pd.Series, unit: WordUnit = WordUnit(WHITESPACE)):
+    """TF-IDF of words (in the corpus's unit) and bigrams. It uses no labels, so fitting it once on all
     rows leaks nothing into the out-of-fold probabilities, and saves a refit per fold."""
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000)
+    args = {} if unit.spaced else unit.vectorizer_args()  # spaced: scikit-learn's own words, as always
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000, **args)
     return vectorizer.fit_transform(texts.astype(str))
 
 
@@ -27,9 +29,9 @@ def quick_model(seed: int) -> LogisticRegression:
 
 
 def out_of_fold_probs(texts: pd.Series, labels: np.ndarray, classes: list[str],
-                      folds: int, seed: int) -> np.ndarray:
+                      folds: int, seed: int, unit: WordUnit = WordUnit(WHITESPACE)) -> np.ndarray:
     """Each row's class probabilities from a model that never saw that row's label."""
-    features = tfidf(texts)
+    features = tfidf(texts, unit)
     probs = np.zeros((len(texts), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     for i, (fit, held) in enumerate(splitter.split(features, labels), start=1):
@@ -44,7 +46,8 @@ def out_of_fold_probs(texts: pd.Series, labels: np.ndarray, classes: list[str],
     return probs
 
 
-def find_label_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int) -> tuple[pd.DataFrame, dict]:
+def find_label_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int,
+                      unit: WordUnit = WordUnit(WHITESPACE)) -> tuple[pd.DataFrame, dict]:
     """Rank suspected label errors with cleanlab; returns (issues, summary).
 
     ``rows`` needs text, label, split and row columns. Larger data is searched
@@ -65,7 +68,7 @@ def find_label_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int) 
     summary = {"searched_rows": len(searched), "folds": folds, "skipped": ""}
     searched = searched.reset_index(drop=True)
     labels = searched["label"].to_numpy()
-    probs = out_of_fold_probs(searched["text"], labels, classes, folds, seed)
+    probs = out_of_fold_probs(searched["text"], labels, classes, folds, seed, unit)
     given = np.array([classes.index(label) for label in labels])
     ranked = cleanlab_issues(given, probs, return_indices_ranked_by="self_confidence", n_jobs=1)
     issues = searched.iloc[ranked].copy()

@@ -20,6 +20,7 @@ from clearance.core.progress import step
 from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
 from clearance.core.text.lengths import length_stats, lengths
+from clearance.core.text.units import unit_of
 from clearance.inspection.measure import stats as S
 from clearance.inspection.measure.files import (
     MEASUREMENTS_FILE,
@@ -45,24 +46,28 @@ class InspectOutcome:
 
 
 def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
-            rows: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
-    """All statistics, the ranked label issues and the sample to read (``rows``: the splits combined)."""
+            rows: pd.DataFrame | None = None, lens: pd.DataFrame | None = None) -> tuple[dict, pd.DataFrame, pd.DataFrame]:
+    """All statistics, the ranked label issues and the sample to read (``rows``: the splits combined,
+    ``lens``: their lengths in characters and words, when already measured)."""
     rows = S.combine(splits) if rows is None else rows
     classes = summary["classes"]
+    unit = unit_of(summary)
     stats: dict[str, Any] = {"n_rows": len(rows), "clean": summary["clean"], "split": summary["split"],
-                             "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1)}
-    with step("Label balance and lengths"):
+                             "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1),
+                             "words": summary["words"]}
+    with step(f"Label balance and lengths (words: {unit.name})"):
         stats.update(S.balance(rows, classes))
-        stats["lengths"] = length_stats(lengths(rows["text"]), rows["label"])
+        lens = lengths(rows["text"], unit) if lens is None else lens
+        stats["lengths"] = length_stats(lens, rows["label"])
     with step("Vocabulary, indicative tokens and a keyword rule"):
-        stats.update(S.vocabulary(splits, classes, cfg.inspect))
+        stats.update(S.vocabulary(splits, classes, cfg.inspect, unit))
     with step("Duplicates and overlap between splits"):
-        stats.update(S.duplicates(rows))
+        stats.update(S.duplicates(rows, unit))
     with step("URLs, hashtags, mentions, HTML entities, encoding"):
-        stats.update(S.surface(rows, cfg.inspect))
+        stats.update(S.surface(rows, cfg.inspect, lens["words"]))
     with step("Suspected label errors (out-of-fold TF-IDF + logistic regression, cleanlab)"):
         issues, stats["label_issues"] = find_label_issues(
-            rows, cfg.inspect.label_issue_folds, cfg.inspect.label_issue_max_rows, cfg.seed)
+            rows, cfg.inspect.label_issue_folds, cfg.inspect.label_issue_max_rows, cfg.seed, unit)
     sample = S.stratified_sample(rows, cfg.inspect.sample_size, cfg.seed)
     stats["sample_size"] = len(sample)
     return stats, issues, sample
@@ -87,9 +92,9 @@ def metrics(stats: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def draw(stats: dict[str, Any], rows: pd.DataFrame, folder: Path) -> dict[str, Path]:
-    """Write the report's plots as PNGs, and their numbers as CSVs for `dvc plots`."""
-    lens = lengths(rows["text"])
+def draw(stats: dict[str, Any], rows: pd.DataFrame, lens: pd.DataFrame, folder: Path) -> dict[str, Path]:
+    """Write the report's plots as PNGs, and their numbers as CSVs for `dvc plots` (``lens``: the rows'
+    lengths in characters and words)."""
     return {
         "balance": plots.class_balance(stats["classes"], SPLITS, folder / "class_balance.png"),
         "chars": plots.length_histograms(lens, rows["label"], "chars", folder / "length_chars.png"),
@@ -108,7 +113,8 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
     out.mkdir(parents=True, exist_ok=True)
     splits, summary = load_splits(prepared), load_summary(prepared)
     rows = S.combine(splits)
-    stats, issues, sample = compute(splits, summary, cfg, rows)
+    lens = lengths(rows["text"], unit_of(summary))  # measured once: segmenting is the costly part
+    stats, issues, sample = compute(splits, summary, cfg, rows, lens)
     extra = summary["clean"]["kept_columns"]
     files = {
         "metrics": out / "metrics.json",
@@ -120,7 +126,7 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
     issues.reindex(columns=issue_columns).to_csv(files["label_issues"], index=False)
     sample.reindex(columns=["split", "row", "label", *extra, "text"]).to_csv(files["sample"], index=False)
     with step("Plots"):
-        drawn = draw(stats, rows, out / "plots")
+        drawn = draw(stats, rows, lens, out / "plots")
     digest = summary.get("digest") or splits_digest(splits)
     files["measurements"] = write_record(InspectMeasurements, {
         "step": STEP,

@@ -19,6 +19,7 @@ from clearance.core.text.duplicates import (
 )
 from clearance.core.text.normalize import duplicate_key
 from clearance.core.text.patterns import pattern_examples, pattern_flags, pattern_rates
+from clearance.core.text.units import WHITESPACE, WordUnit
 from clearance.core.text.vocab import (
     class_counts,
     count_matrix,
@@ -48,17 +49,18 @@ def balance(rows: pd.DataFrame, classes: list[str]) -> dict[str, Any]:
     }
 
 
-def vocabulary(splits: dict[str, pd.DataFrame], classes: list[str], cfg: InspectConfig) -> dict[str, Any]:
+def vocabulary(splits: dict[str, pd.DataFrame], classes: list[str], cfg: InspectConfig,
+               unit: WordUnit) -> dict[str, Any]:
     """Vocabulary size and diversity, top tokens per class, and the keyword rule's score on valid."""
     train, valid = splits["train"], splits["valid"]
-    counts, vocab = count_matrix(train["text"])
+    counts, vocab = count_matrix(train["text"], unit=unit)
     labels = train["label"].to_numpy()
     per_class_vocab = {c: vocab_stats(counts[labels == c]) for c in classes}
     kept = np.asarray(counts.sum(axis=0)).ravel() >= cfg.min_token_count
     z = log_odds(class_counts(counts[:, kept], labels, classes))
     top = top_tokens(z, vocab[kept], classes, cfg.top_tokens)
     majority = train["label"].value_counts().idxmax()
-    rule = keyword_rule(top, cfg.keyword_tokens, fallback=majority)
+    rule = keyword_rule(top, cfg.keyword_tokens, fallback=majority, unit=unit)
     predicted = np.asarray(rule.predict(valid["text"]))
     truth = valid["label"].to_numpy()
     has_valid = len(truth) > 0
@@ -80,17 +82,18 @@ def vocabulary(splits: dict[str, pd.DataFrame], classes: list[str], cfg: Inspect
     }
 
 
-def surface(rows: pd.DataFrame, cfg: InspectConfig) -> dict[str, Any]:
-    """Pattern rates (URLs, hashtags, mojibake …) overall and per class, with examples."""
-    flags = pattern_flags(rows["text"], cfg.short_text_words)
+def surface(rows: pd.DataFrame, cfg: InspectConfig, words: pd.Series | None = None) -> dict[str, Any]:
+    """Pattern rates (URLs, hashtags, mojibake …) overall and per class, with examples
+    (``words``: each row's length in the corpus's word unit)."""
+    flags = pattern_flags(rows["text"], cfg.short_text_words, words)
     per_class = {c: pattern_rates(f) for c, f in flags.groupby(rows["label"].to_numpy())}
     return {"patterns": pattern_rates(flags), "patterns_per_class": per_class,
             "pattern_examples": pattern_examples(rows["text"], flags)}
 
 
-def duplicates(rows: pd.DataFrame) -> dict[str, Any]:
+def duplicates(rows: pd.DataFrame, unit: WordUnit = WordUnit(WHITESPACE)) -> dict[str, Any]:
     """Duplicates and train/held-out overlap (shares and row counts), and label conflicts."""
-    keys = duplicate_key(rows["text"])
+    keys = duplicate_key(rows["text"], unit.spaced)
     by_split = {name: keys[(rows["split"] == name).to_numpy()] for name in SPLITS}
     return {
         "duplicates": {**duplicate_stats(rows["text"], rows["label"], keys),

@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from clearance.core.report import plots
+from clearance.core.report.fonts import safe, with_chain
 from clearance.core.report.plots import _plt, _save, empty_axis, placeholder
 
 # The files this module writes under the report folder (for dvc.yaml's outs).
@@ -32,6 +33,7 @@ def _log_if_positive(ax: Any, values: list[float]) -> None:
         ax.set_yscale("log")
 
 
+@with_chain
 def loss_curves(history: list[dict], metric: str, bar: dict[str, Any] | None, path: Path,
                 step_losses: list[float] | None = None) -> Path:
     """Train and valid loss by step (each step's loss faintly, when given), and the valid metric against the bar."""
@@ -60,14 +62,15 @@ def loss_curves(history: list[dict], metric: str, bar: dict[str, Any] | None, pa
             if bar and bar.get(key) is not None:
                 score.axhline(float(bar[key]), linestyle=style, color="gray", label=label)
         score.set_xlabel("step")
-        score.set_ylabel(f"valid {metric}")
-        score.set_title(f"Valid {metric} against the bar")
+        score.set_ylabel(safe(f"valid {metric}"))
+        score.set_title(safe(f"Valid {metric} against the bar"))
         score.legend()
     else:
         empty_axis(score, f"no valid {metric} recorded")
     return _save(fig, path)
 
 
+@with_chain
 def grad_norm_curve(history: list[dict], path: Path) -> Path:
     """The global gradient norm at each evaluation."""
     fig, ax = _plt().subplots(figsize=(6, 3.2))
@@ -88,6 +91,7 @@ def norm_groups(history: list[dict]) -> list[str]:
     return list(dict.fromkeys(k[len(NORM_PREFIX):] for h in history for k in h if k.startswith(NORM_PREFIX)))
 
 
+@with_chain
 def param_norm_curves(history: list[dict], path: Path) -> Path:
     """Each group's parameter norm, and its change relative to the first evaluation (small moves show there)."""
     fig, (absolute, relative) = _plt().subplots(1, 2, figsize=(10, 3.6))
@@ -100,9 +104,9 @@ def param_norm_curves(history: list[dict], path: Path) -> Path:
     for group in groups:
         steps, values = _series(history, NORM_PREFIX + group)
         everything += values
-        absolute.plot(steps, values, label=group)
+        absolute.plot(steps, values, label=safe(group))
         if values and values[0]:
-            relative.plot(steps, [v / values[0] - 1 for v in values], label=group)
+            relative.plot(steps, [v / values[0] - 1 for v in values], label=safe(group))
     _log_if_positive(absolute, everything)
     absolute.set_title("Parameter norm per group")
     absolute.set_ylabel("L2 norm")
@@ -114,6 +118,7 @@ def param_norm_curves(history: list[dict], path: Path) -> Path:
     return _save(fig, path)
 
 
+@with_chain
 def overfit_curve(overfit: dict[str, Any], limit: float, path: Path) -> Path:
     """The overfit probe's loss at every step, with the limit it must get below."""
     fig, ax = _plt().subplots(figsize=(6, 3.2))

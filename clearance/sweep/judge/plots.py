@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from clearance.core.report.fonts import safe, with_chain
 from clearance.core.report.plots import _plt, _save, empty_axis, placeholder
 
 BUDGET_FILE = "budget.png"
@@ -32,9 +33,10 @@ def _positions(values: list[Any]) -> tuple[list[float], list[str] | None]:
     if values and all(_number(v) for v in values):
         return [float(v) for v in values], None
     labels = list(dict.fromkeys(str(v) for v in values))
-    return [float(labels.index(str(v))) for v in values], labels
+    return [float(labels.index(str(v))) for v in values], [safe(label) for label in labels]
 
 
+@with_chain
 def scatter(key: str, points: list[list[Any]], log: bool, metric: str, best: tuple[Any, Any] | None,
             path: Path) -> Path:
     """The metric of each complete trial against its value of ``key`` (log x for log-scaled ranges).
@@ -57,12 +59,13 @@ def scatter(key: str, points: list[list[Any]], log: bool, metric: str, best: tup
         ax.set_xticks(range(len(labels)), labels)
     elif log and min(xs) > 0:
         ax.set_xscale("log")  # the range was drawn on a log scale: show it the same way
-    ax.set_xlabel(key + (" (log scale)" if log and labels is None else ""))
-    ax.set_ylabel(f"valid {metric}")
-    ax.set_title(key, fontsize="medium")
+    ax.set_xlabel(safe(key) + (" (log scale)" if log and labels is None else ""))
+    ax.set_ylabel(safe(f"valid {metric}"))
+    ax.set_title(safe(key), fontsize="medium")
     return _save(fig, path)
 
 
+@with_chain
 def budget(trials: list[dict[str, Any]], curve: list[float | None], metric: str, direction: str,
            path: Path) -> Path:
     """The best valid score so far against the trial number, over each complete trial's own score."""
@@ -79,7 +82,7 @@ def budget(trials: list[dict[str, Any]], curve: list[float | None], metric: str,
     ax.step([n for n, _ in steps], [v for _, v in steps], where="post", color="tab:blue", linewidth=2,
             label="best so far")
     ax.set_xlabel("trial number")
-    ax.set_ylabel(f"valid {metric}" + (" (lower is better)" if direction == "minimize" else ""))
+    ax.set_ylabel(safe(f"valid {metric}") + (" (lower is better)" if direction == "minimize" else ""))
     ax.set_title("Best valid score so far")
     ax.legend(fontsize="small", loc="best")
     return _save(fig, path)

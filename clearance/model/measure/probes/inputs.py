@@ -16,13 +16,18 @@ from typing import Any
 
 import numpy as np
 
+from clearance.core.text.units import SPACELESS_CLASS
+
 UNLIMITED = 1_000_000  # a max_length no text reaches: tokenise in full through the usual call
+# transformers' model_max_length for a tokenizer with no limit is ~1e30: anything this large is none.
+NO_LIMIT = UNLIMITED
 CHUNK = 512  # texts per tokenizer call (padding is per call, so chunks keep it short)
 # Texts decoded to count the words kept: decoding is the slow part (~0.15 ms a text), and the
 # share is a mean, so a few thousand texts pin it down to well under a percent.
 WORDS_SAMPLE = 5000
-# Ideographs carry no spaces between words; tokenizers split them one per token, so do the words.
-IDEOGRAPHS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff])")
+# Scripts written without spaces (Chinese, Japanese, Thai, ...): tokenizers split them into characters or
+# pieces with no word boundary to match, so each character counts as a word here.
+IDEOGRAPHS = re.compile(f"([{SPACELESS_CLASS}])")
 
 
 def full_token_ids(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
@@ -51,7 +56,7 @@ def sample_rows(n: int, size: int | None, seed: int) -> list[int]:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased, accent-free runs of letters or digits (ideographs one by one)."""
+    """Lower-cased, accent-free runs of letters or digits (characters of unspaced scripts one by one)."""
     plain = unicodedata.normalize("NFKD", str(text))
     plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
     return re.findall(r"[^\W_]+", IDEOGRAPHS.sub(r" \1 ", plain))
@@ -77,13 +82,36 @@ def kept_share(raw: str, decoded: str) -> float | None:
     return sum((before & Counter(words(decoded))).values()) / total if total else None
 
 
-def measure_truncation(full_ids: list[list[int]], max_length: int) -> dict:
-    """Texts longer than ``max_length`` tokens, and the share of their tokens truncation drops."""
+def length_limit(tokenizer: Any, model: Any = None) -> int | None:
+    """The most tokens a text can have, so a suggested ``max_length`` never exceeds it (None: no limit known).
+
+    The smallest of the tokenizer's ``model_max_length`` when it is a real limit (512 for MiniLM's) and the
+    model's position table: a transformers config's ``max_position_embeddings`` anywhere in the model, or
+    an embedding named after positions (``positions`` in model=tiny, ``position_embeddings`` in BERT).
+    """
+    limits = [int(n) for n in [getattr(tokenizer, "model_max_length", None)]
+              if isinstance(n, int) and 0 < n < NO_LIMIT]
+    named_modules = getattr(model, "named_modules", None)
+    for name, module in named_modules() if callable(named_modules) else []:
+        configured = getattr(getattr(module, "config", None), "max_position_embeddings", None)
+        if isinstance(configured, int) and configured > 0:
+            limits.append(configured)
+        rows = getattr(module, "num_embeddings", None)
+        if isinstance(rows, int) and "position" in name.rsplit(".", 1)[-1].lower():
+            limits.append(rows)
+    return min(limits) if limits else None
+
+
+def measure_truncation(full_ids: list[list[int]], max_length: int, limit: int | None = None) -> dict:
+    """Texts longer than ``max_length`` tokens, and the share of their tokens truncation drops.
+
+    ``limit``: the most tokens the model and tokenizer take (``length_limit``), kept for the check's advice.
+    """
     lengths = np.array([len(ids) for ids in full_ids], dtype=np.int64)
     cut = lengths[lengths > max_length]
     lost = cut - max_length
     return {
-        "texts": int(len(lengths)), "max_length": int(max_length),
+        "texts": int(len(lengths)), "max_length": int(max_length), "length_limit": limit,
         "truncated_texts": int(len(cut)), "truncated_share": float(len(cut) / len(lengths)) if len(lengths) else 0.0,
         # of the cut texts' tokens, how many are lost; and of all tokens
         "tokens_lost_share": float(lost.sum() / cut.sum()) if len(cut) else 0.0,

@@ -32,6 +32,7 @@ from clearance.model.measure.probes.gradients import (
 from clearance.model.measure.probes.init import measure_symmetry
 from clearance.model.measure.probes.inputs import (
     decoded_samples,
+    length_limit,
     measure_tokenizer,
     measure_truncation,
     untruncated_ids,
@@ -64,15 +65,16 @@ def probe_batch(train: Encoded, size: int, pad_id: int, seed: int) -> Batch:
 
 
 def input_probes(parts: Any, raw_texts: Sequence[str], train: Encoded, max_length: int, samples: int,
-                 seed: int) -> dict[str, Any]:
-    """Truncation, tokenizer and preprocessing probes, and the decoded samples (no model needed)."""
+                 seed: int, limit: int | None = None) -> dict[str, Any]:
+    """Truncation, tokenizer and preprocessing probes, and the decoded samples (no model needed;
+    ``limit``: the most tokens it takes, for the truncation check's advice)."""
     tokenizer = parts.tokenizer
     full = attempt(lambda: {"ids": untruncated_ids(tokenizer, train.texts, train.input_ids, max_length)},
                    ready=lambda ids: ids)  # plain ints already; rounding would walk every token
     if "error" in full:
         return {"truncation": full, "tokenizer": full, "decoded_samples": full}
     return {
-        "truncation": attempt(lambda: measure_truncation(full["ids"], max_length)),
+        "truncation": attempt(lambda: measure_truncation(full["ids"], max_length, limit)),
         "tokenizer": attempt(lambda: measure_tokenizer(tokenizer, raw_texts, train.texts, full["ids"], seed=seed)),
         # a list for the report, or {"error": ...}
         "decoded_samples": attempt(lambda: decoded_samples(tokenizer, raw_texts, train.texts, max_length, samples,
@@ -81,12 +83,12 @@ def input_probes(parts: Any, raw_texts: Sequence[str], train: Encoded, max_lengt
 
 
 def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded, valid: Encoded | None,
-                 device: torch.device, autocast: Callable, seed: int,
-                 stop_below: float | None = None) -> tuple[dict[str, Any], dict[str, float]]:
-    """The probes that run the model; returns measurements and seconds per probe."""
+                 device: torch.device, autocast: Callable, seed: int, stop_below: float | None = None,
+                 model: torch.nn.Module | None = None) -> tuple[dict[str, Any], dict[str, float]]:
+    """The probes that run the model (``model``: one already built); returns measurements and seconds per probe."""
     pad_id = int(parts.tokenizer.pad_token_id)
     batch = probe_batch(train, probes_cfg.batch_size, pad_id, seed).to(device)
-    model = parts.build_model().to(device)
+    model = (parts.build_model() if model is None else model).to(device)
     classes = len(parts.classes)
     make_optimizer = lambda params: parts.optimizer(params, lr=train_cfg.lr,  # noqa: E731
                                                     weight_decay=train_cfg.weight_decay)
@@ -129,9 +131,12 @@ def run_probes(parts: Any, train_cfg: Any, probes_cfg: Any, raw_texts: Sequence[
     (for the report) and ``seconds`` (per probe).
     """
     started = time.perf_counter()
-    measured = input_probes(parts, raw_texts, train, train_cfg.max_length, probes_cfg.decoded_samples, seed)
+    model = parts.build_model()  # built first: its position table bounds the max_length truncation suggests
+    measured = input_probes(parts, raw_texts, train, train_cfg.max_length, probes_cfg.decoded_samples, seed,
+                            length_limit(parts.tokenizer, model))
     inputs_seconds = round(time.perf_counter() - started, 3)
-    found, seconds = model_probes(parts, train_cfg, probes_cfg, train, valid, device, autocast, seed, stop_below)
+    found, seconds = model_probes(parts, train_cfg, probes_cfg, train, valid, device, autocast, seed, stop_below,
+                                  model)
     measured.update(found)
     measured["seconds"] = {"inputs": inputs_seconds, **seconds,
                            "total": round(time.perf_counter() - started, 3)}
