@@ -96,6 +96,35 @@ class UnusedLayer(MyNet):
         self.second = nn.Linear(width, width)
 
 
+class AttentionPoolingOverPadding(MyNet):
+    """Bug (padding_invariance): attention pooling whose softmax forgets the mask, so padding gets weight."""
+
+    def __init__(self, vocab_size: int, num_labels: int, pad_token_id: int = 0, width: int = 64,
+                 dropout: float = 0.1) -> None:
+        super().__init__(vocab_size, num_labels, pad_token_id, width, dropout)
+        self.score = nn.Linear(width, 1)
+
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        vectors = torch.tanh(self.embed(input_ids) + 0.1)
+        weights = self.score(vectors).softmax(dim=1)  # the fix: .masked_fill(attention_mask[..., None] == 0, -inf)
+        return (weights * vectors).sum(1)
+
+
+class FirstTokenOnly(MyNet):
+    """Bug (unread_tokens): the head reads the first token's vector ([CLS]) of an encoder that never mixes tokens."""
+
+    def pool(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.embed(input_ids)[:, 0]
+
+
+# -- the loss ---------------------------------------------------------------------------------------------------
+
+
+def shifted_labels_loss() -> Any:
+    """Bug (overfit_predictions): the loss reads each label shifted by one class (a label map off by one)."""
+    return lambda logits, labels: F.cross_entropy(logits, (labels + 1) % logits.shape[1])
+
+
 # -- the optimizer ----------------------------------------------------------------------------------------------
 
 

@@ -261,6 +261,22 @@ def test_your_model_in_plugins_is_probed_again_after_every_edit(journey: Journey
     assert "Running stage 'probe_model'" in fixed.stdout and "every probe passed" in fixed.stdout, fixed.stdout
 
 
+def test_attention_pooling_that_ignores_the_mask_fails_the_padding_probe(journey: Journey, copied: Path):
+    """The classic silent bug every other probe misses: padding gets attention weight. The journey's clean
+    model passed the same probes on the same data."""
+    project = copied
+    passed = json.loads((journey.root / "reports/model/checks.json").read_text())
+    assert {c["id"]: c["status"] for c in passed}["padding_invariance"] == "pass"
+    buggy = [s.replace("my_models.MyNet", "my_models.AttentionPoolingOverPadding") for s in SETTINGS]
+    run(["clearance", "params", *buggy], project)
+    code, output = repro(project, "judge_model")  # the probes fail, training is skipped, the checks are written
+    assert "failing probes: padding_invariance" in output, output
+    checks = {c["id"]: c for c in json.loads((project / "reports/model/checks.json").read_text())}
+    assert checks["padding_invariance"]["status"] == "fail", output
+    assert "attention_mask" in checks["padding_invariance"]["fix"] and "padding_invariance" in output
+    assert checks["batch_independence"]["status"] == "pass"  # runs at equal padding: blind to this bug
+
+
 def test_your_model_in_the_project_root_is_refused_before_any_work(copied: Path):
     """DVC does not watch the root: the same file there would be served stale after an edit."""
     project = copied

@@ -52,6 +52,11 @@ class ModelChecks:
     init_loss_ratio_max: float = MISSING  # initial loss / ln K above this fails
     init_loss_ratio_min: float = MISSING  # initial loss / ln K below this warns
     batch_mixing_max: float = MISSING  # relative change of a sample's logits when its batch changes or is reordered
+    padding_change_max: float = MISSING  # relative change of a text's logits under more padding
+    padding_gradient_share_max: float = MISSING  # share of the logits' sensitivity on padding positions
+    unread_tokens_warn: float = MISSING  # share of real token positions with no influence on the logits
+    unread_tokens_fail: float = MISSING
+    overfit_accuracy_min: float = MISSING  # share of the overfit samples predicted as their labels
     eval_repeat_max: float = MISSING  # relative difference between two eval-mode passes on one batch
     update_repeat_max: float = MISSING  # relative difference of one step's update from stale vs clean gradients
     changed_params_min: float = MISSING  # share of trainable parameters one training step must change

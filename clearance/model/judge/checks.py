@@ -158,6 +158,87 @@ def permutation_check(m: dict, t: ModelChecks) -> CheckResult:
                   BATCH_FIX)
 
 
+PADDING_FIX = ("the model (model._target_) reads padding: pass attention_mask on to the encoder (transformers "
+               "models: attention_mask=...; nn.TransformerEncoder: src_key_padding_mask=attention_mask == 0) and pool "
+               "over real tokens only, e.g. (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True), or "
+               "masked_fill(mask == 0, -inf) before a max or an attention-pooling softmax; look at the pooling line "
+               "of forward first")
+
+
+def _model_limit(check_id: str, m: dict, threshold: Any, direction: str = "max") -> CheckResult | None:
+    """A warning when the model's own limits (a batch of one, a position table) stopped the probe."""
+    if "limit" not in m:
+        return None
+    return CheckResult(check_id, "warn", None, threshold, f"not measured: {m['limit']} (a limit of the model, not "
+                       "necessarily a bug)", "if the model is meant to take it, look at the error; otherwise "
+                       "nothing to do", direction)
+
+
+@guarded("padding_invariance", "a text's logits under more padding")
+def padding_check(m: dict, t: ModelChecks) -> CheckResult:
+    """A text's logits are the same at its own length, at its batch's width and at a much larger width."""
+    if (unclear := _not_repeatable("padding_invariance", m, t)) is not None:
+        return unclear
+    if (limit := _model_limit("padding_invariance", m, t.padding_change_max)) is not None:
+        return limit
+    if m["change"] is None:
+        return _not_finite("padding_invariance", t.padding_change_max, "a padded text's logits", PADDING_FIX)
+    return graded("padding_invariance", m["change"], None, t.padding_change_max,
+                  f"a text's logits change by up to {m['change']:.3g} (relative) when padded from its own length "
+                  f"to the batch's width of {m['batch_width']} ({m['at_batch_width']:.3g}) or to {m['wide_width']} "
+                  f"tokens ({m['at_wide_width']:.3g})", PADDING_FIX)
+
+
+@guarded("batch_size_invariance", "a text's logits in batches of other sizes")
+def batch_size_check(m: dict, t: ModelChecks) -> CheckResult:
+    """A text's logits are the same in batches of 1, 2 and the probe batch's size, at one width."""
+    if (unclear := _not_repeatable("batch_size_invariance", m, t)) is not None:
+        return unclear
+    if (limit := _model_limit("batch_size_invariance", m, t.batch_mixing_max)) is not None:
+        return limit
+    if m["change"] is None:
+        return _not_finite("batch_size_invariance", t.batch_mixing_max, "a text's logits", BATCH_FIX)
+    return graded("batch_size_invariance", m["change"], None, t.batch_mixing_max,
+                  f"with equal padding, a text's logits change by up to {m['change']:.3g} (relative) between a batch "
+                  f"of 1 ({m['size_1']:.3g}), of 2 ({m['size_2']:.3g}) and of {m['batch_size']}", BATCH_FIX)
+
+
+def _method(m: dict) -> str:
+    if m["method"] == "gradient":
+        return f"gradient of the logits at the input embeddings ({m['embeddings']})"
+    return (f"perturbation: each position's token replaced in {m['rows']} texts (no input embeddings reachable "
+            "through get_input_embeddings() or an nn.Embedding)")
+
+
+@guarded("reads_padding", "what the model reads")
+def reads_padding_check(m: dict, t: ModelChecks) -> CheckResult:
+    """No share of the logits' sensitivity lies on padding positions."""
+    if m["padding_share"] is None:
+        return CheckResult("reads_padding", "warn", None, t.padding_gradient_share_max,
+                           f"cannot tell: the logits do not move with any input position ({_method(m)})",
+                           "check that forward uses input_ids (see the other probes)", "max")
+    return graded("reads_padding", m["padding_share"], None, t.padding_gradient_share_max,
+                  f"{_pct(m['padding_share'])} of the logits' sensitivity lies on the {m['padding_positions']} "
+                  f"padding positions ({_method(m)})", PADDING_FIX)
+
+
+@guarded("unread_tokens", "what the model reads")
+def unread_tokens_check(m: dict, t: ModelChecks) -> CheckResult:
+    """Every real token has some influence on the logits."""
+    if m["dead_share"] is None:
+        return CheckResult("unread_tokens", "warn", None, t.unread_tokens_warn,
+                           f"cannot tell: the logits do not move with any input position ({_method(m)})",
+                           "check that forward uses input_ids (see the other probes)", "max")
+    dead = m.get("dead_positions") or []
+    where = f"; positions with none, e.g. {', '.join(map(str, dead))}" if dead else ""
+    return graded("unread_tokens", m["dead_share"], t.unread_tokens_warn, t.unread_tokens_fail,
+                  f"{_pct(m['dead_share'])} of the {m['real_positions']} real token positions have no influence on "
+                  f"the logits ({_method(m)}){where}",
+                  "the model (model._target_) ignores part of each text: look for an index such as h[:, 0] or "
+                  "h[:, :n] in forward (reading only the first token or a prefix), a slice of input_ids, or a "
+                  "position table shorter than train.max_length")
+
+
 # -- evaluation mode ----------------------------------------------------------------------------------------------
 
 @guarded("dropout_in_eval", "dropout left on in evaluation")
@@ -408,6 +489,29 @@ def overfit_check(m: dict, t: ModelChecks) -> CheckResult:
                   f"{reached})", fix)
 
 
+@guarded("overfit_predictions", "what overfitting proves")
+def overfit_predictions_check(m: dict, t: ModelChecks) -> CheckResult:
+    """After overfitting, the model predicts the labels of the samples it learned."""
+    if m.get("accuracy") is None:
+        return CheckResult("overfit_predictions", "warn", None, t.overfit_accuracy_min,
+                           "no predictions on the overfit samples", "see overfit_small_sample", "min")
+    message = (f"after overfitting, {_pct(m['accuracy'])} of the {m['samples']} samples are predicted as their "
+               f"labels (final loss {m['final_loss']:.4f})" if m["final_loss"] is not None else
+               f"after overfitting, {_pct(m['accuracy'])} of the {m['samples']} samples are predicted as their labels")
+    wrong = m.get("wrong") or []
+    if wrong:
+        message += "; e.g. " + ", ".join(f"label {w['label']} predicted as {w['predicted']}" for w in wrong[:3])
+    low_loss = m["final_loss"] is not None and m["final_loss"] < t.overfit_loss_max
+    if m["accuracy"] >= t.overfit_accuracy_min or low_loss:
+        return graded("overfit_predictions", m["accuracy"], None, t.overfit_accuracy_min, message,
+                      "a loss near 0 with wrong predictions means the loss and the labels disagree: a label map "
+                      "shifted between the data and the loss (class i must be logit i), or a loss that ignores or "
+                      "transforms its target (loss._target_, conf/loss/)", direction="min")
+    return CheckResult("overfit_predictions", "warn", m["accuracy"], t.overfit_accuracy_min,
+                       message + "; the loss did not get low either, so this says nothing more",
+                       "see overfit_small_sample", "min")
+
+
 @guarded("overfitting", "overfitting on the real run")
 def overfitting_check(m: dict, t: ModelChecks) -> CheckResult:
     """Train loss does not keep falling while valid loss rises."""
@@ -467,11 +571,12 @@ ORDER: tuple[tuple[str, Check], ...] = (
     ("tokenizer", tokens_per_word_check),
     ("outputs", output_check), ("outputs", probabilities_check), ("init_loss", init_loss_check),
     ("symmetry", symmetry_check),
-    ("batch", batch_independence_check), ("batch", permutation_check),
+    ("batch", batch_independence_check), ("batch", permutation_check), ("batch_size", batch_size_check),
+    ("padding", padding_check), ("reading", reads_padding_check), ("reading", unread_tokens_check),
     ("eval_repeat", eval_repeat_check), ("loop_eval", loop_eval_check),
     ("zero_grad", zero_grad_check), ("dead_parameters", dead_parameters_check),
     ("param_change", params_change_check), ("param_change", lr_band_check),
-    ("overfit", overfit_check), ("overfitting", overfitting_check),
+    ("overfit", overfit_check), ("overfit", overfit_predictions_check), ("overfitting", overfitting_check),
     ("bar", bar_baseline_check), ("bar", bar_prior_check),
 )
 PROBES = tuple(dict.fromkeys(key for key, _ in ORDER))  # the measurement keys model_checks reads

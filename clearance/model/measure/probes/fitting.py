@@ -50,8 +50,9 @@ def measure_overfit(train_cfg: Any, parts: Any, train: Encoded, n: int, max_step
             raise _Reached
 
     started = time.perf_counter()
+    model = parts.build_model(dropout=0.0)  # trained in place: read again after the run, however it ends
     try:
-        result = train_model(cfg, parts, subset, None, model=parts.build_model(dropout=0.0), max_steps=max_steps,
+        result = train_model(cfg, parts, subset, None, model=model, max_steps=max_steps,
                              weight_decay=0.0, eval_every=1 if stop_below is not None else max_steps,
                              on_eval=watch if stop_below is not None else None, device=device, autocast=autocast,
                              progress=False)
@@ -61,7 +62,23 @@ def measure_overfit(train_cfg: Any, parts: Any, train: Encoded, n: int, max_step
     return {"samples": len(subset), "classes": len(np.unique(subset.labels)), "max_steps": max_steps,
             "steps": len(losses), "losses": losses, "final_loss": losses[-1] if losses else None,
             "min_loss": min(losses) if losses else None, "stop_below": stop_below,
+            **memorized(model, subset, int(parts.tokenizer.pad_token_id), device),
             "seconds": time.perf_counter() - started}
+
+
+def memorized(model: torch.nn.Module, subset: Encoded, pad_id: int, device: torch.device) -> dict:
+    """The overfit model's predictions on the samples it learned, against their labels: a loss near 0 proves
+    the mapping only when the predicted classes are the labels (a loss that reads shifted labels does not)."""
+    from clearance.core.training.batches import collate
+    from clearance.model.measure.probes.common import evaluating, logits
+
+    batch = collate(subset, range(len(subset)), pad_id).to(device)
+    with evaluating(model):
+        predicted = logits(model, batch).argmax(dim=1).cpu().numpy()
+    labels = np.asarray(subset.labels)
+    wrong = np.flatnonzero(predicted != labels)
+    return {"accuracy": float((predicted == labels).mean()) if len(labels) else None,
+            "wrong": [{"label": int(labels[i]), "predicted": int(predicted[i])} for i in wrong[:5]]}
 
 
 def overfitting_streak(history: list[dict]) -> dict:

@@ -38,10 +38,12 @@ from clearance.model.measure.probes.inputs import (
     untruncated_ids,
 )
 from clearance.model.measure.probes.outputs import measure_init_loss, measure_outputs
+from clearance.model.measure.probes.padding import measure_batch_sizes, measure_padding
+from clearance.model.measure.probes.reading import measure_reading
 
 # The probes that need the model's logits; skipped when its output is not logits [B, K].
-NEEDS_LOGITS = ("init_loss", "batch", "eval_repeat", "loop_eval", "zero_grad", "dead_parameters", "param_change",
-                "overfit")
+NEEDS_LOGITS = ("init_loss", "batch", "batch_size", "padding", "reading", "eval_repeat", "loop_eval", "zero_grad",
+                "dead_parameters", "param_change", "overfit")
 
 
 def attempt(measure: Callable[[], Any], ready: Callable[[Any], Any] = json_ready) -> Any:
@@ -84,8 +86,10 @@ def input_probes(parts: Any, raw_texts: Sequence[str], train: Encoded, max_lengt
 
 def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded, valid: Encoded | None,
                  device: torch.device, autocast: Callable, seed: int, stop_below: float | None = None,
-                 model: torch.nn.Module | None = None) -> tuple[dict[str, Any], dict[str, float]]:
-    """The probes that run the model (``model``: one already built); returns measurements and seconds per probe."""
+                 model: torch.nn.Module | None = None,
+                 limit: int | None = None) -> tuple[dict[str, Any], dict[str, float]]:
+    """The probes that run the model (``model``: one already built; ``limit``: the most tokens it takes, for
+    the padding probe's widest padding); returns measurements and seconds per probe."""
     pad_id = int(parts.tokenizer.pad_token_id)
     batch = probe_batch(train, probes_cfg.batch_size, pad_id, seed).to(device)
     model = (parts.build_model() if model is None else model).to(device)
@@ -100,6 +104,9 @@ def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded, va
         "symmetry": lambda: measure_symmetry(model),
         "init_loss": lambda: measure_init_loss(model, parts.loss, batch, classes),
         "batch": lambda: measure_batch_independence(model, batch, seed),
+        "batch_size": lambda: measure_batch_sizes(model, batch),
+        "padding": lambda: measure_padding(model, batch, pad_id, limit),
+        "reading": lambda: measure_reading(model, batch, pad_id, seed, limit),
         "eval_repeat": lambda: measure_eval_repeat(model, batch),
         "dead_parameters": lambda: measure_dead_parameters(model, parts.loss, batch, seed),
         "zero_grad": lambda: measure_zero_grad(model, make_optimizer, parts.loss, batch, seed),
@@ -132,11 +139,11 @@ def run_probes(parts: Any, train_cfg: Any, probes_cfg: Any, raw_texts: Sequence[
     """
     started = time.perf_counter()
     model = parts.build_model()  # built first: its position table bounds the max_length truncation suggests
-    measured = input_probes(parts, raw_texts, train, train_cfg.max_length, probes_cfg.decoded_samples, seed,
-                            length_limit(parts.tokenizer, model))
+    limit = length_limit(parts.tokenizer, model)
+    measured = input_probes(parts, raw_texts, train, train_cfg.max_length, probes_cfg.decoded_samples, seed, limit)
     inputs_seconds = round(time.perf_counter() - started, 3)
     found, seconds = model_probes(parts, train_cfg, probes_cfg, train, valid, device, autocast, seed, stop_below,
-                                  model)
+                                  model, limit)
     measured.update(found)
     measured["seconds"] = {"inputs": inputs_seconds, **seconds,
                            "total": round(time.perf_counter() - started, 3)}
