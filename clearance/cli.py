@@ -1,4 +1,4 @@
-"""The `clearance` command: status, show, gate, params, ui, report.
+"""The `clearance` command: status, check, show, gate, params, ui, report, diff.
 
 It starts fast: nothing here imports torch, and heavy modules (Hydra, MLflow)
 are imported only by the subcommands that need them.
@@ -29,9 +29,17 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """One line per step: answered questions, failing checks, stale or cleared."""
+    """One line per step: answered questions, failing checks, stale or cleared (``--json``: one document)."""
     from clearance.checklist.gate import stamp, stamp_path
     from clearance.checklist.questions import find_checklists
+
+    if args.json:
+        import json
+
+        from clearance.checklist.status import document, project_status
+
+        print(json.dumps(document(project_status(args.checklists, args.gates)), indent=2))
+        return 0
 
     print(f"{'step':<12}{'questions':<12}{'checks':<28}state")
     min_words = None
@@ -49,7 +57,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if not verdict.cleared:
             state = "BLOCKED: " + ", ".join(_blockers(verdict))
         elif stamp_file.exists() and _stamp_matches(stamp_file, stamp(verdict)):
-            state = "cleared"
+            state = "cleared" + _cleared_by(stamp_file)
         else:
             state = "ready: run `dvc repro` to clear"
         print(f"{checklist.step:<12}{questions:<12}{checks:<28}{state}{_status_notes(verdict)}")
@@ -81,12 +89,44 @@ def _status_notes(verdict) -> str:
 
 
 def _stamp_matches(path: Path, expected: dict) -> bool:
-    import json
+    """Whether the stamp holds the gate's current decision (who cleared it and when are not part of it)."""
+    from clearance.checklist.status import read_stamp
 
-    try:
-        return json.loads(path.read_text(encoding="utf-8")) == expected
-    except (OSError, ValueError):
-        return False
+    found = read_stamp(path)
+    return bool(found) and all(found.get(key) == value for key, value in expected.items()
+                               if key not in ("cleared_by", "cleared_at"))
+
+
+def _cleared_by(path: Path) -> str:
+    """" by NAME on DATE" from a stamp that records them, else nothing."""
+    from clearance.checklist.status import read_stamp
+
+    found = read_stamp(path)
+    who, when = found.get("cleared_by"), found.get("cleared_at")
+    return (f" by {who}" if who else "") + (f" on {when}" if when else "")
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """For CI and pre-commit hooks: exit 0 when every step that has run is cleared against its current
+    evidence, 1 when one is blocked or stale (``--strict``: or warns), with the gate's instructions."""
+    from clearance.checklist.status import check_exit, project_status
+
+    steps = project_status(args.checklists, args.gates)
+    if args.step:
+        known = [s.step for s in steps]
+        steps = [s for s in steps if s.step == args.step]
+        if not steps:
+            raise UserError(f"--step {args.step}", "no such step", f"use one of: {', '.join(known) or 'none'}")
+    code, lines = check_exit(steps, args.strict)
+    print("\n".join(lines), file=sys.stderr if code else sys.stdout)
+    return code
+
+
+def cmd_diff_revisions(args: argparse.Namespace) -> int:
+    """What changed between two git revisions, step by step (evidence, checks, answers, waivers, sign-offs)."""
+    from clearance.checklist.diff import cmd_diff
+
+    return cmd_diff(args.rev_a, args.rev_b, args.json, Path.cwd())
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -240,8 +280,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checklists", type=Path, default=CHECKLIST_DIR, help="question files folder")
     parser.add_argument("--gates", type=Path, default=GATE_DIR, help="gate stamps folder")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("status", help="every step: questions answered, checks failing, cleared or not"
-                   ).set_defaults(func=cmd_status)
+    status = sub.add_parser("status", help="every step: questions answered, checks failing, cleared or not")
+    status.add_argument("--json", action="store_true", help="one JSON document (schema 1; see the README)")
+    status.set_defaults(func=cmd_status)
+    check = sub.add_parser("check", help="for CI: exit 0 when every step that ran is cleared, 1 when one is "
+                           "blocked or stale, 2 on a usage or file error")
+    check.add_argument("--strict", action="store_true", help="also fail when a cleared step warns")
+    check.add_argument("--step", default=None, help="check one step (e.g. inspect)")
+    check.set_defaults(func=cmd_check)
+    diff = sub.add_parser("diff", help="what changed between two git revisions (default: HEAD vs the working tree)")
+    diff.add_argument("rev_a", nargs="?", default=None, help="a commit, branch or tag (default HEAD)")
+    diff.add_argument("rev_b", nargs="?", default=None, help="a second revision (default: the working tree)")
+    diff.add_argument("--json", action="store_true", help="one JSON document")
+    diff.set_defaults(func=cmd_diff_revisions)
     show = sub.add_parser("show", help="a step's questions beside their evidence")
     show.add_argument("step")
     show.set_defaults(func=cmd_show)

@@ -19,10 +19,12 @@ from clearance.core.tracking import (
     set_tags,
     stage_run,
 )
+from clearance.core.tracking_store import check_store
 
 
 def main() -> None:
     cfg = load_stage_config(BaselinesStage)
+    check_store(cfg.tracking)  # the work comes before the run: a store that cannot be used stops it first
     outcome = run_baselines(cfg)
     with stage_run(STEP, cfg.tracking, asdict(cfg)) as run:
         log_prepared_splits()

@@ -8,6 +8,7 @@ from clearance.core.errors import run_main
 from clearance.core.paths import report_dir
 from clearance.core.records import write_record
 from clearance.core.tracking import flatten, log_metrics, stage_run
+from clearance.core.tracking_store import check_store
 from clearance.sweep.final.choice import Choice
 from clearance.sweep.final.files import CHOICE_FILE, FINAL_FILE, STEP, FinalRecord
 from clearance.sweep.final.scoring import score_on_test
@@ -15,6 +16,7 @@ from clearance.sweep.final.scoring import score_on_test
 
 def main() -> None:
     stage = load_stage_config(TrackingOnly)
+    check_store(stage.tracking)  # before the test split is scored (and counted in the ledger)
     choice = Choice.read(report_dir(STEP) / CHOICE_FILE)
     record = score_on_test(choice)
     with stage_run("final_test", stage.tracking, flatten({"sweep": {"final": choice.rule}, "chosen": str(choice.chosen),

@@ -16,11 +16,13 @@ from clearance.core.tracking import (
     record_run,
     stage_run,
 )
+from clearance.core.tracking_store import check_store
 from clearance.inspection.measure.run import metrics, run_inspection
 
 
 def main() -> None:
     cfg = load_stage_config(InspectStage)
+    check_store(cfg.tracking)  # the work comes before the run: a store that cannot be used stops it first
     outcome = run_inspection(cfg)
     with stage_run("inspect", cfg.tracking, asdict(cfg)) as run:
         log_prepared_splits()

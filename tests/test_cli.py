@@ -57,8 +57,10 @@ def test_gate_clears_when_answered_and_waived(workdir):
     result = run(CLI + ["gate", "inspect", "--no-track"], workdir)
     assert "GATE CLEARED" in result.stdout and "waived: mojibake" in result.stdout
     stamp = json.loads((workdir / "gates/inspect.json").read_text())
+    signed = {key: stamp.pop(key) for key in ("cleared_by", "cleared_at")}  # who and when: tests/test_sign_off.py
     assert stamp == {"step": "inspect", "cleared": True, "waived": ["mojibake"], "reviewed": fingerprint,
                      "checks": {"duplicates": "warn", "mojibake": "fail"}}
+    assert signed["cleared_by"] and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", signed["cleared_at"])
     assert hashlib.sha256(checklist.read_bytes()).hexdigest() == before
 
 

@@ -80,7 +80,7 @@ def test_clean_step_clears(step1, capsys):
     stamp = json.loads((step1 / "gates/inspect.json").read_text())
     assert stamp["reviewed"] == json.loads((step1 / "reports/inspect/evidence.json").read_text())["fingerprint"]
     _, status, _ = clearance(capsys, "status")
-    assert re.search(r"inspect\s+7/7\s+0 failing, 2 waived, 0 warn\s+cleared$", status, re.M)
+    assert re.search(r"inspect\s+7/7\s+0 failing, 2 waived, 0 warn\s+cleared by .+ on \d{4}-\d\d-\d\dT", status, re.M), status
 
 
 def test_deleted_question_blocks_with_the_snippet_to_paste_back(step1, capsys):

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from clearance.checklist.manifest import Manifest, RequiredQuestion
 from clearance.checklist.questions import (
     Checklist,
     Question,
+    SignOff,
     Waiver,
     distinct_words,
     normalised_answer,
@@ -20,6 +24,9 @@ from clearance.core.stepfiles import GateStamp
 
 # Review states of a question file against its step's evidence.
 REVIEWED, UNREVIEWED, CHANGED = "reviewed", "unreviewed", "changed"
+# Who cleared a gate and when: kept in the stamp, but not part of the decision it records.
+SIGN_OFF_KEYS = ("cleared_by", "cleared_at")
+UNKNOWN_SIGNER = "unknown (set gate.reviewer or git config user.name)"
 
 
 @dataclass
@@ -40,6 +47,13 @@ class Verdict:
     empty_waivers: list[tuple[CheckResult, Waiver]] = field(default_factory=list)
     stale_waivers: list[tuple[Waiver, str]] = field(default_factory=list)
     warnings: list[CheckResult] = field(default_factory=list)
+    min_reason_words: int = 0
+    min_sign_offs: int = 0
+    reviewer: str | None = None  # gate.reviewer: who the stamp names instead of the git user
+    short_waivers: list[tuple[CheckResult, Waiver]] = field(default_factory=list)
+    shared_waivers: list[tuple[CheckResult, Waiver, Waiver]] = field(default_factory=list)  # (check, its, other)
+    cleared_by: str = ""  # what the stamp says, once write_stamp has written or kept it
+    cleared_at: str = ""
 
     @property
     def review(self) -> str:
@@ -56,9 +70,22 @@ class Verdict:
                 if q in self.unanswered or q in self.short or q.id in shared]
 
     @property
+    def sign_offs(self) -> list[SignOff]:
+        """The file's sign-offs, one per person: the first entry of each name (case and spacing ignored)."""
+        seen: dict[str, SignOff] = {}
+        for entry in self.checklist.sign_offs:
+            seen.setdefault(entry.key, entry)
+        return list(seen.values())
+
+    @property
+    def missing_sign_offs(self) -> int:
+        """How many more distinct people must sign off before the gate may clear."""
+        return max(0, self.min_sign_offs - len(self.sign_offs))
+
+    @property
     def cleared(self) -> bool:
         return not (self.missing or self.unanswered or self.short or self.duplicates or self.failing
-                    or self.review != REVIEWED)
+                    or self.review != REVIEWED or self.missing_sign_offs)
 
 
 def _required(verdict: Verdict) -> None:
@@ -85,9 +112,36 @@ def _answers(verdict: Verdict) -> None:
     verdict.duplicates = [group for group in by_text.values() if len(group) > 1]
 
 
+def _shared_reasons(waivers: list[Waiver]) -> dict[int, Waiver]:
+    """For each waiver (by id()) whose reason another waiver repeats, the first other waiver with it."""
+    by_text: dict[str, list[Waiver]] = {}
+    for waiver in waivers:
+        if waiver.valid:
+            by_text.setdefault(normalised_answer(waiver.reason), []).append(waiver)
+    return {id(w): next(o for o in group if o is not w)
+            for group in by_text.values() if len(group) > 1 for w in group}
+
+
+def _waiver_counts(verdict: Verdict, check: CheckResult, waiver: Waiver | None, shared: dict[int, Waiver]) -> bool:
+    """Whether ``waiver`` waives the failing ``check``; if not, record why (no reason, too short, shared)."""
+    if waiver is None:
+        return False
+    if not waiver.valid:
+        verdict.empty_waivers.append((check, waiver))
+    elif distinct_words(waiver.reason) < verdict.min_reason_words:
+        verdict.short_waivers.append((check, waiver))
+    elif id(waiver) in shared:
+        verdict.shared_waivers.append((check, waiver, shared[id(waiver)]))
+    else:
+        return True
+    return False
+
+
 def _checks(verdict: Verdict) -> None:
-    """Failing checks block unless waived with a reason; waivers that match nothing failing are stale."""
+    """Failing checks block unless waived with a reason of their own, long enough like an answer;
+    waivers that match nothing failing are stale."""
     waivers = {w.check: w for w in verdict.checklist.waivers}
+    shared = _shared_reasons(verdict.checklist.waivers)
     by_id = {c.id: c for c in verdict.checks}
     for waiver in verdict.checklist.waivers:
         check = by_id.get(waiver.check)
@@ -100,20 +154,22 @@ def _checks(verdict: Verdict) -> None:
         waiver = waivers.get(check.id)
         if check.status == "warn":
             verdict.warnings.append(check)
-        elif check.status == "fail" and waiver is not None and waiver.valid:
+        elif check.status == "fail" and _waiver_counts(verdict, check, waiver, shared):
             verdict.waived.append((check, waiver))
         elif check.status == "fail":
             verdict.failing.append(check)
-            if waiver is not None:
-                verdict.empty_waivers.append((check, waiver))
 
 
-def evaluate(checklist: Checklist, checks: list[CheckResult], manifest: Manifest, min_words: int) -> Verdict:
+def evaluate(checklist: Checklist, checks: list[CheckResult], manifest: Manifest, min_words: int, *,
+             min_reason_words: int | None = None, min_sign_offs: int = 0, reviewer: str | None = None) -> Verdict:
     """A step clears when every required question is present, every question has its own
     answer of at least ``min_words`` different words, the answers were reviewed against
-    the current evidence, and every failing check is fixed or waived with a reason.
-    Warnings and stale waivers are reported but never block."""
-    verdict = Verdict(checklist=checklist, checks=checks, manifest=manifest, min_words=min_words)
+    the current evidence, every failing check is fixed or waived with a reason of its own
+    (at least ``min_reason_words`` different words; ``min_words`` when None), and at least
+    ``min_sign_offs`` different people signed off. Warnings and stale waivers never block."""
+    verdict = Verdict(checklist=checklist, checks=checks, manifest=manifest, min_words=min_words,
+                      min_reason_words=min_words if min_reason_words is None else min_reason_words,
+                      min_sign_offs=min_sign_offs, reviewer=reviewer)
     _required(verdict)
     _answers(verdict)
     _checks(verdict)
@@ -121,8 +177,9 @@ def evaluate(checklist: Checklist, checks: list[CheckResult], manifest: Manifest
 
 
 def stamp(verdict: Verdict) -> dict:
-    """The gate's stamp: deterministic, and independent of the answers' wording,
-    so rewording an answer does not re-run the steps after it."""
+    """The gate's decision as its stamp records it: deterministic, and independent of the answers'
+    wording and of who signed, so rewording an answer does not re-run the steps after it.
+    write_stamp adds who cleared it and when (SIGN_OFF_KEYS)."""
     return {
         "step": verdict.checklist.step,
         "cleared": verdict.cleared,
@@ -137,11 +194,60 @@ def stamp_path(step: str, folder: Path) -> Path:
     return folder / f"{step}.json"
 
 
+def decision(recorded: dict[str, Any]) -> dict[str, Any]:
+    """A stamp's content less who cleared the gate and when: what the next steps depend on."""
+    return {key: value for key, value in recorded.items() if key not in SIGN_OFF_KEYS}
+
+
+def git_user(root: Path) -> str:
+    """`Name <email>` from git's user.name and user.email as seen in ``root``; "" when unset."""
+    def config(key: str) -> str:
+        try:
+            out = subprocess.run(["git", "config", key], capture_output=True, text=True, cwd=root, timeout=10,
+                                 check=False)
+        except (OSError, subprocess.SubprocessError):
+            return ""
+        return out.stdout.strip() if out.returncode == 0 else ""
+
+    name, email = config("user.name"), config("user.email")
+    if not name:
+        return f"<{email}>" if email else ""
+    return f"{name} <{email}>" if email else name
+
+
+def signer(reviewer: str | None, root: Path) -> str:
+    """Who clears the gate: gate.reviewer when set, else the git user, else a hint to set either."""
+    return (reviewer or "").strip() or git_user(root) or UNKNOWN_SIGNER
+
+
+def utc_now() -> str:
+    """The current time, ISO 8601 in UTC to the second (e.g. 2024-05-01T09:30:00Z)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _recorded(path: Path) -> dict[str, Any] | None:
+    """The stamp already there, or None (absent or unreadable: the gate writes it again)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
 def write_stamp(verdict: Verdict, folder: Path) -> Path:
-    """Write the stamp only if its content changed (keeps its bytes identical)."""
+    """Write the stamp, with who cleared the gate and when, only if the decision changed: the next
+    steps' stages depend on its bytes, so re-running a gate to the same decision keeps the file
+    (and its cleared_by/cleared_at) as it is. Sets ``verdict.cleared_by``/``cleared_at`` to the stamp's."""
     path = stamp_path(verdict.checklist.step, folder)
-    text = json.dumps(GateStamp(**stamp(verdict)).to_dict(), indent=2, sort_keys=True) + "\n"
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    content = stamp(verdict)
+    previous = _recorded(path)
+    if previous is not None and decision(previous) == content:
+        verdict.cleared_by = str(previous.get("cleared_by") or "")
+        verdict.cleared_at = str(previous.get("cleared_at") or "")
+        return path
+    verdict.cleared_by = signer(verdict.reviewer, folder.resolve().parent)
+    verdict.cleared_at = utc_now()
+    record = GateStamp(**content, cleared_by=verdict.cleared_by, cleared_at=verdict.cleared_at)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path

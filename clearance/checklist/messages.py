@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import date
 
 from clearance.checklist.gate import CHANGED, UNREVIEWED, Verdict
 from clearance.checklist.manifest import RequiredQuestion
+from clearance.checklist.questions import distinct_words
 from clearance.checklist.results import describe
 
 RULE = "─" * 72
@@ -75,10 +77,46 @@ def _failing(v: Verdict) -> list[str]:
         lines.append(_wrap(check.message, "      "))
         if check.fix:
             lines.append(_wrap(f"fix: {check.fix}", "      "))
-    for check, waiver in v.empty_waivers:
-        lines.append(f"  ! the waiver of {check.id} (line {waiver.line}) has no real reason yet")
-    return lines + ["", "  To waive instead, add under `waivers:` (the reason is required):",
-                    f"    - check: {v.failing[0].id}", "      reason: <why this is acceptable for your task>", ""]
+    lines += _weak_waivers(v)
+    written = {c.id for c, *_ in v.empty_waivers + v.short_waivers + v.shared_waivers}
+    unwaived = [c for c in v.failing if c.id not in written]
+    if not unwaived:
+        return lines + [""]
+    return lines + ["", (f"  To waive instead, add under `waivers:` (a reason of at least {v.min_reason_words} "
+                         "different words, its own, is required):"),
+                    f"    - check: {unwaived[0].id}", "      reason: <why this is acceptable for your task>", ""]
+
+
+def _weak_waivers(v: Verdict) -> list[str]:
+    """Waivers of failing checks that do not count, each with its line and why."""
+    lines = [f"  ! the waiver of {check.id} (line {waiver.line}) has no real reason yet"
+             for check, waiver in v.empty_waivers]
+    lines += [f"  ! the waiver of {check.id} (line {waiver.line}) does not count: its reason is too short "
+              f"({distinct_words(waiver.reason)} of {v.min_reason_words} different words): {_quote(waiver.reason)}"
+              for check, waiver in v.short_waivers]
+    lines += [f"  ! the waiver of {check.id} (line {waiver.line}) does not count: its reason is shared with the "
+              f"waiver of check {other.check} on line {other.line}; each waiver needs its own reason"
+              for check, waiver, other in v.shared_waivers]
+    return lines
+
+
+def _sign_offs(v: Verdict) -> list[str]:
+    """How many sign-offs are missing, who has signed, and the YAML to add."""
+    c, signed = v.checklist, v.sign_offs
+    names = ", ".join(s.name for s in signed) or "none"
+    lines = [(f"Sign-offs missing ({v.missing_sign_offs}): gate.min_sign_offs asks for {v.min_sign_offs} different "
+              f"people, {c.path} has {len(signed)} ({names}).")]
+    if len(c.sign_offs) > len(signed):
+        lines.append("  The same name twice counts once (case and spacing ignored).")
+    where = (f"under `signed_off_by:` (line {c.sign_offs_line})" if c.sign_offs_line
+             else "at the top level, e.g. below `waivers:`")
+    lines.append(f"  Each reviewer who read the answers adds an entry {where}:")
+    if not c.sign_offs_line:
+        lines.append("    signed_off_by:")
+    today = date.today().isoformat()
+    for _ in range(v.missing_sign_offs):
+        lines += ["      - name: <your name>", f"        date: {today}"]
+    return lines + [""]
 
 
 def _review(v: Verdict) -> list[str]:
@@ -117,6 +155,8 @@ def blocked_message(v: Verdict) -> str:
         lines += _failing(v)
     if v.review in (CHANGED, UNREVIEWED):
         lines += _review(v)
+    if v.missing_sign_offs:
+        lines += _sign_offs(v)
     lines += notes(v)
     if v.warnings:
         lines.append("Warnings (shown, not blocking): " + ", ".join(f"{w.id}={w.value}" for w in v.warnings))
@@ -131,6 +171,8 @@ def cleared_message(v: Verdict, stamp_file: str) -> str:
     c = v.checklist
     waived = f"; waived: {', '.join(ch.id for ch, _ in v.waived)}" if v.waived else ""
     warned = f"; warnings: {', '.join(w.id for w in v.warnings)}" if v.warnings else ""
+    signed = f"; signed off by: {', '.join(s.name for s in v.sign_offs)}" if v.sign_offs else ""
+    by = f" (cleared by {v.cleared_by} at {v.cleared_at})" if v.cleared_by else ""
     head = (f"GATE CLEARED: step {c.order} '{c.title}' — {len(c.questions)} questions answered"
-            f"{waived}{warned}. Stamp: {stamp_file}")
+            f"{waived}{warned}{signed}. Stamp: {stamp_file}{by}")
     return "\n".join([head] + notes(v))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,21 @@ class Waiver:
 
 
 @dataclass
+class SignOff:
+    """One person's `signed_off_by:` entry: who approved the step's answers, and when."""
+
+    name: str
+    date: str  # as written: YYYY-MM-DD or an ISO date-time
+    email: str = ""
+    line: int = 0
+
+    @property
+    def key(self) -> str:
+        """The name as compared: case and whitespace do not make a second person."""
+        return normalised_name(self.name)
+
+
+@dataclass
 class Checklist:
     """A step's question file."""
 
@@ -62,6 +79,8 @@ class Checklist:
     waivers: list[Waiver]
     reviewed: str = ""
     reviewed_line: int = 0
+    sign_offs: list[SignOff] = field(default_factory=list)
+    sign_offs_line: int = 0  # the `signed_off_by:` key's line, 0 when the file has none
 
 
 def is_real_answer(text: str | None) -> bool:
@@ -84,6 +103,22 @@ def normalised_answer(text: str) -> str:
     return " ".join((text or "").lower().split()).rstrip(" .!?;:,…")
 
 
+def normalised_name(text: str) -> str:
+    """A signer's name reduced for comparison: "ada  LOVELACE" is "Ada Lovelace"."""
+    return " ".join((text or "").casefold().split())
+
+
+def parses_as_date(text: str) -> bool:
+    """True for YYYY-MM-DD or a full ISO 8601 date-time starting with it (e.g. 2024-05-01T09:30:00Z)."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text[:10]):
+        return False
+    try:
+        (date if len(text) == 10 else datetime).fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def normalised_question(text: str) -> str:
     """A question's wording with whitespace collapsed (line wrapping does not matter)."""
     return " ".join((text or "").split())
@@ -99,6 +134,14 @@ def _line(node: Any, key: Any = None) -> int:
         return 0
 
 
+def _item_line(items: Any, index: int) -> int:
+    """1-based line of a list's item, also when it is a plain value (which carries no line itself)."""
+    try:
+        return items.lc.item(index)[0] + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return _line(items[index])
+
+
 def _text(value: Any) -> str:
     """Scalar YAML values as text (a user may answer with a number or yes/no)."""
     if value is None:
@@ -106,6 +149,19 @@ def _text(value: Any) -> str:
     if isinstance(value, list):
         return "\n".join(_text(v) for v in value)
     return str(value)
+
+
+@lru_cache(maxsize=1)
+def _loader() -> Any:
+    """A round-trip loader (line numbers) that keeps dates as text: YAML would turn `2024-05-01` into a
+    date and fail on `2024-13-01` with no line to name; the file's own checks parse them instead."""
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    class TextDates(RoundTripConstructor):
+        pass
+
+    TextDates.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
+    return TextDates
 
 
 def parse_yaml(path: Path) -> Any:
@@ -117,7 +173,9 @@ def parse_yaml(path: Path) -> Any:
         raise UserError(str(path), "question file not found",
                         "restore it from git (`git checkout -- " + str(path) + "`)")
     try:
-        return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        yaml = YAML(typ="rt")
+        yaml.Constructor = _loader()
+        return yaml.load(path.read_text(encoding="utf-8"))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -159,13 +217,42 @@ def _waivers(doc: Any, path: Path) -> list[Waiver]:
         raise UserError(f"{path}, line {_line(doc, 'waivers')}", "`waivers:` must be a list",
                         "write each waiver as `- check: <id>` with `reason: <why>` below it")
     out = []
-    for item in items:
-        line = _line(item)
+    for index, item in enumerate(items):
+        line = _item_line(items, index)
         if not hasattr(item, "get") or "check" not in item:
             raise UserError(f"{path}, line {line}", "a waiver has no `check:` field",
                             "write `- check: <check id>` and `reason: <why it is acceptable>`")
         out.append(Waiver(check=_text(item["check"]).strip(), reason=_text(item.get("reason")), line=line))
     return out
+
+
+SIGN_OFF_FIX = "write each sign-off as `- name: <your name>` with `date: YYYY-MM-DD` below it"
+
+
+def _sign_off(item: Any, line: int, path: Path) -> SignOff:
+    """One `signed_off_by:` entry (on ``line``); without a name or with a date that does not parse it names the line."""
+    if not hasattr(item, "get"):
+        raise UserError(f"{path}, line {line}", "a `signed_off_by` entry is not a mapping", SIGN_OFF_FIX)
+    name = _text(item.get("name")).strip()
+    if not name:
+        raise UserError(f"{path}, line {line}", "a `signed_off_by` entry has no name",
+                        "add `name: <who signed off>` to that entry, with its `date: YYYY-MM-DD`")
+    when = _text(item.get("date")).strip()
+    if not parses_as_date(when):
+        where = _line(item, "date") if "date" in item else line
+        problem = f"the sign-off of {name!r} has " + (f"a date that does not parse: {when!r}" if when else "no date")
+        raise UserError(f"{path}, line {where}", problem,
+                        "write the day it was given as `date: YYYY-MM-DD` (or an ISO date-time)")
+    return SignOff(name=name, date=when, email=_text(item.get("email")).strip(), line=line)
+
+
+def _sign_offs(doc: Any, path: Path) -> list[SignOff]:
+    """The `signed_off_by:` list (empty when absent)."""
+    items = doc.get("signed_off_by") or []
+    if not isinstance(items, list):
+        raise UserError(f"{path}, line {_line(doc, 'signed_off_by')}", "`signed_off_by:` must be a list",
+                        SIGN_OFF_FIX)
+    return [_sign_off(item, _item_line(items, i), path) for i, item in enumerate(items)]
 
 
 def _reviewed(doc: Any, path: Path) -> str:
@@ -204,6 +291,8 @@ def load_checklist(path: Path) -> Checklist:
         checks=Path(_text(doc.get("checks") or f"reports/{step}/checks.json")),
         report=_text(doc.get("report") or ""), questions=questions, waivers=_waivers(doc, path),
         reviewed=_reviewed(doc, path), reviewed_line=_line(doc, "reviewed") if "reviewed" in doc else 0,
+        sign_offs=_sign_offs(doc, path),
+        sign_offs_line=_line(doc, "signed_off_by") if "signed_off_by" in doc else 0,
     )
 
 

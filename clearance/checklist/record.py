@@ -10,14 +10,24 @@ from clearance.core.config.params import load_stage_config
 
 
 def log_cleared_gate(verdict: Verdict) -> str:
-    """One tracked run per cleared gate: answers, waivers and check statuses; returns its id."""
+    """One tracked run per cleared gate: answers, waivers and check statuses; returns its id.
+
+    Raises a UserError naming the store when it cannot be used (checked before MLflow opens it)."""
     # Imported here: the gate starts fast and only a cleared gate pays for tracking.
-    from clearance.core.tracking import log_artifacts, log_dict, log_metrics, stage_run
+    from clearance.core.tracking import (
+        log_artifacts,
+        log_dict,
+        log_metrics,
+        set_tags,
+        stage_run,
+    )
+    from clearance.core.tracking_store import opening_store
 
     cfg = load_stage_config(GateStage)
     checklist = verdict.checklist
     params = {"step": checklist.step, "checklist": str(checklist.path), "reviewed": checklist.reviewed or ""}
-    with stage_run(f"gate_{checklist.step}", cfg.tracking, params) as run:
+    # Every call below is a store call: any failure is the store's, reported as a UserError naming it.
+    with opening_store(cfg.tracking), stage_run(f"gate_{checklist.step}", cfg.tracking, params) as run:
         log_dict({
             "answers": {q.id: {"question": q.question, "answer": q.answer} for q in checklist.questions},
             "waivers": [{"check": c.id, "value": c.value, "threshold": c.threshold, "reason": w.reason}
@@ -30,4 +40,7 @@ def log_cleared_gate(verdict: Verdict) -> str:
         log_artifacts([checklist.path] + [p for p in evidence if str(p) and p.is_file()])
         log_metrics({"questions_answered": len(checklist.questions), "checks_waived": len(verdict.waived),
                      "checks_warned": len(verdict.warnings)})
+        # Who cleared the gate and when, as the stamp records them (write_stamp set them on the verdict).
+        signed = {"clearance.cleared_by": verdict.cleared_by, "clearance.cleared_at": verdict.cleared_at}
+        set_tags({key: value for key, value in signed.items() if value})
         return run.info.run_id

@@ -23,24 +23,35 @@ def load_step_checklist(step: str, folder: Path):
     return load_checklist(path)
 
 
-def min_answer_words() -> int:
-    """The least number of different words an answer needs: params.yaml, else conf/'s default."""
+def gate_settings():
+    """The gate's settings (a GateConfig): params.yaml, else conf/'s defaults."""
     from clearance.core.config.gate import GateStage
     from clearance.core.config.params import from_conf, load_stage_config
 
     cfg = load_stage_config(GateStage) if PARAMS_FILE.exists() else from_conf(GateStage)
-    return cfg.gate.min_answer_words
+    return cfg.gate
 
 
-def judge_checklist(checklist, min_words: int | None = None):
-    """Evaluate a loaded question file against its step's checks and evidence manifest."""
+def min_answer_words() -> int:
+    """The least number of different words an answer needs: params.yaml, else conf/'s default."""
+    return gate_settings().min_answer_words
+
+
+def judge_checklist(checklist, min_words: int | None = None, settings=None):
+    """Evaluate a loaded question file against its step's checks and evidence manifest.
+
+    ``min_words`` overrides the settings' min_answer_words; ``settings`` (a GateConfig) defaults to
+    gate_settings()."""
     from clearance.checklist.gate import evaluate
     from clearance.checklist.manifest import read_step_manifest
     from clearance.checklist.results import read_checks
 
+    settings = gate_settings() if settings is None else settings
     checks = read_checks(checklist.checks)
     manifest = read_step_manifest(checklist.checks, checklist.step)
-    return evaluate(checklist, checks, manifest, min_answer_words() if min_words is None else min_words)
+    return evaluate(checklist, checks, manifest, settings.min_answer_words if min_words is None else min_words,
+                    min_reason_words=settings.min_reason_words, min_sign_offs=settings.min_sign_offs,
+                    reviewer=settings.reviewer)
 
 
 def verdict_of(step: str, folder: Path):
@@ -66,7 +77,25 @@ def run_gate(step: str, checklists: Path, gates: Path, track: bool = True) -> in
     path = write_stamp(verdict, gates)
     print(cleared_message(verdict, str(path)))
     if track:
-        from clearance.checklist.record import log_cleared_gate
-
-        print(f"answers and waivers logged to MLflow (run {log_cleared_gate(verdict)})")
+        log_gate(verdict, path)
     return 0
+
+
+def log_gate(verdict, stamp: Path) -> None:
+    """Log a cleared gate to MLflow. The decision and its stamp never hang on the tracking store: a
+    failure is said plainly on stderr, with the store and the fix, and the gate stays cleared."""
+    from clearance.checklist.record import log_cleared_gate
+
+    try:
+        run_id = log_cleared_gate(verdict)
+    except UserError as error:
+        reason = error.render()
+    except Exception as exc:  # noqa: BLE001 - not the store's (record.py converts those): still not the decision's
+        first = (str(exc).strip().splitlines() or [""])[0]
+        reason = f"clearance: {type(exc).__name__}: {first}"
+    else:
+        print(f"answers and waivers logged to MLflow (run {run_id})")
+        return
+    print(f"MLflow logging failed: the gate is cleared and {stamp} is written, but its answers and waivers "
+          f"were not logged.\n{reason}\nonce the store is fixed, `clearance gate {verdict.checklist.step}` logs them.",
+          file=sys.stderr)

@@ -92,7 +92,8 @@ class ModelMetrics(Record):
 @dataclass
 class GateStamp(Record):
     """gates/<step>.json, written by the gate when it clears: the reviewed fingerprint, the check statuses
-    and the waived checks (the next step depends on it; registration reads it)."""
+    and the waived checks (the next step depends on it; registration reads it), and who cleared it and
+    when (gate.reviewer or the git user; ISO 8601 UTC). Stamps written before sign-off read them as ""."""
 
     STAGE: ClassVar[str] = "gate_<step>"
     step: str
@@ -100,6 +101,8 @@ class GateStamp(Record):
     reviewed: str
     checks: dict[str, str]
     waived: list[str]
+    cleared_by: str = ""
+    cleared_at: str = ""
 
 
 def bar_of(bar: Bar) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 The only module that talks to MLflow: stages, the gate and later steps call the
 functions here. mlflow is imported inside them so that the gate and the CLI start fast.
+Opening a run first checks that the store can be used (clearance/core/tracking_store.py).
 """
 
 from __future__ import annotations
@@ -133,15 +134,21 @@ def stage_run(stage: str, cfg: TrackingConfig, params: dict[str, Any]) -> Iterat
     """An MLflow run for one stage execution, tagged with the stage, commit and params."""
     import logging
 
+    from clearance.core.tracking_store import check_store, opening_store
+
+    check_store(cfg)  # before importing mlflow: a store that cannot be used costs milliseconds
     import mlflow
 
     # The store's schema migrations log at INFO on first use; they are not news.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    mlflow.set_tracking_uri(tracking_uri(cfg))
-    experiment_id = _experiment_id(cfg)
     tags = {"clearance.stage": stage, "mlflow.source.git.commit": git_commit()}
-    with mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags) as run:
-        _log_batch(run.info.run_id, params=params)
+    # Opening the store is converted to a clear error; the stage's own work (the body) is not.
+    with opening_store(cfg):
+        mlflow.set_tracking_uri(tracking_uri(cfg))
+        run = mlflow.start_run(experiment_id=_experiment_id(cfg), run_name=stage, tags=tags)
+    with run:
+        with opening_store(cfg):
+            _log_batch(run.info.run_id, params=params)
         yield run
 
 
@@ -178,13 +185,18 @@ def attached_run(name: str, cfg: TrackingConfig, parent_id: str, params: dict[st
                  tags: dict[str, str] | None = None) -> Iterator[Any]:
     """A run nested under the run ``parent_id``, from any process (a sweep worker here or on
     another machine sharing the tracking server): the parent is named by id, not inherited."""
+    from clearance.core.tracking_store import check_store, opening_store
+
+    check_store(cfg)
     import mlflow
 
-    mlflow.set_tracking_uri(tracking_uri(cfg))
-    experiment_id = _experiment_id(cfg)
-    with mlflow.start_run(run_name=name, experiment_id=experiment_id, nested=mlflow.active_run() is not None,
-                          tags={"mlflow.parentRunId": parent_id}) as run:
-        _log_batch(run.info.run_id, params=params, tags=tags)
+    with opening_store(cfg):
+        mlflow.set_tracking_uri(tracking_uri(cfg))
+        run = mlflow.start_run(run_name=name, experiment_id=_experiment_id(cfg),
+                               nested=mlflow.active_run() is not None, tags={"mlflow.parentRunId": parent_id})
+    with run:
+        with opening_store(cfg):
+            _log_batch(run.info.run_id, params=params, tags=tags)
         yield run
 
 
@@ -328,7 +340,11 @@ def register_logged_model(model_uri: str, name: str, tags: dict[str, str], descr
 
 
 def use_tracking(cfg: TrackingConfig) -> None:
-    """Point MLflow at the project's store (outside a stage run, e.g. to read the registry)."""
+    """Point MLflow at the project's store (outside a stage run, e.g. to read the registry), once it is
+    known to be usable."""
+    from clearance.core.tracking_store import check_store
+
+    check_store(cfg)
     import mlflow
 
     mlflow.set_tracking_uri(tracking_uri(cfg))

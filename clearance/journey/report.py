@@ -295,12 +295,17 @@ def gate_state(stamp: Any, evidence: Any) -> dict:
     stamp, now = mapping(stamp), mapping(evidence).get("fingerprint", "")
     reviewed = str(stamp.get("reviewed", ""))
     if not stamp.get("cleared"):
-        return {"state": "not cleared", "reviewed": "", "current": now, "text": "not cleared yet"}
+        return {"state": "not cleared", "reviewed": "", "current": now, "cleared_by": "", "cleared_at": "",
+                "text": "not cleared yet"}
+    # Stamps written before sign-off was recorded lack these: shown as nothing rather than failing.
+    signed = {"cleared_by": str(stamp.get("cleared_by") or ""), "cleared_at": str(stamp.get("cleared_at") or "")}
+    by = f" by {signed['cleared_by']}" if signed["cleared_by"] else ""
+    at = f" on {signed['cleared_at']}" if signed["cleared_at"] else ""
     if now and reviewed != now:
-        return {"state": "stale", "reviewed": reviewed, "current": now,
-                "text": f"cleared against evidence {reviewed}; the evidence has changed since (now {now})"}
-    return {"state": "cleared", "reviewed": reviewed, "current": now,
-            "text": f"cleared against reviewed evidence {reviewed}"}
+        return {"state": "stale", "reviewed": reviewed, "current": now, **signed,
+                "text": f"cleared{by}{at} against evidence {reviewed}; the evidence has changed since (now {now})"}
+    return {"state": "cleared", "reviewed": reviewed, "current": now, **signed,
+            "text": f"cleared{by}{at} against reviewed evidence {reviewed}"}
 
 
 def check_rows(checks: list, waived: set[str]) -> list[dict]:
@@ -357,7 +362,9 @@ def build_step(root: Path, checklist, gates: Path) -> dict:
     folder = checks_path.parent
     files = step_files(checklist.step, folder)
     checks = read_checks(checks_path) if checks_path.is_file() else []
-    waived = {w.check for w in checklist.waivers if w.valid}
+    stamp = read_json(gates / f"{checklist.step}.json", GateStamp)
+    # The gate's own list: a waiver whose reason falls short of its rules waives nothing.
+    waived = set(stamp.get("waived") or []) if stamp else set()
     figures = FIGURES.get(checklist.step, lambda _: [])(files)
     return {
         "step": checklist.step, "title": checklist.title, "order": checklist.order,
@@ -365,8 +372,7 @@ def build_step(root: Path, checklist, gates: Path) -> dict:
         "questions_file": relative(checklist.path, root),
         "folder": relative(folder, root),
         "report": str(checklist.report) if checklist.report and (root / checklist.report).is_file() else "",
-        "gate": gate_state(read_json(gates / f"{checklist.step}.json", GateStamp),
-                           read_json(folder / "evidence.json")),
+        "gate": gate_state(stamp, read_json(folder / "evidence.json")),
         "answers": [{"id": q.id, "question": q.question, "answer": q.answer.strip(), "answered": q.answered}
                     for q in checklist.questions],
         "waivers": waiver_rows(checklist, checks),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 from omegaconf import MISSING
 
@@ -11,9 +12,12 @@ from clearance.core.config.tracking import TrackingConfig
 
 @dataclass
 class GateConfig:
-    """What counts as an answer (values: conf/gate/default.yaml)."""
+    """What counts as an answer, a waiver's reason and a sign-off (values: conf/gate/default.yaml)."""
 
     min_answer_words: int = MISSING
+    min_reason_words: int = MISSING  # a waiver's reason: different words, like an answer
+    min_sign_offs: int = MISSING  # distinct names under `signed_off_by:`; 0: none required
+    reviewer: Optional[str] = MISSING  # who the stamp names; null: the git user
 
 
 @dataclass

@@ -1,0 +1,151 @@
+"""Where each step stands, from files only: for `clearance status` (and `--json`) and `clearance check`.
+
+Nothing here runs a stage or imports torch, MLflow or Hydra: CI and pre-commit hooks call it on every
+push, so it reads the question files, checks.json, evidence.json and the gate stamps, and stops there.
+
+States:
+- ``not_run``: the step's judging stage has not written its checks and evidence yet;
+- ``stale``: the answers name evidence (``reviewed:``) that has since changed;
+- ``blocked``: anything else keeps the gate closed (answers, failing checks, a review or sign-off missing);
+- ``cleared``: the gate's rules hold against the current evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA = 1
+NOT_RUN, STALE, BLOCKED, CLEARED = "not_run", "stale", "blocked", "cleared"
+
+
+@dataclass
+class StepStatus:
+    """One step's state and the facts behind it (the JSON document's entry, and what `check` prints)."""
+
+    step: str
+    order: int
+    title: str
+    file: str
+    state: str
+    questions: dict[str, Any]
+    checks: dict[str, list[str]]
+    review: dict[str, Any]
+    cleared_by: str | None = None
+    cleared_at: str | None = None
+    sign_offs: dict[str, Any] = field(default_factory=dict)
+    blockers: list[str] = field(default_factory=list)
+    message: str = ""  # the gate's own instructions when blocked or stale (not in the JSON)
+
+    def to_json(self) -> dict[str, Any]:
+        data = dict(vars(self))
+        data.pop("message")
+        return data
+
+
+def read_stamp(path: Path) -> dict[str, Any]:
+    """A gate stamp's content, or {} when there is none or it does not parse (a stamp is the gate's, not the
+    user's: a broken one only means the gate has to run again)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def step_status(checklist: Any, gates: Path, min_words: int) -> StepStatus:
+    """The status of one step, judged by the same rules as its gate."""
+    from clearance.checklist.gate import CHANGED, REVIEWED, stamp_path
+    from clearance.checklist.messages import blocked_message
+    from clearance.checklist.run import evidence_ready, judge_checklist
+
+    base = {"step": checklist.step, "order": checklist.order, "title": checklist.title, "file": str(checklist.path)}
+    answered = sum(q.answered for q in checklist.questions)
+    if not evidence_ready(checklist):
+        return StepStatus(**base, state=NOT_RUN,
+                          questions={"answered": answered, "total": len(checklist.questions), "required": None,
+                                     "missing": [], "incomplete": []},
+                          checks={"failing": [], "warned": [], "waived": []},
+                          review={"reviewed": checklist.reviewed or None, "evidence": None, "matches": False},
+                          sign_offs={"names": [], "missing": 0},
+                          blockers=["not run yet: `dvc repro` runs it"])
+    verdict = judge_checklist(checklist, min_words)
+    stamp = read_stamp(stamp_path(checklist.step, gates))
+    state = CLEARED if verdict.cleared else STALE if verdict.review == CHANGED else BLOCKED
+    cleared = state == CLEARED and stamp.get("cleared") is True
+    sign_offs = getattr(verdict, "sign_offs", None)
+    return StepStatus(
+        **base, state=state,
+        questions={"answered": len(checklist.questions) - len(verdict.incomplete),
+                   "total": len(checklist.questions),
+                   "required": len(verdict.manifest.questions),
+                   "missing": [q.id for q in verdict.missing],
+                   "incomplete": [q.id for q in verdict.incomplete]},
+        checks={"failing": [c.id for c in verdict.failing], "warned": [c.id for c in verdict.warnings],
+                "waived": [c.id for c, _ in verdict.waived]},
+        review={"reviewed": checklist.reviewed or None, "evidence": verdict.manifest.fingerprint,
+                "matches": verdict.review == REVIEWED},
+        cleared_by=stamp.get("cleared_by") if cleared else None,
+        cleared_at=stamp.get("cleared_at") if cleared else None,
+        sign_offs={"names": [getattr(s, "name", str(s)) for s in sign_offs or []],
+                   "missing": int(getattr(verdict, "missing_sign_offs", 0) or 0)},
+        blockers=blockers(verdict),
+        message="" if verdict.cleared else blocked_message(verdict),
+    )
+
+
+def blockers(verdict: Any) -> list[str]:
+    """What keeps a step closed, in a few words each."""
+    from clearance.checklist.gate import CHANGED, UNREVIEWED
+
+    parts = {CHANGED: ["stale (evidence changed)"], UNREVIEWED: ["not reviewed"]}.get(verdict.review, [])
+    if verdict.missing:
+        parts.append(f"{len(verdict.missing)} required missing")
+    if verdict.incomplete:
+        parts.append(f"{len(verdict.incomplete)} to answer")
+    if verdict.failing:
+        parts.append(f"{len(verdict.failing)} checks to fix or waive")
+    missing_sign_offs = int(getattr(verdict, "missing_sign_offs", 0) or 0)
+    if missing_sign_offs:
+        parts.append(f"{missing_sign_offs} sign-off(s) missing")
+    return parts
+
+
+def project_status(checklists: Path, gates: Path) -> list[StepStatus]:
+    """Every step's status, in step order."""
+    from clearance.checklist.questions import find_checklists
+    from clearance.checklist.run import min_answer_words
+
+    found = find_checklists(checklists)
+    min_words = min_answer_words() if found else 0
+    return [step_status(checklist, gates, min_words) for checklist in found]
+
+
+def document(steps: list[StepStatus]) -> dict[str, Any]:
+    """The `clearance status --json` document (schema 1)."""
+    return {"schema": SCHEMA, "steps": [s.to_json() for s in steps]}
+
+
+def check_exit(steps: list[StepStatus], strict: bool) -> tuple[int, list[str]]:
+    """`clearance check`'s exit code and what it prints: 0 when every step that has run is cleared
+    (``strict``: and warns about nothing), else 1 with the gate's instructions."""
+    ran = [s for s in steps if s.state != NOT_RUN]
+    if not ran:
+        return 1, ["nothing has run yet: no step has written its checks. Start with `dvc repro` (or `make run`), "
+                   "answer the question file it names, and run `dvc repro` again"]
+    lines, code = [], 0
+    for s in ran:
+        if s.state in (BLOCKED, STALE):
+            code = 1
+            lines.append(f"step {s.order} {s.step}: {s.state.upper()} ({', '.join(s.blockers)})")
+            lines.append(s.message)
+        elif strict and s.checks["warned"]:
+            code = 1
+            lines.append(f"step {s.order} {s.step}: cleared, but warns (--strict): {', '.join(s.checks['warned'])}; "
+                         f"fix them or run without --strict (see reports/{s.step}/report.html)")
+        else:
+            by = f" by {s.cleared_by}" if s.cleared_by else ""
+            lines.append(f"step {s.order} {s.step}: cleared{by}")
+    return code, lines
