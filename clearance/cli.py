@@ -32,6 +32,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     """One line per step: answered questions, failing checks, stale or cleared (``--json``: one document)."""
     from clearance.checklist.gate import stamp, stamp_path
     from clearance.checklist.questions import find_checklists
+    from clearance.checklist.status import blockers
 
     if args.json:
         import json
@@ -55,27 +56,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         checks = f"{len(verdict.failing)} failing, {len(verdict.waived)} waived, {len(verdict.warnings)} warn"
         stamp_file = stamp_path(checklist.step, args.gates)
         if not verdict.cleared:
-            state = "BLOCKED: " + ", ".join(_blockers(verdict))
+            state = "BLOCKED: " + ", ".join(blockers(verdict))
         elif stamp_file.exists() and _stamp_matches(stamp_file, stamp(verdict)):
             state = "cleared" + _cleared_by(stamp_file)
         else:
             state = "ready: run `dvc repro` to clear"
         print(f"{checklist.step:<12}{questions:<12}{checks:<28}{state}{_status_notes(verdict)}")
     return 0
-
-
-def _blockers(verdict) -> list[str]:
-    """What keeps a step closed, in a few words each."""
-    from clearance.checklist.gate import CHANGED, UNREVIEWED
-
-    parts = {CHANGED: ["stale (evidence changed)"], UNREVIEWED: ["not reviewed"]}.get(verdict.review, [])
-    if verdict.missing:
-        parts.append(f"{len(verdict.missing)} required missing")
-    if verdict.incomplete:
-        parts.append(f"{len(verdict.incomplete)} to answer")
-    if verdict.failing:
-        parts.append(f"{len(verdict.failing)} checks to fix or waive")
-    return parts
 
 
 def _status_notes(verdict) -> str:

@@ -109,3 +109,12 @@ def copy_project(journey: Journey, dest: Path) -> Path:
                 continue
     subprocess.run(["git", "update-index", "--refresh"], cwd=dest, capture_output=True)
     return dest
+
+
+def relabel_half(journey: Journey, project: Path) -> None:
+    """Write the journey's data into ``project`` with half its labels rotated (a new data set for step 1)."""
+    relabelled = journey.data.copy()
+    half = relabelled.index[: len(relabelled) // 2]
+    relabelled.loc[half, "label"] = relabelled.loc[half, "label"].map(
+        {"negative": "neutral", "neutral": "positive", "positive": "negative"})
+    relabelled.to_csv(project / "data/tiny.csv", index=False)

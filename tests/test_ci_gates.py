@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from tests.conftest import BIN, run
-from tests.journey import Journey, copy_project, repro
+from tests.journey import Journey, copy_project, relabel_half, repro
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPE = REPO / "docs" / "ci.md"
@@ -98,11 +98,7 @@ def test_changed_data_makes_step_1_stale(journey: Journey, tmp_path: Path):
     project = copy_project(journey, tmp_path / "project")
     run(["git", "add", "-A"], project)  # the answers and the evidence the gates read are committed together
     run(["git", "commit", "-q", "-m", "four steps cleared"], project)
-    relabelled = journey.data.copy()
-    half = relabelled.index[: len(relabelled) // 2]
-    relabelled.loc[half, "label"] = relabelled.loc[half, "label"].map(
-        {"negative": "neutral", "neutral": "positive", "positive": "negative"})
-    relabelled.to_csv(project / "data/tiny.csv", index=False)
+    relabel_half(journey, project)
     code, output = repro(project, "judge_inspect")
     assert code == 0, output
     stale = clearance(["check"], project)

@@ -18,7 +18,14 @@ import pytest
 from tests.cli_helpers import add_waivers, mark_reviewed
 from tests.conftest import BIN, run
 from tests.factory import make_texts
-from tests.journey import SETTINGS, Journey, copy_project, failing_checks, repro
+from tests.journey import (
+    SETTINGS,
+    Journey,
+    copy_project,
+    failing_checks,
+    relabel_half,
+    repro,
+)
 
 MEASURING = {"builtin_data", "prepare", "inspect", "baselines", "probe_model", "train_model", "sweep", "seed_runs",
              "final_test", "register"}
@@ -289,11 +296,7 @@ def test_your_model_in_the_project_root_is_refused_before_any_work(copied: Path)
 
 def test_answers_for_one_data_set_do_not_clear_the_gate_for_another(journey: Journey, copied: Path):
     project = copied
-    relabelled = journey.data.copy()
-    half = relabelled.index[: len(relabelled) // 2]
-    relabelled.loc[half, "label"] = relabelled.loc[half, "label"].map(
-        {"negative": "neutral", "neutral": "positive", "positive": "negative"})
-    relabelled.to_csv(project / "data/tiny.csv", index=False)
+    relabel_half(journey, project)
     code, output = repro(project, "gate_inspect")
     assert code != 0
     assert "GATE CLOSED: step 1" in output and "evidence changed" in output.lower()

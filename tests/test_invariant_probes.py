@@ -23,6 +23,7 @@ from clearance.model.measure.probes.padding import measure_batch_sizes, measure_
 from clearance.model.measure.probes.reading import measure_reading
 from clearance.model.measure.probes.suite import probe_batch
 from tests.factory import make_texts
+from tests.test_probes import BatchMean as MixesBatch  # normalizes over the batch axis
 from tests.test_probes import batch_of, make_parts, train_config
 from tests.training_kit import BagOfWords
 
@@ -62,14 +63,6 @@ class ReadsFirstToken(BagOfWords):
 
     def pool(self, input_ids, attention_mask):
         return self.embed(input_ids)[:, 0]
-
-
-class MixesBatch(BagOfWords):
-    """Bug (batch_size_invariance): normalizes over the batch axis."""
-
-    def pool(self, input_ids, attention_mask):
-        pooled = super().pool(input_ids, attention_mask)
-        return pooled - pooled.mean(0, keepdim=True)
 
 
 class NeedsTwoSamples(BagOfWords):
