@@ -37,7 +37,7 @@ ui: $(STAMP)
 	clearance ui
 
 bench: $(STAMP)
-	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf data/raw data/prepared reports gates mlflow.db mlartifacts

@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,86 +44,6 @@ def run_measured(command: list[str], cwd: Path, env: dict | None = None) -> Meas
         output = log.read().decode("utf-8", errors="replace")
     # ru_maxrss is in kilobytes on Linux.
     return Measured(proc.returncode, seconds, usage.ru_maxrss / 1024, output)
-
-
-PREPARE_CODE = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
-    from clearance.core.config.data import DataConfig, PrepareStage
-    from clearance.core.config.params import from_conf
-    from clearance.core.data.prepare import prepare
-    path, text, label, keep, out = sys.argv[1:6]
-    data = from_conf(DataConfig, "data", ("data=custom",), path=path, text_column=text, label_column=label,
-                     keep_columns=[k for k in keep.split(",") if k])
-    cfg = from_conf(PrepareStage, hydra_overrides=("data=custom",), data=data)
-    start = time.perf_counter()
-    summary = prepare(cfg, out_dir=Path(out))
-    print(f"BENCH prepare_compute_s {time.perf_counter() - start:.3f}")
-    print(f"BENCH rows_read {summary['clean']['rows_read']}")
-    print(f"BENCH sizes {summary['sizes']}")
-""")
-
-INSPECT_CODE = textwrap.dedent("""
-    import sys, time
-    from pathlib import Path
-    from clearance.core.config.inspect import InspectChecks, InspectStage
-    from clearance.core.config.params import from_conf
-    from clearance.inspection.judge.run import judge_inspection
-    from clearance.inspection.measure.run import run_inspection
-    prepared, out = sys.argv[1:3]
-    start = time.perf_counter()
-    run_inspection(from_conf(InspectStage), prepared=Path(prepared), out=Path(out))
-    print(f"BENCH inspect_compute_s {time.perf_counter() - start:.3f}")
-    judged = judge_inspection(from_conf(InspectChecks, "checks.inspect"), Path(out))
-    failing = [c.id for c in judged.checks if c.status == "fail"]
-    print(f"BENCH checks {len(judged.checks)} failing {failing}")
-""")
-
-
-@dataclass
-class PipelineTiming:
-    """prepare + inspect of one dataset."""
-
-    rows: int
-    prepare: Measured
-    inspect: Measured
-
-    @property
-    def seconds(self) -> float:
-        return self.prepare.seconds + self.inspect.seconds
-
-    @property
-    def peak_mb(self) -> float:
-        return max(self.prepare.peak_mb, self.inspect.peak_mb)
-
-    def compute_seconds(self) -> float:
-        """Seconds inside prepare() and run_inspection() (no interpreter start or imports)."""
-        return _bench_value(self.prepare.output, "prepare_compute_s") + _bench_value(
-            self.inspect.output, "inspect_compute_s")
-
-
-def _bench_value(output: str, key: str) -> float:
-    for line in output.splitlines():
-        if line.startswith(f"BENCH {key} "):
-            return float(line.split()[2])
-    return float("nan")
-
-
-def run_prepare_inspect(csv_path: Path, text: str, label: str, keep: list[str], work: Path) -> PipelineTiming:
-    """prepare then inspect ``csv_path`` in two subprocesses; fail loudly if either fails."""
-    python = str(VENV_BIN / "python")
-    work.mkdir(parents=True, exist_ok=True)
-    prepared, out = work / "prepared", work / "reports" / "inspect"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
-    prep = run_measured([python, "-c", PREPARE_CODE, str(csv_path), text, label, ",".join(keep),
-                         str(prepared)], cwd=work, env=env)
-    if prep.returncode != 0:
-        sys.exit(f"prepare failed (exit {prep.returncode}):\n{prep.output}")
-    insp = run_measured([python, "-c", INSPECT_CODE, str(prepared), str(out)], cwd=work, env=env)
-    if insp.returncode != 0:
-        sys.exit(f"inspect failed (exit {insp.returncode}):\n{insp.output}")
-    rows = int(_bench_value(prep.output, "rows_read"))
-    return PipelineTiming(rows, prep, insp)
 
 
 def step_timings(output: str) -> list[tuple[str, float]]:
@@ -211,6 +130,11 @@ def run_stage(repo: Path, stage: str, env: dict, *args: str) -> Measured:
     if measured.returncode != 0:
         sys.exit(f"stage {stage} failed (exit {measured.returncode}):\n{measured.output[-6000:]}")
     return measured
+
+
+def verdict(met: bool, smoke: bool) -> bool | None:
+    """A goal's verdict for result(): none on a --smoke run, whose tiny inputs prove only that it runs."""
+    return None if smoke else met
 
 
 def in_steps(output: str) -> float:

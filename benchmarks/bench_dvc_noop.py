@@ -5,7 +5,10 @@ synthetic CSV: each `dvc repro` stops at the next gate, whose questions are
 then answered and failing checks waived, until one clears the last gate; then
 `dvc repro` (timed, N times) must find nothing to do.
 
-    .venv/bin/python benchmarks/bench_dvc_noop.py [--repeat N] [--rows N]
+`--smoke`: the debug group on 100 rows, step 1 only (`dvc repro gate_inspect`, cleared, then one no-op
+`dvc repro gate_inspect`): the same loop on the smallest pipeline that has a gate.
+
+    .venv/bin/python benchmarks/bench_dvc_noop.py [--repeat N] [--rows N] [--smoke]
 """
 
 from __future__ import annotations
@@ -23,16 +26,22 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
+    SMOKE_SAMPLE,
+    add_smoke,
     add_waivers,
     copy_repo,
     fill_answers,
     mark_reviewed,
     median,
+    result,
+    smoke_settings,
     venv_env,
 )
 from synthetic import write_csv  # noqa: E402
 
 NOTHING_TO_DO = ("didn't change", "is up to date", "up to date")
+CUSTOM = ["data=custom", "data.path=data/bench.csv", "data.text_column=text", "data.label_column=label",
+          "data.keep_columns=[]"]
 
 
 def run(command: list[str], repo: Path, env: dict) -> subprocess.CompletedProcess:
@@ -49,7 +58,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--rows", type=int, default=600, help="rows of the synthetic CSV")
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.repeat, args.rows = 1, SMOKE_SAMPLE
 
     work = Path(tempfile.mkdtemp(prefix="clearance-bench-dvc-"))
     try:
@@ -61,15 +73,18 @@ def main() -> int:
         must(run(git + ["commit", "-q", "-m", "benchmark copy"], repo, env), "git commit")
 
         write_csv(repo / "data" / "bench.csv", args.rows, seed=1)
-        must(run(["clearance", "params", "data=custom", "data.path=data/bench.csv", "data.text_column=text",
-                  "data.label_column=label", "data.keep_columns=[]"], repo, env), "clearance params")
+        settings = smoke_settings(*CUSTOM) if args.smoke else CUSTOM
+        must(run(["clearance", "params", *settings], repo, env), "clearance params")
 
         # Each `dvc repro` runs up to the next closed gate; answer that step and go on.
         steps = [path.stem for path in sorted((repo / "checklists").glob("*.yaml"),
                                               key=lambda p: int(re.search(r"^order: (\d+)", p.read_text(), re.M)[1]))]
+        if args.smoke:  # the first gate only: every step goes through the same loop
+            steps = steps[:1]
+        repro = ["dvc", "repro", f"gate_{steps[-1]}"] if args.smoke else ["dvc", "repro"]
         for number, step in enumerate(steps, start=1):
             start = time.perf_counter()
-            blocked = run(["dvc", "repro"], repo, env)
+            blocked = run(repro, repo, env)
             print(f"dvc repro #{number} (stops at the {step} gate): exit {blocked.returncode}, "
                   f"{time.perf_counter() - start:.1f} s")
             if blocked.returncode == 0 or f"gate_{step}" not in blocked.stdout + blocked.stderr:
@@ -85,13 +100,13 @@ def main() -> int:
                   f"{', '.join(failing) or 'none'}")
 
         start = time.perf_counter()
-        must(run(["dvc", "repro"], repo, env), "the last dvc repro (should clear every gate)")
+        must(run(repro, repo, env), "the last dvc repro (should clear every gate)")
         print(f"dvc repro #{len(steps) + 1} (clears the last gate): exit 0, {time.perf_counter() - start:.1f} s")
 
         times = []
         for i in range(args.repeat):
             start = time.perf_counter()
-            done = must(run(["dvc", "repro"], repo, env), f"no-op dvc repro #{i + 1}")
+            done = must(run(repro, repo, env), f"no-op dvc repro #{i + 1}")
             times.append(time.perf_counter() - start)
             text = done.stdout + done.stderr
             if "Running stage" in text or not any(s in text for s in NOTHING_TO_DO):
@@ -100,6 +115,8 @@ def main() -> int:
         print("no-op output: " + " | ".join(last[-6:]))
         print(f"no-op dvc repro: {len(times)} runs, median {median(times):.2f} s, max {max(times):.2f} s, "
               f"min {min(times):.2f} s ({', '.join(f'{t:.2f}' for t in times)})")
+        result(f"no-op {' '.join(repro)}, median seconds", "-", f"{median(times):.2f} s (max {max(times):.2f} s)",
+               None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

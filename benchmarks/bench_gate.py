@@ -2,7 +2,7 @@
 
 Goal: under 0.5 s a call, and neither torch, mlflow nor sklearn imported.
 
-    .venv/bin/python benchmarks/bench_gate.py [--repeat N]
+    .venv/bin/python benchmarks/bench_gate.py [--repeat N] [--smoke]
 """
 
 from __future__ import annotations
@@ -18,7 +18,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import VENV_BIN, copy_repo, fill_answers, mark_reviewed, median, venv_env  # noqa: E402
+from _common import (  # noqa: E402
+    VENV_BIN,
+    add_smoke,
+    copy_repo,
+    fill_answers,
+    mark_reviewed,
+    median,
+    result,
+    venv_env,
+)
 
 GOAL_S = 0.5
 HEAVY = ("torch", "mlflow", "sklearn")
@@ -95,7 +104,9 @@ def heavy_imports(repo: Path, env: dict) -> tuple[set[str], set[str]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
+    add_smoke(parser)
     args = parser.parse_args()
+    repeat = 2 if args.smoke else args.repeat
 
     work = Path(tempfile.mkdtemp(prefix="clearance-bench-gate-"))
     try:
@@ -107,13 +118,13 @@ def main() -> int:
 
         checks_json.write_text(json.dumps(BLOCKED_CHECKS, indent=2) + "\n", encoding="utf-8")
         write_evidence(checks_json.parent)
-        results["blocked (unanswered questions, 1 failing check)"] = time_gate(repo, env, args.repeat, expect=1)
+        results["blocked (unanswered questions, 1 failing check)"] = time_gate(repo, env, repeat, expect=1)
         blocked_imports = heavy_imports(repo, env)
 
         answered = fill_answers(repo / "checklists" / "inspect.yaml")
         mark_reviewed(repo / "checklists" / "inspect.yaml", FINGERPRINT)
         checks_json.write_text(json.dumps(PASSING_CHECKS, indent=2) + "\n", encoding="utf-8")
-        results[f"cleared ({answered} answers, passing checks)"] = time_gate(repo, env, args.repeat, expect=0)
+        results[f"cleared ({answered} answers, passing checks)"] = time_gate(repo, env, repeat, expect=0)
         cleared_imports = heavy_imports(repo, env)
         if not (repo / "gates" / "inspect.json").exists():
             sys.exit("the cleared gate wrote no gates/inspect.json")
@@ -122,11 +133,15 @@ def main() -> int:
             met = max(times) < GOAL_S
             print(f"gate {name}: {len(times)} runs, median {median(times):.3f} s, max {max(times):.3f} s, "
                   f"min {min(times):.3f} s (goal < {GOAL_S} s: {'MET' if met else 'NOT MET'})")
+            result(f"gate {name.split(' ')[0]}, max seconds a call", f"< {GOAL_S} s",
+                   f"{max(times):.3f} s (median {median(times):.3f} s)", met)
         for name, (by_importtime, by_modules) in (("blocked", blocked_imports), ("cleared", cleared_imports)):
             heavy = by_importtime | by_modules
             print(f"gate {name}: heavy imports {', '.join(sorted(heavy)) or 'none'} "
                   f"(checked {', '.join(HEAVY)} with -X importtime and sys.modules): "
                   f"{'NOT MET' if heavy else 'MET'}")
+            result(f"gate {name}, heavy imports", f"none of {', '.join(HEAVY)}", ", ".join(sorted(heavy)) or "none",
+                   not heavy)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

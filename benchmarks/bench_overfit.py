@@ -12,11 +12,12 @@ Runs alternate; medians are compared. Then one instrumented probe run times trai
 helpers (train_step, the per-evaluation _record with its gradient and parameter norms, collate)
 to show where any overhead goes, and param_norms is timed against a stacked version.
 
-    .venv/bin/python benchmarks/bench_overfit.py [--repeat N] [--no-stop]
+    .venv/bin/python benchmarks/bench_overfit.py [--repeat N] [--no-stop] [--smoke]
 
 `--no-stop` runs the probe without a stop (the whole step cap, as the stage did before
 probes.overfit_stop_loss existed) while the bare loop still stops, and prints the step where
-the probe's loss first went below the stop loss.
+the probe's loss first went below the stop loss. `--smoke`: the debug group's tiny model, a 15-step cap,
+one repeat, one torch thread.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from _common import median  # noqa: E402
+from _common import DEBUG, add_smoke, median, result  # noqa: E402
 from synthetic import CLASSES, generate  # noqa: E402
 
 GOAL = 1.2
@@ -61,15 +62,15 @@ class Timing:
         return self.cpu - self.build_cpu
 
 
-def setup():
-    """The default config (CPU, fp32), its parts, the synthetic texts tokenised once, and the threshold."""
+def setup(hydra_overrides: tuple[str, ...] = ()):
+    """The config from conf/ (CPU, fp32), its parts, the synthetic texts tokenised once, and the threshold."""
     from clearance.core.config.model import ModelStage
     from clearance.core.config.params import from_conf
     from clearance.core.parts.device import resolve
     from clearance.core.parts.parts import build_parts
     from clearance.core.training.batches import encode
 
-    cfg = from_conf(ModelStage)
+    cfg = from_conf(ModelStage, hydra_overrides=hydra_overrides)
     cfg.train = replace(cfg.train, device="cpu", precision="fp32")
     threshold = cfg.probes.overfit_stop_loss  # what the probe stage passes as stop_below
     parts = build_parts(cfg, list(CLASSES))
@@ -207,8 +208,15 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--no-stop", action="store_true",
                         help="run the probe without a stop (the whole step cap); the bare loop still stops")
+    add_smoke(parser)
     args = parser.parse_args()
-    cfg, parts, train, threshold, device, autocast = setup()
+    if args.smoke:
+        args.repeat = 1
+        # one thread: the tests run smoke benchmarks side by side, where two threads a process spin against
+        # each other on busy cores
+        torch.set_num_threads(1)
+    # five probe-sized runs in all (warm-up, timed, instrumented): 15 steps each keep the smoke run to seconds
+    cfg, parts, train, threshold, device, autocast = setup((DEBUG, "probes.overfit_max_steps=15") if args.smoke else ())
     stop_below = None if args.no_stop else threshold
     print(f"model {cfg.model['_target_']} ({cfg.model.get('num_layers')} layers), {cfg.probes.overfit_samples} "
           f"samples in one batch, lr {cfg.train.lr}, bare loop stops below {threshold}, probe stop_below "
@@ -241,6 +249,9 @@ def main() -> int:
     ratio = median([r.loop for r in probed]) / median([r.loop for r in bare])
     verdict = "MET" if ratio <= GOAL else "NOT MET"
     print(f"ratio probe / bare without the build: {ratio:.3f} (goal <= {GOAL}: {verdict})")
+    result("overfit-16 probe / bare PyTorch loop, seconds without the build", f"<= {GOAL}x",
+           f"{ratio:.3f}x ({median([r.loop for r in probed]):.2f} / {median([r.loop for r in bare]):.2f} s)",
+           ratio <= GOAL)
     return 0
 
 

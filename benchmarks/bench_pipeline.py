@@ -6,9 +6,10 @@ and runs `dvc repro` again, until gate 4 clears and the journey report is writte
 answering is not counted. Prints each step's seconds (goal: the whole pipeline <= 35 min on
 2 CPU cores), each stage's, the sweep's own figures (trials, seconds per trial, the share of a
 trial spent outside the training function: goal <= 5%; the sweep plus the seed re-runs:
-goal <= 20 min), and the peak resident memory.
+goal <= 20 min), and the peak resident memory. `--smoke`: the debug group on 100 rows, through all four
+gates (the whole path; the slowest smoke run, a few minutes on a busy machine).
 
-    .venv/bin/python benchmarks/bench_pipeline.py [--set key=value ...] [--keep]
+    .venv/bin/python benchmarks/bench_pipeline.py [--set key=value ...] [--keep] [--smoke]
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import venv_env  # noqa: E402
+from _common import add_smoke, result, smoke_settings, venv_env  # noqa: E402
 from bench_step3 import answer_gate, git_copy, timed_repro  # noqa: E402
 
 STEPS = ("inspect", "baselines", "model", "sweep")
@@ -39,7 +40,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", action="append", default=[], help="a `clearance params` override")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.set = smoke_settings(*args.set)
     work = Path(tempfile.mkdtemp(prefix="clearance-bench-pipeline-"))
     try:
         env = venv_env()
@@ -76,6 +80,8 @@ def report(stages: list[tuple[str, float]], repo: Path, peak: float, settings: l
     print(f"settings: {' '.join(settings) or 'defaults'}")
     print(f"whole pipeline: {whole:.0f} s ({whole / 60:.1f} min; goal <= 35 min: "
           f"{'MET' if whole <= GOALS['pipeline'] else 'NOT MET'})")
+    result("whole pipeline, four gates", "<= 35 min", f"{whole:.0f} s ({whole / 60:.1f} min)",
+           whole <= GOALS["pipeline"])
     for step, seconds in per_step.items():
         print(f"  step {STEPS.index(step) + 1} {step:<10} {seconds:7.1f} s")
     for name, seconds in stages:
@@ -83,6 +89,8 @@ def report(stages: list[tuple[str, float]], repo: Path, peak: float, settings: l
     sweep_seconds = sum(s for n, s in stages if n in ("sweep", "seed_runs"))
     print(f"sweep + seed re-runs: {sweep_seconds:.0f} s ({sweep_seconds / 60:.1f} min; goal <= 20 min: "
           f"{'MET' if sweep_seconds <= GOALS['sweep_and_seeds'] else 'NOT MET'})")
+    result("sweep + seed re-runs", "<= 20 min", f"{sweep_seconds:.0f} s ({sweep_seconds / 60:.1f} min)",
+           sweep_seconds <= GOALS["sweep_and_seeds"])
     measured = json.loads((repo / "reports/sweep/measurements.json").read_text(encoding="utf-8"))
     trials = [t for t in measured["trials"] if t["state"] == "COMPLETE"]
     share = measured["overhead"]["share"]
@@ -91,6 +99,8 @@ def report(stages: list[tuple[str, float]], repo: Path, peak: float, settings: l
     if share is not None:
         print(f"overhead outside training per trial: {measured['overhead']['seconds']:.2f} s = {share:.1%} of "
               f"its training (goal <= 5%: {'MET' if share <= GOALS['overhead'] else 'NOT MET'})")
+        result("sweep trial, overhead outside training", "<= 5% of its training",
+               f"{share:.1%} ({measured['overhead']['seconds']:.2f} s)", share <= GOALS["overhead"])
     best = measured["best"]
     print(f"best trial {best['number']}: valid {measured['metric']} {best['value']:.4f} {best['params']}")
     seeds = json.loads((repo / "reports/sweep/seeds.json").read_text(encoding="utf-8"))
@@ -106,6 +116,7 @@ def report(stages: list[tuple[str, float]], repo: Path, peak: float, settings: l
     model = json.loads((repo / "reports/model/metrics.json").read_text(encoding="utf-8"))
     print(f"step 3's model: valid {json.dumps(model['valid'].get(f'valid_{metric}'))}; bar {json.dumps(model['bar'])}")
     print(f"peak resident memory (biggest process): {peak:.0f} MB")
+    result("whole pipeline, peak resident memory (biggest process)", "-", f"{peak:.0f} MB", None)
 
 
 def _mean(values: list[float]) -> float:

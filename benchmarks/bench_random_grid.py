@@ -19,7 +19,9 @@ The goal is judged on the mean gap (the expected shortfall of one sweep). The cu
 PNG (default: a new temporary folder; `--out PATH.png`), with the figures beside it as JSON.
 
     .venv/bin/python benchmarks/bench_random_grid.py [--rows N] [--steps N] [--seeds N] [--out PATH.png]
-                                                     [--threads N] [--space KEY=EXPR ...]
+                                                     [--threads N] [--space KEY=EXPR ...] [--smoke]
+
+`--smoke`: a 2-point grid (train.lr), 300 rows, 5 steps a point, 5 seeds: seconds, proving the code runs.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import argparse
 import itertools
 import json
 import math
+import shutil
 import sys
 import tempfile
 import time
@@ -38,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
-from _common import REPO  # noqa: E402
+from _common import DEBUG, REPO, add_smoke, result  # noqa: E402
 from synthetic import write_csv  # noqa: E402
 
 GOAL_POINTS = 0.01  # "1 point" of macro-F1
@@ -48,8 +51,10 @@ GRID = {  # 4 x 2 x 2 x 2 = 32 points
     "model.layers": "choice(1, 2)",
     "train.dropout": "choice(0.0, 0.2)",
 }
-# The tiny model shrunk so one point trains in a few seconds on one CPU thread.
-MODEL = ["model=micro", "train.max_length=32", "train.batch_size=32"]  # the debug group's model (conf/model/)
+# The debug group's settings (its tiny model, conf/debug/tiny.yaml), inputs shortened so one point trains in
+# a few seconds on one CPU thread; the grid and the fixed budget below replace its lr, steps and evaluations.
+MODEL = [DEBUG, "train.max_length=32", "train.batch_size=32"]
+SMOKE = {"rows": 300, "steps": 5, "seeds": 5, "space": ["train.lr=choice(1e-3, 1e-2)"]}
 METRIC = "macro_f1"
 
 
@@ -187,7 +192,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1; 0: torch's choice)")
     parser.add_argument("--space", action="append", default=[], metavar="KEY=EXPR",
                         help="replace the default 32-point grid, e.g. --space 'train.lr=choice(1e-3, 1e-2)'")
-    return parser.parse_args()
+    add_smoke(parser)
+    args = parser.parse_args()
+    if args.smoke:
+        for key, value in SMOKE.items():
+            setattr(args, key, value)
+    return args
 
 
 def space_of(entries: list[str]) -> dict[str, str]:
@@ -292,7 +302,14 @@ def main() -> int:
     figures.update(rows=args.rows, steps=args.steps, seeds=args.seeds, threads=args.threads, grid_seconds=grid_seconds,
                    seconds_per_point=grid_seconds / len(points), best=best, near=near, grid=grid, curve=table)
     out.with_suffix(".json").write_text(json.dumps(figures, indent=2))
+    result(f"random search at 1/4 of a {len(points)}-point grid, mean gap to the grid's best",
+           f"<= {GOAL_POINTS} macro-F1", f"{figures['mean_gap']:.4f} ({figures['share']:.0%} of {args.seeds} seeds "
+           "within 1 point)", figures["met"])
+    result("grid training, seconds a point", "-", f"{grid_seconds / len(points):.2f} s", None)
     print(f"curve: {out} (figures: {out.with_suffix('.json')})")
+    if args.smoke and args.out is None:  # the tests run this on every `make test`: leave nothing behind
+        shutil.rmtree(out.parent, ignore_errors=True)
+        print(f"(smoke run: {out.parent} removed)")
     return 0
 
 

@@ -6,9 +6,10 @@ second gate, then time the `dvc repro` that runs step 3 (probe_model, judge_prob
 train_model, judge_model) and stops at gate 3. Prints the total (goal <= 10 min on
 2 CPU cores), each stage's share (from the moment DVC starts it), the training
 figures from reports/model/metrics.json, valid macro-F1 against the best baseline's,
-and the peak resident memory of the biggest process.
+and the peak resident memory of the biggest process. `--smoke`: the debug group on 100 rows (the same
+path through three gates: 1-2 min on 2 busy cores).
 
-    .venv/bin/python benchmarks/bench_step3.py [--set key=value ...] [--keep]
+    .venv/bin/python benchmarks/bench_step3.py [--set key=value ...] [--keep] [--smoke]
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import add_waivers, copy_repo, fill_answers, mark_reviewed, venv_env  # noqa: E402
+from _common import (  # noqa: E402
+    add_smoke,
+    add_waivers,
+    copy_repo,
+    fill_answers,
+    mark_reviewed,
+    result,
+    smoke_settings,
+    venv_env,
+)
 
 GOAL_SECONDS = 600
 
@@ -72,11 +82,25 @@ def git_copy(target: Path, env: dict, settings: list[str]) -> Path:
     return repo
 
 
+def report_results(total: float, metrics: dict, bar: dict, peak_mb: float) -> None:
+    """The summary rows: step 3's wall time against its goal, the model against the bar, the memory."""
+    result("step 3, gate 2 cleared -> gate 3", f"<= {GOAL_SECONDS // 60} min", f"{total:.0f} s ({total / 60:.1f} min)",
+           total <= GOAL_SECONDS)
+    if bar.get("model") is not None and bar.get("baseline") is not None:
+        result(f"step 3 valid {bar.get('metric', 'score')}, model against the best baseline", "-",
+               f"{bar['model']:.4f} vs {bar['baseline']:.4f} ({bar.get('best_baseline')})", None)
+    result("step 3, training throughput", "-", f"{metrics['samples_per_second']} samples/s", None)
+    result("step 3, peak resident memory (biggest process)", "-", f"{peak_mb:.0f} MB", None)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", action="append", default=[], help="a `clearance params` override, e.g. train.eval_every=200")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
+    add_smoke(parser)
     args = parser.parse_args()
+    if args.smoke:
+        args.set = smoke_settings(*args.set)
     work = Path(tempfile.mkdtemp(prefix="clearance-bench-step3-"))
     try:
         env = venv_env()
@@ -100,6 +124,7 @@ def main() -> int:
         print(f"valid: {json.dumps(metrics['valid'])}")
         print(f"bar: {json.dumps(bar)}")
         print(f"peak resident memory (biggest process): {peak_mb:.0f} MB")
+        report_results(total, metrics, bar, peak_mb)
         if args.keep:
             print(f"kept: {repo}")
         return 0

@@ -16,6 +16,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from clearance.core.errors import UserError
 from clearance.core.packaged import default_model_dir
+from clearance.core.progress import Countdown
+
+# Texts embedded at a time: the tokenizer's encodings and the index lists stay small at any data size.
+CHUNK_ROWS = 20_000
 
 
 def resolve_model_dir(configured: str) -> Path:
@@ -57,7 +61,20 @@ class MeanEmbeddings(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, texts) -> np.ndarray:
-        encodings = self.tokenizer_.encode_batch([str(t) for t in texts])
+        texts = [str(t) for t in texts]
+        if len(texts) <= CHUNK_ROWS:
+            return self._embed(texts)
+        chunks = range(0, len(texts), CHUNK_ROWS)
+        countdown = Countdown(f"embedded {len(texts)} texts, chunk", len(chunks))
+        parts = []
+        for done, start in enumerate(chunks, start=1):
+            parts.append(self._embed(texts[start:start + CHUNK_ROWS]))
+            countdown.tick(done)
+        return np.vstack(parts)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """Mean wordpiece embedding of each text (float32)."""
+        encodings = self.tokenizer_.encode_batch(texts)
         rows, cols = [], []
         for i, enc in enumerate(encodings):
             ids = [t for t, special in zip(enc.ids, enc.special_tokens_mask) if not special]

@@ -16,6 +16,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -36,6 +37,10 @@ class Baseline:
     name = "baseline"
     description = ""
     params: dict[str, Any] = {}
+    # Rough cost per train row against the keyword rule's, for the stage's estimate of the time left.
+    cost = 1.0
+    # Set by fit when it saw only a sample of the train rows: {"rows", "from", "setting", "why"}.
+    sampled: dict[str, Any] | None = None
 
     def __init__(self, classes: list[str], seed: int) -> None:
         self.classes = classes
@@ -71,6 +76,7 @@ class UniformRandom(OwnPredictions):
 
     name = "uniform_random"
     description = "guesses uniformly at random"
+    cost = 0.05
 
     def predict_proba(self, texts):
         return np.full((len(texts), len(self.classes)), 1.0 / len(self.classes))
@@ -85,6 +91,7 @@ class PriorRandom(OwnPredictions):
 
     name = "prior_random"
     description = "guesses at random in the training class proportions"
+    cost = 0.05
 
     def fit(self, texts, labels):
         self.prior_ = prior(labels, self.classes)
@@ -103,6 +110,7 @@ class Majority(OwnPredictions):
 
     name = "majority"
     description = "always predicts the most frequent training class"
+    cost = 0.05
 
     def fit(self, texts, labels):
         self.majority_ = pd.Series(labels).value_counts().idxmax()
@@ -138,13 +146,36 @@ class KeywordRule(OwnPredictions):
         return self.rule_.predict(texts)
 
 
+def stratified_rows(labels: np.ndarray, size: int, seed: int) -> np.ndarray | None:
+    """Positions of a seeded sample of ``size`` rows in class proportions, in their original order;
+    None when there are no more rows than that."""
+    if len(labels) <= size:
+        return None
+    positions = np.arange(len(labels))
+    try:
+        picked, _ = train_test_split(positions, train_size=size, random_state=seed, stratify=labels)
+    except ValueError:  # a class with a single row cannot be stratified: a plain seeded draw
+        picked = np.random.default_rng(seed).choice(positions, size=size, replace=False)
+    return np.sort(picked)
+
+
 class SklearnBaseline(Baseline):
-    """A scikit-learn pipeline ending in a probabilistic classifier."""
+    """A scikit-learn pipeline ending in a probabilistic classifier; fitted on a stratified sample of
+    ``max_rows`` train rows when there are more (``setting`` names it, ``why`` says why)."""
+
+    max_rows: int | None = None
+    setting = ""
+    why = ""
 
     def make(self) -> Any:
         raise NotImplementedError
 
     def fit(self, texts, labels):
+        picked = stratified_rows(np.asarray(labels), self.max_rows, self.seed) if self.max_rows else None
+        self.sampled = None
+        if picked is not None:
+            self.sampled = {"rows": len(picked), "from": len(labels), "setting": self.setting, "why": self.why}
+            texts, labels = texts.iloc[picked], np.asarray(labels)[picked]
         self.model_ = self.make()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
@@ -164,16 +195,20 @@ class TfidfLogReg(SklearnBaseline):
 
     name = "tfidf_logreg"
     description = "TF-IDF of word and character n-grams + logistic regression"
+    cost = 20.0
+    setting = "baselines.tfidf.max_rows"
+    why = ("the character n-grams and the solver take time in proportion to the rows; past a few hundred "
+           "thousand rows the bar rises little, and step 2 would take many minutes")
 
     # Settings come from conf/baselines (one source of defaults): no values here.
     def __init__(self, classes, seed, *, word_ngram_max: int, char_ngram_min: int, char_ngram_max: int,
                  min_df: int, max_features: int, C: float, class_weight: str | None,
-                 unit: WordUnit = WordUnit(WHITESPACE)) -> None:
+                 unit: WordUnit = WordUnit(WHITESPACE), max_rows: int | None = None) -> None:
         super().__init__(classes, seed)
-        self.unit = unit
+        self.unit, self.max_rows = unit, max_rows
         self.params = dict(word_ngram_max=word_ngram_max, char_ngram_min=char_ngram_min,
                            char_ngram_max=char_ngram_max, min_df=min_df, max_features=max_features,
-                           C=C, class_weight=class_weight, words=unit.name)
+                           C=C, class_weight=class_weight, words=unit.name, max_rows=max_rows)
 
     def make(self):
         p = self.params
@@ -197,13 +232,19 @@ class EmbeddingsLogReg(SklearnBaseline):
 
     name = "embeddings_logreg"
     description = "mean-pooled frozen input embeddings of the default pretrained model + logistic regression"
+    cost = 25.0
+    setting = "baselines.embeddings.max_rows"
+    why = ("each row's embedding holds 384 floats in memory and the solver's time grows with the rows; a "
+           "sample keeps step 2 within memory and minutes, and a linear model on frozen embeddings learns "
+           "little more from more rows")
 
     def __init__(self, classes, seed, *, model_dir: str, max_length: int, C: float,
-                 class_weight: str | None) -> None:
+                 class_weight: str | None, max_rows: int | None = None) -> None:
         super().__init__(classes, seed)
         self.model_dir, self.max_length, self.C, self.class_weight = model_dir, max_length, C, class_weight
+        self.max_rows = max_rows
         self.params = {"model_dir": model_dir or "all-MiniLM-L6-v2 (packaged)", "max_length": max_length,
-                       "C": C, "class_weight": class_weight}
+                       "C": C, "class_weight": class_weight, "max_rows": max_rows}
 
     def make(self):
         from clearance.baselines.measure.embeddings import MeanEmbeddings

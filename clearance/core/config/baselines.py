@@ -21,6 +21,7 @@ class TfidfConfig:
     max_features: int = MISSING
     C: float = MISSING
     class_weight: Optional[str] = MISSING  # or "balanced"
+    max_rows: int = MISSING  # larger train splits are fitted on a stratified sample of this many rows
 
 
 @dataclass
@@ -31,6 +32,7 @@ class EmbeddingsConfig:
     max_length: int = MISSING
     C: float = MISSING
     class_weight: Optional[str] = MISSING
+    max_rows: int = MISSING  # larger train splits are fitted on a stratified sample of this many rows
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,109 @@ _UNSET_HINTS = {
     "group_column": ", or to null to split without groups",
     "split_column": ", or to null to let clearance make the split (conf/split/)",
 }
+
+
+# Memory of steps 1 and 2, measured by benchmarks/bench_inspect.py and bench_baselines.py --rows 1000000
+# (1M synthetic tweets, a 112 MB CSV; peaks: prepare 1.4 GB, inspect 1.5 GB, baselines 2.3 GB). A stage
+# needs a fixed ~0.4 GB (Python and its libraries) plus, per byte of data as CSV, ~11 bytes to read and
+# clean the file (prepare: the raw bytes, the decoded text, Python strings and their copies) and ~17 bytes
+# in the heaviest later stage (baselines: texts, features, models) for the rows data.sample keeps.
+BASE_BYTES = 400 * 2**20
+READ_PER_BYTE = 11
+STEPS_PER_BYTE = 17
+# Bytes of data as CSV per byte of file: JSONL repeats the keys on every line, Parquet is compressed.
+AS_CSV = {"csv": 1.0, "tsv": 1.0, "jsonl": 0.8, "parquet": 2.0}
+HEAD_BYTES = 1 << 20  # enough lines to estimate the bytes per row
+# A container's memory limit and use: cgroup v2, then v1.
+CGROUP_FILES = (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+                ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"))
+
+
+@dataclass
+class MemoryNeed:
+    """Estimated peak bytes: prepare reading the whole file, and the heaviest stage after it."""
+
+    read: int
+    steps: int
+    rows: int  # rows in the file (estimated from its first lines unless the format records it)
+    data: float  # bytes of data, as CSV
+
+    @property
+    def peak(self) -> int:
+        return max(self.read, self.steps)
+
+    def rows_that_fit(self, available: int) -> int:
+        """About how many rows data.sample may keep for the later stages to fit in ``available`` bytes."""
+        share = (available - BASE_BYTES) / (STEPS_PER_BYTE * self.data)
+        rows = int(self.rows * share * 0.9)  # 10% to spare
+        step = 10 ** max(len(str(max(rows, 1))) - 2, 0)  # two significant digits: a round number to type
+        return max(rows // step * step, 1)
+
+
+def available_memory() -> int | None:
+    """Bytes this process may still use: the kernel's MemAvailable, lowered by a container's (cgroup) limit;
+    None where neither can be read."""
+    found = []
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            found += [int(line.split()[1]) * 1024 for line in handle if line.startswith("MemAvailable:")]
+    except OSError:
+        pass
+    for limit, usage in CGROUP_FILES:
+        try:
+            cap, used = (Path(f).read_text(encoding="ascii").strip() for f in (limit, usage))
+            if cap.isdigit() and int(cap) < 1 << 60:  # "max" or a huge number: no limit
+                found.append(int(cap) - int(used))
+        except (OSError, ValueError):
+            pass
+    return min(found) if found else None
+
+
+def estimated_rows(path: Path, fmt: str) -> int:
+    """Rows in the file: Parquet records them; text formats by the bytes per line of the first lines."""
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return int(pq.ParquetFile(path).metadata.num_rows)
+        except Exception:  # noqa: BLE001 - an unreadable file gets its own message when it is read
+            return 0
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    lines = max(head.count(b"\n"), 1)
+    return max(int(path.stat().st_size * lines / max(len(head), 1)), 1)
+
+
+def memory_need(path: Path, fmt: str, sample: int | None) -> MemoryNeed:
+    """Estimated peak memory of steps 1 and 2 on this file (``sample``: data.sample, the rows kept)."""
+    data = path.stat().st_size * AS_CSV[fmt]
+    rows = estimated_rows(path, fmt)
+    kept = min(1.0, sample / rows) if sample and rows else 1.0
+    return MemoryNeed(read=int(BASE_BYTES + READ_PER_BYTE * data),
+                      steps=int(BASE_BYTES + STEPS_PER_BYTE * data * kept), rows=rows, data=data)
+
+
+def check_memory(path: Path, fmt: str, sample: int | None, available: int | None = None) -> None:
+    """Stop with the estimated need and the settings that lower it, rather than be killed half-way for
+    want of memory."""
+    available = available_memory() if available is None else available
+    need = memory_need(path, fmt, sample)
+    if available is None or need.peak <= available:
+        return
+    gb = 2**30
+    lower = ("inspect.label_issue_max_rows, baselines.tfidf.max_rows, baselines.embeddings.max_rows and "
+             "baselines.tfidf.max_features lower what step 1's label-issue search and step 2's models hold")
+    if need.read > available:
+        fix = ("the file alone is too large to read here (data.sample applies after reading): take a random "
+               "sample of its rows into a smaller file, or run on a machine with more memory; " + lower)
+    else:
+        fits = need.rows_that_fit(available)
+        fix = (f"set data.sample to about {fits} rows or fewer (drawn per label; `-S data.sample={fits}`), "
+               f"or run on a machine with more memory; {lower}")
+    raise UserError(str(path), f"steps 1 and 2 on this file ({path.stat().st_size / 1e6:.0f} MB, about "
+                    f"{need.rows} rows{f', data.sample={sample}' if sample else ''}) need about "
+                    f"{need.peak / gb:.2f} GB of memory (an estimate), but only {available / gb:.2f} GB is available",
+                    fix)
 
 
 def detect_format(path: Path, declared: str) -> str:
@@ -64,6 +168,7 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
         raise UserError(f"data.path={cfg.path}", "file not found",
                         "point data.path at your file (relative to the project root, or absolute)")
     fmt = detect_format(path, cfg.format)
+    check_memory(path, fmt, cfg.sample)
     try:
         if fmt == "parquet":
             frame = pd.read_parquet(path)
@@ -73,6 +178,7 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
                 raise UserError(str(path), "the file is empty",
                                 "point data.path at a file with a header row and data rows")
             text = decode(path, raw, cfg.encoding, cfg.encoding_errors)
+            del raw  # the bytes are not needed past decoding: their memory goes back before parsing
             if fmt == "jsonl":
                 frame = pd.read_json(io.StringIO(text), lines=True, dtype=False)
             else:

@@ -15,6 +15,7 @@ from clearance.core.data.load import read_table
 from clearance.core.data.split import assign_splits, given_splits
 from clearance.core.errors import UserError
 from clearance.core.paths import PREPARED_DIR, SPLITS, split_file
+from clearance.core.progress import step
 from clearance.core.records import Record, read_dict, write_record
 from clearance.core.text.units import WordUnit, decide
 
@@ -40,20 +41,24 @@ class PreparedSummary(Record):
 
 def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
     """Write the three splits and a summary of every row dropped or kept; return the summary."""
-    raw = read_table(cfg.data)
-    rows, cleaned = clean(raw, cfg.data)
-    before = len(rows)
-    rows = sample_rows(rows, cfg.data.sample, cfg.seed)
-    words = decide(rows["text"], cfg.word_unit)
-    if cfg.data.split_column:
-        split, how = given_splits(rows, cfg.data)
-        rows = rows.drop(columns=[GIVEN_SPLIT])
-    else:
-        split, how = assign_splits(rows, cfg.split, cfg.seed, WordUnit(words.unit).spaced)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    parts = {name: rows.loc[split == name].reset_index(drop=True) for name in SPLITS}
-    for name, part in parts.items():
-        part.to_parquet(split_file(name, out_dir), index=False)
+    with step(f"Reading {cfg.data.path}"):
+        raw = read_table(cfg.data)
+    with step(f"Cleaning {len(raw)} rows, sampling and splitting"):
+        rows, cleaned = clean(raw, cfg.data)
+        del raw  # the cleaned rows are a copy: the raw frame's memory goes back before splitting
+        before = len(rows)
+        rows = sample_rows(rows, cfg.data.sample, cfg.seed)
+        words = decide(rows["text"], cfg.word_unit)
+        if cfg.data.split_column:
+            split, how = given_splits(rows, cfg.data)
+            rows = rows.drop(columns=[GIVEN_SPLIT])
+        else:
+            split, how = assign_splits(rows, cfg.split, cfg.seed, WordUnit(words.unit).spaced)
+    with step("Writing the splits"):
+        out_dir.mkdir(parents=True, exist_ok=True)
+        parts = {name: rows.loc[split == name].reset_index(drop=True) for name in SPLITS}
+        for name, part in parts.items():
+            part.to_parquet(split_file(name, out_dir), index=False)
     summary = {
         "source": cfg.data.path,
         # What the data is, by content: the evidence fingerprint and MLflow's datasets use it.

@@ -11,8 +11,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
-from clearance.core.progress import note
+from clearance.core.progress import Countdown
 from clearance.core.text.units import WHITESPACE, WordUnit
+
+SAMPLE_WHY = ("the search fits one model per fold, several times the cost of a baseline; a sample in class "
+              "proportions shows the same kinds of error and estimates their share in a fraction of the time")
 
 
 def tfidf(texts: pd.Series, unit: WordUnit = WordUnit(WHITESPACE)):
@@ -34,6 +37,7 @@ def out_of_fold_probs(texts: pd.Series, labels: np.ndarray, classes: list[str],
     features = tfidf(texts, unit)
     probs = np.zeros((len(texts), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    countdown = Countdown("fold", folds, every=0)
     for i, (fit, held) in enumerate(splitter.split(features, labels), start=1):
         with warnings.catch_warnings():
             # A loose tolerance is enough to rank examples; saga says so at every fold.
@@ -42,7 +46,7 @@ def out_of_fold_probs(texts: pd.Series, labels: np.ndarray, classes: list[str],
         fold = model.predict_proba(features[held])
         order = [list(model.classes_).index(c) for c in classes]
         probs[held] = fold[:, order]
-        note(f"fold {i}/{folds}")
+        countdown.tick(i)
     return probs
 
 
@@ -51,21 +55,25 @@ def find_label_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int,
     """Rank suspected label errors with cleanlab; returns (issues, summary).
 
     ``rows`` needs text, label, split and row columns. Larger data is searched
-    on a stratified sample of ``max_rows`` to keep step 1 quick.
+    on a stratified sample of ``max_rows`` to keep step 1 quick; the summary then
+    says how many rows of how many, which setting and why.
     """
     from cleanlab.filter import find_label_issues as cleanlab_issues
 
     classes = sorted(rows["label"].unique().tolist())
     folds = min(folds, int(rows["label"].value_counts().min()))
     if folds < 2:
-        summary = {"searched_rows": len(rows), "folds": folds,
+        summary = {"searched_rows": len(rows), "folds": folds, "sampled": None,
                    "skipped": "a class has fewer than 2 examples; no out-of-fold probabilities"}
         return pd.DataFrame(), summary
     searched = rows
     if len(rows) > max_rows:
         searched, _ = train_test_split(rows, train_size=max_rows, random_state=seed, stratify=rows["label"])
         folds = min(folds, int(searched["label"].value_counts().min()))
-    summary = {"searched_rows": len(searched), "folds": folds, "skipped": ""}
+    summary = {"searched_rows": len(searched), "folds": folds, "skipped": "", "sampled": None}
+    if len(searched) < len(rows):
+        summary["sampled"] = {"rows": len(searched), "from": len(rows), "setting": "inspect.label_issue_max_rows",
+                              "why": SAMPLE_WHY}
     searched = searched.reset_index(drop=True)
     labels = searched["label"].to_numpy()
     probs = out_of_fold_probs(searched["text"], labels, classes, folds, seed, unit)

@@ -16,7 +16,7 @@ from clearance.core.data.digest import splits_digest
 from clearance.core.data.prepare import load_splits, load_summary
 from clearance.core.measurements import jsonable, settings_digest
 from clearance.core.paths import PREPARED_DIR, SPLITS, report_dir
-from clearance.core.progress import step
+from clearance.core.progress import Countdown, step
 from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
 from clearance.core.text.lengths import length_stats, lengths
@@ -33,6 +33,9 @@ STEP = "inspect"
 
 
 ISSUE_ROWS_IN_REPORT = 50
+# The phases' shares of compute()'s time on 1M synthetic tweets (benchmarks/bench_inspect.py), for the
+# estimate of the time left: balance, vocabulary, duplicates, surface patterns, label issues.
+PHASE_WEIGHTS = [1.0, 24.0, 27.0, 8.0, 34.0]
 
 
 @dataclass
@@ -55,19 +58,25 @@ def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
     stats: dict[str, Any] = {"n_rows": len(rows), "clean": summary["clean"], "split": summary["split"],
                              "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1),
                              "words": summary["words"]}
+    phases = Countdown("step 1 phases", 5, PHASE_WEIGHTS, every=0)
     with step(f"Label balance and lengths (words: {unit.name})"):
         stats.update(S.balance(rows, classes))
         lens = lengths(rows["text"], unit) if lens is None else lens
         stats["lengths"] = length_stats(lens, rows["label"])
+        phases.tick(1)
     with step("Vocabulary, indicative tokens and a keyword rule"):
         stats.update(S.vocabulary(splits, classes, cfg.inspect, unit))
+        phases.tick(2)
     with step("Duplicates and overlap between splits"):
         stats.update(S.duplicates(rows, unit))
+        phases.tick(3)
     with step("URLs, hashtags, mentions, HTML entities, encoding"):
         stats.update(S.surface(rows, cfg.inspect, lens["words"]))
+        phases.tick(4)
     with step("Suspected label errors (out-of-fold TF-IDF + logistic regression, cleanlab)"):
         issues, stats["label_issues"] = find_label_issues(
             rows, cfg.inspect.label_issue_folds, cfg.inspect.label_issue_max_rows, cfg.seed, unit)
+        phases.tick(5)
     sample = S.stratified_sample(rows, cfg.inspect.sample_size, cfg.seed)
     stats["sample_size"] = len(sample)
     return stats, issues, sample

@@ -153,7 +153,7 @@ def timing_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, A
     total = seconds.pop("total", None)
     return {"probes": sorted(seconds.items(), key=lambda kv: -float(kv[1] or 0)), "probes_total": total,
             "trained": bool(training.get("trained")),
-            **{key: training.get(key) for key in ("steps", "seconds", "train_seconds", "samples_per_second")},
+            **{key: training.get(key) for key in ("steps", "seconds", "train_seconds", "samples_per_second", "epochs_seen")},
             "resumed_from": training.get("resumed_from") or 0}
 
 

@@ -80,6 +80,7 @@ class TrainingRecord(Record):
     per_class: list[dict[str, Any]]
     mistakes: list[dict[str, Any]]
     predictions: dict[str, Any]
+    epochs_seen: float | None = None  # steps x batch size / training rows: how much of the data one run saw
 
     @classmethod
     def not_trained(cls, reason: str, decision: dict[str, Any], settings_digest: str, metric: str,

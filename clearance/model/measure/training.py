@@ -3,6 +3,7 @@ everything the judging and the report need (training.json, metrics, curves' data
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from clearance.core.data.prepare import load_summary
 from clearance.core.parts.device import resolve
 from clearance.core.parts.parts import Parts, build_parts
 from clearance.core.paths import PREPARED_DIR, report_dir
-from clearance.core.progress import step
+from clearance.core.progress import note, step
 from clearance.core.records import write_record
 from clearance.core.report import plot_data
 from clearance.core.serving import TextPredictor, save_predictor, save_untrained
@@ -118,17 +119,29 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
     resume = checkpoints.load(key)
     bar = read_bar()
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
-    note = f", resuming at step {resume.step}" if resume else ""
-    with step(f"Training on {len(inputs.train)} texts ({device}{note})"):
+    resuming = f", resuming at step {resume.step}" if resume else ""
+    with step(f"Training on {len(inputs.train)} texts ({device}{resuming})"):
         result = train_model(cfg.train, parts, inputs.train, inputs.valid, track=inputs.tracked, on_eval=on_eval,
                              on_checkpoint=lambda state: checkpoints.save(key, state),
                              checkpoint_every=cfg.train.checkpoint_every, resume=resume, device=device,
                              autocast=autocast, metric=bar.metric)
     record = training_record(result, inputs, bar, decision, digests)
+    record["epochs_seen"] = epochs_seen(result.steps, cfg.train.batch_size, len(inputs.train))
+    bound = f"; train.max_steps={cfg.train.max_steps}" if cfg.train.max_steps else ""
+    note(f"{record['epochs_seen']:.2f} epochs seen: {result.steps} steps x {cfg.train.batch_size} texts of "
+         f"{len(inputs.train)} (train.epochs={cfg.train.epochs}{bound})")
     files = write_outputs(record, out, bar.metric)
     files["model"] = save_predictor(model_dir, cfg, parts, result.model)
     checkpoints.clear()
     return TrainingOutcome(record, files, result, inputs, parts)
+
+
+def epochs_seen(steps: int, batch_size: int, train_rows: int) -> float:
+    """How much of the train split the run went through, in epochs: whole epochs, then the batches of the
+    last one begun x batch size / train rows (train.max_steps may end a run within its first epoch)."""
+    per_epoch = max(math.ceil(train_rows / batch_size), 1)  # an epoch's last batch may be short
+    whole, batches = divmod(steps, per_epoch)
+    return round(whole + min(batches * batch_size / max(train_rows, 1), 1.0), 4)
 
 
 def training_record(result: TrainResult, inputs: ModelInputs, bar: Bar, decision: dict[str, Any],
