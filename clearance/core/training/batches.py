@@ -48,10 +48,18 @@ class Batch:
         return int(self.labels.shape[0])
 
 
+ENCODE_CHUNK = 50_000  # texts per tokenizer call: one call's output for 1M texts (ids, masks, type ids) peaks ~10 GB
+
+
 def encode(tokenizer: Any, texts: list[str], labels: np.ndarray, max_length: int) -> Encoded:
-    """Tokenise with truncation at ``max_length`` (no padding: batches pad themselves)."""
-    ids = tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
-    return Encoded([list(map(int, row)) for row in ids], np.asarray(labels, dtype=np.int64), list(texts))
+    """Tokenise with truncation at ``max_length`` (no padding: batches pad themselves), in chunks, keeping only
+    the ids of each chunk, so memory follows the ids, not everything a tokenizer returns at once."""
+    texts = list(texts)
+    ids: list[list[int]] = []
+    for start in range(0, len(texts), ENCODE_CHUNK):
+        chunk = tokenizer(texts[start:start + ENCODE_CHUNK], truncation=True, max_length=max_length)["input_ids"]
+        ids.extend(list(map(int, row)) for row in chunk)
+    return Encoded(ids, np.asarray(labels, dtype=np.int64), texts)
 
 
 def collate(encoded: Encoded, rows: Sequence[int], pad_id: int) -> Batch:
