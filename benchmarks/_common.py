@@ -142,6 +142,18 @@ def in_steps(output: str) -> float:
     return sum(seconds for _, seconds in step_timings(output))
 
 
+def time_command(command: list[str], cwd: Path, env: dict, repeat: int, expect: int) -> list[float]:
+    """Seconds of ``repeat`` runs of ``command``; exit naming it when one ends with another code than ``expect``."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+        times.append(time.perf_counter() - start)
+        if done.returncode != expect:
+            sys.exit(f"{' '.join(command)} exited {done.returncode}, expected {expect}:\n{done.stdout}{done.stderr}")
+    return times
+
+
 def median(values: list[float]) -> float:
     import statistics
 

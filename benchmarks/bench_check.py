@@ -11,10 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -27,23 +25,12 @@ from _common import (  # noqa: E402
     mark_reviewed,
     median,
     result,
+    time_command,
     venv_env,
 )
 from bench_gate import FINGERPRINT, PASSING_CHECKS, write_evidence  # noqa: E402
 
 GOAL_S = 0.5
-
-
-def time_command(command: list[str], repo: Path, env: dict, repeat: int, expect: int) -> list[float]:
-    """Seconds of ``repeat`` runs of ``command``, checking each exit code."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=repo, env=env, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode != expect:
-            sys.exit(f"{' '.join(command)} exited {done.returncode}, expected {expect}:\n{done.stdout}{done.stderr}")
-    return times
 
 
 def main() -> int:

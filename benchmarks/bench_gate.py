@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -26,6 +25,7 @@ from _common import (  # noqa: E402
     mark_reviewed,
     median,
     result,
+    time_command,
     venv_env,
 )
 
@@ -69,15 +69,7 @@ PASSING_CHECKS = [
 
 def time_gate(repo: Path, env: dict, repeat: int, expect: int) -> list[float]:
     """Seconds of ``repeat`` calls of the console script, checking each exit code."""
-    clearance = str(VENV_BIN / "clearance")
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        done = subprocess.run([clearance, *GATE], cwd=repo, env=env, capture_output=True, text=True)
-        times.append(time.perf_counter() - start)
-        if done.returncode != expect:
-            sys.exit(f"gate exited {done.returncode}, expected {expect}:\n{done.stdout}{done.stderr}")
-    return times
+    return time_command([str(VENV_BIN / "clearance"), *GATE], repo, env, repeat, expect)
 
 
 def heavy_imports(repo: Path, env: dict) -> tuple[set[str], set[str]]:

@@ -30,12 +30,13 @@ def exact_math() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def evaluating(model: torch.nn.Module) -> Iterator[torch.nn.Module]:
-    """Eval mode without gradients (dropout off), in exact fp32; the model's own mode restored after."""
+def evaluating(model: torch.nn.Module, gradients: bool = False) -> Iterator[torch.nn.Module]:
+    """Eval mode (dropout off), without gradients unless ``gradients`` (a probe that reads them), in exact
+    fp32; the model's own mode restored after."""
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), exact_math():
+        with torch.set_grad_enabled(gradients), exact_math():
             yield model
     finally:
         model.train(was_training)

@@ -16,7 +16,6 @@ The record says which method ran. Eval mode throughout (dropout off), gradients 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import torch
 from torch import nn
@@ -26,7 +25,6 @@ from clearance.core.training.batches import Batch
 from clearance.model.measure.probes.common import (
     ProbeError,
     evaluating,
-    exact_math,
     rows,
 )
 from clearance.model.measure.probes.padding import widened
@@ -46,18 +44,6 @@ def input_embeddings(model: nn.Module) -> tuple[str, nn.Module] | None:
                 name = next((n for n, m in model.named_modules() if m is module), "get_input_embeddings()")
                 return name, module
     return next(((n, m) for n, m in model.named_modules() if isinstance(m, nn.Embedding)), None)
-
-
-@contextlib.contextmanager
-def eval_with_grad(model: nn.Module) -> Iterator[nn.Module]:
-    """Eval mode (dropout off) with gradients on, in exact fp32; the model's mode restored after."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.enable_grad(), exact_math():
-            yield model
-    finally:
-        model.train(was_training)
 
 
 def projection(classes: int, seed: int, device: torch.device) -> torch.Tensor:
@@ -81,7 +67,7 @@ def gradient_influence(model: nn.Module, batch: Batch, module: nn.Module, seed: 
 
     handle = module.register_forward_hook(keep)
     try:
-        with eval_with_grad(model):
+        with evaluating(model, gradients=True):
             out = forward(model, batch.input_ids, batch.attention_mask).float()
             (out @ projection(out.shape[1], seed, out.device)).sum().backward()
     finally:
