@@ -16,6 +16,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -152,6 +153,15 @@ def time_command(command: list[str], cwd: Path, env: dict, repeat: int, expect: 
         if done.returncode != expect:
             sys.exit(f"{' '.join(command)} exited {done.returncode}, expected {expect}:\n{done.stdout}{done.stderr}")
     return times
+
+
+def exit_now(code: int | None) -> NoReturn:
+    """Exit with ``code`` (None: 0) without the interpreter's teardown: once torch has imported torch._dynamo
+    (any optimizer does) that teardown takes about a second, and no figure needs it. Call it last, as
+    ``exit_now(main())``: output is flushed, but atexit handlers do not run."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
 
 
 def median(values: list[float]) -> float:

@@ -38,7 +38,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20)
     add_smoke(parser)
     args = parser.parse_args()
-    repeat = 2 if args.smoke else args.repeat
+    repeat = 1 if args.smoke else args.repeat
 
     work = Path(tempfile.mkdtemp(prefix="clearance-bench-check-"))
     try:

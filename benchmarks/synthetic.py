@@ -5,6 +5,9 @@ a Zipf-distributed vocabulary shared by all classes plus a few class-leaning
 words, URLs in ~30% of rows, hashtags in ~50%, mentions in ~70%, retweets,
 HTML entities, emoji, ~3% repeated texts (some with a conflicting label) and
 ~5% label noise.
+
+Making the made-up vocabulary takes about half a second whatever the rows; smoke runs pass a smaller
+``vocabulary`` (SMOKE_VOCABULARY), which changes their texts but not the full runs'.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ LEANING = {
                 "wonderful perfect fun enjoy impressed brilliant favorite".split(),
 }
 EMOJI = ["😂", "🙄", "👍", "❤️", "😡", "🚗", "✈️", "🏈"]
+VOCABULARY = 40_000  # made-up words; handles and hashtags are drawn in proportion (1/8 and 3/40 of it)
+SMOKE_VOCABULARY = 2_000
 
 
 def _pseudo_words(rng: np.random.Generator, n: int) -> list[str]:
@@ -48,12 +53,12 @@ def _pseudo_words(rng: np.random.Generator, n: int) -> list[str]:
     return words
 
 
-def generate(rows: int, seed: int = 0) -> tuple[list[str], list[str]]:
-    """``rows`` (text, label) pairs."""
+def generate(rows: int, seed: int = 0, vocabulary: int = VOCABULARY) -> tuple[list[str], list[str]]:
+    """``rows`` (text, label) pairs drawn from ``vocabulary`` made-up words besides the common ones."""
     rng = np.random.default_rng(seed)
-    vocab = np.array(COMMON + _pseudo_words(rng, 40_000), dtype=object)
-    handles = np.array(["@" + w for w in _pseudo_words(rng, 5_000)], dtype=object)
-    tags = np.array(["#" + w for w in _pseudo_words(rng, 3_000)]
+    vocab = np.array(COMMON + _pseudo_words(rng, vocabulary), dtype=object)
+    handles = np.array(["@" + w for w in _pseudo_words(rng, vocabulary // 8)], dtype=object)
+    tags = np.array(["#" + w for w in _pseudo_words(rng, vocabulary * 3 // 40)]
                     + ["#DeflateGate", "#driverless", "#apple", "#fail", "#travel"], dtype=object)
     leaning = {c: np.array(words, dtype=object) for c, words in LEANING.items()}
 
@@ -110,9 +115,9 @@ def generate(rows: int, seed: int = 0) -> tuple[list[str], list[str]]:
     return texts, CLASSES[labels].tolist()
 
 
-def write_csv(path: Path, rows: int, seed: int = 0) -> Path:
+def write_csv(path: Path, rows: int, seed: int = 0, vocabulary: int = VOCABULARY) -> Path:
     """Write ``rows`` synthetic rows as a UTF-8 CSV with columns text,label."""
-    texts, labels = generate(rows, seed)
+    texts, labels = generate(rows, seed, vocabulary)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

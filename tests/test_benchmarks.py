@@ -87,3 +87,47 @@ def test_run_all_prints_the_table_and_names_the_failed_script(tmp_path: Path, ca
     assert re.search(r"figure +\| goal +\| value +\| met", table)
     assert "a figure" in table and "MET" in table
     assert "bench_broken.py" in table and f"FAILED: {tmp_path.resolve() / 'bench_broken.py'} exited 1" in table
+
+
+def _load_pipeline_benchmark():
+    """benchmarks/bench_pipeline.py as a module (benchmarks/ on sys.path for its `_common` import)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location("bench_pipeline", BENCHMARKS / "bench_pipeline.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rows(printed: str) -> dict[str, tuple[str, ...]]:
+    """The summary rows printed, by figure: (goal, value, met)."""
+    prefix = run_all.RESULT_PREFIX + "\t"
+    return {cells[0]: tuple(cells[1:]) for cells in
+            (line[len(prefix):].split("\t") for line in printed.splitlines() if line.startswith(prefix))}
+
+
+def test_pipeline_benchmark_reports_steps_3_and_4_of_a_finished_journey(journey, capsys) -> None:
+    """The smoke run stops at gate 1; the step-3 and step-4 figures are read from a project through all four
+    gates, with made-up stage seconds."""
+    import json
+
+    bench = _load_pipeline_benchmark()
+    stages = [("train_model", 30.0), ("sweep", 50.0), ("seed_runs", 20.0), ("gate_sweep", 1.0)]
+    bench.report_steps(stages, "sweep", peak=512.0)
+    bench.report_step3(journey.root, 120.0, stages[:1], peak_mb=400.0)
+    bench.report_sweep(journey.root, stages)
+    rows = _rows(capsys.readouterr().out)
+
+    assert rows["whole pipeline, four gates"][:3] == ("<= 35 min", "101 s (1.7 min)", "MET")
+    assert rows["step 3, gate 2 cleared -> gate 3"] == ("<= 10 min", "120 s (2.0 min)", "MET")
+    metrics = json.loads((journey.root / "reports/model/metrics.json").read_text())
+    assert rows["step 3, training throughput"][1] == f"{metrics['samples_per_second']} samples/s"
+    assert "step 3, epochs seen" in rows
+    assert rows["sweep + seed re-runs"] == ("<= 20 min", "70 s (1.2 min)", "MET")
+    measured = json.loads((journey.root / "reports/sweep/measurements.json").read_text())
+    complete = sum(t["state"] == "COMPLETE" for t in measured["trials"])
+    assert rows["sweep trials (complete)"][1] == f"{len(measured['trials'])} ({complete})"
+    final = json.loads((journey.root / "reports/sweep/final.json").read_text())
+    figure = next(name for name in rows if name.startswith("final choice"))
+    assert (final["chosen"] or "none") in rows[figure][1]
