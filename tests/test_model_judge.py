@@ -154,6 +154,15 @@ def test_the_report_shows_the_run_s_numbers(runs, tmp_path: Path):
     assert all(f"<td>{row['class']}</td>" in html for row in training["per_class"])
 
 
+def test_the_report_says_when_the_evaluations_during_training_scored_a_sample(runs, tmp_path: Path):
+    probes, training = copy.deepcopy(runs)
+    judged(tmp_path / "all", probes, {**training, "valid_rows": {"during": 60, "last": 60}})
+    assert "stratified sample" not in report(tmp_path / "all")
+    judged(tmp_path / "sampled", probes, {**training, "valid_rows": {"during": 5000, "last": 100016}})
+    html = report(tmp_path / "sampled")
+    assert re.search(r"stratified sample of 5,000 of the 100,016 valid rows.*?train\.eval_max_rows", html, re.S)
+
+
 def test_a_prediction_cell_shows_the_class_and_confidence_and_whether_it_is_right(runs):
     _, training = runs
     view = J.predictions_view(training)

@@ -591,3 +591,18 @@ def test_a_tokenizer_that_raises_fails_its_checks_and_the_model_probes_still_run
     assert "tokenizer" in checks["words_kept"].fix
     assert measured["decoded_samples"] == {"error": "ValueError: no decoding table"}
     assert checks["truncated_texts"].status == "pass" and checks["zero_grad"].status == "pass"
+
+
+def test_the_input_probes_measure_a_sample_of_probes_input_max_rows_and_name_train_rows(t):
+    """On a large split the input probes read probes.input_max_rows train rows; the samples name real rows."""
+    parts, raw, train, valid = make_parts()
+    measured = run_probes(parts, train_config(), probes_config(input_max_rows=25), raw, train, valid, CPU, FP32,
+                          seed=0)
+    assert measured["input_rows"] == {"measured": 25, "train": len(train)} and len(train) > 25
+    assert measured["truncation"]["texts"] == measured["tokenizer"]["texts"] == 25
+    rows = [s["row"] for s in measured["decoded_samples"]]
+    assert all(raw[row] == sample["raw"] for row, sample in zip(rows, measured["decoded_samples"]))
+    assert max(rows) >= 25 or len(rows) < 5  # rows of the split, not places in the sample
+    whole = run_probes(parts, train_config(), probes_config(input_max_rows=None), raw, train, valid, CPU, FP32, seed=0)
+    assert whole["input_rows"] == {"measured": len(train), "train": len(train)}
+    assert whole["truncation"]["texts"] == len(train)

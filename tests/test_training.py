@@ -11,13 +11,17 @@ import torch
 
 from clearance.core.training.batches import (
     Encoded,
+    LazyEncoded,
     batch_rows,
     by_length,
     collate,
+    encode,
     grouped_rows,
+    stratified_rows,
 )
 from clearance.core.training.loop import (
     TrainState,
+    drawn_rows,
     evaluate,
     layer_group,
     param_norms,
@@ -120,6 +124,71 @@ def test_training_learns_the_toy_task_and_records_each_evaluation(toy):
     assert not result.model.training and result.samples_per_second > 0
 
 
+def test_stratified_rows_keep_each_class_share_and_follow_the_seed():
+    labels = np.array([0] * 900 + [1] * 90 + [2] * 10)
+    rows = stratified_rows(labels, 100, seed=0)
+    assert rows == sorted(set(rows)) and len(rows) == 100
+    assert np.bincount(labels[rows]).tolist() == [90, 9, 1]
+    assert rows == stratified_rows(labels, 100, seed=0) != stratified_rows(labels, 100, seed=1)
+    assert stratified_rows(labels, None, seed=0) == stratified_rows(labels, 5000, seed=0) == list(range(1000))
+
+
+def test_evaluations_score_a_sample_of_valid_and_the_last_scores_all_of_it(toy):
+    """train.eval_max_rows bounds each evaluation during training; the scores judged are never a sample's."""
+    parts, train, valid = toy
+    whole = train_model(train_config(epochs=4, eval_every=5), parts, train, valid, progress=False)
+    sampled = train_model(train_config(epochs=4, eval_every=5, eval_max_rows=10), parts, train, valid, progress=False)
+    assert len(valid) > 10
+    assert [r["valid_rows"] for r in sampled.history] == [10] * (len(sampled.history) - 1) + [len(valid)]
+    assert [r["valid_rows"] for r in whole.history] == [len(valid)] * len(whole.history)
+    # evaluating draws no random numbers: the same training, and the last evaluation's numbers are the same
+    assert sampled.step_losses == whole.step_losses
+    assert sampled.history[-1]["valid_macro_f1"] == whole.history[-1]["valid_macro_f1"]
+    assert sampled.valid.logits.shape == (len(valid), 3)
+    assert sampled.history[0]["valid_loss"] != whole.history[0]["valid_loss"]  # a sample's, not all of valid's
+
+
+class CountingTokenizer:
+    """The toy tokenizer, counting the texts it is asked to tokenise."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.texts = inner, 0
+        self.pad_token_id = inner.pad_token_id
+
+    def __call__(self, texts, **kw):
+        self.texts += len(texts)
+        return self.inner(texts, **kw)
+
+
+def test_a_lazy_split_tokenises_each_row_once_when_used_with_the_ids_encode_gives(toy):
+    parts, train, _ = toy
+    counting = CountingTokenizer(parts.tokenizer)
+    lazy = LazyEncoded(counting, train.texts, train.labels, 32)
+    assert counting.texts == 0 and lazy.tokenised() == 0 and len(lazy) == len(train)
+    part = lazy.subset([5, 2, 5])
+    assert part.input_ids == [train.input_ids[i] for i in (5, 2, 5)] and part.labels.tolist() == train.labels[[5, 2, 5]].tolist()
+    assert counting.texts == 2 == lazy.tokenised()  # row 5 asked twice, tokenised once
+    assert lazy.input_ids == encode(parts.tokenizer, train.texts, train.labels, 32).input_ids
+    assert counting.texts == len(train)  # the rest, once; never the rows done before
+    assert lazy.lengths() == train.lengths() and counting.texts == len(train)
+
+
+def test_a_run_shorter_than_an_epoch_draws_and_tokenises_only_its_rows(toy):
+    """train.max_steps bounds the work: on a large split only steps x batch size rows are ever tokenised."""
+    parts, train, valid = toy
+    assert drawn_rows(100, 2, 16, seed=0) == drawn_rows(100, 2, 16, seed=0) != drawn_rows(100, 2, 16, seed=1)
+    assert len(drawn_rows(100, 2, 16, seed=0)) == 32 and drawn_rows(100, 7, 16, seed=0) is None
+    counting = CountingTokenizer(parts.tokenizer)
+    lazy = LazyEncoded(counting, train.texts, train.labels, 32)
+    result = train_model(train_config(max_steps=3, eval_every=3, batch_size=8), parts, lazy, valid, progress=False)
+    assert result.steps == 3 and lazy.tokenised() == counting.texts == 24 < len(train)
+    eager = train_model(train_config(max_steps=3, eval_every=3, batch_size=8), parts, train, valid, progress=False)
+    assert eager.step_losses == result.step_losses  # the same rows, tokenised now or as drawn
+    whole = LazyEncoded(CountingTokenizer(parts.tokenizer), train.texts, train.labels, 32)
+    train_model(train_config(epochs=1, batch_size=8), parts, whole, valid, progress=False)
+    assert whole.tokenised() == len(train)  # a whole epoch reads every row
+
+
 def test_same_seed_same_numbers(toy):
     parts, train, valid = toy
     a = train_model(train_config(max_steps=8, eval_every=4), parts, train, valid, progress=False)
@@ -176,3 +245,22 @@ def test_layer_groups_and_param_norms(toy):
     model = toy[0].build_model()
     model.embed.weight.requires_grad_(False)
     assert set(param_norms(model)) == {"hidden", "head"}
+
+
+def test_reading_a_lazy_split_s_ids_row_by_row_costs_nothing_once_tokenised(toy):
+    """Evaluation and collate index ``input_ids`` once per row: a read must not walk the split again (on 100k
+    valid texts that walk made one evaluation take hours)."""
+    parts, train, _ = toy
+
+    class CountingList(list):
+        reads = 0
+
+        def __getitem__(self, index):
+            CountingList.reads += 1
+            return super().__getitem__(index)
+
+    lazy = LazyEncoded(parts.tokenizer, train.texts * 20, np.tile(train.labels, 20), 32)
+    lazy.input_ids  # the first read tokenises every row
+    lazy._ids = CountingList(lazy._ids)
+    order = by_length(lazy)
+    assert sorted(order) == list(range(len(lazy))) and CountingList.reads == len(lazy)

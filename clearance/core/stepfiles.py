@@ -82,6 +82,7 @@ class ModelMetrics(Record):
     samples_per_second: float
     valid: dict[str, float]
     bar: ModelBar | None  # None when the probes stopped the run before training
+    epochs_seen: float | None = None  # how much of the train split the run went through (train.max_steps may cut it)
 
     def score(self, metric: str) -> float | None:
         """The model's valid score on ``metric`` (None when it did not train)."""

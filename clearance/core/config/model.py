@@ -24,6 +24,8 @@ class TrainConfig:
     max_length: int = MISSING  # tokens per text after truncation
     seed: int = MISSING
     eval_every: int = MISSING  # optimizer steps between evaluations on valid
+    eval_max_rows: Optional[int] = MISSING  # rows of valid scored by the evaluations during training (a seeded,
+    # stratified sample); the last evaluation scores all of valid. null: every evaluation scores all of it
     device: str = MISSING  # auto | cpu | cuda | cuda:N
     precision: str = MISSING  # auto (bf16 autocast on a CUDA device that supports it) | fp32 | bf16
     run_despite_probes: bool = MISSING  # train even when a probe fails
@@ -40,6 +42,7 @@ class ProbeConfig:
     batch_size: int = MISSING  # samples per probe batch
     decoded_samples: int = MISSING  # tokenizer samples shown in the report
     tracked_predictions: int = MISSING  # valid texts whose predictions are shown at each evaluation
+    input_max_rows: Optional[int] = MISSING  # train rows the input probes measure (a seeded sample); null: all
 
 
 @dataclass

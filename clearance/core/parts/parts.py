@@ -34,7 +34,8 @@ OPTIMIZER_FIX = ("name an optimizer class taking (params, lr=..., weight_decay=.
 LOSS_FIX = "name a class or function returning a callable(logits, labels) -> scalar loss; see conf/loss/"
 # Train settings that must be >= 1, with a sensible example for the message.
 POSITIVE = {"max_length": "64 tokens (the truncation probe shows how many texts it cuts)", "batch_size": 32,
-            "epochs": 1, "eval_every": 100, "max_steps": "null (no cap)"}
+            "epochs": 1, "eval_every": 100, "max_steps": "null (no cap)",
+            "eval_max_rows": "5000 (null: all of valid)"}
 # Arguments the model gets from the data and the tokenizer when its signature names them.
 FACTS = ("num_labels", "vocab_size", "pad_token_id")
 

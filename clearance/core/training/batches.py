@@ -51,15 +51,66 @@ class Batch:
 ENCODE_CHUNK = 50_000  # texts per tokenizer call: one call's output for 1M texts (ids, masks, type ids) peaks ~10 GB
 
 
-def encode(tokenizer: Any, texts: list[str], labels: np.ndarray, max_length: int) -> Encoded:
-    """Tokenise with truncation at ``max_length`` (no padding: batches pad themselves), in chunks, keeping only
-    the ids of each chunk, so memory follows the ids, not everything a tokenizer returns at once."""
-    texts = list(texts)
+def token_ids(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    """Each text's ids, truncated at ``max_length``, unpadded: in chunks, keeping only the ids of each chunk, so
+    memory follows the ids, not everything a tokenizer returns at once."""
     ids: list[list[int]] = []
     for start in range(0, len(texts), ENCODE_CHUNK):
-        chunk = tokenizer(texts[start:start + ENCODE_CHUNK], truncation=True, max_length=max_length)["input_ids"]
-        ids.extend(list(map(int, row)) for row in chunk)
-    return Encoded(ids, np.asarray(labels, dtype=np.int64), texts)
+        chunk = tokenizer(list(texts[start:start + ENCODE_CHUNK]), truncation=True, max_length=max_length)
+        ids.extend(list(map(int, row)) for row in chunk["input_ids"])
+    return ids
+
+
+def encode(tokenizer: Any, texts: list[str], labels: np.ndarray, max_length: int) -> Encoded:
+    """Tokenise every text now, truncated at ``max_length`` (no padding: batches pad themselves)."""
+    texts = list(texts)
+    return Encoded(token_ids(tokenizer, texts, max_length), np.asarray(labels, dtype=np.int64), texts)
+
+
+class LazyEncoded:
+    """Texts tokenised when first used: ``subset`` tokenises only its rows, so a run that draws a sample of a
+    large split (train.max_steps within an epoch, the probes' batches, an evaluation sample) pays for that
+    sample, not for the split. Reading ``input_ids`` or ``lengths`` tokenises every row left; each row is
+    tokenised once, with the same ids ``encode`` gives it."""
+
+    def __init__(self, tokenizer: Any, texts: list[str], labels: np.ndarray, max_length: int) -> None:
+        self.texts = list(texts)
+        self.labels = np.asarray(labels, dtype=np.int64)
+        self._tokenizer, self._max_length = tokenizer, max_length
+        self._ids: list[list[int] | None] = [None] * len(self.texts)
+        self._untokenised = len(self.texts)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def tokenised(self) -> int:
+        """Rows tokenised so far."""
+        return len(self) - self._untokenised
+
+    def _ensure(self, rows: Sequence[int]) -> None:
+        if not self._untokenised:
+            return
+        missing = [i for i in dict.fromkeys(rows) if self._ids[i] is None]
+        for i, ids in zip(missing, token_ids(self._tokenizer, [self.texts[i] for i in missing], self._max_length)):
+            self._ids[i] = ids
+        self._untokenised -= len(missing)
+
+    @property
+    def input_ids(self) -> list[list[int]]:
+        """Every row's ids: the first read tokenises the rows left; later reads cost nothing (callers index it
+        row by row)."""
+        self._ensure(range(len(self)))
+        return self._ids  # type: ignore[return-value]  # every row is tokenised now
+
+    def lengths(self) -> list[int]:
+        """Tokens per text (every row tokenised)."""
+        return [len(ids) for ids in self.input_ids]
+
+    def subset(self, rows: Sequence[int]) -> Encoded:
+        """The given rows, in the given order, tokenising those not yet tokenised."""
+        rows = list(rows)
+        self._ensure(rows)
+        return Encoded([self._ids[i] for i in rows], self.labels[rows], [self.texts[i] for i in rows])
 
 
 def collate(encoded: Encoded, rows: Sequence[int], pad_id: int) -> Batch:
@@ -103,6 +154,21 @@ def grouped_rows(lengths: Sequence[int], batch_size: int, seed: int, window: int
         else order
     cut = [rows[i: i + batch_size].tolist() for i in range(0, len(rows), batch_size)]
     return [cut[i] for i in rng.permutation(len(cut))]
+
+
+def stratified_rows(labels: np.ndarray, size: int | None, seed: int) -> list[int]:
+    """All rows when ``size`` is None or covers them; else ``size`` seeded rows, each class kept in its share
+    (at least one row of every class present), in the data's order."""
+    labels = np.asarray(labels)
+    if size is None or len(labels) <= size:
+        return list(range(len(labels)))
+    rng = np.random.default_rng(seed)
+    picked = []
+    for value in np.unique(labels):
+        members = np.flatnonzero(labels == value)
+        take = max(1, round(size * len(members) / len(labels)))
+        picked.append(rng.choice(members, size=min(take, len(members)), replace=False))
+    return sorted(np.concatenate(picked).tolist())
 
 
 def by_length(encoded: Encoded) -> list[int]:

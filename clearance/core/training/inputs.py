@@ -16,17 +16,17 @@ from clearance.core.parts.parts import Parts
 from clearance.core.parts.plugins import plugins_digest
 from clearance.core.parts.preprocess import preprocess_splits
 from clearance.core.paths import PREPARED_DIR
-from clearance.core.training.batches import Encoded, encode
+from clearance.core.training.batches import Encoded, LazyEncoded
 
 
 @dataclass
 class ModelInputs:
-    """Train and valid tokenised (test is not touched in step 3), with what the reports need."""
+    """Train and valid, tokenised as they are used (test is not touched in step 3), with what the reports need."""
 
     classes: list[str]
     raw_train: list[str]  # the training texts as in the data, row for row with ``train``
-    train: Encoded
-    valid: Encoded
+    train: LazyEncoded
+    valid: LazyEncoded
     valid_frame: pd.DataFrame  # row, label and the preprocessed text of every valid row
     tracked: Encoded  # the valid texts whose predictions each evaluation records
     data_digest: str
@@ -44,13 +44,14 @@ def tracked_rows(n: int, size: int, seed: int) -> list[int]:
 
 
 def model_inputs(cfg: ModelStage, parts: Parts, prepared: Path = PREPARED_DIR) -> ModelInputs:
-    """Read, preprocess and tokenise train and valid with the configured parts."""
+    """Read and preprocess train and valid with the configured parts; each row is tokenised when first used
+    (on 1M texts a run bounded by train.max_steps tokenises the rows it draws, not the split)."""
     splits, summary = load_splits(prepared), load_summary(prepared)
     classes = list(parts.classes)
     used = {name: splits[name] for name in ("train", "valid")}
     texts = preprocess_splits(used, cfg.preprocess)
-    encoded = {name: encode(parts.tokenizer, texts[name].astype(str).tolist(),
-                            label_index(used[name]["label"], classes), cfg.train.max_length)
+    encoded = {name: LazyEncoded(parts.tokenizer, texts[name].astype(str).tolist(),
+                                 label_index(used[name]["label"], classes), cfg.train.max_length)
                for name in used}
     valid_frame = used["valid"][["row", "label"]].assign(text=texts["valid"].to_numpy())
     tracked = encoded["valid"].subset(tracked_rows(len(encoded["valid"]), cfg.probes.tracked_predictions, cfg.seed))

@@ -24,12 +24,16 @@ from clearance.core.parts.parts import Parts, forward
 from clearance.core.training.batches import (
     Batch,
     Encoded,
+    LazyEncoded,
     batch_rows,
     by_length,
     collate,
+    stratified_rows,
 )
 
 Autocast = Callable[[], contextlib.AbstractContextManager]
+# Evaluations of at least this many texts show their progress (100k valid texts take minutes on a CPU).
+PROGRESS_ROWS = 20_000
 
 
 def no_autocast() -> contextlib.AbstractContextManager:
@@ -71,17 +75,21 @@ class Evaluation:
         return exp / exp.sum(axis=1, keepdims=True)
 
 
-def evaluate(model: torch.nn.Module, loss_fn: Callable, encoded: Encoded, batch_size: int, pad_id: int,
-             device: torch.device | None = None, autocast: Autocast = no_autocast) -> Evaluation:
+def evaluate(model: torch.nn.Module, loss_fn: Callable, encoded: Encoded | LazyEncoded, batch_size: int,
+             pad_id: int, device: torch.device | None = None, autocast: Autocast = no_autocast,
+             progress: bool = False) -> Evaluation:
     """Loss and predictions in eval mode without gradients; the model's mode is restored after.
 
     Rows are batched shortest first (less padding, the same numbers) and the logits come
-    back in the data's order.
+    back in the data's order. ``progress`` shows the texts done and the time left.
     """
+    from tqdm.auto import tqdm
+
     was_training = model.training
     model.eval()
     losses, logits = [], []
     order = by_length(encoded)
+    bar = tqdm(total=len(order), disable=not progress, desc="evaluating", unit="text", mininterval=5)
     try:
         with torch.no_grad():
             for start in range(0, len(order), batch_size):
@@ -91,7 +99,9 @@ def evaluate(model: torch.nn.Module, loss_fn: Callable, encoded: Encoded, batch_
                     out = forward(model, batch.input_ids, batch.attention_mask).float()
                 losses.append(float(loss_fn(out, batch.labels)) * len(batch))
                 logits.append(out.cpu().numpy())
+                bar.update(len(batch))
     finally:
+        bar.close()
         model.train(was_training)
     stacked = np.concatenate(logits) if logits else np.zeros((0, 0), dtype=np.float32)
     if len(stacked):
@@ -182,10 +192,10 @@ def total_steps(n: int, batch_size: int, epochs: int, max_steps: int | None) -> 
     return min(steps, max_steps) if max_steps else steps
 
 
-def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encoded | None,
-            track: Encoded | None) -> tuple[dict[str, Any], Evaluation | None]:
+def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encoded | LazyEncoded | None,
+            track: Encoded | None, progress: bool = False) -> tuple[dict[str, Any], Evaluation | None]:
     """One evaluation's numbers: losses, the metric, lr, gradient and parameter norms."""
-    record: dict[str, Any] = {"step": step, "epoch": epoch,
+    record: dict[str, Any] = {"step": step, "epoch": epoch, "valid_rows": len(valid) if valid is not None else 0,
                               "train_loss": float(np.mean(recent)) if recent else None,
                               "lr": float(run.optimizer.param_groups[0]["lr"]),
                               "grad_norm": grad_norm(run.model)}
@@ -193,7 +203,7 @@ def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encode
     evaluation = None
     if valid is not None and len(valid):
         evaluation = evaluate(run.model, run.parts.loss, valid, run.cfg.batch_size, run.pad_id, run.device,
-                              run.autocast)
+                              run.autocast, progress=progress and len(valid) >= PROGRESS_ROWS)
         classes = run.parts.classes
         names = np.asarray(classes, dtype=object)
         record["valid_loss"] = evaluation.loss
@@ -207,7 +217,26 @@ def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encode
     return record, evaluation
 
 
-def train_model(cfg: TrainConfig, parts: Parts, train: Encoded, valid: Encoded | None = None, *,
+def drawn_rows(n: int, steps: int, batch_size: int, seed: int) -> list[int] | None:
+    """The rows a run of ``steps`` steps draws when that is less than one epoch: a seeded sample of
+    steps x batch_size rows, in the data's order. None when the run goes through every row."""
+    needed = steps * batch_size
+    if needed >= n:
+        return None
+    return sorted(np.random.default_rng(seed).permutation(n)[:needed].tolist())
+
+
+def evaluation_sample(valid: Encoded | LazyEncoded | None, max_rows: int | None,
+                      seed: int) -> Encoded | LazyEncoded | None:
+    """What the evaluations during training score: all of ``valid``, or a seeded, stratified sample of
+    ``max_rows`` of it when it is larger (each one costs a pass over what it scores)."""
+    if valid is None or max_rows is None or len(valid) <= max_rows:
+        return valid
+    return valid.subset(stratified_rows(valid.labels, max_rows, seed))
+
+
+def train_model(cfg: TrainConfig, parts: Parts, train: Encoded | LazyEncoded,
+                valid: Encoded | LazyEncoded | None = None, *,
                 model: torch.nn.Module | None = None, max_steps: int | None = None, eval_every: int | None = None,
                 weight_decay: float | None = None, lr: float | None = None, track: Encoded | None = None,
                 on_eval: Callable[[dict[str, Any]], None] | None = None,
@@ -218,7 +247,9 @@ def train_model(cfg: TrainConfig, parts: Parts, train: Encoded, valid: Encoded |
 
     Overrides (``max_steps``, ``eval_every``, ``weight_decay``, ``lr``) let the probes run the very
     same loop with regularization off or for a few steps. ``track`` holds the texts whose
-    predictions each evaluation records. ``resume`` continues an interrupted run exactly.
+    predictions each evaluation records. ``resume`` continues an interrupted run exactly. A run shorter than
+    an epoch trains on the seeded sample of rows it draws (``drawn_rows``): of a ``LazyEncoded`` split, only
+    that sample is ever tokenised.
     """
     from tqdm.auto import tqdm
 
@@ -233,7 +264,11 @@ def train_model(cfg: TrainConfig, parts: Parts, train: Encoded, valid: Encoded |
                                 weight_decay=cfg.weight_decay if weight_decay is None else weight_decay)
     run = _Run(cfg, parts, model, optimizer, device, autocast, int(parts.tokenizer.pad_token_id), metric)
     every = eval_every or cfg.eval_every
+    sampled = evaluation_sample(valid, cfg.eval_max_rows, cfg.seed)
     total = total_steps(len(train), cfg.batch_size, cfg.epochs, max_steps if max_steps is not None else cfg.max_steps)
+    drawn = drawn_rows(len(train), total, cfg.batch_size, cfg.seed)
+    if drawn is not None:
+        train = train.subset(drawn)  # one epoch of the sample: the same steps, every text seen at most once
     step, start_epoch, skip, history, step_losses, train_seconds = 0, 0, 0, [], [], 0.0
     if resume is not None:
         model.load_state_dict(resume.model_state)
@@ -261,7 +296,9 @@ def train_model(cfg: TrainConfig, parts: Parts, train: Encoded, valid: Encoded |
             step += 1
             bar.update(1)
             if step % every == 0 or step == total:
-                record, evaluated = _record(run, step, epoch, step_losses[last_eval:], valid, track)
+                # The last evaluation scores all of valid: the scores judged and compared are never a sample's.
+                scored = valid if step == total else sampled
+                record, evaluated = _record(run, step, epoch, step_losses[last_eval:], scored, track, progress)
                 valid_eval, last_eval = evaluated or valid_eval, step
                 history.append(record)
                 if on_eval is not None:
@@ -283,4 +320,4 @@ def train_model(cfg: TrainConfig, parts: Parts, train: Encoded, valid: Encoded |
 
 def curve_point(record: dict[str, Any]) -> dict[str, Any]:
     """An evaluation record as MLflow curves: without its step and epoch (the x axis, not curves)."""
-    return {k: v for k, v in record.items() if k not in ("step", "epoch")}
+    return {k: v for k, v in record.items() if k not in ("step", "epoch", "valid_rows")}

@@ -140,11 +140,14 @@ def predictions_view(training: dict[str, Any]) -> dict[str, Any]:
 
 
 def samples_view(probes: dict[str, Any]) -> dict[str, Any]:
-    """The decoded tokenizer samples, or why there are none."""
+    """The decoded tokenizer samples, or why there are none; and how many train rows the input probes measured."""
     samples = probes.get("decoded_samples")
+    rows = probes.get("input_rows") or {}
+    sampled = rows if rows.get("measured", 0) < rows.get("train", 0) else None
     if isinstance(samples, dict):
-        return {"rows": [], "note": samples.get("error") or samples.get("skipped") or "not measured"}
-    return {"rows": samples or [], "note": "" if samples else "no samples recorded"}
+        return {"rows": [], "note": samples.get("error") or samples.get("skipped") or "not measured",
+                "sampled": sampled}
+    return {"rows": samples or [], "note": "" if samples else "no samples recorded", "sampled": sampled}
 
 
 def timing_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +156,8 @@ def timing_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, A
     total = seconds.pop("total", None)
     return {"probes": sorted(seconds.items(), key=lambda kv: -float(kv[1] or 0)), "probes_total": total,
             "trained": bool(training.get("trained")),
-            **{key: training.get(key) for key in ("steps", "seconds", "train_seconds", "samples_per_second", "epochs_seen")},
+            **{key: training.get(key)
+               for key in ("steps", "seconds", "train_seconds", "samples_per_second", "epochs_seen", "valid_rows")},
             "resumed_from": training.get("resumed_from") or 0}
 
 

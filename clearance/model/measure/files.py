@@ -40,6 +40,8 @@ class Probes(Record):
     param_change: dict[str, Any]
     loop_eval: dict[str, Any]
     overfit: dict[str, Any]
+    # train rows the input probes (truncation, tokenizer) measured, a sample when probes.input_max_rows is smaller
+    input_rows: dict[str, int] | None = None
 
 
 @dataclass
@@ -81,6 +83,8 @@ class TrainingRecord(Record):
     mistakes: list[dict[str, Any]]
     predictions: dict[str, Any]
     epochs_seen: float | None = None  # steps x batch size / training rows: how much of the data one run saw
+    # valid rows the evaluations during training scored (train.eval_max_rows) and the last one scored (all)
+    valid_rows: dict[str, int] | None = None
 
     @classmethod
     def not_trained(cls, reason: str, decision: dict[str, Any], settings_digest: str, metric: str,

@@ -23,7 +23,7 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
     classes = load_summary(prepared)["classes"]
     with step("Building the model, tokenizer, optimizer and loss"):
         parts = build_parts(cfg, classes)
-    with step("Preprocessing and tokenising train and valid"):
+    with step("Preprocessing train and valid (rows are tokenised as the probes use them)"):
         inputs = model_inputs(cfg, parts, prepared)
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
     with step(f"Probes for silent bugs (overfit {cfg.probes.overfit_samples} samples, on {device})"):

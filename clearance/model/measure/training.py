@@ -95,7 +95,8 @@ def write_outputs(record: dict[str, Any], out: Path, metric: str) -> dict[str, P
     ModelMetrics(trained=record["trained"], steps=record["steps"],
                  samples_per_second=round(record["samples_per_second"] or 0.0, 2),
                  valid={k: round(v, 4) for k, v in record["valid"].items()},
-                 bar=ModelBar(**measured) if measured else None).write(files["metrics"])
+                 bar=ModelBar(**measured) if measured else None,
+                 epochs_seen=record.get("epochs_seen")).write(files["metrics"])
     history_table(record["history"], metric).to_csv(files["history"], index=False)
     confusion = record["predictions"]
     plot_data.predictions(np.asarray(confusion["actual"]), np.asarray(confusion["predicted"]), files["predictions"])
@@ -127,9 +128,13 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
                              autocast=autocast, metric=bar.metric)
     record = training_record(result, inputs, bar, decision, digests)
     record["epochs_seen"] = epochs_seen(result.steps, cfg.train.batch_size, len(inputs.train))
+    record["valid_rows"] = valid_rows(len(inputs.valid), cfg.train.eval_max_rows)
     bound = f"; train.max_steps={cfg.train.max_steps}" if cfg.train.max_steps else ""
     note(f"{record['epochs_seen']:.2f} epochs seen: {result.steps} steps x {cfg.train.batch_size} texts of "
-         f"{len(inputs.train)} (train.epochs={cfg.train.epochs}{bound})")
+         f"{len(inputs.train)} (train.epochs={cfg.train.epochs}{bound}); {inputs.train.tokenised()} of them tokenised")
+    if record["valid_rows"]["during"] < record["valid_rows"]["last"]:
+        note(f"evaluations during training scored {record['valid_rows']['during']} of the {len(inputs.valid)} valid "
+             f"rows (train.eval_max_rows, a stratified sample); the last scored all")
     files = write_outputs(record, out, bar.metric)
     files["model"] = save_predictor(model_dir, cfg, parts, result.model)
     checkpoints.clear()
@@ -142,6 +147,11 @@ def epochs_seen(steps: int, batch_size: int, train_rows: int) -> float:
     per_epoch = max(math.ceil(train_rows / batch_size), 1)  # an epoch's last batch may be short
     whole, batches = divmod(steps, per_epoch)
     return round(whole + min(batches * batch_size / max(train_rows, 1), 1.0), 4)
+
+
+def valid_rows(rows: int, max_rows: int | None) -> dict[str, int]:
+    """Valid rows scored by the evaluations during training (a sample when ``max_rows`` is smaller) and by the last."""
+    return {"during": rows if max_rows is None else min(rows, max_rows), "last": rows}
 
 
 def training_record(result: TrainResult, inputs: ModelInputs, bar: Bar, decision: dict[str, Any],

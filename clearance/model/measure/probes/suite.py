@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from clearance.core.errors import UserError
-from clearance.core.training.batches import Batch, Encoded, collate
+from clearance.core.training.batches import Batch, Encoded, LazyEncoded, collate
 from clearance.model.measure.probes.batch import measure_batch_independence
 from clearance.model.measure.probes.common import json_ready
 from clearance.model.measure.probes.evaluation import (
@@ -35,6 +35,7 @@ from clearance.model.measure.probes.inputs import (
     length_limit,
     measure_tokenizer,
     measure_truncation,
+    sample_rows,
     untruncated_ids,
 )
 from clearance.model.measure.probes.outputs import measure_init_loss, measure_outputs
@@ -61,9 +62,11 @@ def probe_rows(n: int, size: int, seed: int) -> list[int]:
     return sorted(np.random.default_rng(seed).permutation(n)[:size].tolist())
 
 
-def probe_batch(train: Encoded, size: int, pad_id: int, seed: int) -> Batch:
-    """The batch most probes run on: seeded training rows, padded to the longest among them."""
-    return collate(train, probe_rows(len(train), size, seed), pad_id)
+def probe_batch(train: Encoded | LazyEncoded, size: int, pad_id: int, seed: int) -> Batch:
+    """The batch most probes run on: seeded training rows, padded to the longest among them (only they are
+    tokenised, when ``train`` is tokenised lazily)."""
+    rows = probe_rows(len(train), size, seed)
+    return collate(train.subset(rows), range(len(rows)), pad_id)
 
 
 def input_probes(parts: Any, raw_texts: Sequence[str], train: Encoded, max_length: int, samples: int,
@@ -84,7 +87,8 @@ def input_probes(parts: Any, raw_texts: Sequence[str], train: Encoded, max_lengt
     }
 
 
-def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded, valid: Encoded | None,
+def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded | LazyEncoded,
+                 valid: Encoded | LazyEncoded | None,
                  device: torch.device, autocast: Callable, seed: int, stop_below: float | None = None,
                  model: torch.nn.Module | None = None,
                  limit: int | None = None) -> tuple[dict[str, Any], dict[str, float]]:
@@ -128,11 +132,12 @@ def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded, va
     return measured, seconds
 
 
-def run_probes(parts: Any, train_cfg: Any, probes_cfg: Any, raw_texts: Sequence[str], train: Encoded,
-               valid: Encoded | None, device: torch.device, autocast: Callable, seed: int,
+def run_probes(parts: Any, train_cfg: Any, probes_cfg: Any, raw_texts: Sequence[str], train: Encoded | LazyEncoded,
+               valid: Encoded | LazyEncoded | None, device: torch.device, autocast: Callable, seed: int,
                stop_below: float | None = None) -> dict[str, Any]:
     """Every probe before the real training. ``raw_texts``: the training texts as in the data, row for row
     with ``train`` (whose ``texts`` are preprocessed). ``stop_below`` ends the overfit run early at that loss.
+    The input probes measure a seeded sample of ``probes_cfg.input_max_rows`` train rows (None: all of them).
 
     Returns measurements keyed as ``checks.model_checks`` reads them, plus ``decoded_samples``
     (for the report) and ``seconds`` (per probe).
@@ -140,7 +145,12 @@ def run_probes(parts: Any, train_cfg: Any, probes_cfg: Any, raw_texts: Sequence[
     started = time.perf_counter()
     model = parts.build_model()  # built first: its position table bounds the max_length truncation suggests
     limit = length_limit(parts.tokenizer, model)
-    measured = input_probes(parts, raw_texts, train, train_cfg.max_length, probes_cfg.decoded_samples, seed, limit)
+    rows = sample_rows(len(train), probes_cfg.input_max_rows, seed)
+    measured = input_probes(parts, [raw_texts[i] for i in rows], train.subset(rows), train_cfg.max_length,
+                            probes_cfg.decoded_samples, seed, limit)
+    measured["input_rows"] = {"measured": len(rows), "train": len(train)}
+    for sample in measured["decoded_samples"] if isinstance(measured["decoded_samples"], list) else []:
+        sample["row"] = rows[sample["row"]]  # the train row, not its place in the sample
     inputs_seconds = round(time.perf_counter() - started, 3)
     found, seconds = model_probes(parts, train_cfg, probes_cfg, train, valid, device, autocast, seed, stop_below,
                                   model, limit)
