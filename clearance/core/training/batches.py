@@ -171,9 +171,12 @@ def stratified_rows(labels: np.ndarray, size: int | None, seed: int) -> list[int
     return sorted(np.concatenate(picked).tolist())
 
 
-def by_length(encoded: Encoded) -> list[int]:
-    """Row indices from the shortest text to the longest (evaluation pads least in this order)."""
-    return sorted(range(len(encoded)), key=lambda i: len(encoded.input_ids[i]))
+def by_length(encoded: Encoded | LazyEncoded) -> list[int]:
+    """Row indices from the longest text to the shortest: batches cut in this order pad least, and each batch
+    fits in the memory the wider ones before it freed (shortest first, every batch needs more than any freed
+    buffer: evaluating 20k texts grew the process by 850 MB that way, by 165 MB longest first)."""
+    ids = encoded.input_ids
+    return sorted(range(len(encoded)), key=lambda i: -len(ids[i]))
 
 
 def batches(encoded: Encoded, batch_size: int, pad_id: int, seed: int | None = None) -> Iterator[Batch]:

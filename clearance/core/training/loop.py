@@ -80,8 +80,8 @@ def evaluate(model: torch.nn.Module, loss_fn: Callable, encoded: Encoded | LazyE
              progress: bool = False) -> Evaluation:
     """Loss and predictions in eval mode without gradients; the model's mode is restored after.
 
-    Rows are batched shortest first (less padding, the same numbers) and the logits come
-    back in the data's order. ``progress`` shows the texts done and the time left.
+    Rows are batched longest first (less padding, the same numbers, less memory: see ``by_length``) and the
+    logits come back in the data's order. ``progress`` shows the texts done and the time left.
     """
     from tqdm.auto import tqdm
 
