@@ -11,7 +11,6 @@ import pytest
 
 from clearance.baselines.judge.run import judge_baselines
 from clearance.baselines.measure import embeddings as E
-from clearance.baselines.measure.models import stratified_rows
 from clearance.baselines.measure.run import as_text_labels, run_baselines
 from clearance.core.config.baselines import (
     BaselineChecks,
@@ -23,6 +22,7 @@ from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectS
 from clearance.core.config.params import from_conf
 from clearance.core.data import load as L
 from clearance.core.data.prepare import prepare
+from clearance.core.data.sampling import stratified_rows
 from clearance.core.errors import UserError
 from clearance.core.evaluation import score
 from clearance.core.progress import Countdown
@@ -159,6 +159,7 @@ def test_stratified_rows_keep_class_shares_and_order() -> None:
     assert len(picked) == 100 and list(picked) == sorted(picked)
     assert {c: int((labels[picked] == c).sum()) for c in "abc"} == {"a": 60, "b": 30, "c": 10}
     assert (stratified_rows(labels, 100, seed=0) == picked).all()
+    assert (stratified_rows(labels, 100, seed=1) != picked).any()  # the seed decides the sample
     assert stratified_rows(labels, 1000, seed=0) is None
     single = np.array(["a"] * 50 + ["b"])  # a class of one row cannot be stratified: still a sample
     assert len(stratified_rows(single, 10, seed=0)) == 10

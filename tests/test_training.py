@@ -17,7 +17,6 @@ from clearance.core.training.batches import (
     collate,
     encode,
     grouped_rows,
-    stratified_rows,
 )
 from clearance.core.training.loop import (
     TrainState,
@@ -122,15 +121,6 @@ def test_training_learns_the_toy_task_and_records_each_evaluation(toy):
     assert len(last["predictions"]) == 3 and set(last["predictions"][0]) == {"predicted", "confidence"}
     assert result.valid is not None and result.valid.logits.shape == (len(valid), 3)
     assert not result.model.training and result.samples_per_second > 0
-
-
-def test_stratified_rows_keep_each_class_share_and_follow_the_seed():
-    labels = np.array([0] * 900 + [1] * 90 + [2] * 10)
-    rows = stratified_rows(labels, 100, seed=0)
-    assert rows == sorted(set(rows)) and len(rows) == 100
-    assert np.bincount(labels[rows]).tolist() == [90, 9, 1]
-    assert rows == stratified_rows(labels, 100, seed=0) != stratified_rows(labels, 100, seed=1)
-    assert stratified_rows(labels, None, seed=0) == stratified_rows(labels, 5000, seed=0) == list(range(1000))
 
 
 def test_evaluations_score_a_sample_of_valid_and_the_last_scores_all_of_it(toy):

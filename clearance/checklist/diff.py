@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from clearance.checklist.manifest import MANIFEST_NAME
 from clearance.checklist.questions import (
@@ -29,6 +30,8 @@ from clearance.checklist.questions import (
 )
 from clearance.core.errors import UserError
 from clearance.core.paths import CHECKLIST_DIR, GATE_DIR
+
+T = TypeVar("T")
 
 WORKING_TREE = "working tree"
 REV_FIX = "use a commit, branch or tag: git log --oneline"
@@ -284,23 +287,22 @@ def _answers(a: Checklist | None, b: Checklist | None, out: StepDiff) -> None:
     """Real answers by question id; placeholders (TODO, ?) count as no answer."""
     before = {q.id: _collapsed(q.answer) for q in (a.questions if a else []) if is_real_answer(q.answer)}
     after = {q.id: _collapsed(q.answer) for q in (b.questions if b else []) if is_real_answer(q.answer)}
-    for qid, text in after.items():
-        if qid not in before:
-            out.answers_added.append(AnswerChange(qid, None, text))
-        elif before[qid] != text:
-            out.answers_changed.append(AnswerChange(qid, before[qid], text))
-    out.answers_removed += [AnswerChange(qid, text, None) for qid, text in before.items() if qid not in after]
+    out.answers_added, out.answers_changed, out.answers_removed = _keyed_changes(before, after, AnswerChange)
 
 
 def _waivers(a: Checklist | None, b: Checklist | None, out: StepDiff) -> None:
     before = {w.check: _collapsed(w.reason) for w in (a.waivers if a else [])}
     after = {w.check: _collapsed(w.reason) for w in (b.waivers if b else [])}
-    for check, reason in after.items():
-        if check not in before:
-            out.waivers_added.append(WaiverChange(check, None, reason))
-        elif before[check] != reason:
-            out.waivers_changed.append(WaiverChange(check, before[check], reason))
-    out.waivers_removed += [WaiverChange(c, r, None) for c, r in before.items() if c not in after]
+    out.waivers_added, out.waivers_changed, out.waivers_removed = _keyed_changes(before, after, WaiverChange)
+
+
+def _keyed_changes(before: dict[str, str], after: dict[str, str], change: Callable[[str, str | None, str | None], T]
+                   ) -> tuple[list[T], list[T], list[T]]:
+    """(added, changed, removed) between two {key: text} maps, each as ``change(key, before, after)``."""
+    added = [change(key, None, text) for key, text in after.items() if key not in before]
+    changed = [change(key, before[key], text) for key, text in after.items() if key in before and before[key] != text]
+    removed = [change(key, text, None) for key, text in before.items() if key not in after]
+    return added, changed, removed
 
 
 def _check_moves(a: dict[str, dict], b: dict[str, dict], out: StepDiff) -> None:

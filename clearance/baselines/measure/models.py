@@ -16,10 +16,10 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import train_test_split
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from clearance.core.data.sampling import stratified_rows
 from clearance.core.evaluation import prior
 from clearance.core.text.units import WHITESPACE, WordUnit
 from clearance.core.text.vocab import (
@@ -144,19 +144,6 @@ class KeywordRule(OwnPredictions):
 
     def predict(self, texts):
         return self.rule_.predict(texts)
-
-
-def stratified_rows(labels: np.ndarray, size: int, seed: int) -> np.ndarray | None:
-    """Positions of a seeded sample of ``size`` rows in class proportions, in their original order;
-    None when there are no more rows than that."""
-    if len(labels) <= size:
-        return None
-    positions = np.arange(len(labels))
-    try:
-        picked, _ = train_test_split(positions, train_size=size, random_state=seed, stratify=labels)
-    except ValueError:  # a class with a single row cannot be stratified: a plain seeded draw
-        picked = np.random.default_rng(seed).choice(positions, size=size, replace=False)
-    return np.sort(picked)
 
 
 class SklearnBaseline(Baseline):

@@ -156,21 +156,6 @@ def grouped_rows(lengths: Sequence[int], batch_size: int, seed: int, window: int
     return [cut[i] for i in rng.permutation(len(cut))]
 
 
-def stratified_rows(labels: np.ndarray, size: int | None, seed: int) -> list[int]:
-    """All rows when ``size`` is None or covers them; else ``size`` seeded rows, each class kept in its share
-    (at least one row of every class present), in the data's order."""
-    labels = np.asarray(labels)
-    if size is None or len(labels) <= size:
-        return list(range(len(labels)))
-    rng = np.random.default_rng(seed)
-    picked = []
-    for value in np.unique(labels):
-        members = np.flatnonzero(labels == value)
-        take = max(1, round(size * len(members) / len(labels)))
-        picked.append(rng.choice(members, size=min(take, len(members)), replace=False))
-    return sorted(np.concatenate(picked).tolist())
-
-
 def by_length(encoded: Encoded | LazyEncoded) -> list[int]:
     """Row indices from the longest text to the shortest: batches cut in this order pad least, and each batch
     fits in the memory the wider ones before it freed (shortest first, every batch needs more than any freed

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from clearance.core.config.model import TrainConfig
+from clearance.core.data.sampling import stratified_rows
 from clearance.core.evaluation import score
 from clearance.core.parts.parts import Parts, forward
 from clearance.core.training.batches import (
@@ -28,7 +29,6 @@ from clearance.core.training.batches import (
     batch_rows,
     by_length,
     collate,
-    stratified_rows,
 )
 
 Autocast = Callable[[], contextlib.AbstractContextManager]
@@ -230,9 +230,10 @@ def evaluation_sample(valid: Encoded | LazyEncoded | None, max_rows: int | None,
                       seed: int) -> Encoded | LazyEncoded | None:
     """What the evaluations during training score: all of ``valid``, or a seeded, stratified sample of
     ``max_rows`` of it when it is larger (each one costs a pass over what it scores)."""
-    if valid is None or max_rows is None or len(valid) <= max_rows:
+    if valid is None or max_rows is None:
         return valid
-    return valid.subset(stratified_rows(valid.labels, max_rows, seed))
+    picked = stratified_rows(valid.labels, max_rows, seed)
+    return valid if picked is None else valid.subset(picked.tolist())
 
 
 def train_model(cfg: TrainConfig, parts: Parts, train: Encoded | LazyEncoded,

@@ -128,11 +128,11 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
                              autocast=autocast, metric=bar.metric)
     record = training_record(result, inputs, bar, decision, digests)
     record["epochs_seen"] = epochs_seen(result.steps, cfg.train.batch_size, len(inputs.train))
-    record["valid_rows"] = valid_rows(len(inputs.valid), cfg.train.eval_max_rows)
+    record["valid_rows"] = valid_rows(result.history)
     bound = f"; train.max_steps={cfg.train.max_steps}" if cfg.train.max_steps else ""
     note(f"{record['epochs_seen']:.2f} epochs seen: {result.steps} steps x {cfg.train.batch_size} texts of "
          f"{len(inputs.train)} (train.epochs={cfg.train.epochs}{bound}); {inputs.train.tokenised()} of them tokenised")
-    if record["valid_rows"]["during"] < record["valid_rows"]["last"]:
+    if record["valid_rows"] and record["valid_rows"]["during"] < record["valid_rows"]["last"]:
         note(f"evaluations during training scored {record['valid_rows']['during']} of the {len(inputs.valid)} valid "
              f"rows (train.eval_max_rows, a stratified sample); the last scored all")
     files = write_outputs(record, out, bar.metric)
@@ -149,9 +149,11 @@ def epochs_seen(steps: int, batch_size: int, train_rows: int) -> float:
     return round(whole + min(batches * batch_size / max(train_rows, 1), 1.0), 4)
 
 
-def valid_rows(rows: int, max_rows: int | None) -> dict[str, int]:
-    """Valid rows scored by the evaluations during training (a sample when ``max_rows`` is smaller) and by the last."""
-    return {"during": rows if max_rows is None else min(rows, max_rows), "last": rows}
+def valid_rows(history: list[dict[str, Any]]) -> dict[str, int] | None:
+    """Valid rows the evaluations during training scored (fewest of any) and the last one scored, as the
+    run's history records them (None when nothing was evaluated)."""
+    scored = [record["valid_rows"] for record in history if record.get("valid_rows")]
+    return {"during": min(scored), "last": scored[-1]} if scored else None
 
 
 def training_record(result: TrainResult, inputs: ModelInputs, bar: Bar, decision: dict[str, Any],

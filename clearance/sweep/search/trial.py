@@ -62,7 +62,8 @@ def configuration(setup: Setup, values: dict[str, Any], seed: int | None = None)
 
 
 def inputs_for(setup: Setup, cfg: ModelStage, parts: Parts) -> ModelInputs:
-    """Tokenised train and valid, made once per tokenizer, preprocessing and length (most sweeps: once)."""
+    """Train and valid, made once per tokenizer, preprocessing and length (most sweeps: once); each row is
+    tokenised the first time a trial draws it, and never again."""
     key = json.dumps([cfg.tokenizer, cfg.preprocess, cfg.train.max_length, cfg.seed], sort_keys=True, default=str)
     if key not in setup.inputs:
         setup.inputs[key] = model_inputs(cfg, parts, setup.prepared)
