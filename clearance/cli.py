@@ -17,7 +17,7 @@ from clearance.checklist.run import (
     load_step_checklist,
     min_answer_words,
 )
-from clearance.core.errors import UserError, exit_with
+from clearance.core.errors import UserError, run_main
 from clearance.core.paths import CHECKLIST_DIR, GATE_DIR, PARAMS_FILE
 
 
@@ -309,17 +309,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `clearance` console script."""
-    args = build_parser().parse_args(argv)
+def _dispatch(args: argparse.Namespace) -> int:
+    """Run the chosen subcommand; a closed pipe (`clearance show … | head`) is not an error."""
     try:
         return args.func(args)
-    except UserError as error:
-        exit_with(error)
     except BrokenPipeError:
-        # `clearance show … | head` closed the pipe: not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `clearance` console script: a message and an exit code, never a traceback."""
+    args = build_parser().parse_args(argv)
+    run_main(lambda: _dispatch(args))
+    return 0
 
 
 if __name__ == "__main__":

@@ -66,12 +66,15 @@ def evidence_ready(checklist) -> bool:
 
 
 def run_gate(step: str, checklists: Path, gates: Path, track: bool = True) -> int:
-    """Exit code 1 with instructions while ``step`` is not cleared; else write its stamp (and log it) and 0."""
-    from clearance.checklist.gate import write_stamp
+    """Exit code 1 with instructions while ``step`` is not cleared (its stamp removed: the decision it
+    recorded no longer holds); else write its stamp, or keep it when the decision is the same, and 0."""
+    from clearance.checklist.gate import stamp_path, write_stamp
     from clearance.checklist.messages import blocked_message, cleared_message
 
     verdict = verdict_of(step, checklists)
     if not verdict.cleared:
+        # DVC keeps the stamp across runs (persist), so a closed gate must take it away itself.
+        stamp_path(step, gates).unlink(missing_ok=True)
         print(blocked_message(verdict), file=sys.stderr)
         return 1
     path = write_stamp(verdict, gates)
