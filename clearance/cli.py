@@ -31,6 +31,7 @@ def cmd_gate(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     """One line per step: answered questions, failing checks, stale or cleared (``--json``: one document)."""
     from clearance.checklist.gate import stamp, stamp_path
+    from clearance.checklist.outputs import missing_outputs, read_pipeline
     from clearance.checklist.questions import find_checklists
     from clearance.checklist.status import blockers
 
@@ -42,9 +43,11 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(json.dumps(document(project_status(args.checklists, args.gates)), indent=2))
         return 0
 
+    checklists = find_checklists(args.checklists)  # before the header: a damaged file's message stands alone
     print(f"{'step':<12}{'questions':<12}{'checks':<28}state")
     min_words = None
-    for checklist in find_checklists(args.checklists):
+    stages = read_pipeline()
+    for checklist in checklists:
         if not evidence_ready(checklist):
             answered = sum(q.answered for q in checklist.questions)
             questions = f"{answered}/{len(checklist.questions)}"
@@ -58,11 +61,19 @@ def cmd_status(args: argparse.Namespace) -> int:
         if not verdict.cleared:
             state = "BLOCKED: " + ", ".join(blockers(verdict))
         elif stamp_file.exists() and _stamp_matches(stamp_file, stamp(verdict)):
-            state = "cleared" + _cleared_by(stamp_file)
+            state = _cleared_state(missing_outputs(stages, stamp_file, Path.cwd()), _cleared_by(stamp_file))
         else:
             state = "ready: run `dvc repro` to clear"
         print(f"{checklist.step:<12}{questions:<12}{checks:<28}{state}{_status_notes(verdict)}")
     return 0
+
+
+def _cleared_state(missing: list[str], by: str, shown: int = 3) -> str:
+    """"cleared" and by whom; a cleared step whose outputs are gone says so, and names a few of them."""
+    if not missing:
+        return "cleared" + by
+    names = ", ".join(missing[:shown]) + (f" and {len(missing) - shown} more" if len(missing) > shown else "")
+    return f"cleared, outputs missing: run `dvc repro` ({names})" + (f"; cleared{by}" if by else "")
 
 
 def _status_notes(verdict) -> str:
@@ -194,7 +205,7 @@ def cmd_params(args: argparse.Namespace) -> int:
             return 1
         print("params.yaml matches conf/")
         return 0
-    changes = diff(read_params(), params) if PARAMS_FILE.exists() else []
+    changes = _changes_from_previous(params)
     backup = write_params(params)
     print(f"wrote {PARAMS_FILE}" + (f" (overrides: {' '.join(args.overrides)})" if args.overrides else ""))
     if changes:
@@ -202,6 +213,20 @@ def cmd_params(args: argparse.Namespace) -> int:
     if backup:
         print(f"the previous version is kept in {backup}")
     return 0
+
+
+def _changes_from_previous(params: dict) -> list[str]:
+    """What recomposing changes in params.yaml; a damaged one is said, not an error: composing replaces it
+    (and write_params keeps its bytes in params.yaml.bak)."""
+    from clearance.core.compose import diff
+    from clearance.core.config.params import read_params
+
+    if not PARAMS_FILE.exists():
+        return []
+    try:
+        return diff(read_params(), params)
+    except UserError as error:
+        return [f"the previous {PARAMS_FILE} could not be read ({error.where}: {error.problem}); it is replaced"]
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -215,7 +240,10 @@ def cmd_ui(args: argparse.Namespace) -> int:
         ui_url,
     )
 
+    from clearance.core.ui_server import check_port, serve
+
     cfg = load_stage_config(TrackingOnly).tracking if PARAMS_FILE.exists() else from_conf(TrackingConfig, "tracking")
+    check_port(args.host, args.port)  # before the URL is printed: a busy port gets no URL, and exit 2
     command = [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", tracking_uri(cfg),
                "--default-artifact-root", artifact_location(cfg), "--host", args.host,
                "--port", str(args.port), "--workers", "1"]
@@ -230,8 +258,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
               "Ctrl-C stops it", flush=True)
     # The server's job workers (seven processes) run GenAI features: scorers, trace rollups.
     os.environ.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
-    os.execv(command[0], command)
-    return 0  # not reached: the server replaces this process
+    return serve(command)
 
 
 def cmd_report(args: argparse.Namespace) -> int:

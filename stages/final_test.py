@@ -7,10 +7,11 @@ from clearance.core.config.tracking import TrackingOnly
 from clearance.core.errors import run_main
 from clearance.core.paths import report_dir
 from clearance.core.records import write_record
-from clearance.core.tracking import flatten, log_metrics, stage_run
+from clearance.core.tracking import flatten, log_metrics, set_tags, stage_run, tagged_runs
 from clearance.core.tracking_store import check_store
 from clearance.sweep.final.choice import Choice
 from clearance.sweep.final.files import CHOICE_FILE, FINAL_FILE, STEP, FinalRecord
+from clearance.sweep.final.ledger import DIGEST_TAG, SCORING_TAG, SEEN_METRIC
 from clearance.sweep.final.scoring import score_on_test
 
 
@@ -18,10 +19,16 @@ def main() -> None:
     stage = load_stage_config(TrackingOnly)
     check_store(stage.tracking)  # before the test split is scored (and counted in the ledger)
     choice = Choice.read(report_dir(STEP) / CHOICE_FILE)
-    record = score_on_test(choice)
+    record = score_on_test(choice, store_runs=lambda digest: tagged_runs(stage.tracking, DIGEST_TAG, digest))
+    ledger = record["ledger"]
+    if ledger["restored"]:
+        print(f"{ledger['path']} lacked {ledger['restored']} scoring(s) of this test split that the MLflow store "
+              "records: written back from the store, so the count does not go down (commit the ledger)")
     with stage_run("final_test", stage.tracking, flatten({"sweep": {"final": choice.rule}, "chosen": str(choice.chosen),
                                                           "params": record.get("params") or {}})) as run:
-        log_metrics({**record.get("valid", {}), **record.get("test", {}), "test_seen": record["ledger"]["seen"]})
+        log_metrics({**record.get("valid", {}), **record.get("test", {}), SEEN_METRIC: ledger["seen"]})
+        if choice.chosen is not None:  # the scoring, where deleting the ledger cannot erase it
+            set_tags({DIGEST_TAG: ledger["digest"], SCORING_TAG: ledger["seen"]})
         record["run_id"] = run.info.run_id
     write_record(FinalRecord, record, report_dir(STEP) / FINAL_FILE)
     print(choice.reason)

@@ -4,12 +4,15 @@ from clearance.checklist.results import summary_line
 from clearance.core.config.params import load_stage_config
 from clearance.core.config.sweep import SweepJudge
 from clearance.core.errors import run_main
+from clearance.core.tracking import tagged_runs
+from clearance.sweep.final.ledger import DIGEST_TAG
 from clearance.sweep.judge.run import judge_sweep
 
 
 def main() -> None:
     cfg = load_stage_config(SweepJudge)
-    judged = judge_sweep(cfg)
+    # The ledger is read too, undeclared: it changes only when final_test runs, and that rewrites final.json.
+    judged = judge_sweep(cfg, store_runs=lambda digest: tagged_runs(cfg.tracking, DIGEST_TAG, digest))
     print(f"report: {judged.files['report']} · evidence fingerprint: {judged.files['manifest']}")
     print(summary_line(judged.checks))
 

@@ -14,12 +14,14 @@ from clearance.core.tracking import (
     flatten,
     log_epoch,
     log_metrics,
+    set_tags,
     stage_run,
 )
+from clearance.core.training.divergence import Diverged, diverged_tags
 from clearance.core.training.loop import curve_point
 from clearance.sweep.search.files import SEEDS_FILE, SeedReruns, SweepMeasurements
 from clearance.sweep.search.run import MEASUREMENTS_FILE, STEP
-from clearance.sweep.search.seeds import rerun_seeds
+from clearance.sweep.search.seeds import gain_line, rerun_seeds
 from clearance.sweep.search.space import flatten_keys
 from clearance.sweep.search.trial import Setup
 
@@ -33,7 +35,11 @@ def main() -> None:
     @contextmanager
     def tracked(name, values):
         with child_run(name, values, tags={"clearance.kind": "seed_rerun"}) as run:
-            yield run
+            try:
+                yield run
+            except Diverged as diverged:  # the run ends FAILED, tagged with where it diverged
+                set_tags(diverged_tags(diverged.divergence))
+                raise
 
     with stage_run("seed_runs", stage.tracking, flatten({"sweep": asdict(stage.sweep)})) as run:
         record = rerun_seeds(stage, setup, measured["best"], tracked,
@@ -41,8 +47,10 @@ def main() -> None:
         boot = record["bootstrap"]
         log_metrics({"mean_gain": boot.get("mean_gain"), "gain_low": boot.get("low"), "gain_high": boot.get("high")})
     write_record(SeedReruns, record, report_dir(STEP) / SEEDS_FILE)
-    print(f"mean gain over step 3's configuration: {boot.get('mean_gain'):.4f} "
-          f"[{boot.get('low'):.4f}, {boot.get('high'):.4f}] over seeds {record['seeds']} (MLflow run {run.info.run_id})")
+    print(f"{gain_line(boot, record['seeds'])} (MLflow run {run.info.run_id})")
+    for name in ("best", "reference"):
+        for seed in record[name]["diverged"]:
+            print(f"{name}, seed {seed['seed']}: {seed['message']}")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from dataclasses import asdict
 
+from clearance.core.config.inspect import ReportTexts
 from clearance.core.config.model import ModelStage
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
@@ -14,8 +15,10 @@ from clearance.core.tracking import (
     log_prepared_splits,
     log_text_model,
     record_run,
+    set_tags,
     stage_run,
 )
+from clearance.core.training.divergence import diverged_tags
 from clearance.core.training.loop import curve_point
 from clearance.model.measure.files import PROBES_FILE, STEP, Probes
 from clearance.model.measure.training import train
@@ -33,13 +36,20 @@ def main() -> None:
                 log_epoch({"train_loss": loss}, step)
         with child_run("training", {}, tags={"clearance.kind": "training"}):
             # log_epoch keeps only the record's numbers: the tracked predictions stay in training.json.
-            outcome = train(cfg, on_eval=lambda record: log_epoch(curve_point(record), record["step"]))
-            if outcome.result is not None:
+            outcome = train(cfg, on_eval=lambda record: log_epoch(curve_point(record), record["step"]),
+                            report_chars=load_stage_config(ReportTexts).max_report_chars)
+            diverged = outcome.result.diverged if outcome.result is not None else None
+            if diverged is not None:
+                set_tags(diverged_tags(diverged))
+            elif outcome.result is not None:
                 package = outcome.files["model"]
                 log_text_model(package, *outcome.model_example(), code=plugin_sources(package))
         log_artifacts([p for p in outcome.files.values() if p.is_file()])
     record = outcome.record
-    if record["trained"]:
+    if diverged is not None:
+        print(f"{diverged.message()}: no model packaged; step 3's check training_diverged fails until a lower "
+              f"train.lr trains (MLflow run {run.info.run_id})")
+    elif record["trained"]:
         valid = record["valid"]
         metric = record["primary_metric"]
         print(f"trained {record['steps']} steps at {record['samples_per_second']:.0f} samples/s: "

@@ -86,7 +86,7 @@ def summary_doc(classes: list[str], sizes: dict[str, int], digest: str = "test-d
     rows = sum(sizes.values())
     return {"source": source, "digest": digest, "text_column": "text", "label_column": "label",
             "clean": {"rows_read": rows, "missing_text": 0, "missing_label": 0, "dropped": 0, "kept_empty_text": 0,
-                      "kept_columns": [], "missing_keep_columns": []},
+                      "kept_columns": [], "missing_keep_columns": [], "label_changes": [], "label_variants": []},
             "split": {"stratified": True, "grouped_by": "", "groups": 0, "note": "", "given_by": ""},
             "sizes": sizes, "classes": classes, "sampled": None,
             "words": {"unit": "whitespace", "setting": "auto", "reason": "test data in English", "scripts": {"latin": 1.0}}}

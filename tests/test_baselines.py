@@ -350,6 +350,35 @@ def test_failing_plugin_baseline(clean_dir: Path, tmp_path: Path) -> None:
     assert "boom: cannot fit" in run.files["report"].read_text(encoding="utf-8")
 
 
+def test_tfidf_on_texts_without_repeated_words_uses_characters(tmp_path: Path) -> None:
+    """Numbers only: no word occurs in two train texts, so TF-IDF fits on its character n-grams, says so in
+    its note and the report, and every baseline runs."""
+    numbers = np.random.default_rng(0).choice(10**7, size=150, replace=False)
+    data = pd.DataFrame({"text": [str(v) for v in numbers], "label": ["odd", "even"] * 75})
+    run = baselines_run(stage(run=FAST), prepared(data, tmp_path / "data"), tmp_path / "out")
+    tfidf = run.results["tfidf_logreg"]
+    assert tfidf.error == "" and tfidf.skipped == ""
+    assert "valid_macro_f1" in tfidf.metrics
+    assert tfidf.note == "words left out: none occurs in 2 train texts or more (baselines.tfidf.min_df)"
+    assert run.status("baselines_ran") == "pass"
+    assert tfidf.note in run.files["report"].read_text(encoding="utf-8")
+
+
+def test_tfidf_without_any_feature_is_skipped_with_the_reason(tmp_path: Path) -> None:
+    """Texts of one character each, all different: TF-IDF has nothing to fit, so it is skipped with the
+    reason (a warning), not failed, and the other baselines still set the bar."""
+    data = pd.DataFrame({"text": [chr(0x4E00 + i) for i in range(150)], "label": ["odd", "even"] * 75})
+    run = baselines_run(stage(run=FAST), prepared(data, tmp_path / "data"), tmp_path / "out")
+    tfidf = run.results["tfidf_logreg"]
+    assert tfidf.error == "" and tfidf.metrics == {}
+    assert tfidf.skipped.startswith("no word and no character n-gram occurs in 2 train texts")
+    check = run.checks["baselines_ran"]
+    assert check.status == "warn" and check.value == ["tfidf_logreg"]
+    assert f"tfidf_logreg skipped: {tfidf.skipped}" in check.message
+    assert run.facts["skipped"] == {"tfidf_logreg": tfidf.skipped}
+    assert "skipped: no word and no character n-gram" in run.files["report"].read_text(encoding="utf-8")
+
+
 # fit_on_train_only
 
 def test_train_only_check_catches_a_valid_row(clean_run: Run) -> None:
@@ -438,16 +467,17 @@ def test_empty_after_preprocessing(clean_dir: Path, tmp_path: Path, share: float
 
 
 def test_all_texts_blank(clean_dir: Path, tmp_path: Path, preprocess_plugins) -> None:
-    """Blanking every text fails the TF-IDF baseline with a message, and no exception escapes."""
+    """Blanking every text fails empty_after_preprocessing; TF-IDF, with nothing to fit, is skipped with the
+    reason (baselines_ran warns), and no exception escapes."""
     run = baselines_run(stage(run=["uniform_random", "prior_random", "majority", "tfidf_logreg"],
                               preprocess=spec(1.0)), clean_dir, tmp_path)
     assert run.status("empty_after_preprocessing") == "fail"
     assert run.checks["empty_after_preprocessing"].value == pytest.approx(1.0)
     ran = run.checks["baselines_ran"]
-    assert ran.status == "fail"
+    assert ran.status == "warn"
     assert "tfidf_logreg" in ran.value
-    assert run.results["tfidf_logreg"].error
-    assert "tfidf_logreg failed" in ran.message
+    assert run.results["tfidf_logreg"].skipped
+    assert "tfidf_logreg skipped: no word and no character n-gram" in ran.message
     assert "valid_accuracy" in run.results["majority"].metrics
     assert run.files["report"].is_file()
 

@@ -27,7 +27,7 @@ from tests.factory import inspection_stats, make_texts, write_table
 
 INSPECT_DIRECTIONS = {
     "class_imbalance": "max", "min_class_count": "min", "classes_in_every_split": "",
-    "dropped_rows": "max", "empty_texts": "max", "very_short_texts": "max", "duplicates": "max",
+    "dropped_rows": "max", "label_variants": "max", "empty_texts": "max", "very_short_texts": "max", "duplicates": "max",
     "conflicting_duplicates": "max", "split_overlap": "max", "mojibake": "max", "replacement_chars": "max",
     "html_entities": "max", "label_issues": "max", "keyword_signal": "min", "sample_written": "min",
 }

@@ -15,7 +15,7 @@ from clearance.core.compose import compose, diff, render, write_params
 from clearance.core.config.baselines import BaselinesJudge, BaselinesStage, TfidfConfig
 from clearance.core.config.data import DataConfig, PrepareStage
 from clearance.core.config.gate import GateStage
-from clearance.core.config.inspect import InspectJudge, InspectStage
+from clearance.core.config.inspect import InspectJudge, InspectStage, ReportTexts
 from clearance.core.config.params import from_conf, load_stage_config, read_params
 from clearance.core.config.tracking import TrackingOnly
 from clearance.core.errors import UserError
@@ -41,10 +41,15 @@ def test_overrides_change_the_composition():
 def test_unknown_override_is_a_clear_error():
     with pytest.raises(UserError) as info:
         compose(["data.no_such_key_at_all=1", "+nope=[", "nosuchgroup=x"], conf_dir=REPO / "conf")
-    assert "conf" in info.value.render()
+    assert "override `+nope=[`" in info.value.render()  # the one Hydra cannot parse is named first
+    with pytest.raises(UserError) as info:
+        compose(["data.no_such_key_at_all=1"], conf_dir=REPO / "conf")
+    assert "conf/ has no key `data.no_such_key_at_all`" in info.value.problem
+    assert "+data.no_such_key_at_all=1" in info.value.fix and "path" in info.value.fix  # data's keys are listed
 
 
-STAGE_CONFIGS = [PrepareStage, InspectStage, InspectJudge, BaselinesStage, BaselinesJudge, GateStage, TrackingOnly]
+STAGE_CONFIGS = [PrepareStage, InspectStage, InspectJudge, BaselinesStage, BaselinesJudge, GateStage, TrackingOnly,
+                 ReportTexts]
 
 
 @pytest.mark.parametrize("cls", STAGE_CONFIGS, ids=lambda c: c.__name__)

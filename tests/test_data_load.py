@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -178,7 +180,7 @@ def test_invalid_utf8_names_the_line_and_the_settings(tmp_path: Path) -> None:
     error = user_error(data_config(path=str(path)))
     assert_has_fix(error)
     assert error.where == f"{path}, line 4"
-    assert "0xe9" in error.problem and "utf-8" in error.problem
+    assert "0xe9" in error.problem and "is not valid utf-8 (data.encoding=utf-8:" in error.problem
     assert "data.encoding" in error.fix
     assert "data.encoding_errors=replace" in error.fix
 
@@ -342,14 +344,81 @@ def test_numeric_labels_with_a_missing_one_stay_integers(tmp_path: Path, fmt: st
     assert sorted(rows["label"].unique()) == ["0", "1"]
 
 
+def test_every_label_missing_names_the_label_column(tmp_path: Path, frame: pd.DataFrame) -> None:
+    """A file whose label column is empty throughout: the message names that column and how many rows."""
+    path = tmp_path / "data.csv"
+    write_table(frame.assign(label=""), path, "csv")
+    error = user_error(data_config(path=str(path)))
+    assert_has_fix(error)
+    assert error.where == f"{path}: data.label_column=label"
+    assert error.problem == f"every one of the {len(frame)} rows has an empty label"
+    assert "data.label_column" in error.fix
+
+
 def test_labels_are_stripped(tmp_path: Path, frame: pd.DataFrame) -> None:
-    """Surrounding spaces do not make a second version of a class."""
+    """Surrounding spaces do not make a second version of a class, and the merge is counted."""
     data = frame.copy()
-    data.loc[0, "label"] = f" {data.loc[0, 'label']} "
+    label = data.loc[0, "label"]
+    data.loc[0, "label"] = f" {label} "
     path = tmp_path / "data.csv"
     write_table(data, path, "csv")
-    rows, _ = load(data_config(path=str(path)))
+    rows, summary = load(data_config(path=str(path)))
     assert set(rows["label"]) == {"negative", "neutral", "positive"}
+    assert summary.label_changes == [{"from": f" {label} ", "to": label, "rows": 1, "why": "surrounding whitespace"}]
+
+
+@pytest.mark.parametrize("written,why", [
+    ("positive\x00", "control characters (e.g. NUL)"),
+    ("posi\x00tive", "control characters (e.g. NUL)"),
+    ("positive\r", "surrounding whitespace"),
+    (unicodedata.normalize("NFD", "positivé"), "Unicode normalisation (NFC)"),
+])
+def test_respelled_labels_are_merged_and_counted(tmp_path: Path, written: str, why: str) -> None:
+    """A NUL, a stray CR or a decomposed accent makes no second class; each respelling is counted by rows."""
+    data = make_texts(classes={"negative": 10, "positive": 10}, seed=5)
+    kept = unicodedata.normalize("NFC", written).replace("\x00", "").strip()
+    data["label"] = data["label"].replace({"positive": kept})
+    data.loc[data.index[data["label"] == kept][:3], "label"] = written
+    path = tmp_path / "data.jsonl"
+    write_table(data, path, "jsonl")
+    rows, summary = load(data_config(path=str(path)))
+    assert set(rows["label"]) == {"negative", kept}
+    assert summary.label_changes == [{"from": written, "to": kept, "rows": 3, "why": why}]
+    assert summary.label_variants == []
+
+
+def test_clean_labels_record_no_change(tmp_path: Path, frame: pd.DataFrame) -> None:
+    """Labels written one way each: nothing respelled, no variants."""
+    path = tmp_path / "data.csv"
+    write_table(frame, path, "csv")
+    _, summary = load(data_config(path=str(path)))
+    assert summary.label_changes == [] and summary.label_variants == []
+
+
+def test_case_variants_are_kept_apart_and_recorded(tmp_path: Path) -> None:
+    """"Pos" beside "pos" (and "very_good" beside "very good") may be a mistake or two classes: not merged,
+    but recorded with their rows."""
+    data = make_texts(classes={"pos": 8, "Pos": 2, "very good": 5, "very_good": 1, "neg": 8}, seed=6)
+    path = tmp_path / "data.csv"
+    write_table(data, path, "csv")
+    rows, summary = load(data_config(path=str(path)))
+    assert set(rows["label"]) == {"pos", "Pos", "very good", "very_good", "neg"}
+    assert summary.label_changes == []
+    assert summary.label_variants == [{"labels": {"Pos": 2, "pos": 8}, "rows": 10},
+                                      {"labels": {"very good": 5, "very_good": 1}, "rows": 6}]
+
+
+def test_mixed_numeric_and_text_labels_are_strings(tmp_path: Path) -> None:
+    """JSON's 1 and "1" are one label "1"; 1.0 is merged into it and counted; "one" stays its own class."""
+    path = tmp_path / "data.jsonl"
+    labels = [1, "1", 1.0, 1, "one", "one"] * 4
+    path.write_text("\n".join(json.dumps({"text": f"text {i}", "label": v}) for i, v in enumerate(labels)) + "\n",
+                    encoding="utf-8")
+    rows, summary = load(data_config(path=str(path)))
+    assert rows["label"].tolist() == ["1", "1", "1", "1", "one", "one"] * 4
+    assert all(isinstance(v, str) for v in rows["label"])
+    assert summary.label_changes == [{"from": "1.0", "to": "1", "rows": 4,
+                                      "why": "a whole number written as a decimal"}]
 
 
 def test_keep_columns_present_and_absent(tmp_path: Path, frame: pd.DataFrame) -> None:

@@ -250,6 +250,54 @@ def test_thresholds_and_code_re_run_exactly_what_uses_them(copied: Path):
     assert stale_stages(project) == set()
 
 
+def reword(path: Path, old: str, new: str) -> None:
+    """Change one word of the question file, as a user fixing a typo does."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_rewording_an_answer_re_runs_its_gate_only_and_keeps_its_stamp(copied: Path):
+    """The most common edits cost seconds: the gate judges again to the same decision, its stamp keeps its
+    bytes, and nothing after it re-runs (the journey page re-renders: it quotes the answers)."""
+    project = copied
+    checklist, stamp = project / "checklists/inspect.yaml", project / "gates/inspect.json"
+    before = stamp.read_bytes()
+    add_waivers(checklist, ["class_imbalance"])  # a waiver for a check that passes: noted, never blocking
+    edits = {
+        "a waiver": lambda: None,
+        "an answer": lambda: reword(checklist, "it is fine for this task", "it is fine for this work"),
+        "a waiver's reason": lambda: reword(checklist, "after reading its evidence", "after reading all its evidence"),
+        "a sign-off": lambda: reword(checklist, "\nquestions:",
+                                     "\nsigned_off_by:\n  - name: Ada Lovelace\n    date: 2026-12-07\n\nquestions:"),
+    }
+    for edit, apply in edits.items():
+        apply()
+        assert stale_stages(project) == {"gate_inspect", "summary"}, edit
+        code, output = repro(project)
+        assert code == 0 and ran_stages(output) == ["gate_inspect", "summary"], (edit, output)
+        assert "GATE CLEARED: step 1" in output and stamp.read_bytes() == before, edit
+    assert stale_stages(project) == set()
+
+
+def test_a_gate_that_closes_removes_its_stamp_and_a_new_decision_re_runs_what_follows(copied: Path):
+    """A stamp that persists across runs must not outlive its decision: an answer made empty closes the gate
+    and takes the stamp away; answered again, the gate writes a new stamp and step 2 runs on it."""
+    project = copied
+    checklist, stamp = project / "checklists/inspect.yaml", project / "gates/inspect.json"
+    text = checklist.read_text(encoding="utf-8")
+    checklist.write_text(text.replace('"Looked at the evidence for label_balance, and it is fine for this task."',
+                                      '""', 1), encoding="utf-8")
+    code, output = repro(project)
+    assert code != 0 and "GATE CLOSED: step 1" in output and not stamp.exists(), output
+    assert "BLOCKED" in next(line for line in run(["clearance", "status"], project).stdout.splitlines()
+                             if line.startswith("inspect"))
+    checklist.write_text(text, encoding="utf-8")
+    code, output = repro(project, "gate_inspect")
+    assert code == 0 and stamp.exists() and "GATE CLEARED: step 1" in output, output
+    assert "baselines" in stale_stages(project)
+
+
 def test_your_model_in_plugins_is_probed_again_after_every_edit(journey: Journey, copied: Path):
     """The journey's model is MyNet, from plugins/my_models.py. Plant the article's bug and the probes re-run
     and catch it; fix it and they re-run and pass."""

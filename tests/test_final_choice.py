@@ -25,9 +25,15 @@ from clearance.sweep.final.choice import (
     gain_verdict,
 )
 from clearance.sweep.final.ledger import (
+    DIGEST_TAG,
+    SCORING_TAG,
+    count_scorings,
     ledger_digest,
+    missing_from_ledger,
     read_ledger,
     record_scoring,
+    restore_from_store,
+    store_scorings,
     times_seen,
 )
 from clearance.sweep.final.scoring import score_on_test
@@ -174,6 +180,28 @@ def test_a_test_split_seen_twice_warns(t):
     assert C.test_split_reuse({"ledger": None}, t).status == "warn"
 
 
+def test_a_ledger_that_holds_fewer_scorings_than_the_store_fails_naming_both(t):
+    ledger = {"seen": 1, "digest": "cd" * 32, "path": "ledger/test_split.jsonl"}
+    lost = C.test_split_reuse({"ledger": {**ledger, "in_ledger": 1, "in_store": 3}}, t)
+    assert lost.status == "fail" and lost.value == 3  # the count is the store's: it never goes down
+    assert "holds 1 scoring(s)" in lost.message and "the MLflow store records 3" in lost.message
+    assert "git checkout -- ledger/test_split.jsonl" in lost.fix and "dvc repro -f final_test" in lost.fix
+    kept = C.test_split_reuse({"ledger": {**ledger, "in_ledger": 1, "in_store": 1}}, t)
+    assert kept.status == "pass" and kept.value == 1
+    ahead = C.test_split_reuse({"ledger": {**ledger, "in_ledger": 2, "in_store": 1}}, t)  # a store made anew
+    assert ahead.status == "warn" and "seen 2 times" in ahead.message
+
+
+def test_a_store_that_cannot_be_read_is_said_and_the_ledger_still_counts(t):
+    ledger = {"seen": 2, "digest": "cd" * 32, "path": "ledger/test_split.jsonl", "in_ledger": 2,
+              "store_error": "MLflow store mlflow.db: is not an SQLite database"}
+    check = C.test_split_reuse({"ledger": ledger}, t)
+    assert check.status == "warn" and "seen 2 times" in check.message
+    assert "the MLflow store could not be read (MLflow store mlflow.db: is not an SQLite database)" in check.message
+    broken = C.test_split_reuse({"ledger": {**ledger, "ledger_error": "line 2: not a JSON object"}}, t)
+    assert broken.status == "fail" and "line 2" in broken.message and "git checkout" in broken.fix
+
+
 # -- the ledger ---------------------------------------------------------------------------------------------------
 
 def test_the_ledger_counts_per_test_split_and_appends_only(tmp_path: Path):
@@ -188,6 +216,63 @@ def test_the_ledger_counts_per_test_split_and_appends_only(tmp_path: Path):
     first = path.read_text().splitlines()[0]
     record_scoring({"test_digest": "a", "chosen": "best"}, path)
     assert path.read_text().splitlines()[0] == first
+
+
+def scoring_run(digest: str, number: int, run_id: str = "") -> dict:
+    """A final test's run as clearance.core.tracking.tagged_runs returns it."""
+    return {"run_id": run_id or f"run{number}", "start_time": 1_700_000_000_000 + number,
+            "tags": {DIGEST_TAG: digest, SCORING_TAG: str(number)},
+            "params": {"chosen": "reference", "sweep.final": "best_if_better"},
+            "metrics": {"test_macro_f1": 0.5, "valid_macro_f1": 0.6, "test_seen": float(number)}}
+
+
+def test_the_count_is_the_ledger_s_or_the_store_s_whichever_holds_more(tmp_path: Path):
+    path = tmp_path / "ledger/test_split.jsonl"
+    runs = [scoring_run("a", 1), scoring_run("a", 2)]
+    assert store_scorings(runs) == 2 and store_scorings([]) == 0
+    assert store_scorings([{"tags": {SCORING_TAG: "two"}}]) == 0  # a hand-set tag that is no number counts nothing
+    # a deleted ledger: the store still counts both scorings
+    assert count_scorings(read_ledger(path), "a", runs) == 2
+    # one line's digest changed by hand: 2 lines counted as 1, the store still says 2
+    record_scoring({"test_digest": "a", "chosen": "reference"}, path)
+    record_scoring({"test_digest": "edited", "chosen": "reference"}, path)
+    entries = read_ledger(path)
+    assert times_seen(entries, "a") == 1 and count_scorings(entries, "a", runs) == 2
+    # a store made anew (or another store): the ledger's count holds
+    record_scoring({"test_digest": "a", "chosen": "reference"}, path)
+    record_scoring({"test_digest": "a", "chosen": "reference"}, path)
+    assert count_scorings(read_ledger(path), "a", runs) == 3
+
+
+def test_scorings_the_ledger_lost_are_written_back_from_the_store(tmp_path: Path):
+    path = tmp_path / "ledger/test_split.jsonl"
+    record_scoring({"test_digest": "a", "chosen": "reference"}, path)
+    runs = [scoring_run("a", 1), scoring_run("a", 3)]  # scoring 2's run was removed from the store
+    missing = missing_from_ledger(read_ledger(path), "a", runs)
+    assert [m["scoring"] for m in missing] == [2, 3]
+    assert missing[0]["chosen"] is None and "no run of it is left" in missing[0]["restored_from"]
+    assert missing[1]["restored_from"] == "MLflow run run3" and missing[1]["test_macro_f1"] == 0.5
+    assert missing[1]["when"].startswith("2023-11-14") and "test_seen" not in missing[1]
+    restore_from_store(read_ledger(path), "a", runs, path)
+    entries = read_ledger(path)  # the written lines read back as ledger entries
+    assert times_seen(entries, "a") == 3 and restore_from_store(entries, "a", runs, path) == []
+    assert len(path.read_text().splitlines()) == 3
+
+
+def test_the_final_test_writes_the_store_s_scorings_back_before_it_counts(tmp_path: Path, prepared_tiny: Path):
+    path = tmp_path / "ledger/test_split.jsonl"
+    rejected = decide("best", MEASURED, seeds(), LR_BAND)  # nothing is scored: only the count is read
+    asked: list[str] = []
+
+    def store_runs(digest: str) -> list[dict]:
+        asked.append(digest)
+        return [scoring_run(digest, 1), scoring_run(digest, 2)]
+
+    record = score_on_test(rejected, prepared_tiny, {"best": tmp_path / "no-model"}, path, store_runs)
+    assert record["ledger"]["seen"] == 2 and record["ledger"]["restored"] == 2
+    assert asked == [record["ledger"]["digest"]] and len(path.read_text().splitlines()) == 2
+    again = score_on_test(rejected, prepared_tiny, {"best": tmp_path / "no-model"}, path, store_runs)
+    assert again["ledger"]["seen"] == 2 and again["ledger"]["restored"] == 0  # written back once
 
 
 def test_a_changed_test_split_has_its_own_digest():

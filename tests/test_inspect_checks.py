@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,21 +12,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from markupsafe import escape
 
 from clearance.checklist.results import STATUSES, CheckResult, read_checks
 from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
 from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectStage
 from clearance.core.config.params import from_conf
+from clearance.core.text.visible import visible
 from clearance.core.data.prepare import load_splits, prepare
-from clearance.inspection.judge.checks import inspect_checks
+from clearance.inspection.judge.checks import inspect_checks, label_checks
 from clearance.inspection.judge.run import judge_inspection
-from clearance.inspection.measure.label_issues import find_label_issues
+from clearance.inspection.measure.label_issues import CHAR_FEATURES, NO_FEATURES_FIX, find_label_issues
 from clearance.inspection.measure.run import compute, run_inspection
 from clearance.inspection.measure.stats import combine
 from tests.factory import KEYWORDS, make_texts, write_table
 
 CHECK_IDS = [
-    "class_imbalance", "min_class_count", "classes_in_every_split", "dropped_rows", "empty_texts",
+    "class_imbalance", "min_class_count", "classes_in_every_split", "dropped_rows", "label_variants", "empty_texts",
     "very_short_texts", "duplicates", "conflicting_duplicates", "split_overlap", "mojibake",
     "replacement_chars", "html_entities", "label_issues", "keyword_signal", "sample_written",
 ]
@@ -527,6 +530,85 @@ def test_find_label_issues_folds_limited_by_smallest_class() -> None:
     _, summary = find_label_issues(rows, folds=5, max_rows=100_000, seed=0)
     assert summary["folds"] == 3
     assert summary["skipped"] == ""
+
+
+def number_rows(n: int, seed: int) -> pd.DataFrame:
+    """Texts that are numbers, never repeated (no word occurs twice), in two classes."""
+    numbers = np.random.default_rng(seed).choice(10**7, size=n, replace=False)
+    return pd.DataFrame({"text": [str(v) for v in numbers], "label": ["odd", "even"] * (n // 2),
+                         "split": "train", "row": range(n)})
+
+
+def test_find_label_issues_on_numbers_uses_character_ngrams() -> None:
+    """No word occurs in two texts: the search runs on character n-grams and says so, rather than crash."""
+    issues, summary = find_label_issues(number_rows(120, seed=25), folds=2, max_rows=100_000, seed=0)
+    assert summary["skipped"] == ""
+    assert summary["features"] == CHAR_FEATURES
+    assert summary["issues"] == len(issues)
+
+
+def test_find_label_issues_without_any_shared_feature_is_skipped() -> None:
+    """Texts of one character each, all different: nothing to learn from, so the search is skipped with
+    the reason and a fix, and the label_issues check warns with them."""
+    rows = number_rows(60, seed=26).assign(text=[chr(0x4E00 + i) for i in range(60)])
+    issues, summary = find_label_issues(rows, folds=2, max_rows=100_000, seed=0)
+    assert issues.empty
+    assert summary["skipped"].startswith("no word and no character n-gram occurs in two texts")
+    assert summary["fix"] == NO_FEATURES_FIX
+    stats = {"label_issues": summary, "keyword_rule": {"valid_rows": 0}}
+    check = label_checks(stats, thresholds())[0]
+    assert check.status == "warn" and summary["skipped"] in check.message and check.fix == NO_FEATURES_FIX
+
+
+def respelled(data: pd.DataFrame, label: str, written: str, n: int) -> pd.DataFrame:
+    """``data`` with the first ``n`` rows of ``label`` written as ``written``."""
+    out = data.copy()
+    out.loc[out.index[out["label"] == label][:n], "label"] = written
+    return out
+
+
+def test_label_variants_passes_on_labels_written_one_way(tmp_path: Path) -> None:
+    result = inspect(clean_texts(seed=30), tmp_path)
+    assert result.status("label_variants") == "pass"
+    assert result.checks["label_variants"].value == 0
+
+
+def test_label_variants_warns_on_respelled_labels(tmp_path: Path) -> None:
+    """"positive " merged into "positive": counted, named with its rows and reason, and warned about."""
+    result = inspect(respelled(clean_texts(seed=31), "positive", "positive ", 6), tmp_path)
+    check = result.checks["label_variants"]
+    assert check.status == "warn"
+    assert check.value == pytest.approx(6 / 300, abs=1e-6)
+    assert '"positive " kept as "positive" (6 rows: surrounding whitespace)' in check.message
+    assert set(result.stats["classes"]) == set(LABELS)
+
+
+def test_label_variants_warns_on_case_variants_kept_apart(tmp_path: Path) -> None:
+    """"Positive" beside "positive" stays a class of its own, and the check names both with their rows."""
+    result = inspect(respelled(clean_texts(seed=32), "positive", "Positive", 4), tmp_path)
+    check = result.checks["label_variants"]
+    assert check.status == "warn"
+    assert check.value == pytest.approx(4 / 300, abs=1e-6)
+    assert '"Positive" (4 rows) and "positive" (96 rows) differ only by case' in check.message
+    assert {"Positive", "positive"} <= set(result.stats["classes"])
+
+
+def test_report_names_changed_and_alike_labels(tmp_path: Path) -> None:
+    """The report lists each respelled label (made visible: a trailing space, a decomposed accent) with its
+    rows and reason, and the labels that differ only by case."""
+    data = respelled(clean_texts(seed=33), "positive", "positive ", 3)
+    data = respelled(data, "neutral", "Neutral", 2)
+    data["label"] = data["label"].replace({"negative": "négative"})
+    data = respelled(data, "négative", unicodedata.normalize("NFD", "négative"), 5)
+    out, _ = prepared(data, tmp_path / "data")
+    page = measure_and_judge(stage(), out, tmp_path / "reports").files["report"].read_text(encoding="utf-8")
+    assert 'id="label-changes"' in page and 'id="label-variants"' in page
+    decomposed = unicodedata.normalize("NFD", "négative")
+    for written, kept, rows in (("positive ", "positive", 3), (decomposed, "négative", 5)):
+        row = (f"<tr><td><code>{escape(visible(written))}</code></td><td><code>{escape(visible(kept))}</code></td>"
+               f'<td class="n">{rows}</td>')
+        assert row in page
+    assert f"<code>{escape(visible('Neutral'))}</code> (2)" in page
 
 
 def test_stats_rows_match_splits(clean_run: Measured) -> None:

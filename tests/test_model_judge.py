@@ -25,7 +25,7 @@ from clearance.model.judge import plots as model_plots
 from clearance.model.judge import run as J
 from clearance.model.judge.checks import ORDER
 from clearance.model.measure.files import TrainingRecord
-from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
+from clearance.model.measure.probes.fitting import loss_peak, measure_bar, overfitting_streak
 from clearance.model.measure.probes.suite import run_probes
 from tests.steps import step_questions
 from tests.training_kit import kit, train_config
@@ -68,6 +68,7 @@ def training_record(parts: Any, train: Any, valid: Any) -> dict[str, Any]:
         "samples_per_second": result.samples_per_second, "resumed_from": result.resumed_from,
         "valid": scores, "primary_metric": "macro_f1", "bar": BAR.to_dict(),
         "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, BAR),
+        "divergence": loss_peak(result.history, len(parts.classes)),
         "confusion": {"classes": parts.classes,
                       "matrix": confusion(truth, predicted, parts.classes).to_numpy().tolist()},
         "per_class": per_class_report(truth, predicted, parts.classes),
@@ -269,6 +270,53 @@ def test_a_model_below_the_bar_warns_and_the_report_shows_the_gap(runs, tmp_path
     checks = {c.id: c for c in judged(tmp_path, runs[0], training).checks}
     assert checks["beats_best_baseline"].status == "warn" and checks["beats_prior_guess"].status == "pass"
     assert "-0.0550" in report(tmp_path)
+
+
+# -- a run that diverges ------------------------------------------------------------------------------------------
+
+def stage_record(lr: float) -> dict[str, Any]:
+    """training.json as the training stage's own training_record writes it, for a run at ``lr``."""
+    from clearance.core.training.inputs import ModelInputs
+    from clearance.model.measure.training import training_record as stage_training_record
+
+    parts, train, valid = kit()
+    result = train_model(train_config(lr=lr, epochs=3, eval_every=5), parts, train, valid, progress=False)
+    names = np.asarray(parts.classes, dtype=object)
+    frame = pd.DataFrame({"row": range(len(valid)), "label": names[valid.labels], "text": valid.texts})
+    inputs = ModelInputs(classes=parts.classes, raw_train=list(train.texts), train=train, valid=valid,
+                         valid_frame=frame, tracked=valid.subset(range(TRACKED)), data_digest=DIGESTS["data_digest"])
+    record = stage_training_record(result, inputs, BAR, {"failing": [], "forced": False}, DIGESTS)
+    return json.loads(json.dumps(jsonable(record)))
+
+
+def test_a_run_whose_loss_turned_nan_fails_training_diverged_with_a_lower_lr_to_try(runs, tmp_path: Path):
+    training = stage_record(lr=1e37)  # float32 overflows at step 2, whatever the threads
+    judgement = judged(tmp_path, runs[0], training)
+    checks = {c.id: c for c in judgement.checks}
+    diverged = checks["training_diverged"]
+    step = training["divergence"]["diverged"]["step"]
+    assert diverged.status == "fail" and diverged.value is None and diverged.direction == "max"
+    assert diverged.message.startswith(f"training diverged at step {step}: the training loss became inf at "
+                                       "learning rate 1e+37; the run stopped there and no model was packaged")
+    assert diverged.fix.startswith("lower `train.lr`, e.g. to 1e+36 (a tenth of 1e+37)")
+    # no valid score to set against the bar: it is not run, and says why
+    for bar in ("beats_best_baseline", "beats_prior_guess"):
+        assert checks[bar].status == "warn"
+        assert f"no valid score: training diverged at step {step}" in checks[bar].message
+    html = report(tmp_path)
+    box = html[html.index('id="diverged"'):html.index('id="checks"')]
+    assert f"training diverged at step {step}" in box and "<code>train.lr</code>" in box
+    assert html.count("data:image/png;base64,") == len(model_plots.FILES)  # the curves up to that step still draw
+
+
+def test_a_loss_that_runs_far_above_ln_k_fails_training_diverged_without_a_nan(runs, tmp_path: Path):
+    training = stage_record(lr=1e4)  # finite losses in the tens of thousands: diverged all the same
+    assert training["divergence"]["diverged"] is None
+    check = {c.id: c for c in judged(tmp_path, runs[0], training).checks}["training_diverged"]
+    assert check.status == "fail" and check.value > thresholds().diverged_loss_ratio_max
+    assert "x ln K" in check.message and check.fix.startswith("lower `train.lr`, e.g. to 1000 (a tenth of 10000)")
+    clean = {c.id: c for c in judged(tmp_path, *runs).checks}["training_diverged"]
+    assert clean.status == "pass" and clean.value < 1.5
 
 
 # -- evidence and errors ------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ from clearance.model.measure.probes.init import measure_symmetry
 from clearance.model.measure.probes.outputs import measure_init_loss, measure_outputs
 from clearance.model.measure.probes.suite import probe_batch, run_probes
 from tests.factory import make_texts
-from tests.training_kit import BagOfWords, WordTokenizer
+from tests.training_kit import BagOfWords, TurnsNaN, WordTokenizer, kit
 
 CPU = torch.device("cpu")
 FP32 = autocast_for(CPU, "fp32")
@@ -483,6 +483,17 @@ def test_a_model_that_cannot_learn_fails_overfit_and_says_why(clean, t):
     assert "bug" in check.fix and "too small" in check.fix
 
 
+def test_an_overfit_run_that_diverges_fails_saying_where_and_to_lower_the_lr(clean, t):
+    parts, train, _ = kit(model_class=TurnsNaN, after=3)
+    measured = measure_overfit(train_config(lr=0.05), parts, train, 16, 20, CPU, FP32)
+    assert measured["steps"] == 4
+    assert measured["diverged"] == "training diverged at step 4: the training loss became nan at learning rate 0.05"
+    check = C.overfit_check(measured, t)
+    assert check.status == "fail" and check.message == f"the overfit run: {measured['diverged']}"
+    assert check.fix.startswith("lower train.lr")
+    assert measure_overfit(train_config(lr=0.05), clean[0], clean[2], 16, 5, CPU, FP32)["diverged"] is None
+
+
 def test_overfit_runs_with_dropout_and_weight_decay_off(clean):
     parts, _, train, _ = clean
     seen = []
@@ -521,7 +532,7 @@ def test_the_suite_passes_every_probe_on_a_clean_model(t):
     measured, checks = suite_checks(t)
     assert {k: c.status for k, c in checks.items() if c.status != "pass"} == {}
     assert len(measured["decoded_samples"]) == 5 and measured["seconds"]["total"] > 0
-    assert set(C.PROBES) - set(measured) == {"overfitting", "bar"}
+    assert set(C.PROBES) - set(measured) == set(C.AFTER_TRAINING) == {"divergence", "overfitting", "bar"}
 
 
 @pytest.mark.parametrize("model_class, failing", [

@@ -52,6 +52,26 @@ def test_a_short_wobble_is_not_overfitting(t):
     assert C.overfitting_check(measured, t).status == "pass"
 
 
+# -- divergence on the real run -----------------------------------------------------------------------------------
+
+def test_a_nan_loss_fails_training_diverged_and_a_loss_near_ln_k_passes(t):
+    from clearance.core.training.divergence import Divergence
+    from clearance.model.measure.probes.fitting import loss_peak
+
+    rows = [{**row, "lr": 0.5} for row in history([1.2, 0.9], [1.0, 0.8])]
+    diverged = loss_peak(rows, 3, Divergence(230, float("nan"), 0.5, "train").to_dict())
+    check = C.diverged_check(diverged, t)
+    assert check.status == "fail" and check.value is None and check.direction == "max"
+    assert check.message.startswith("training diverged at step 230: the training loss became nan at learning rate 0.5")
+    assert check.fix.startswith("lower `train.lr`, e.g. to 0.05 (a tenth of 0.5)")
+    healthy = C.diverged_check(loss_peak(rows, 3), t)
+    assert healthy.status == "pass" and healthy.value == pytest.approx(1.2 / 1.0986, abs=1e-3)
+    assert describe(healthy) == f"value {healthy.value} is within the maximum {t.diverged_loss_ratio_max}"
+    exploded = C.diverged_check(loss_peak(history([1.2, 40.0], [1.0, 50.0]), 3), t)
+    assert exploded.status == "fail" and "40 at step 200" in exploded.message
+    assert describe(exploded) == f"value {exploded.value} is above the maximum {t.diverged_loss_ratio_max}"
+
+
 def test_evaluations_without_valid_loss_are_ignored():
     rows = history([1.0, 0.5], [0.9, 0.8]) + [{"step": 300, "train_loss": 0.4, "valid_loss": None}]
     assert overfitting_streak(rows)["evaluations"] == 2

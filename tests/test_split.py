@@ -12,7 +12,7 @@ import pytest
 from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
 from clearance.core.config.params import from_conf
 from clearance.core.data.prepare import load_splits, load_summary, prepare
-from clearance.core.data.split import assign_splits, split_groups
+from clearance.core.data.split import assign_splits, fewest_groups, split_groups
 from clearance.core.errors import UserError
 from clearance.core.text.normalize import normalize
 from tests.factory import make_texts, write_table
@@ -139,6 +139,44 @@ def test_too_few_groups() -> None:
     with pytest.raises(UserError) as info:
         assign_splits(tiny, split_config(), seed=0)
     assert "only 2 distinct" in info.value.problem
+
+
+@pytest.mark.parametrize("n", [3, 4, 5])
+def test_too_few_rows_for_the_sizes_is_a_message(n: int) -> None:
+    """At 10% valid and 10% test, fewer than 6 distinct texts would leave a split empty: a message naming
+    the file, the settings, what the split needs and the fixes, not scikit-learn's error."""
+    labels = (["pos", "neg"] * n)[:n]
+    tiny = pd.DataFrame({"text": [f"text number {i}" for i in range(n)], "label": labels})
+    with pytest.raises(UserError) as info:
+        assign_splits(tiny, split_config(valid_size=0.1, test_size=0.1), seed=0, source="data/few.csv")
+    error = info.value
+    assert error.where == "data/few.csv: split.valid_size=0.1, split.test_size=0.1"
+    assert f"only {n} distinct texts" in error.problem and "6 or more" in error.problem
+    assert "3 rows per class" in error.problem
+    assert "split.valid_size" in error.fix and "data.split_column" in error.fix
+
+
+def test_just_enough_rows_for_the_sizes_split_three_ways() -> None:
+    """Six distinct texts at 10%/10%: every split gets a row."""
+    six = pd.DataFrame({"text": [f"text number {i}" for i in range(6)], "label": ["pos", "neg"] * 3})
+    split, _ = assign_splits(six, split_config(valid_size=0.1, test_size=0.1), seed=0)
+    assert set(split) == {"train", "valid", "test"}
+
+
+@pytest.mark.parametrize("valid,test,fewest", [(0.1, 0.1, 6), (0.2, 0.1, 4), (0.05, 0.05, 11), (0.3, 0.3, 3)])
+def test_fewest_groups_gives_every_split_one(valid: float, test: float, fewest: int) -> None:
+    """The smallest data that splits three ways at these sizes, and one less does not."""
+    for n, splits in ((fewest, True), (fewest - 1, False)):
+        if n < 3:
+            continue
+        data = pd.DataFrame({"text": [f"text number {i}" for i in range(n)], "label": ["a"] * n})
+        if splits:
+            split, _ = assign_splits(data, split_config(valid_size=valid, test_size=test), seed=0)
+            assert set(split) == {"train", "valid", "test"}
+        else:
+            with pytest.raises(UserError):
+                assign_splits(data, split_config(valid_size=valid, test_size=test), seed=0)
+    assert fewest_groups(valid, test) == fewest
 
 
 def test_rare_class_falls_back_to_random_split() -> None:

@@ -206,6 +206,24 @@ def test_too_few_complete_trials_fail_and_quote_the_first_error(t):
     assert C.trials_completed(clean(), t).status == "pass"
 
 
+def test_diverged_trials_are_counted_with_their_settings_and_named_by_trials_completed(t):
+    from clearance.core.training.divergence import Divergence
+
+    blown = {**trial(2, None, "PRUNED", **{"train.lr": 1.18}),
+             "diverged": Divergence(7, float("nan"), 1.18, "valid", 96).to_dict()}
+    trials = [trial(0, 0.7, **{"train.lr": 1e-3}), trial(1, 0.6, **{"train.lr": 2e-3}), blown,
+              trial(3, None, "PRUNED", **{"train.lr": 5e-4})]
+    counted = A.diverged(trials)
+    assert counted == {"count": 1, "trials": [{"number": 2, "params": {"train.lr": 1.18}, "step": 7, "loss": "nan",
+                                               "lr": 1.18, "message": blown["diverged"]["message"]}]}
+    assert A.diverged([trial(0, 0.7), trial(1, None, "PRUNED")]) == {"count": 0, "trials": []}
+    check = C.trials_completed({"trials": trials}, t)
+    assert "2 of 4 trials completed, 0 failed, 1 pruned, 1 diverged" in check.message
+    assert "diverged: #2 (train.lr=1.18: step 7, loss nan)" in check.message
+    assert "lower the high end of the train.lr range" in check.fix
+    assert "diverged:" not in C.trials_completed(clean(), t).message
+
+
 def test_a_best_value_on_the_edge_that_mattered_warns_and_names_its_evidence(t):
     # train.lr: important; model.dropout: unimportant but the score rises toward its low end (rho -0.9)
     measured = {**clean(), "positions": {"train.lr": 0.97, "model.dropout": 0.0, "train.batch_size": 0.5},

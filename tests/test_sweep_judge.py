@@ -217,6 +217,20 @@ def test_a_failed_trial_shows_its_error_escaped(tmp_path: Path):
     assert trials.count("<tr>") == len(TRIALS) + 1
 
 
+def test_a_diverged_trial_is_counted_and_shows_where_it_diverged(tmp_path: Path):
+    from clearance.core.training.divergence import Divergence
+
+    measured = measurements_doc()
+    diverged = Divergence(4, float("inf"), 1.18, "train").to_dict()
+    measured["trials"][-1] = {**measured["trials"][-1], "state": "PRUNED", "value": None, "diverged": diverged}
+    project(tmp_path, measured, seeds_doc(), final_doc())
+    judge(tmp_path)
+    html = report(tmp_path)
+    assert "0 pruned,\n 1 diverged of" in html
+    row = section(html, "trials").split("</tr>")[-2]
+    assert ">DIVERGED<" in row and "training diverged at step 4: the training loss became inf at learning rate 1.18" in row
+
+
 def test_every_plot_is_a_png_embedded_in_the_report(tmp_path: Path):
     complete(tmp_path)
     judgement = judge(tmp_path)
@@ -359,6 +373,32 @@ def test_a_test_split_seen_twice_warns_and_the_report_says_so(tmp_path: Path):
     check = by_id(judge(tmp_path))["test_split_reuse"]
     assert check.status == "warn" and "seen 2 times" in check.message
     assert "no longer an unbiased estimate" in section(report(tmp_path), "final")
+
+
+def test_a_ledger_that_lost_scorings_the_store_holds_fails_and_an_unreadable_store_is_said(tmp_path: Path):
+    from clearance.sweep.final.ledger import DIGEST_TAG, SCORING_TAG, record_scoring
+
+    project(tmp_path, measurements_doc(), seeds_doc(), final_doc(seen=1))
+    ledger = tmp_path / "ledger/test_split.jsonl"
+    record_scoring({"test_digest": "f" * 64, "chosen": "best"}, ledger)
+
+    def two_scorings(digest: str) -> list[dict]:
+        return [{"tags": {DIGEST_TAG: digest, SCORING_TAG: str(n)}} for n in (1, 2)]
+
+    def unreadable(digest: str) -> list[dict]:
+        raise UserError("MLflow store mlflow.db", "is not an SQLite database (file is not a database)", "move it")
+
+    def judged(store_runs) -> Any:
+        return J.judge_sweep(cfg(), tmp_path / "reports" / "sweep", tmp_path / "reports" / "model", ledger, store_runs)
+
+    lost = by_id(judged(two_scorings))["test_split_reuse"]
+    assert lost.status == "fail" and "holds 1 scoring(s)" in lost.message and "store records 2" in lost.message
+    said = by_id(judged(unreadable))["test_split_reuse"]
+    assert said.status == "pass" and "the MLflow store could not be read" in said.message
+    assert "file is not a database" in said.message
+    record_scoring({"test_digest": "f" * 64, "chosen": "best"}, ledger)
+    whole = by_id(judged(two_scorings))["test_split_reuse"]
+    assert whole.status == "warn" and "seen 2 times" in whole.message
 
 
 def test_a_test_score_far_from_valid_warns_on_the_sweep_s_metric(tmp_path: Path):

@@ -144,6 +144,63 @@ def test_a_sweep_where_every_trial_fails_says_so(project: Path):
         sweep(settings({"model": {"heads": "choice(3)"}}, trials=2))
 
 
+def test_a_trial_that_diverges_is_recorded_diverged_in_optuna_and_mlflow_and_counted(project: Path):
+    """An absurd learning rate turns the loss NaN: its trials are pruned (not failed), tagged in MLflow, counted."""
+    from clearance.core.config.sweep import SweepChecks
+    from clearance.sweep.judge.checks import trials_completed
+
+    params = settings({"train": {"lr": "choice(0.003, 1e30)"}}, trials=4)
+    measured = sweep(params)
+    wild = [t for t in measured["trials"] if t["params"]["train.lr"] == 1e30]
+    tame = [t for t in measured["trials"] if t["params"]["train.lr"] == 0.003]
+    assert wild and tame, measured["trials"]  # the seeded draws give both
+    assert all(t["state"] == "COMPLETE" and t["diverged"] is None for t in tame)
+    for trial in wild:
+        assert trial["state"] == "PRUNED" and trial["error"] == "" and trial["value"] is None
+        assert trial["diverged"]["loss"] == "nan" and trial["diverged"]["lr"] == 1e30
+        assert trial["diverged"]["message"].startswith(f"training diverged at step {trial['diverged']['step']}: ")
+    counted = measured["diverged"]
+    assert counted["count"] == len(wild) and [t["number"] for t in counted["trials"]] == [t["number"] for t in wild]
+    assert all(t["params"] == {"train.lr": 1e30} for t in counted["trials"])
+    study = study_of(params)
+    assert {t.number: t.user_attrs.get("diverged", {}).get("lr") for t in study.get_trials()
+            if t.state == optuna.trial.TrialState.PRUNED} == {t["number"]: 1e30 for t in wild}
+    with sqlite3.connect(project / "mlflow.db") as db:
+        for trial in wild + tame:
+            status = db.execute("SELECT status FROM runs WHERE run_uuid = ?", (trial["run_id"],)).fetchone()[0]
+            tags = dict(db.execute("SELECT key, value FROM tags WHERE run_uuid = ?", (trial["run_id"],)).fetchall())
+            if trial in wild:
+                assert status == "FAILED" and tags["clearance.outcome"] == "diverged"
+                assert tags["clearance.reason"] == trial["diverged"]["message"]
+            else:
+                assert status == "FINISHED" and "clearance.outcome" not in tags
+    check = trials_completed(measured, from_conf(SweepChecks, "checks.sweep"))
+    assert f"0 pruned, {len(wild)} diverged" in check.message
+    assert f"#{wild[0]['number']} (train.lr=1e+30: step {wild[0]['diverged']['step']}, loss nan)" in check.message
+    assert "lower the high end of the train.lr range" in check.fix
+
+
+def test_a_sweep_where_every_trial_diverges_says_to_lower_the_lr(project: Path):
+    with pytest.raises(UserError, match=r"all 2 trials diverged .*; the first: training diverged at step \d+: the "
+                                        r"training loss became nan at learning rate 1e\+30"):
+        sweep(settings({"train": {"lr": "choice(1e30)"}}, trials=2))
+
+
+def test_seed_reruns_survive_a_seed_that_diverges(project: Path):
+    """The best's seeds diverge: they score None, are listed, and leave no pair to compare; nothing crashes."""
+    params = settings()
+    stage = load_stage_config(SweepStage, params)
+    setup = Setup(params, flatten_keys(stage.sweep.trial, section="sweep.trial"), "macro_f1", Path("data/prepared"))
+    best = {"number": 0, "params": {"train.lr": 1e30}, "value": 0.5}
+    seeds = rerun_seeds(stage, setup, best, no_tracking, best_dir=Path("models/sweep/best"))
+    assert seeds["best"]["values"] == [None, None] and seeds["best"]["mean"] is None
+    assert [d["seed"] for d in seeds["best"]["diverged"]] == [42, 43] and seeds["reference"]["diverged"] == []
+    assert all(v is not None for v in seeds["reference"]["values"]) and seeds["optimizer"] == "AdamW"
+    assert seeds["bootstrap"]["mean_gain"] is None and "2 seed(s) without both scores" in seeds["bootstrap"]["note"]
+    package = json.loads((project / "models/sweep/best/settings.json").read_text())
+    assert package["trained"] is False and "seed 42: training diverged" in package["reason"]
+
+
 @pytest.mark.slow  # make test-all; CI runs the PostgreSQL workers and test_sweep_storage's journal workers
 def test_a_study_whose_every_trial_failed_starts_afresh(project: Path):
     params = settings()

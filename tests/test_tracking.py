@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,9 +23,11 @@ from clearance.core.config.tracking import TrackingConfig
 from clearance.core.data.digest import splits_digest
 from clearance.core.errors import UserError
 from clearance.core.paths import split_file
+from clearance.core.run_owner import HOST_TAG, PID_TAG, STARTED_TAG, gone_reason, owner_tags
 from clearance.core.tracking import (
     KIND,
     KIND_TAG,
+    KILLED_TAG,
     artifact_location,
     child_run,
     find_experiment_id,
@@ -35,6 +41,7 @@ from clearance.core.tracking import (
     project_root,
     set_tags,
     stage_run,
+    tagged_runs,
     tracking_uri,
 )
 from tests.conftest import REPO
@@ -309,3 +316,82 @@ def test_the_mlflow_import_scan_finds_a_hidden_import(tmp_path):
     clean = tmp_path / "clean.py"
     clean.write_text("import mlflowish\nfrom clearance.core.tracking import stage_run\n")
     assert mlflow_importers([sneaky, clean]) == [str(sneaky)]
+
+
+OWNER = """
+import sys, time
+from pathlib import Path
+from clearance.core.config.params import from_conf
+from clearance.core.config.tracking import TrackingConfig
+from clearance.core.tracking import child_run, stage_run
+cfg = from_conf(TrackingConfig, "tracking", conf_dir=Path(sys.argv[1]))
+with stage_run(sys.argv[2], cfg, {}) as run, child_run(sys.argv[2] + "_child", {}):
+    print(run.info.run_id, flush=True)
+    time.sleep(600)
+"""
+
+
+def start_owner(store: Path, name: str) -> tuple[subprocess.Popen, str]:
+    """A process that opens a stage run (and a child run under it) and keeps them RUNNING; its run id."""
+    owner = subprocess.Popen([sys.executable, "-c", OWNER, str(REPO / "conf"), name], cwd=store.parent,
+                             stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    return owner, owner.stdout.readline().strip()
+
+
+def test_runs_left_running_by_a_killed_process_are_marked_killed_when_a_stage_starts(store, cfg):
+    killed, killed_id = start_owner(store, "train_model")
+    live, live_id = start_owner(store, "sweep_worker")
+    try:
+        assert killed_id and live_id
+        killed.send_signal(signal.SIGKILL)
+        killed.wait()
+        states = dict(query(store, "select name, status from runs"))
+        assert states["train_model"] == states["train_model_child"] == "RUNNING"  # kill -9 ends nothing
+        with stage_run("final_test", cfg, {}):
+            pass
+        states = dict(query(store, "select name, status from runs"))
+        assert states["train_model"] == states["train_model_child"] == "KILLED", states
+        assert states["sweep_worker"] == states["sweep_worker_child"] == "RUNNING", states  # alive: untouched
+        assert states["final_test"] == "FINISHED"
+        why = dict(query(store, "select run_uuid, value from tags where key = ?", KILLED_TAG))
+        assert set(why) == {killed_id, run_ids(store)["train_model_child"]}
+        assert f"process {killed.pid}" in why[killed_id] and "final_test" in why[killed_id]
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_only_a_run_whose_own_process_is_gone_counts_as_dead():
+    mine = owner_tags()
+    assert gone_reason(mine) is None  # this process is alive
+    assert gone_reason({**mine, HOST_TAG: "another-host"}) is None  # never judged from here
+    assert gone_reason({}) is None  # no owner recorded: left alone
+    started = float(mine[STARTED_TAG])
+    assert "another process" in gone_reason({**mine, STARTED_TAG: f"{started - 60:.3f}"})  # the pid was reused
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert "no longer exists" in gone_reason({**mine, PID_TAG: str(gone.pid)})
+
+
+def test_tagged_runs_finds_every_run_with_the_tag_deleted_ones_too(store, cfg):
+    from mlflow.tracking import MlflowClient
+
+    for number in (1, 2):
+        with stage_run("final_test", cfg, {"chosen": "reference"}) as run:
+            set_tags({"clearance.test_split_digest": "abc", "clearance.test_split_scoring": number})
+            log_metrics({"test_macro_f1": 0.5})
+    with stage_run("final_test", cfg, {}):
+        set_tags({"clearance.test_split_digest": "other"})
+    MlflowClient().delete_run(run.info.run_id)  # deleting a run in the UI must not lower a count
+    found = tagged_runs(cfg, "clearance.test_split_digest", "abc")
+    assert sorted(r["tags"]["clearance.test_split_scoring"] for r in found) == ["1", "2"]
+    assert found[0]["params"] == {"chosen": "reference"} and found[0]["metrics"]["test_macro_f1"] == 0.5
+
+
+def test_tagged_runs_creates_no_store_and_names_a_broken_one(tmp_path, monkeypatch, cfg):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DVC_ROOT", raising=False)
+    assert tagged_runs(cfg, "clearance.test_split_digest", "abc") == [] and not (tmp_path / "mlflow.db").exists()
+    (tmp_path / "mlflow.db").write_bytes(b"not a database at all, just bytes")
+    with pytest.raises(UserError, match="mlflow.db"):
+        tagged_runs(cfg, "clearance.test_split_digest", "abc")

@@ -28,7 +28,7 @@ from clearance.core.training.loop import (
     train_model,
     train_step,
 )
-from tests.training_kit import kit, train_config
+from tests.training_kit import TurnsNaN, kit, train_config
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +121,7 @@ def test_training_learns_the_toy_task_and_records_each_evaluation(toy):
     assert len(last["predictions"]) == 3 and set(last["predictions"][0]) == {"predicted", "confidence"}
     assert result.valid is not None and result.valid.logits.shape == (len(valid), 3)
     assert not result.model.training and result.samples_per_second > 0
+    assert result.diverged is None  # a clean run is never flagged
 
 
 def test_evaluations_score_a_sample_of_valid_and_the_last_scores_all_of_it(toy):
@@ -206,6 +207,93 @@ def test_an_interrupted_run_resumes_exactly(toy):
     assert resumed.resumed_from == 7 and resumed.steps == whole.steps
     assert resumed.step_losses == pytest.approx(whole.step_losses, rel=1e-6)
     assert [r["step"] for r in resumed.history] == [r["step"] for r in whole.history]
+
+
+def test_ctrl_c_saves_the_last_whole_step_and_the_run_resumes_exactly_from_it(toy):
+    """An interrupt between checkpoints saves the step it reached, so no step since the last checkpoint is lost."""
+    parts, train, valid = toy
+    cfg = train_config(epochs=2, eval_every=4)
+    whole = train_model(cfg, parts, train, valid, progress=False)
+    saved: list[TrainState] = []
+
+    def stop_at_8(record: dict) -> None:
+        if record["step"] == 8:  # step 8 is trained and recorded; the checkpoints fall at 7 and 14
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train_model(cfg, parts, train, valid, on_eval=stop_at_8, on_checkpoint=lambda s: saved.append(copy.deepcopy(s)),
+                    checkpoint_every=7, progress=False)
+    assert [s.step for s in saved] == [7, 8]
+    resumed = train_model(cfg, parts, train, valid, resume=saved[-1], progress=False)
+    assert resumed.steps == whole.steps
+    assert resumed.step_losses == pytest.approx(whole.step_losses, rel=1e-6)
+    assert [r["step"] for r in resumed.history] == [r["step"] for r in whole.history]
+
+
+def test_ctrl_c_in_the_middle_of_a_step_saves_nothing_half_done(toy, monkeypatch):
+    """Interrupted between a step's update and its evaluation, the weights are ahead of the history: only the
+    checkpoints already written remain."""
+    import clearance.core.training.loop as loop
+
+    parts, train, valid = toy
+    saved: list[int] = []
+    real = loop._record
+
+    def interrupted_evaluation(run, step, *args, **kwargs):
+        if step == 8:
+            raise KeyboardInterrupt
+        return real(run, step, *args, **kwargs)
+
+    monkeypatch.setattr(loop, "_record", interrupted_evaluation)
+    with pytest.raises(KeyboardInterrupt):
+        train_model(train_config(epochs=2, eval_every=4), parts, train, valid,
+                    on_checkpoint=lambda s: saved.append(s.step), checkpoint_every=7, progress=False)
+    assert saved == [7]
+
+
+# -- divergence ---------------------------------------------------------------------------------------------------
+
+def test_a_learning_rate_the_optimizer_cannot_hold_is_a_divergence_not_a_crash(toy):
+    """Adam at lr 1e38 cannot write its step in a float (torch raises an overflow error): a divergence too."""
+    parts, train, valid = toy
+    result = train_model(train_config(lr=1e38, epochs=1, eval_every=5), parts, train, valid, progress=False)
+    assert result.diverged is not None and result.diverged.step == 1 and result.diverged.lr == 1e38
+    assert result.diverged.message() == "training diverged at step 1: the training loss became inf at learning rate 1e+38"
+
+
+def test_a_learning_rate_that_makes_the_loss_infinite_stops_the_run_at_that_step(toy):
+    parts, train, valid = toy
+    # 1e37 overflows float32 at the second step whatever the thread count (1e30's NaN depends on it).
+    result = train_model(train_config(lr=1e37, epochs=3, eval_every=5), parts, train, valid, progress=False)
+    diverged = result.diverged
+    assert diverged is not None and diverged.where == "train" and diverged.lr == 1e37
+    first_bad = next(i + 1 for i, loss in enumerate(result.step_losses) if not np.isfinite(loss))
+    assert diverged.step == first_bad == result.steps == len(result.step_losses)
+    assert result.steps < total_steps(len(train), 16, 3, None)  # stopped there, not at the end
+    assert diverged.message() == (f"training diverged at step {first_bad}: the training loss became inf at "
+                                  "learning rate 1e+37")
+    assert result.valid is None and all(np.isfinite(r["valid_loss"]) for r in result.history)
+
+
+def test_logits_that_turn_nan_in_an_evaluation_stop_the_run_before_anything_scores_them():
+    """The scoring (scikit-learn) never sees a NaN: the evaluation at step 10 stops the run."""
+    parts, train, valid = kit(model_class=TurnsNaN, after=7, where="valid")
+    seen: list[int] = []
+    result = train_model(train_config(epochs=3, eval_every=5), parts, train, valid, progress=False,
+                         on_eval=lambda record: seen.append(record["step"]))
+    diverged = result.diverged
+    assert diverged is not None and (diverged.step, diverged.where) == (10, "valid")
+    assert diverged.nonfinite_logits == len(valid) * len(parts.classes)
+    assert "training diverged at step 10: the valid loss became nan at learning rate 0.01" == diverged.message()
+    assert [r["step"] for r in result.history] == seen == [5] and result.steps == 10
+    assert diverged.to_dict()["loss"] == "nan"  # JSON has no NaN: the files keep it as text
+
+
+def test_a_model_whose_training_logits_turn_nan_stops_at_that_step():
+    parts, train, valid = kit(model_class=TurnsNaN, after=3, where="train")
+    result = train_model(train_config(epochs=3, eval_every=5), parts, train, valid, progress=False)
+    assert result.diverged is not None and (result.diverged.step, result.diverged.where) == (4, "train")
+    assert result.history == [] and result.steps == 4
 
 
 def test_train_step_zeroes_gradients_first(toy):

@@ -205,6 +205,35 @@ def test_ui_before_any_run_prints_the_root(tmp_path: Path):
     assert f"MLflow UI on http://127.0.0.1:{port}/ " in printed and "no runs yet" in printed, printed
 
 
+def test_ui_on_a_busy_port_says_so_and_exits_non_zero(tmp_path: Path):
+    (tmp_path / "conf").symlink_to(REPO / "conf")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "clearance", "ui", "--port", str(port)], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"port {port} is already in use" in result.stderr and f"clearance ui --port {port + 1}" in result.stderr
+    assert "MLflow UI on" not in result.stdout and "Traceback" not in result.stderr  # no URL to a server that is not
+    free = subprocess.run([sys.executable, "-c", f"from clearance.core.ui_server import check_port; "
+                           f"check_port('127.0.0.1', {port}); print('free')"], capture_output=True, text=True)
+    assert free.stdout.strip() == "free", free.stderr  # released, the same port is found free
+
+
+def test_a_server_that_stops_by_itself_is_a_failure_and_a_stop_signal_is_not(tmp_path: Path):
+    from clearance.core.ui_server import serve
+
+    assert serve([sys.executable, "-c", "raise SystemExit(0)"]) == 1  # died (exit 0 of its own): not served
+    server = "import time; print('up', flush=True); time.sleep(600)"
+    stopper = subprocess.Popen([sys.executable, "-c", "import sys; from clearance.core.ui_server import serve; "
+                                f"sys.exit(serve([sys.executable, '-c', {server!r}]))"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert stopper.stdout.readline().strip() == "up"  # the server runs, so serve() handles the signal
+    stopper.send_signal(signal.SIGTERM)
+    assert stopper.wait(timeout=60) == 0, stopper.stderr.read()
+
+
 def test_ui_serves_the_project_store(ui: UI):
     tags = {t["key"]: t["value"] for t in experiment(ui.port).get("tags", [])}
     assert tags[KIND_TAG] == KIND

@@ -62,6 +62,21 @@ class BagOfWords(torch.nn.Module):
         return self.head(self.drop(torch.tanh(self.hidden(self.pool(input_ids, attention_mask)))))
 
 
+class TurnsNaN(BagOfWords):
+    """The clean model until ``after`` training steps; then its logits are NaN in training (``where="train"``)
+    or only when evaluated (``where="valid"``): a run that diverges at a known step."""
+
+    def __init__(self, vocab_size: int, num_labels: int, after: int = 5, where: str = "train", **kw: Any) -> None:
+        super().__init__(vocab_size, num_labels, **kw)
+        self.after, self.where, self.steps = after, where, 0
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        logits = super().forward(input_ids, attention_mask)
+        self.steps += int(self.training)
+        blown = self.steps > self.after and self.training == (self.where == "train")
+        return logits * float("nan") if blown else logits
+
+
 
 def train_config(**changes: Any) -> TrainConfig:
     """A small, fast training config (conf/ values do not matter here)."""

@@ -30,6 +30,7 @@ from clearance.checklist.questions import (
 )
 from clearance.core.errors import UserError
 from clearance.core.paths import CHECKLIST_DIR, GATE_DIR
+from clearance.core.user_files import decode_utf8
 
 T = TypeVar("T")
 
@@ -152,11 +153,18 @@ def resolve(rev: str, root: Path) -> str:
     return found.stdout.strip()
 
 
-def _show(commit: str, path: str, root: Path) -> str | None:
-    """A file's text at a resolved commit, None when the commit does not hold it."""
+def _show(commit: str, path: str, root: Path, label: str | None = None) -> str | None:
+    """A file's text at a resolved commit, None when the commit does not hold it; bytes that are not UTF-8
+    are a UserError naming ``label:path`` (``label`` defaults to the commit) and the line."""
     # `./` makes the path relative to root, which may be a folder inside the repository.
-    found = _git(["show", f"{commit}:./{path}"], root)
-    return found.stdout if found.returncode == 0 else None
+    try:
+        found = subprocess.run(["git", "show", f"{commit}:./{path}"], cwd=root, capture_output=True, check=False)
+    except FileNotFoundError:
+        raise UserError("git", "not found on this machine", "install git, then run clearance diff again") from None
+    if found.returncode != 0:
+        return None
+    return decode_utf8(found.stdout, f"{label or commit}:{path}",
+                       f"save {path} as UTF-8 and commit it; until then compare revisions that hold it as UTF-8")
 
 
 def read_at(rev: str | None, path: str, root: Path) -> str | None:
@@ -164,8 +172,8 @@ def read_at(rev: str | None, path: str, root: Path) -> str | None:
     ``rev`` is None; None when the file does not exist there."""
     if rev is None:
         file = Path(root) / path
-        return file.read_text(encoding="utf-8") if file.is_file() else None
-    return _show(resolve(rev, root), path, root)
+        return decode_utf8(file.read_bytes(), path) if file.is_file() else None
+    return _show(resolve(rev, root), path, root, rev)
 
 
 @dataclass
@@ -179,7 +187,7 @@ class _Side:
     def read(self, path: str) -> str | None:
         if self.commit is None:
             return read_at(None, path, self.root)
-        return _show(self.commit, path, self.root)
+        return _show(self.commit, path, self.root, self.label)
 
     def where(self, path: str) -> str:
         """How messages name a file on this side: ``REV:path`` or the working-tree path."""
@@ -221,7 +229,8 @@ def _parse_checklist(text: str, name: str, where: str) -> tuple[Checklist, Any]:
         try:
             return load_checklist(path), parse_yaml(path)
         except UserError as error:  # name the file as the user knows it, not the temporary copy
-            raise UserError(error.where.replace(str(path), where), error.problem, error.fix) from None
+            raise UserError(*(part.replace(str(path), where) for part in (error.where, error.problem, error.fix))
+                            ) from None
 
 
 def _person(entry: Any) -> str:

@@ -54,7 +54,10 @@ def resolve(pointer: str, root: Path = Path(".")) -> str:
         except (KeyError, TypeError, ValueError):  # ValueError covers bad JSON and bad statuses
             return f"(no '{fragment}' in {file})"
     if path.suffix == ".csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = max(sum(1 for _ in csv.reader(handle)) - 1, 0)  # texts may hold newlines
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                rows = max(sum(1 for _ in csv.reader(handle)) - 1, 0)  # texts may hold newlines
+        except (UnicodeDecodeError, csv.Error) as exc:  # a damaged report is named, not a traceback
+            return f"(not readable as a UTF-8 CSV: {exc}; run its step's stage again to rewrite it)"
         return f"{rows} rows to read"
     return "open it" + (f" at section #{fragment}" if fragment else "")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.core.errors import UserError
-from clearance.core.stage_files import read_stage_json
+from clearance.core.stage_files import RERUN, read_stage_json
 
 STATUSES = ("pass", "warn", "fail")
 # Which side of the threshold is bad: "max" (values above it are bad), "min"
@@ -96,11 +96,18 @@ def read_checks(path: Path) -> list[CheckResult]:
         raise UserError(str(path), "expected a list of check results", "run the step's stage again")
     results = []
     for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise UserError(f"{path}, item {i}", f"expected a check result (an object), not {item!r:.60}", RERUN)
         missing = [k for k in ("id", "status", "value", "threshold", "message") if k not in item]
         if missing or item.get("status") not in STATUSES:
             raise UserError(f"{path}, item {i}",
                             f"missing {', '.join(missing)}" if missing else f"bad status {item.get('status')!r}",
                             "each check needs id, status (pass/warn/fail), value, threshold, message")
+        if not isinstance(item["id"], str):
+            raise UserError(f"{path}, item {i}", f"the check's id is not text: {item['id']!r:.60}", RERUN)
+        if item.get("direction", "") not in DIRECTIONS:
+            raise UserError(f"{path}, item {i}", f"bad direction {item.get('direction')!r:.60} "
+                            "(expected 'max', 'min' or '')", RERUN)
         results.append(CheckResult(**{k: item.get(k, "") for k in
                                       ("id", "status", "value", "threshold", "message", "fix", "direction")}))
     return results

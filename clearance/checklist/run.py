@@ -14,13 +14,19 @@ from clearance.core.paths import PARAMS_FILE
 
 
 def load_step_checklist(step: str, folder: Path):
-    from clearance.checklist.questions import load_checklist
+    """A step's question file; a missing one says how to get it back when the step exists (git holds the file,
+    or the package requires questions for it), else names the steps there are."""
+    from clearance.checklist.questions import load_checklist, require_folder
+    from clearance.checklist.recover import git_restore_command, missing_fix, packaged_questions
 
     path = folder / f"{step}.yaml"
-    if not path.exists():
-        steps = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
-        raise UserError(str(path), f"no question file for step {step!r}", f"use one of: {steps}")
-    return load_checklist(path)
+    if path.exists():
+        return load_checklist(path)
+    require_folder(folder)  # outside a project, say so rather than "no such step"
+    if git_restore_command(path) or packaged_questions(step):
+        raise UserError(str(path), f"the question file of step {step!r} is missing", missing_fix(path, step))
+    steps = ", ".join(sorted(p.stem for p in folder.glob("*.yaml"))) or "none"
+    raise UserError(str(path), f"no question file for step {step!r}", f"use one of: {steps}")
 
 
 def gate_settings():

@@ -8,6 +8,10 @@ States:
 - ``stale``: the answers name evidence (``reviewed:``) that has since changed;
 - ``blocked``: anything else keeps the gate closed (answers, failing checks, a review or sign-off missing);
 - ``cleared``: the gate's rules hold against the current evidence.
+
+A cleared step whose outputs are gone (a deleted ``models/model``) stays ``cleared`` (the decision
+holds: the evidence it was made on is committed), and lists them in ``outputs_missing``: `dvc repro`
+rebuilds them. `clearance check` does not fail on them: a CI clone never holds DVC's outputs.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class StepStatus:
     cleared_at: str | None = None
     sign_offs: dict[str, Any] = field(default_factory=dict)
     blockers: list[str] = field(default_factory=list)
+    outputs_missing: list[str] = field(default_factory=list)  # a cleared step's outputs not on disk (dvc.yaml's)
     message: str = ""  # the gate's own instructions when blocked or stale (not in the JSON)
 
     def to_json(self) -> dict[str, Any]:
@@ -55,8 +60,12 @@ def read_stamp(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def step_status(checklist: Any, gates: Path, min_words: int) -> StepStatus:
-    """The status of one step, judged by the same rules as its gate."""
+def step_status(checklist: Any, gates: Path, min_words: int,
+                stages: dict[str, dict[str, Any]] | None = None, root: Path | None = None) -> StepStatus:
+    """The status of one step, judged by the same rules as its gate; ``stages`` (dvc.yaml's, read by
+    clearance.checklist.outputs) name the outputs a cleared step must still have under ``root``."""
+    from clearance.checklist.outputs import missing_outputs
+
     from clearance.checklist.gate import CHANGED, REVIEWED, stamp_path
     from clearance.checklist.messages import blocked_message
     from clearance.checklist.run import evidence_ready, judge_checklist
@@ -92,6 +101,8 @@ def step_status(checklist: Any, gates: Path, min_words: int) -> StepStatus:
         sign_offs={"names": [getattr(s, "name", str(s)) for s in sign_offs or []],
                    "missing": int(getattr(verdict, "missing_sign_offs", 0) or 0)},
         blockers=blockers(verdict),
+        outputs_missing=missing_outputs(stages or {}, stamp_path(checklist.step, gates), root or Path.cwd())
+        if state == CLEARED else [],
         message="" if verdict.cleared else blocked_message(verdict),
     )
 
@@ -115,12 +126,14 @@ def blockers(verdict: Any) -> list[str]:
 
 def project_status(checklists: Path, gates: Path) -> list[StepStatus]:
     """Every step's status, in step order."""
+    from clearance.checklist.outputs import read_pipeline
     from clearance.checklist.questions import find_checklists
     from clearance.checklist.run import min_answer_words
 
     found = find_checklists(checklists)
     min_words = min_answer_words() if found else 0
-    return [step_status(checklist, gates, min_words) for checklist in found]
+    stages = read_pipeline() if found else {}
+    return [step_status(checklist, gates, min_words, stages) for checklist in found]
 
 
 def document(steps: list[StepStatus]) -> dict[str, Any]:

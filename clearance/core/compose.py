@@ -25,16 +25,19 @@ def compose(overrides: list[str] | None = None, conf_dir: Path = CONF_DIR) -> di
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
+    from clearance.core.compose_errors import composition_error
+
     if not (conf_dir / "config.yaml").exists():
         raise UserError(str(conf_dir / "config.yaml"), "file not found",
                         "run clearance from the project root, where conf/ lives")
+    overrides = list(overrides or [])
     try:
         with initialize_config_dir(config_dir=str(conf_dir.resolve()), version_base=None):
-            cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise UserError(str(conf_dir), f"cannot compose the config: {exc}",
-                        "check the override keys and the files in conf/") from None
-    return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+            cfg = hydra_compose(config_name="config", overrides=overrides)
+        return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
+    # Hydra reads conf/ with a safe YAML loader: a tag (!!python/...) is refused there, never constructed.
+    except (HydraException, OmegaConfBaseException, yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise composition_error(exc, overrides, conf_dir) from None
 
 
 def render(params: dict[str, Any]) -> str:
@@ -57,10 +60,10 @@ def write_params(params: dict[str, Any], path: Path = PARAMS_FILE) -> Path | Non
     backup = None
     text = render(params)
     if path.exists():
-        previous = path.read_text(encoding="utf-8")
-        if previous == text:
+        previous = path.read_bytes()  # as bytes: a damaged file (not UTF-8) is kept as it is
+        if previous == text.encode("utf-8"):
             return None
         backup = path.with_suffix(".yaml.bak")
-        backup.write_text(previous, encoding="utf-8")
+        backup.write_bytes(previous)
     path.write_text(text, encoding="utf-8")
     return backup

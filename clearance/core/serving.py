@@ -119,7 +119,8 @@ class TextPredictor:
         settings = json.loads(settings_file.read_text(encoding="utf-8"))
         if settings.get("trained", True) is False:
             raise UserError(str(folder), f"holds no trained model ({settings.get('reason', 'not trained')})",
-                            "fix what the probes report (reports/model/report.html) and run `dvc repro` again")
+                            "fix what step 3's report names (reports/model/report.html: the failing probes or "
+                            "training_diverged) and run `dvc repro` again")
         merged = OmegaConf.merge(OmegaConf.structured(ModelStage), OmegaConf.create(settings["config"]))
         cfg: ModelStage = OmegaConf.to_object(merged)  # type: ignore[assignment]
         # Scoring runs wherever it is loaded: the training machine's device may not exist here.

@@ -83,6 +83,8 @@ class ModelMetrics(Record):
     valid: dict[str, float]
     bar: ModelBar | None  # None when the probes stopped the run before training
     epochs_seen: float | None = None  # how much of the train split the run went through (train.max_steps may cut it)
+    # set when the loss or logits turned NaN or infinite: the step, the loss (as text), the lr and the message
+    diverged: dict[str, Any] | None = None
 
     def score(self, metric: str) -> float | None:
         """The model's valid score on ``metric`` (None when it did not train)."""

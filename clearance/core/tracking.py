@@ -141,15 +141,83 @@ def stage_run(stage: str, cfg: TrackingConfig, params: dict[str, Any]) -> Iterat
 
     # The store's schema migrations log at INFO on first use; they are not news.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    tags = {"clearance.stage": stage, "mlflow.source.git.commit": git_commit()}
+    from clearance.core.run_owner import owner_tags
+
+    tags = {"clearance.stage": stage, "mlflow.source.git.commit": git_commit(), **owner_tags()}
     # Opening the store is converted to a clear error; the stage's own work (the body) is not.
     with opening_store(cfg):
         mlflow.set_tracking_uri(tracking_uri(cfg))
-        run = mlflow.start_run(experiment_id=_experiment_id(cfg), run_name=stage, tags=tags)
+        experiment_id = _experiment_id(cfg)
+        end_orphaned_runs(experiment_id, stage)
+        run = mlflow.start_run(experiment_id=experiment_id, run_name=stage, tags=tags)
     with run:
         with opening_store(cfg):
             _log_batch(run.info.run_id, params=params)
         yield run
+
+
+KILLED_TAG = "clearance.killed_because"
+
+
+def end_orphaned_runs(experiment_id: str, stage: str) -> list[str]:
+    """End as KILLED the experiment's RUNNING runs whose process is gone (``kill -9`` leaves them
+    RUNNING forever), each tagged with why; return their ids. Runs of live processes (a parallel sweep
+    worker), of other hosts, or naming no owner are left as they are (clearance.core.run_owner)."""
+    from mlflow.tracking import MlflowClient
+
+    from clearance.core.run_owner import gone_reason
+
+    client, ended = MlflowClient(), []
+    for run in _all_pages(client, [experiment_id], "attributes.status = 'RUNNING'"):
+        why = gone_reason(run.data.tags)
+        if why is None:
+            continue
+        client.set_tag(run.info.run_id, KILLED_TAG, f"left RUNNING: {why} (found when stage {stage} started)")
+        client.set_terminated(run.info.run_id, status="KILLED")
+        ended.append(run.info.run_id)
+    if ended:
+        print(f"marked {len(ended)} run(s) KILLED in MLflow: left RUNNING by a process that is gone "
+              f"({', '.join(ended)})", flush=True)
+    return ended
+
+
+def _all_pages(client: Any, experiment_ids: list[str], filter_string: str, every_state: bool = False) -> list[Any]:
+    """Every run matching ``filter_string`` (all pages; ``every_state``: deleted runs too)."""
+    from mlflow.entities import ViewType
+
+    view = ViewType.ALL if every_state else ViewType.ACTIVE_ONLY
+    runs, token = [], None
+    while True:
+        page = client.search_runs(experiment_ids, filter_string, run_view_type=view, max_results=1000,
+                                  page_token=token)
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def tagged_runs(cfg: TrackingConfig, key: str, value: str) -> list[dict[str, Any]]:
+    """Every run of the store (any experiment, deleted ones too) whose tag ``key`` is ``value``: its id,
+    start time (ms), tags, params and metrics. [] when the store holds no runs yet (it is not created).
+
+    A store that cannot be read raises a UserError naming it.
+    """
+    from clearance.core.tracking_store import check_store, opening_store
+
+    uri = tracking_uri(cfg)
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        return []
+    check_store(cfg)
+    from mlflow.entities import ViewType
+    from mlflow.tracking import MlflowClient
+
+    quoted = value.replace("'", "")  # a tag value here is a digest or a name: no quotes to keep
+    with opening_store(cfg):
+        client = MlflowClient(uri)
+        experiments = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+        runs = _all_pages(client, experiments, f"tags.`{key}` = '{quoted}'", every_state=True) if experiments else []
+    return [{"run_id": r.info.run_id, "start_time": r.info.start_time, "tags": dict(r.data.tags),
+             "params": dict(r.data.params), "metrics": dict(r.data.metrics)} for r in runs]
 
 
 RUN_FILE = "run.json"
@@ -172,11 +240,13 @@ def child_run(name: str, params: dict[str, Any], metrics: dict[str, Any] | None 
     """
     import mlflow
 
+    from clearance.core.run_owner import owner_tags
+
     parent = mlflow.active_run()
     # Without the parent's experiment id, a nested run lands in the Default experiment.
     with mlflow.start_run(run_name=name, nested=True,
                           experiment_id=parent.info.experiment_id if parent else None) as run:
-        _log_batch(run.info.run_id, params=params, metrics=metrics, tags=tags)
+        _log_batch(run.info.run_id, params=params, metrics=metrics, tags={**owner_tags(), **(tags or {})})
         yield run
 
 
@@ -190,10 +260,13 @@ def attached_run(name: str, cfg: TrackingConfig, parent_id: str, params: dict[st
     check_store(cfg)
     import mlflow
 
+    from clearance.core.run_owner import owner_tags
+
     with opening_store(cfg):
         mlflow.set_tracking_uri(tracking_uri(cfg))
         run = mlflow.start_run(run_name=name, experiment_id=_experiment_id(cfg),
-                               nested=mlflow.active_run() is not None, tags={"mlflow.parentRunId": parent_id})
+                               nested=mlflow.active_run() is not None,
+                               tags={"mlflow.parentRunId": parent_id, **owner_tags()})
     with run:
         with opening_store(cfg):
             _log_batch(run.info.run_id, params=params, tags=tags)

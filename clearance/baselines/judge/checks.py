@@ -8,12 +8,18 @@ from clearance.checklist.results import CheckResult, graded
 from clearance.core.config.baselines import BaselineChecks
 
 
-def ran_check(errors: dict[str, str]) -> CheckResult:
-    """Every configured baseline produced scores."""
-    return CheckResult("baselines_ran", "fail" if errors else "pass", sorted(errors), "none failing",
-                       "every baseline ran" if not errors else
-                       "; ".join(f"{name} failed: {why}" for name, why in errors.items()),
-                       "read the error; check the data and the baselines.* settings")
+def ran_check(errors: dict[str, str], skipped: dict[str, str] | None = None) -> CheckResult:
+    """Every configured baseline produced scores: an error fails; a baseline the data gives nothing to fit
+    (skipped, with the reason) warns, since the others still set the bar."""
+    skipped = skipped or {}
+    said = ([f"{name} failed: {why}" for name, why in errors.items()]
+            + [f"{name} skipped: {why}" for name, why in skipped.items()])
+    status = "fail" if errors else "warn" if skipped else "pass"
+    fix = ("read reports/inspect/sample.csv: are the texts what data.text_column should name? (or lower the "
+           "setting the reason names)" if skipped and not errors
+           else "read the error; check the data and the baselines.* settings")
+    return CheckResult("baselines_ran", status, sorted(errors) + sorted(skipped), "none failing or skipped",
+                       "; ".join(said) or "every baseline ran", fix)
 
 
 def gain_check(gain: float | None, best: str, metric: str, t: BaselineChecks) -> CheckResult:
@@ -70,7 +76,7 @@ def empty_check(share: float, t: BaselineChecks) -> CheckResult:
 def baseline_checks(facts: dict[str, Any], t: BaselineChecks) -> list[CheckResult]:
     """All step-2 checks, in report order."""
     return [
-        ran_check(facts["errors"]),
+        ran_check(facts["errors"], facts.get("skipped")),
         gain_check(facts["gain_over_prior"], facts["best"], facts["primary_metric"], t),
         metric_check(facts["primary_metric"], facts["imbalance_ratio"], t),
         train_only_check(facts["rows_outside_train"]),

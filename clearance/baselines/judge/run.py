@@ -40,6 +40,7 @@ def judge_baselines(thresholds: BaselineChecks, folder: Path | None = None) -> J
         "bar": measured["bar"], "checks": [asdict(c) for c in checks],
         "confusion_png": embed_png(folder / report["confusion_png"]), "per_class": report["per_class"],
         "mistakes": report["mistakes"], "classes": report["classes"], "metric_names": METRIC_NAMES,
+        "cut": report.get("cut"),  # absent in measurements written before texts were cut
     }
     write_report(TEMPLATE, context, files["report"])
     settings = settings_digest({"measured": measured["settings_digest"], "checks": asdict(thresholds)})

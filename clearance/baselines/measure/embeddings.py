@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from clearance.core.errors import UserError
 from clearance.core.packaged import default_model_dir
 from clearance.core.progress import Countdown
+from clearance.core.text.input_cap import chars_for_tokens, first_chars
 
 # Texts embedded at a time: the tokenizer's encodings and the index lists stay small at any data size.
 CHUNK_ROWS = 20_000
@@ -61,7 +62,8 @@ class MeanEmbeddings(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, texts) -> np.ndarray:
-        texts = [str(t) for t in texts]
+        # A tokenizer splits a whole text before truncating it: only the characters max_length tokens can use.
+        texts = first_chars([str(t) for t in texts], chars_for_tokens(self.max_length))
         if len(texts) <= CHUNK_ROWS:
             return self._embed(texts)
         chunks = range(0, len(texts), CHUNK_ROWS)

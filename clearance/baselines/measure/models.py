@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -21,6 +23,7 @@ from sklearn.preprocessing import StandardScaler
 
 from clearance.core.data.sampling import stratified_rows
 from clearance.core.evaluation import prior
+from clearance.core.text.input_cap import first_chars
 from clearance.core.text.units import WHITESPACE, WordUnit
 from clearance.core.text.vocab import (
     class_counts,
@@ -29,6 +32,10 @@ from clearance.core.text.vocab import (
     log_odds,
     top_tokens,
 )
+
+
+class CannotBuild(ValueError):
+    """The data gives a baseline nothing to fit (the message says why): it is skipped, not failed."""
 
 
 class Baseline:
@@ -41,6 +48,8 @@ class Baseline:
     cost = 1.0
     # Set by fit when it saw only a sample of the train rows: {"rows", "from", "setting", "why"}.
     sampled: dict[str, Any] | None = None
+    # Set by fit when the data changed how it was built (e.g. the features it left out, and why).
+    note: str = ""
 
     def __init__(self, classes: list[str], seed: int) -> None:
         self.classes = classes
@@ -153,11 +162,14 @@ class SklearnBaseline(Baseline):
     max_rows: int | None = None
     setting = ""
     why = ""
+    # Characters of a text the features read (None: all); longer texts are read up to here (input_cap).
+    max_chars: int | None = None
 
     def make(self) -> Any:
         raise NotImplementedError
 
     def fit(self, texts, labels):
+        texts = first_chars(texts, self.max_chars)
         picked = stratified_rows(np.asarray(labels), self.max_rows, self.seed) if self.max_rows else None
         self.sampled = None
         if picked is not None:
@@ -170,11 +182,61 @@ class SklearnBaseline(Baseline):
         return self
 
     def predict_proba(self, texts):
-        raw = self.model_.predict_proba(texts)
+        raw = self.model_.predict_proba(first_chars(texts, self.max_chars))
         probs = np.zeros((len(texts), len(self.classes)))
         for j, label in enumerate(self.model_.classes_):
             probs[:, self.classes.index(label)] = raw[:, j]
         return probs
+
+
+class TermsIfAny(BaseEstimator, TransformerMixin):
+    """A vectorizer that gives no columns, rather than an error, when no term occurs in ``min_df`` texts
+    (texts of numbers or ids have no word in common); ``empty_`` says so after fitting."""
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self.vectorizer = vectorizer
+
+    def fit(self, texts, y=None) -> "TermsIfAny":
+        self.fit_transform(texts)
+        return self
+
+    def fit_transform(self, texts, y=None):
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        try:
+            features = self.vectorizer.fit_transform(texts)
+        except InvalidParameterError:  # a setting out of range is the user's to fix: said as it is
+            raise
+        except ValueError:  # scikit-learn's "no terms remain" / "empty vocabulary"
+            self.empty_ = True
+            return self.transform(texts)
+        self.empty_ = False
+        return features
+
+    def transform(self, texts):
+        if self.empty_:
+            return sparse.csr_matrix((len(texts), 0), dtype=np.float32)
+        return self.vectorizer.transform(texts)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        if self.empty_:
+            return np.array([], dtype=object)
+        return self.vectorizer.get_feature_names_out(input_features)
+
+
+class RequireFeatures(BaseEstimator, TransformerMixin):
+    """Stops a pipeline whose feature parts all came out empty, saying why, before the classifier fails."""
+
+    def __init__(self, why: str = "") -> None:
+        self.why = why
+
+    def fit(self, features, y=None) -> "RequireFeatures":
+        if features.shape[1] == 0:
+            raise CannotBuild(self.why)
+        return self
+
+    def transform(self, features):
+        return features
 
 
 class TfidfLogReg(SklearnBaseline):
@@ -190,28 +252,42 @@ class TfidfLogReg(SklearnBaseline):
     # Settings come from conf/baselines (one source of defaults): no values here.
     def __init__(self, classes, seed, *, word_ngram_max: int, char_ngram_min: int, char_ngram_max: int,
                  min_df: int, max_features: int, C: float, class_weight: str | None,
-                 unit: WordUnit = WordUnit(WHITESPACE), max_rows: int | None = None) -> None:
+                 unit: WordUnit = WordUnit(WHITESPACE), max_rows: int | None = None,
+                 max_chars: int | None = None) -> None:
         super().__init__(classes, seed)
-        self.unit, self.max_rows = unit, max_rows
+        self.unit, self.max_rows, self.max_chars = unit, max_rows, max_chars
         self.params = dict(word_ngram_max=word_ngram_max, char_ngram_min=char_ngram_min,
                            char_ngram_max=char_ngram_max, min_df=min_df, max_features=max_features,
-                           C=C, class_weight=class_weight, words=unit.name, max_rows=max_rows)
+                           C=C, class_weight=class_weight, words=unit.name, max_rows=max_rows,
+                           max_chars=max_chars)
 
     def make(self):
         p = self.params
         # float32 halves the memory traffic of the solver at no cost in accuracy
         common = dict(min_df=p["min_df"], sublinear_tf=True, max_features=p["max_features"], dtype=np.float32)
+        # Either part may find no term in min_df train texts (numbers, ids): the other one then carries on.
         features = FeatureUnion([
             # Words of step 1's unit (scikit-learn's own word pattern for spaced text, as always).
-            ("words", TfidfVectorizer(ngram_range=(1, p["word_ngram_max"]), **common,
-                                      **({} if self.unit.spaced else self.unit.vectorizer_args()))),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(p["char_ngram_min"], p["char_ngram_max"]),
-                                      **common)),
+            ("words", TermsIfAny(TfidfVectorizer(ngram_range=(1, p["word_ngram_max"]), **common,
+                                                 **({} if self.unit.spaced else self.unit.vectorizer_args())))),
+            ("chars", TermsIfAny(TfidfVectorizer(analyzer="char_wb",
+                                                 ngram_range=(p["char_ngram_min"], p["char_ngram_max"]),
+                                                 **common))),
         ])
+        nothing = (f"no word and no character n-gram occurs in {p['min_df']} train texts or more "
+                   "(baselines.tfidf.min_df): TF-IDF has no feature to fit")
         # saga with a loose tolerance matches lbfgs's macro-F1 here in well under half the time
         classifier = LogisticRegression(solver="saga", C=p["C"], max_iter=200, tol=3e-3,
                                         class_weight=p["class_weight"], random_state=self.seed)
-        return make_pipeline(features, classifier)
+        return make_pipeline(features, RequireFeatures(nothing), classifier)
+
+    def fit(self, texts, labels):
+        super().fit(texts, labels)
+        union = self.model_.steps[0][1]
+        left_out = [name for name, part in union.transformer_list if part.empty_]
+        self.note = (f"{' and '.join(left_out)} left out: none occurs in {self.params['min_df']} train texts or "
+                     "more (baselines.tfidf.min_df)") if left_out else ""
+        return self
 
 
 class EmbeddingsLogReg(SklearnBaseline):

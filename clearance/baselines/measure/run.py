@@ -15,7 +15,7 @@ import pandas as pd
 
 from clearance.baselines.measure.files import MEASUREMENTS_FILE, BaselinesMeasurements
 from clearance.baselines.measure.metric_choice import imbalance
-from clearance.baselines.measure.models import REGISTRY, Baseline
+from clearance.baselines.measure.models import REGISTRY, Baseline, CannotBuild
 from clearance.core import analysis
 from clearance.core.config.baselines import BaselinesStage
 from clearance.core.data.digest import splits_digest
@@ -36,6 +36,8 @@ from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import Countdown, note, step
 from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
+from clearance.core.report.csv_safe import write_csv
+from clearance.core.report.long_texts import Cutter
 from clearance.core.stepfiles import Bar, BaselinesMetrics
 from clearance.core.text.units import WHITESPACE, WordUnit, unit_of
 
@@ -55,6 +57,8 @@ class BaselineResult:
     metrics: dict[str, float] = field(default_factory=dict)
     fit_seconds: float = 0.0
     error: str = ""
+    skipped: str = ""  # why the data gives this baseline nothing to fit (models.CannotBuild)
+    note: str = ""  # how the data changed the way it was built (e.g. features left out)
     sampled: dict[str, Any] | None = None  # fitted on a sample of train: {"rows", "from", "setting", "why"}
     # valid predictions and probabilities, kept for the error analysis
     valid_predicted: np.ndarray | None = field(default=None, repr=False)
@@ -64,7 +68,7 @@ class BaselineResult:
         """What the report and the judging need (no arrays)."""
         return {"name": self.name, "description": self.description, "params": self.params,
                 "metrics": self.metrics, "fit_seconds": self.fit_seconds, "error": self.error,
-                "sampled": self.sampled}
+                "skipped": self.skipped, "note": self.note, "sampled": self.sampled}
 
 
 @dataclass
@@ -102,6 +106,7 @@ def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[
         baseline.fit(texts["train"], labels["train"])
         result.fit_seconds = time.perf_counter() - start
         result.sampled = getattr(baseline, "sampled", None)
+        result.note = getattr(baseline, "note", "")
         for split in ("valid", "test"):
             if len(texts[split]) == 0:
                 continue
@@ -109,6 +114,8 @@ def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[
             result.metrics.update(score(*as_text_labels(labels[split], predicted), probs, baseline.classes, split))
             if split == "valid":
                 result.valid_predicted, result.valid_probs = predicted, probs
+    except CannotBuild as exc:  # the data, not the code: a warning with the reason
+        result.skipped = str(exc)
     # A failing baseline must not hide the others: its error becomes a failing check.
     except Exception as exc:  # noqa: BLE001
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
@@ -154,6 +161,9 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
                 sampled = results[-1].sampled
                 note(f"fitted on a stratified sample of {sampled['rows']} of {sampled['from']} train rows "
                      f"({sampled['setting']})")
+            for said in (results[-1].note, results[-1].skipped and f"skipped: {results[-1].skipped}"):
+                if said:
+                    note(said)
             countdown.tick(done)
     best = pick_best({r.name: r.metrics for r in results}, metric, exclude=GUESSES)
     facts = measure_facts(cfg, results, best, texts, labels, classes, fit_rows)
@@ -182,6 +192,7 @@ def measure_facts(cfg: BaselinesStage, results: list[BaselineResult], best: str,
     return {
         "primary_metric": metric, "imbalance_ratio": ratio, "best": best, "gain_over_prior": over_prior, "prior_expected_score": guess,
         "errors": {r.name: r.error for r in results if r.error},
+        "skipped": {r.name: r.skipped for r in results if r.skipped},
         # rows each baseline was fitted on that are not train rows (valid/test leaking into fitting)
         "rows_outside_train": rows_outside(fit_rows, set(texts["train"].index)),
         "missing_classes": {s: [c for c in classes if c not in set(labels[s])] for s in ("valid", "test")},
@@ -211,8 +222,9 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
                                           ("mistakes", "mistakes.csv"), ("confusion", "plots/confusion.png"),
                                           ("predictions", "plots/predictions.csv"), ("scores", "plots/scores.csv"))}
     table = pd.DataFrame([{"baseline": r.name, **{k: round(v, 4) for k, v in r.metrics.items()},
-                           "fit_seconds": round(r.fit_seconds, 2), "error": r.error} for r in results])
-    table.to_csv(files["results"], index=False)
+                           "fit_seconds": round(r.fit_seconds, 2), "error": r.error, "skipped": r.skipped,
+                           "note": r.note} for r in results])
+    write_csv(table, files["results"])
     must_beat = bar(results, facts)
     BaselinesMetrics(primary_metric=facts["primary_metric"], bar=must_beat,
                      baselines={r.name: {k: round(v, 4) for k, v in r.metrics.items()} for r in results}
@@ -227,7 +239,9 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
             report_rows = analysis.per_class_report(valid_labels, predicted, classes)
             mistakes = analysis.confident_mistakes(valid.assign(text=valid_texts.to_numpy()), predicted, probs,
                                                    classes, cfg.baselines.mistakes)
-    mistakes.to_csv(files["mistakes"], index=False)
+    cutter = Cutter(cfg.max_report_chars)
+    mistakes = cutter.columns(mistakes)  # the texts, and any column kept beside them
+    write_csv(mistakes, files["mistakes"])
     plots.confusion_matrix(confusion, files["confusion"], title=f"{facts['best'] or 'no baseline'} on valid")
     plot_data.predictions(valid_labels[: len(predicted)], predicted, files["predictions"])
     key = f"valid_{facts['primary_metric']}"
@@ -241,6 +255,7 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
         "results": [r.summary() for r in results],
         "bar": must_beat.to_dict(),
         "report": {"per_class": report_rows, "mistakes": mistakes.head(MISTAKES_IN_REPORT), "classes": classes,
+                   "cut": cutter.note(),
                    "confusion_png": files["confusion"].relative_to(out).as_posix()},
     }, out / MEASUREMENTS_FILE)
     return files

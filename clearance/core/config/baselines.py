@@ -22,6 +22,7 @@ class TfidfConfig:
     C: float = MISSING
     class_weight: Optional[str] = MISSING  # or "balanced"
     max_rows: int = MISSING  # larger train splits are fitted on a stratified sample of this many rows
+    max_chars: int = MISSING  # characters of a text the n-grams are counted in (a longer text: its first ones)
 
 
 @dataclass
@@ -66,6 +67,8 @@ class BaselinesStage:
     preprocess: dict[str, Any] = MISSING
     baselines: BaselinesConfig = MISSING
     tracking: TrackingConfig = MISSING
+    # texts longer than this are cut in step 2's report and mistakes.csv (step 1's setting)
+    max_report_chars: int = field(default=MISSING, metadata={"params": "inspect.max_report_chars"})
 
 
 @dataclass

@@ -21,6 +21,7 @@ class InspectConfig:
     short_text_words: int = MISSING
     label_issue_folds: int = MISSING
     label_issue_max_rows: int = MISSING
+    max_report_chars: int = MISSING  # texts longer than this are cut in reports and samples (with a marker)
 
 
 @dataclass
@@ -32,6 +33,7 @@ class InspectChecks:
     min_class_count: int = MISSING
     dropped_rows_warn: float = MISSING
     dropped_rows_fail: float = MISSING
+    label_variants_warn: float = MISSING
     empty_text_warn: float = MISSING
     empty_text_fail: float = MISSING
     short_text_warn: float = MISSING
@@ -55,6 +57,13 @@ class InspectStage:
     seed: int = MISSING
     inspect: InspectConfig = MISSING
     tracking: TrackingConfig = MISSING
+
+
+@dataclass
+class ReportTexts:
+    """What a later step's measuring reads of step 1's settings: where it cuts the texts its report shows."""
+
+    max_report_chars: int = field(default=MISSING, metadata={"params": "inspect.max_report_chars"})
 
 
 @dataclass

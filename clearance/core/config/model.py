@@ -76,6 +76,7 @@ class ModelChecks:
     empty_texts_fail: float = MISSING
     tokens_per_word_warn: float = MISSING
     overfitting_streak_max: int = MISSING  # evaluations in a row with train loss falling and valid loss rising
+    diverged_loss_ratio_max: float = MISSING  # training loss between two evaluations / ln K above this fails
     min_gain_over_baseline: float = MISSING  # model minus best baseline, primary metric, valid (below warns)
     min_gain_over_prior: float = MISSING  # model minus the prior guess (below fails)
 

@@ -11,23 +11,26 @@ import yaml
 
 from clearance.core.errors import UserError
 from clearance.core.paths import CONF_DIR, PARAMS_FILE
+from clearance.core.user_files import read_utf8, yaml_error
 
 T = TypeVar("T")
+# params.yaml is composed, not written by hand: the fix for any damage is to compose it again.
+RECOMPOSE = ("run `clearance params` (with your overrides) to compose it again from conf/ "
+             "(it keeps the damaged file as params.yaml.bak)")
 
 
 def read_params(path: Path = PARAMS_FILE) -> dict[str, Any]:
     """Read params.yaml as a plain dict, with a clear error when it is unusable."""
     if not path.exists():
         raise UserError(str(path), "file not found", "run `clearance params` to compose it from conf/")
+    text = read_utf8(path, RECOMPOSE)
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        # safe_load: a tag such as !!python/object is refused, never constructed.
+        loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}, line {mark.line + 1}" if mark else str(path)
-        raise UserError(where, f"not valid YAML ({getattr(exc, 'problem', exc)})",
-                        "run `clearance params` to compose it again from conf/") from None
+        raise yaml_error(exc, str(path), RECOMPOSE, text, tag_fix=RECOMPOSE) from None
     if not isinstance(loaded, dict):
-        raise UserError(str(path), "expected a mapping of settings", "run `clearance params`")
+        raise UserError(str(path), "expected a mapping of settings", RECOMPOSE)
     return loaded
 
 

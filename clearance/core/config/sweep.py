@@ -71,10 +71,12 @@ class SweepStage:
 
 @dataclass
 class SweepJudge:
-    """What judging step 4 reads: its thresholds, and step 3's learning-rate band."""
+    """What judging step 4 reads: its thresholds, step 3's learning-rate band, and the store that records
+    every scoring of the test split (test_split_reuse compares it with the ledger)."""
 
     checks: SweepChecks = field(default=MISSING, metadata={"params": "checks.sweep"})
     model_checks: ModelChecks = field(default=MISSING, metadata={"params": "checks.model"})
+    tracking: TrackingConfig = MISSING
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 import pandas as pd
 
 from clearance.core.config.data import DataConfig
+from clearance.core.data.labels import label_changes, label_variants, normalise, whole_decimals
 from clearance.core.errors import UserError
 
 # The column that carries data.split_column's values from cleaning to splitting.
@@ -24,6 +25,10 @@ class CleanSummary:
     kept_empty_text: int = 0
     kept_columns: list[str] = field(default_factory=list)
     missing_keep_columns: list[str] = field(default_factory=list)
+    # Labels respelled on the way in (clearance.core.data.labels): {"from", "to", "rows", "why"} each.
+    label_changes: list[dict] = field(default_factory=list)
+    # Kept labels that differ only by case or word joins, kept apart: {"labels": {label: rows}, "rows"} each.
+    label_variants: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -54,10 +59,13 @@ def _maybe_numeric(values: pd.Series) -> pd.Series:
 def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanSummary]:
     """Standard columns text, label, row (source row number), group, given split and kept extras."""
     summary = CleanSummary(rows_read=len(frame))
+    written = _as_text(frame[cfg.label_column])
+    whole = whole_decimals(frame[cfg.label_column])
+    labels, respelled = normalise(written, whole)
     out = pd.DataFrame({
         "row": range(len(frame)),
         "text": _as_text(frame[cfg.text_column]),
-        "label": _as_text(frame[cfg.label_column]).str.strip(),
+        "label": labels,
     })
     if cfg.group_column:
         out["group"] = _as_text(frame[cfg.group_column]).fillna("")
@@ -88,15 +96,21 @@ def clean(frame: pd.DataFrame, cfg: DataConfig) -> tuple[pd.DataFrame, CleanSumm
     drop = no_label | (no_text if cfg.missing_text == "drop" else False)
     if cfg.missing_text == "keep":
         summary.kept_empty_text = int((no_text & ~no_label).sum())
+    summary.label_changes = label_changes(written[~drop], whole[~drop], respelled)
     out = out.loc[~drop].copy()
     out["text"] = out["text"].fillna("")
     summary.dropped = int(drop.sum())
-    _require_usable(out, cfg)
+    summary.label_variants = label_variants(out["label"])
+    _require_usable(out, cfg, summary)
     return out.reset_index(drop=True), summary
 
 
-def _require_usable(rows: pd.DataFrame, cfg: DataConfig) -> None:
+def _require_usable(rows: pd.DataFrame, cfg: DataConfig, summary: CleanSummary) -> None:
     """A classifier needs rows and at least two classes."""
+    if rows.empty and summary.missing_label == summary.rows_read:
+        raise UserError(f"{cfg.path}: data.label_column={cfg.label_column}",
+                        f"every one of the {summary.rows_read} rows has an empty label",
+                        "fill in the labels, or set data.label_column to the column that holds them")
     if rows.empty:
         raise UserError(cfg.path, "no usable rows are left after dropping missing text and labels",
                         f"check data.text_column={cfg.text_column} and data.label_column={cfg.label_column}")

@@ -32,6 +32,11 @@ _UNSET_HINTS = {
 BASE_BYTES = 400 * 2**20
 READ_PER_BYTE = 11
 STEPS_PER_BYTE = 17
+# One huge text costs more per byte than many short ones (its words and n-grams are listed at once): one 50 MB
+# text among 300 tweets took step 1 to 1.7 GB (~27 bytes per byte of it), steps 2 and 3 less. The estimate
+# covers the longest line (a row is at least one), which data.sample may keep whatever share of rows it draws.
+LONG_TEXT_PER_BYTE = 30
+SCAN_CHUNK = 1 << 24  # bytes read at a time to find the longest line
 # Bytes of data as CSV per byte of file: JSONL repeats the keys on every line, Parquet is compressed.
 AS_CSV = {"csv": 1.0, "tsv": 1.0, "jsonl": 0.8, "parquet": 2.0}
 HEAD_BYTES = 1 << 20  # enough lines to estimate the bytes per row
@@ -48,6 +53,7 @@ class MemoryNeed:
     steps: int
     rows: int  # rows in the file (estimated from its first lines unless the format records it)
     data: float  # bytes of data, as CSV
+    longest: int = 0  # bytes of the longest line (text formats; 0 for Parquet, which has no lines)
 
     @property
     def peak(self) -> int:
@@ -95,13 +101,30 @@ def estimated_rows(path: Path, fmt: str) -> int:
     return max(int(path.stat().st_size * lines / max(len(head), 1)), 1)
 
 
+def longest_line(path: Path) -> int:
+    """Bytes of the file's longest line, read a chunk at a time (a row of a text format is one line or more,
+    so a text this long is in it; a longer one must hold line breaks)."""
+    longest = run = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(SCAN_CHUNK):
+            lines = chunk.split(b"\n")
+            if len(lines) > 1:
+                longest = max(longest, run + len(lines[0]), max(map(len, lines[1:-1]), default=0))
+                run = 0
+            run += len(lines[-1])
+    return max(longest, run)
+
+
 def memory_need(path: Path, fmt: str, sample: int | None) -> MemoryNeed:
-    """Estimated peak memory of steps 1 and 2 on this file (``sample``: data.sample, the rows kept)."""
+    """Estimated peak memory of steps 1 and 2 on this file (``sample``: data.sample, the rows kept): the
+    rows kept, or the longest line alone when that needs more (one huge text, kept by any sample)."""
     data = path.stat().st_size * AS_CSV[fmt]
     rows = estimated_rows(path, fmt)
     kept = min(1.0, sample / rows) if sample and rows else 1.0
-    return MemoryNeed(read=int(BASE_BYTES + READ_PER_BYTE * data),
-                      steps=int(BASE_BYTES + STEPS_PER_BYTE * data * kept), rows=rows, data=data)
+    longest = longest_line(path) if fmt != "parquet" else 0
+    steps = max(STEPS_PER_BYTE * data * kept, LONG_TEXT_PER_BYTE * longest)
+    return MemoryNeed(read=int(BASE_BYTES + READ_PER_BYTE * data), steps=int(BASE_BYTES + steps), rows=rows,
+                      data=data, longest=longest)
 
 
 def check_memory(path: Path, fmt: str, sample: int | None, available: int | None = None) -> None:
@@ -117,6 +140,10 @@ def check_memory(path: Path, fmt: str, sample: int | None, available: int | None
     if need.read > available:
         fix = ("the file alone is too large to read here (data.sample applies after reading): take a random "
                "sample of its rows into a smaller file, or run on a machine with more memory; " + lower)
+    elif BASE_BYTES + LONG_TEXT_PER_BYTE * need.longest > available:
+        fix = (f"its longest line alone is {need.longest / 1e6:.1f} MB, and any data.sample may keep it: shorten "
+               "or remove that row in the file (is it one text, or a broken quote that runs rows together?), "
+               "or run on a machine with more memory")
     else:
         fits = need.rows_that_fit(available)
         fix = (f"set data.sample to about {fits} rows or fewer (drawn per label; `-S data.sample={fits}`), "
@@ -143,15 +170,17 @@ def detect_format(path: Path, declared: str) -> str:
 
 def decode(path: Path, raw: bytes, encoding: str, errors: str) -> str:
     """Decode the file's bytes; on bad bytes, say where they are and what to do."""
+    codec = encoding
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        encoding = "utf-8-sig"  # a byte-order mark is not part of the first column's name
+        codec = "utf-8-sig"  # a byte-order mark is not part of the first column's name
     try:
-        return raw.decode(encoding, errors=errors)
+        return raw.decode(codec, errors=errors)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise UserError(
             f"{path}, line {line}",
-            f"byte 0x{raw[exc.start]:02x} at offset {exc.start} is not valid {encoding} ({exc.reason})",
+            f"byte 0x{raw[exc.start]:02x} at offset {exc.start} is not valid {encoding} "
+            f"(data.encoding={encoding}: {exc.reason})",
             "if the file is in another encoding set data.encoding (e.g. latin-1 or cp1252); "
             "to keep going with the bad bytes replaced by U+FFFD (and flagged in the "
             "step-1 report) set data.encoding_errors=replace",

@@ -53,7 +53,8 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
             split, how = given_splits(rows, cfg.data)
             rows = rows.drop(columns=[GIVEN_SPLIT])
         else:
-            split, how = assign_splits(rows, cfg.split, cfg.seed, WordUnit(words.unit).spaced)
+            split, how = assign_splits(rows, cfg.split, cfg.seed, WordUnit(words.unit).spaced,
+                                           source=cfg.data.path)
     with step("Writing the splits"):
         out_dir.mkdir(parents=True, exist_ok=True)
         parts = {name: rows.loc[split == name].reset_index(drop=True) for name in SPLITS}

@@ -3,6 +3,7 @@ or the file's own split (``data.split_column``), checked and kept as given."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,9 +51,41 @@ def _two_way(items: np.ndarray, labels: np.ndarray, size: float, seed: int) -> t
         return a, b, False
 
 
+def _held_out(n: int, size: float) -> tuple[int, int]:
+    """(kept, held out) of ``n`` items at test size ``size``, counted as scikit-learn's train_test_split does."""
+    held = math.ceil(size * n)
+    return n - held, held
+
+
+def fewest_groups(valid_size: float, test_size: float, limit: int = 100_000) -> int:
+    """The fewest groups (distinct texts) that give train, valid and test at least one each at these sizes."""
+    held_out = valid_size + test_size
+    for n in range(3, limit):
+        train, rest = _held_out(n, held_out)
+        valid, test = _held_out(rest, test_size / held_out)
+        if min(train, valid, test) >= 1:
+            return n
+    return limit
+
+
+def _require_enough_groups(n_groups: int, grouped_by: str, cfg: SplitConfig, source: str) -> None:
+    """Stop, with what the split needs, before scikit-learn would make an empty split."""
+    needed = fewest_groups(cfg.valid_size, cfg.test_size)
+    if n_groups >= needed:
+        return
+    unit = {"group column": "groups (data.group_column)", "normalised text": "distinct texts"}.get(grouped_by, "rows")
+    raise UserError(f"{source}: split.valid_size={cfg.valid_size}, split.test_size={cfg.test_size}",
+                    f"only {n_groups} {unit}: too few to split three ways; at these sizes train, valid and test "
+                    f"each get at least one with {needed} or more (and a stratified split needs at least 3 rows "
+                    "per class: one for each split)",
+                    "add rows (a few dozen per class at the least); or raise split.valid_size and "
+                    "split.test_size; or give the file its own split column and name it in data.split_column")
+
+
 def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int,
-                  spaced: bool = True) -> tuple[pd.Series, SplitSummary]:
-    """Return the split name of every row and a summary of how it was made."""
+                  spaced: bool = True, source: str = "data") -> tuple[pd.Series, SplitSummary]:
+    """Return the split name of every row and a summary of how it was made (``source``: the data file,
+    for messages)."""
     held_out = cfg.valid_size + cfg.test_size
     if not (0 < cfg.valid_size < 1 and 0 < cfg.test_size < 1 and held_out < 1):
         raise UserError("split.valid_size / split.test_size",
@@ -60,9 +93,7 @@ def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int,
                         "use e.g. split.valid_size=0.1 split.test_size=0.1")
     group, grouped_by = split_groups(rows, cfg, spaced)
     n_groups = int(group.max()) + 1
-    if n_groups < 3:
-        raise UserError("data", f"only {n_groups} distinct texts/groups: too few to split three ways",
-                        "provide more data (at least a few dozen rows per class)")
+    _require_enough_groups(n_groups, grouped_by, cfg, source)
     # A group's label for stratification: the label of its first row.
     first = pd.Series(np.arange(len(rows))).groupby(group).first().to_numpy()
     group_label = rows["label"].to_numpy()[first]

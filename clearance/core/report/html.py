@@ -10,6 +10,7 @@ import base64
 from pathlib import Path
 from typing import Any
 
+from clearance.core.text.visible import visible
 from clearance.core.report import fonts
 
 SHARED = Path(__file__).with_name("templates")  # base.html.j2
@@ -28,6 +29,7 @@ def render(template: Path, context: dict[str, Any]) -> str:
                       autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
     env.filters["pct"] = lambda x: "–" if x is None else f"{100 * float(x):.2f}%"
     env.filters["num"] = lambda x: "–" if x is None else (f"{x:,.3g}" if isinstance(x, float) else f"{x:,}")
+    env.filters["visible"] = visible
     # The key tables list exactly the labels a plot drew as keys (the same fonts decide both).
     env.globals["drawable"] = fonts.drawable
     return env.get_template(template.name).render(**context)

@@ -53,6 +53,7 @@ HAS_WORD_CHAR = re.compile(r"\w")
 # The pattern whitespace-separated text is counted with (scikit-learn's token_pattern).
 WORD_PATTERN = r"(?u)[#@]?\b\w+\b"
 DETECTION_SAMPLE = 2000  # texts read to decide the unit: enough for stable script shares, fast at 1M rows
+DETECTION_CHARS = 2_000  # characters of each text read to tell its script
 SPACELESS_MIN = 0.5  # share of letters in spaceless scripts from which whitespace stops meaning "word"
 
 
@@ -130,7 +131,8 @@ def decide(texts: pd.Series, setting: str = "auto") -> UnitChoice:
                         f"set {SETTING} to one of {', '.join(CHOICES)} (conf/inspect/default.yaml)")
     sample = texts.head(DETECTION_SAMPLE) if len(texts) <= DETECTION_SAMPLE else texts.sample(
         n=DETECTION_SAMPLE, random_state=0)
-    shares = script_shares(sample)
+    # Each text's opening tells its script: one huge text neither outweighs the others nor costs a scan of it all.
+    shares = script_shares(sample.astype("string").fillna("").str.slice(0, DETECTION_CHARS))
     if setting != "auto":
         require(setting)
         return UnitChoice(setting, setting, f"set in {SETTING}", shares)

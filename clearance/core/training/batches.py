@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from clearance.core.text.input_cap import chars_for_tokens, first_chars
+
 # Batches per window in which texts are sorted by length (transformers' Trainer uses 50 too).
 GROUP_WINDOW = 50
 
@@ -53,10 +55,13 @@ ENCODE_CHUNK = 50_000  # texts per tokenizer call: one call's output for 1M text
 
 def token_ids(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[list[int]]:
     """Each text's ids, truncated at ``max_length``, unpadded: in chunks, keeping only the ids of each chunk, so
-    memory follows the ids, not everything a tokenizer returns at once."""
+    memory follows the ids, not everything a tokenizer returns at once. A tokenizer splits a whole text before
+    it truncates, so only the characters ``max_length`` tokens can use are passed (input_cap)."""
     ids: list[list[int]] = []
+    chars = chars_for_tokens(max_length)
     for start in range(0, len(texts), ENCODE_CHUNK):
-        chunk = tokenizer(list(texts[start:start + ENCODE_CHUNK]), truncation=True, max_length=max_length)
+        chunk = tokenizer(first_chars(list(texts[start:start + ENCODE_CHUNK]), chars), truncation=True,
+                          max_length=max_length)
         ids.extend(list(map(int, row)) for row in chunk["input_ids"])
     return ids
 

@@ -8,11 +8,14 @@ configuration is never resumed.
 from __future__ import annotations
 
 import pickle
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
 
+from clearance.core.errors import Interrupted
 from clearance.core.training.loop import TrainState
 
 FOLDER = Path(".clearance/checkpoints")
@@ -47,3 +50,34 @@ class Checkpoints:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+    def saver(self, key: str, resumed: TrainState | None = None) -> "Saver":
+        """The ``on_checkpoint`` of a run under ``key`` (``resumed``: the checkpoint it started from)."""
+        return Saver(self, key, resumed.step if resumed is not None else None)
+
+
+@dataclass
+class Saver:
+    """Saves a run's checkpoints, and remembers the last one, so that Ctrl-C can say what it leaves."""
+
+    checkpoints: Checkpoints
+    key: str
+    step: int | None = None  # the step of the checkpoint on disk; None while there is none
+
+    def __call__(self, state: TrainState) -> None:
+        self.checkpoints.save(self.key, state)
+        self.step = state.step
+
+    @contextmanager
+    def on_interrupt(self) -> Iterator[None]:
+        """Turn Ctrl-C into ``Interrupted`` naming the checkpoint the next run resumes from.
+
+        The training function has by then saved the last whole step through this saver; with no
+        checkpoint on disk the plain interrupt goes on (nothing was kept).
+        """
+        try:
+            yield
+        except KeyboardInterrupt:
+            if self.step is None:
+                raise
+            raise Interrupted(f"the checkpoint at step {self.step} ({self.checkpoints.path})") from None

@@ -12,7 +12,7 @@ import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,12 @@ from clearance.core.training.batches import (
     batch_rows,
     by_length,
     collate,
+)
+from clearance.core.training.divergence import (
+    Diverged,
+    Divergence,
+    evaluation_divergence,
+    step_divergence,
 )
 
 Autocast = Callable[[], contextlib.AbstractContextManager]
@@ -158,6 +164,38 @@ class TrainState:
 
 
 @dataclass
+class _Progress:
+    """Where a run stands: what a checkpoint holds, and whether it is a whole step that a Ctrl-C may save."""
+
+    step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0  # batches of ``epoch`` already trained
+    history: list[dict[str, Any]] = field(default_factory=list)
+    step_losses: list[float] = field(default_factory=list)
+    train_seconds: float = 0.0
+    # False from a step's update until its evaluation is recorded: the weights, the step count and the
+    # history disagree then, and a state saved then would not resume exactly.
+    settled: bool = True
+
+    @classmethod
+    def resumed(cls, state: TrainState | None) -> "_Progress":
+        """Where ``state`` stopped (a fresh run: the start)."""
+        if state is None:
+            return cls()
+        return cls(state.step, state.epoch, state.batch_in_epoch, list(state.history), list(state.step_losses),
+                   state.train_seconds)
+
+    def settle(self, epoch: int, batch_in_epoch: int) -> None:
+        """The step is whole: it is trained, and evaluated when due."""
+        self.epoch, self.batch_in_epoch, self.settled = epoch, batch_in_epoch, True
+
+    def state(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> TrainState:
+        """What a checkpoint saves to resume from here."""
+        return TrainState(self.step, self.epoch, self.batch_in_epoch, model.state_dict(), optimizer.state_dict(),
+                          self.history, self.step_losses, self.train_seconds, torch.get_rng_state())
+
+
+@dataclass
 class TrainResult:
     """What a training run produced; the model is left in eval mode on its device."""
 
@@ -170,6 +208,9 @@ class TrainResult:
     samples_per_second: float
     valid: Evaluation | None = None
     resumed_from: int = 0
+    # Set when a loss or logits turned NaN or infinite: the run stopped there, ``valid`` is None and
+    # the model holds the diverged weights (not a model to package).
+    diverged: Divergence | None = None
 
 
 @dataclass
@@ -192,18 +233,29 @@ def total_steps(n: int, batch_size: int, epochs: int, max_steps: int | None) -> 
     return min(steps, max_steps) if max_steps else steps
 
 
+def current_lr(optimizer: torch.optim.Optimizer) -> float:
+    """The learning rate of the optimizer's first parameter group (what a divergence message names)."""
+    return float(optimizer.param_groups[0]["lr"])
+
+
 def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encoded | LazyEncoded | None,
             track: Encoded | None, progress: bool = False) -> tuple[dict[str, Any], Evaluation | None]:
-    """One evaluation's numbers: losses, the metric, lr, gradient and parameter norms."""
+    """One evaluation's numbers: losses, the metric, lr, gradient and parameter norms.
+
+    Raises ``Diverged`` when the evaluation's loss or logits are not finite: scoring them would fail.
+    """
     record: dict[str, Any] = {"step": step, "epoch": epoch, "valid_rows": len(valid) if valid is not None else 0,
                               "train_loss": float(np.mean(recent)) if recent else None,
-                              "lr": float(run.optimizer.param_groups[0]["lr"]),
+                              "lr": current_lr(run.optimizer),
                               "grad_norm": grad_norm(run.model)}
     record.update({f"param_norm/{group}": norm for group, norm in param_norms(run.model).items()})
     evaluation = None
     if valid is not None and len(valid):
         evaluation = evaluate(run.model, run.parts.loss, valid, run.cfg.batch_size, run.pad_id, run.device,
                               run.autocast, progress=progress and len(valid) >= PROGRESS_ROWS)
+        diverged = evaluation_divergence(step, evaluation.loss, evaluation.logits, record["lr"])
+        if diverged is not None:
+            raise Diverged(diverged)
         classes = run.parts.classes
         names = np.asarray(classes, dtype=object)
         record["valid_loss"] = evaluation.loss
@@ -250,7 +302,9 @@ def train_model(cfg: TrainConfig, parts: Parts, train: Encoded | LazyEncoded,
     same loop with regularization off or for a few steps. ``track`` holds the texts whose
     predictions each evaluation records. ``resume`` continues an interrupted run exactly. A run shorter than
     an epoch trains on the seeded sample of rows it draws (``drawn_rows``): of a ``LazyEncoded`` split, only
-    that sample is ever tokenised.
+    that sample is ever tokenised. A training loss, or an evaluation's loss or logits, that turns NaN or
+    infinite stops the run at that step, and the result's ``diverged`` says where (no NaN reaches the
+    scoring). Ctrl-C with checkpoints on saves the last whole step through ``on_checkpoint``, then goes on.
     """
     from tqdm.auto import tqdm
 
@@ -270,53 +324,78 @@ def train_model(cfg: TrainConfig, parts: Parts, train: Encoded | LazyEncoded,
     drawn = drawn_rows(len(train), total, cfg.batch_size, cfg.seed)
     if drawn is not None:
         train = train.subset(drawn)  # one epoch of the sample: the same steps, every text seen at most once
-    step, start_epoch, skip, history, step_losses, train_seconds = 0, 0, 0, [], [], 0.0
+    at = _Progress.resumed(resume)
     if resume is not None:
         model.load_state_dict(resume.model_state)
         optimizer.load_state_dict(resume.optimizer_state)
-        step, start_epoch, skip = resume.step, resume.epoch, resume.batch_in_epoch
-        history, step_losses, train_seconds = list(resume.history), list(resume.step_losses), resume.train_seconds
         if resume.rng_state is not None:
             torch.set_rng_state(resume.rng_state)
-    started, last_eval = time.perf_counter(), step
+    first, start_epoch, skip = at.step, at.epoch, at.batch_in_epoch
+    started, last_eval = time.perf_counter(), at.step
     valid_eval: Evaluation | None = None
-    bar = tqdm(total=total, initial=step, disable=not progress, desc="training", unit="step", mininterval=5)
+    diverged: Divergence | None = None
+    bar = tqdm(total=total, initial=at.step, disable=not progress, desc="training", unit="step", mininterval=5)
     epoch = start_epoch
     lengths = train.lengths() if cfg.group_by_length else None
-    while step < total:
-        for index, rows in enumerate(batch_rows(len(train), cfg.batch_size, cfg.seed + epoch, lengths)):
-            if epoch == start_epoch and index < skip:
-                continue  # trained before the interruption
-            if step >= total:
-                break
-            batch = collate(train, rows, run.pad_id).to(device)
-            model.train()
-            tick = time.perf_counter()
-            step_losses.append(train_step(model, optimizer, parts.loss, batch, autocast))
-            train_seconds += time.perf_counter() - tick
-            step += 1
-            bar.update(1)
-            if step % every == 0 or step == total:
-                # The last evaluation scores all of valid: the scores judged and compared are never a sample's.
-                scored = valid if step == total else sampled
-                record, evaluated = _record(run, step, epoch, step_losses[last_eval:], scored, track, progress)
-                valid_eval, last_eval = evaluated or valid_eval, step
-                history.append(record)
-                if on_eval is not None:
+    try:
+        while at.step < total:
+            for index, rows in enumerate(batch_rows(len(train), cfg.batch_size, cfg.seed + epoch, lengths)):
+                if epoch == start_epoch and index < skip:
+                    continue  # trained before the interruption
+                if at.step >= total:
+                    break
+                batch = collate(train, rows, run.pad_id).to(device)
+                model.train()
+                at.settled = False
+                tick = time.perf_counter()
+                try:
+                    loss = train_step(model, optimizer, parts.loss, batch, autocast)
+                except RuntimeError as error:
+                    # An optimizer whose step cannot be held in a float (Adam at lr 1e38) diverged, not crashed.
+                    if "overflow" not in str(error):
+                        raise
+                    loss = math.inf
+                at.train_seconds += time.perf_counter() - tick
+                at.step_losses.append(loss)
+                at.step += 1
+                bar.update(1)
+                # The loss is a float already: checking it each step costs nothing, and stops a run the step
+                # its numbers stop meaning anything.
+                if (stop := step_divergence(at.step, loss, current_lr(optimizer))) is not None:
+                    raise Diverged(stop)
+                record = None
+                if at.step % every == 0 or at.step == total:
+                    # The last evaluation scores all of valid: the scores judged and compared are never a sample's.
+                    scored = valid if at.step == total else sampled
+                    record, evaluated = _record(run, at.step, epoch, at.step_losses[last_eval:], scored, track,
+                                                progress)
+                    valid_eval, last_eval = evaluated or valid_eval, at.step
+                    at.history.append(record)
+                at.settle(epoch, index + 1)
+                if record is not None and on_eval is not None:
                     on_eval(record)
-            if on_checkpoint is not None and checkpoint_every and step % checkpoint_every == 0 and step < total:
-                on_checkpoint(TrainState(step, epoch, index + 1, model.state_dict(), optimizer.state_dict(),
-                                         history, step_losses, train_seconds, torch.get_rng_state()))
-        epoch += 1
-        skip = 0
-    bar.close()
+                if on_checkpoint is not None and checkpoint_every and at.step % checkpoint_every == 0 \
+                        and at.step < total:
+                    on_checkpoint(at.state(model, optimizer))
+            epoch += 1
+            skip = 0
+    except Diverged as stop:
+        diverged, valid_eval = stop.divergence, None  # the last evaluation scored weights that are gone
+    except KeyboardInterrupt:
+        # Ctrl-C: save the last whole step too, so the next run loses none of the steps since the last checkpoint.
+        if on_checkpoint is not None and checkpoint_every and at.settled and first < at.step < total:
+            on_checkpoint(at.state(model, optimizer))
+        raise
+    finally:
+        bar.close()
     model.eval()
-    trained = (step - (resume.step if resume else 0)) * cfg.batch_size
+    trained = (at.step - first) * cfg.batch_size
     seconds = time.perf_counter() - started
-    return TrainResult(model=model, step_losses=step_losses, history=history, steps=step, seconds=seconds,
-                       train_seconds=train_seconds,
-                       samples_per_second=trained / max(train_seconds - (resume.train_seconds if resume else 0), 1e-9),
-                       valid=valid_eval, resumed_from=resume.step if resume else 0)
+    return TrainResult(model=model, step_losses=at.step_losses, history=at.history, steps=at.step, seconds=seconds,
+                       train_seconds=at.train_seconds,
+                       samples_per_second=trained / max(at.train_seconds - (resume.train_seconds if resume else 0),
+                                                        1e-9),
+                       valid=valid_eval, resumed_from=first, diverged=diverged)
 
 
 def curve_point(record: dict[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any
 
 from clearance.checklist.results import CheckResult, graded
 from clearance.core.config.inspect import InspectChecks
+from clearance.core.text.visible import visible
 
 
 def _pct(x: float) -> str:
@@ -38,14 +39,32 @@ def _unit_note(stats: dict[str, Any]) -> str:
     return "" if unit == "whitespace" else f" (counted in {unit} words, inspect.word_unit)"
 
 
+def label_variants_check(clean: dict[str, Any], t: InspectChecks) -> CheckResult:
+    """Labels respelled on the way in (merged, counted), and labels that look like variants of another."""
+    changes, variants = clean.get("label_changes", []), clean.get("label_variants", [])
+    # A variant group's largest label is taken as the intended one: the others' rows are the suspects.
+    suspects = sum(v["rows"] - max(v["labels"].values()) for v in variants)
+    share = (sum(c["rows"] for c in changes) + suspects) / max(clean["rows_read"], 1)
+    said = ([f"{visible(c['from'])} kept as {visible(c['to'])} ({c['rows']} rows: {c['why']})" for c in changes[:5]]
+            + [" and ".join(f"{visible(label)} ({rows} rows)" for label, rows in v["labels"].items())
+               + " differ only by case or word joins, kept apart" for v in variants[:5]])
+    more = len(changes) + len(variants) - len(said)
+    message = ("; ".join(said) + (f"; and {more} more (data/prepared/summary.json)" if more > 0 else "")
+               if said else "every label is kept as the file writes it, and no two differ only by case")
+    return graded("label_variants", share, t.label_variants_warn, None, message,
+                  "if variants are one class, write them one way in the source file; if respelled labels were "
+                  "meant to differ, tell them apart by more than whitespace, control characters or Unicode form")
+
+
 def row_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
-    """Rows dropped on the way in, empty and very short texts."""
+    """Rows dropped on the way in, labels respelled or alike, empty and very short texts."""
     rates = stats["patterns"]
     return [
         graded("dropped_rows", stats["dropped_share"], t.dropped_rows_warn, t.dropped_rows_fail,
                f"{stats['clean']['dropped']} of {stats['clean']['rows_read']} rows were dropped "
                f"(missing text {stats['clean']['missing_text']}, missing label {stats['clean']['missing_label']})",
                "fill in the missing texts/labels in the source file"),
+        label_variants_check(stats["clean"], t),
         graded("empty_texts", rates["empty"], t.empty_text_warn, t.empty_text_fail,
                f"{_pct(rates['empty'])} of texts are empty",
                "drop them (data.missing_text=drop) or fix the source"),
@@ -111,11 +130,13 @@ def label_checks(stats: dict[str, Any], t: InspectChecks) -> list[CheckResult]:
     if issues.get("skipped"):
         label_issue = CheckResult("label_issues", "warn", None, "the label-issue search to run",
                                   f"label-issue search skipped: {issues['skipped']}",
-                                  "add examples so every class has at least two")
+                                  issues.get("fix") or "add examples so every class has at least two")
     else:
+        on_chars = " (on character n-grams: no word occurs in two texts)" if issues.get(
+            "features", "").startswith("character") else ""
         label_issue = graded("label_issues", issues["share"], t.label_issue_warn, t.label_issue_fail,
                              f"{issues['issues']} of {issues['searched_rows']} rows ({_pct(issues['share'])}) "
-                             "look mislabelled to a cross-validated TF-IDF model",
+                             f"look mislabelled to a cross-validated TF-IDF model{on_chars}",
                              "read reports/inspect/label_issues.csv from the top and correct real errors")
     return [label_issue, keyword_check(rule)]
 

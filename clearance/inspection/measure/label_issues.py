@@ -12,18 +12,41 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from clearance.core.progress import Countdown
+from clearance.core.text.input_cap import first_chars
 from clearance.core.text.units import WHITESPACE, WordUnit
 
 SAMPLE_WHY = ("the search fits one model per fold, several times the cost of a baseline; a sample in class "
               "proportions shows the same kinds of error and estimates their share in a fraction of the time")
 
 
+READ_CHARS = 100_000  # characters of a text the search reads (baselines.tfidf.max_chars's default: the same bound)
+
+# What the search's features are, as its summary says: words, or characters when no word repeats.
+WORD_FEATURES = "word n-grams"
+CHAR_FEATURES = "character n-grams (no word occurs in two texts: numbers, ids or unique words)"
+NO_FEATURES_FIX = "read reports/inspect/sample.csv: are the texts what data.text_column should name?"
+
+
+class NoFeatures(ValueError):
+    """Not even a character n-gram occurs in two texts: the search has nothing to learn from."""
+
+
 def tfidf(texts: pd.Series, unit: WordUnit = WordUnit(WHITESPACE)):
-    """TF-IDF of words (in the corpus's unit) and bigrams. It uses no labels, so fitting it once on all
-    rows leaks nothing into the out-of-fold probabilities, and saves a refit per fold."""
+    """TF-IDF features of the texts, and which they are: words (in the corpus's unit) and bigrams, or character
+    n-grams when no word occurs in two texts (numbers, ids). It uses no labels, so fitting it once on all rows
+    leaks nothing into the out-of-fold probabilities, and saves a refit per fold."""
     args = {} if unit.spaced else unit.vectorizer_args()  # spaced: scikit-learn's own words, as always
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000, **args)
-    return vectorizer.fit_transform(texts.astype(str))
+    # A text's first READ_CHARS characters judge its label as well as all of it, and a huge text costs no more.
+    texts = first_chars(texts.astype(str), READ_CHARS)
+    words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, max_features=200_000, **args)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), min_df=2, sublinear_tf=True,
+                            max_features=200_000)
+    for vectorizer, features in ((words, WORD_FEATURES), (chars, CHAR_FEATURES)):
+        try:
+            return vectorizer.fit_transform(texts), features
+        except ValueError:  # scikit-learn's "no terms remain" / "empty vocabulary": no term in two texts
+            continue
+    raise NoFeatures("no word and no character n-gram occurs in two texts or more")
 
 
 def quick_model(seed: int) -> LogisticRegression:
@@ -32,9 +55,9 @@ def quick_model(seed: int) -> LogisticRegression:
 
 
 def out_of_fold_probs(texts: pd.Series, labels: np.ndarray, classes: list[str],
-                      folds: int, seed: int, unit: WordUnit = WordUnit(WHITESPACE)) -> np.ndarray:
-    """Each row's class probabilities from a model that never saw that row's label."""
-    features = tfidf(texts, unit)
+                      folds: int, seed: int, unit: WordUnit = WordUnit(WHITESPACE)) -> tuple[np.ndarray, str]:
+    """Each row's class probabilities from a model that never saw that row's label (and which features)."""
+    features, kind = tfidf(texts, unit)
     probs = np.zeros((len(texts), len(classes)))
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     countdown = Countdown("fold", folds, every=0)
@@ -47,7 +70,7 @@ def out_of_fold_probs(texts: pd.Series, labels: np.ndarray, classes: list[str],
         order = [list(model.classes_).index(c) for c in classes]
         probs[held] = fold[:, order]
         countdown.tick(i)
-    return probs
+    return probs, kind
 
 
 def find_label_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int,
@@ -76,7 +99,11 @@ def find_label_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int,
                               "why": SAMPLE_WHY}
     searched = searched.reset_index(drop=True)
     labels = searched["label"].to_numpy()
-    probs = out_of_fold_probs(searched["text"], labels, classes, folds, seed, unit)
+    try:
+        probs, summary["features"] = out_of_fold_probs(searched["text"], labels, classes, folds, seed, unit)
+    except NoFeatures as exc:
+        return pd.DataFrame(), {**summary, "skipped": f"{exc}: a TF-IDF model has nothing to learn from",
+                                "fix": NO_FEATURES_FIX}
     given = np.array([classes.index(label) for label in labels])
     ranked = cleanlab_issues(given, probs, return_indices_ranked_by="self_confidence", n_jobs=1)
     issues = searched.iloc[ranked].copy()

@@ -19,6 +19,8 @@ from clearance.core.paths import PREPARED_DIR, SPLITS, report_dir
 from clearance.core.progress import Countdown, step
 from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
+from clearance.core.report.csv_safe import write_csv
+from clearance.core.report.long_texts import Cutter
 from clearance.core.text.lengths import length_stats, lengths
 from clearance.core.text.units import unit_of
 from clearance.inspection.measure import stats as S
@@ -116,6 +118,16 @@ def draw(stats: dict[str, Any], rows: pd.DataFrame, lens: pd.DataFrame, folder: 
     }
 
 
+def cut_long_texts(stats: dict[str, Any], issues: pd.DataFrame, sample: pd.DataFrame,
+                   limit: int) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Texts longer than ``limit`` cut wherever step 1 shows them: the issues and the sample (texts, labels and
+    kept columns) and the statistics' examples (in place); returns the issues, the sample and the report's note."""
+    cutter = Cutter(limit)
+    stats["pattern_examples"] = {k: cutter.texts(v) for k, v in stats["pattern_examples"].items()}
+    stats["conflict_examples"] = cutter.columns(stats["conflict_examples"])
+    return cutter.columns(issues), cutter.columns(sample), cutter.note()
+
+
 def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path | None = None) -> InspectOutcome:
     """Step 1's measuring: read the prepared splits; write measurements, metrics, issues, sample and plots."""
     out = out or report_dir(STEP)
@@ -125,6 +137,7 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
     lens = lengths(rows["text"], unit_of(summary))  # measured once: segmenting is the costly part
     stats, issues, sample = compute(splits, summary, cfg, rows, lens)
     extra = summary["clean"]["kept_columns"]
+    issues, sample, cut = cut_long_texts(stats, issues, sample, cfg.inspect.max_report_chars)
     files = {
         "metrics": out / "metrics.json",
         "label_issues": out / "label_issues.csv",
@@ -132,8 +145,8 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
     }
     write_record(InspectMetrics, metrics(stats), files["metrics"])
     issue_columns = ["rank", "split", "row", "label", "given_label_prob", "suggested_label", "suggested_prob", *extra, "text"]
-    issues.reindex(columns=issue_columns).to_csv(files["label_issues"], index=False)
-    sample.reindex(columns=["split", "row", "label", *extra, "text"]).to_csv(files["sample"], index=False)
+    write_csv(issues.reindex(columns=issue_columns), files["label_issues"])
+    write_csv(sample.reindex(columns=["split", "row", "label", *extra, "text"]), files["sample"])
     with step("Plots"):
         drawn = draw(stats, rows, lens, out / "plots")
     digest = summary.get("digest") or splits_digest(splits)
@@ -146,6 +159,7 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
         "plots": {k: p.name for k, p in drawn.items() if p.suffix == ".png"},
         "report": {
             "extra_columns": extra,
+            "cut": cut,
             "issue_rows": issues.head(ISSUE_ROWS_IN_REPORT),
             "sample_rows": sample,
         },

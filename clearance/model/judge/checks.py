@@ -481,6 +481,9 @@ def overfit_check(m: dict, t: ModelChecks) -> CheckResult:
     if stop is not None and stop >= limit:
         fix += (f"; the run stopped once the loss fell below probes.overfit_stop_loss={stop}, which is not below "
                 f"this threshold: set probes.overfit_stop_loss under checks.model.overfit_loss_max")
+    if m.get("diverged"):  # the run stopped at that step: the loss below is not a number
+        return CheckResult("overfit_small_sample", "fail", None, limit, f"the overfit run: {m['diverged']}",
+                           f"lower train.lr; {fix}", "max")
     if m["final_loss"] is None:
         return _not_finite("overfit_small_sample", limit, "the overfit run's loss", fix)
     return graded("overfit_small_sample", m["final_loss"], None, limit,
@@ -523,6 +526,30 @@ def overfitting_check(m: dict, t: ModelChecks) -> CheckResult:
                   + (f" (ending at step {m['streak_ends_at']})" if m["streak_ends_at"] is not None else "") + best,
                   f"keep the model from step {m['best_step']} (fewer train.epochs or train.max_steps), or add "
                   "regularization (train.dropout, train.weight_decay) or data")
+
+
+def diverged_fix(lr: Any) -> str:
+    """Lower the learning rate, with a value to start from when the run recorded its own."""
+    example = f", e.g. to {lr / 10:g} (a tenth of {lr:g})" if isinstance(lr, (int, float)) and lr > 0 else ""
+    return (f"lower `train.lr`{example}, in conf/train/ or with `clearance params train.lr=...`, and run "
+            "`dvc repro`; lr_band shows the rates usual for the optimizer (checks.model.lr_band)")
+
+
+@guarded("training_diverged", "divergence on the real run")
+def diverged_check(m: dict, t: ModelChecks) -> CheckResult:
+    """The training loss stays finite and near what guessing costs or below: a run whose loss turned NaN or
+    infinite stopped there and left no model; one whose loss ran far above ln K diverged all the same."""
+    limit, fix = t.diverged_loss_ratio_max, diverged_fix(m.get("lr"))
+    if m.get("diverged"):
+        return CheckResult("training_diverged", "fail", None, limit,
+                           f"{m['diverged']['message']}; the run stopped there and no model was packaged", fix, "max")
+    if m["ratio"] is None:
+        return CheckResult("training_diverged", "warn", None, limit,
+                           "not measured: no evaluation recorded a training loss", "run the real training", "max")
+    return graded("training_diverged", m["ratio"], None, limit,
+                  f"the training loss stayed finite; its highest mean between two evaluations, {m['peak_loss']:.4g} "
+                  f"at step {m['peak_step']}, is {m['ratio']:.2f}x ln K = {m['ln_k']:.4f} (what guessing uniformly "
+                  "costs)", fix)
 
 
 def _gain(m: dict, reference: str) -> float | None:
@@ -576,13 +603,14 @@ ORDER: tuple[tuple[str, Check], ...] = (
     ("eval_repeat", eval_repeat_check), ("loop_eval", loop_eval_check),
     ("zero_grad", zero_grad_check), ("dead_parameters", dead_parameters_check),
     ("param_change", params_change_check), ("param_change", lr_band_check),
-    ("overfit", overfit_check), ("overfit", overfit_predictions_check), ("overfitting", overfitting_check),
+    ("overfit", overfit_check), ("overfit", overfit_predictions_check), ("divergence", diverged_check),
+    ("overfitting", overfitting_check),
     ("bar", bar_baseline_check), ("bar", bar_prior_check),
 )
 PROBES = tuple(dict.fromkeys(key for key, _ in ORDER))  # the measurement keys model_checks reads
 
 
-AFTER_TRAINING = ("overfitting", "bar")  # measured on the real run, after the probes
+AFTER_TRAINING = ("divergence", "overfitting", "bar")  # measured on the real run, after the probes
 
 
 def model_checks(measured: dict[str, dict], t: ModelChecks) -> list[CheckResult]:

@@ -114,7 +114,8 @@ def param_norm_curves(history: list[dict], path: Path) -> Path:
     relative.set_ylabel("norm / first norm − 1")
     for ax in (absolute, relative):
         ax.set_xlabel("step")
-    relative.legend(fontsize="small", loc="best")
+    if relative.lines:  # none when every norm overflowed to infinity (a diverged run's JSON holds them as null)
+        relative.legend(fontsize="small", loc="best")
     return _save(fig, path)
 
 

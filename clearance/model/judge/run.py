@@ -52,16 +52,24 @@ def measurements(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, 
     """What ``model_checks`` grades: the probes' entries, and the real run's when it trained.
 
     Untrained, the post-training checks get ``{"skipped": why}`` so they warn with the reason
-    instead of passing or vanishing.
+    instead of passing or vanishing; diverged, the bar does (there is no valid score to set against it).
     """
     measured = {key: probes[key] for key in PROBES if key in probes and key not in AFTER_TRAINING}
     if training.get("trained"):
+        measured["divergence"] = training.get("divergence")
         measured["overfitting"] = training.get("overfitting")
         measured["bar"] = training.get("bar_measure")
+        if diverged := diverged_of(training):
+            measured["bar"] = {"skipped": f"no valid score: {diverged['message']}"}
     else:
         skipped = {"skipped": not_trained_reason(training)}
         measured.update({key: skipped for key in AFTER_TRAINING})
     return {k: v for k, v in measured.items() if v is not None}
+
+
+def diverged_of(training: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's divergence (step, loss, lr, message) when its loss or logits turned NaN or infinite."""
+    return (training.get("divergence") or {}).get("diverged") or None
 
 
 def data_digest(probes: dict[str, Any], training: dict[str, Any], folder: Path) -> str:
@@ -144,10 +152,14 @@ def samples_view(probes: dict[str, Any]) -> dict[str, Any]:
     samples = probes.get("decoded_samples")
     rows = probes.get("input_rows") or {}
     sampled = rows if rows.get("measured", 0) < rows.get("train", 0) else None
+    # texts too long to count in full: the truncation probe counted their tokens in their first characters
+    in_part = (probes.get("truncation") or {}).get("counted_in_part") or {}
+    in_part = in_part if in_part.get("texts") else None
     if isinstance(samples, dict):
         return {"rows": [], "note": samples.get("error") or samples.get("skipped") or "not measured",
-                "sampled": sampled}
-    return {"rows": samples or [], "note": "" if samples else "no samples recorded", "sampled": sampled}
+                "sampled": sampled, "in_part": in_part}
+    return {"rows": samples or [], "note": "" if samples else "no samples recorded", "sampled": sampled,
+            "in_part": in_part}
 
 
 def timing_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +173,12 @@ def timing_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, A
             "resumed_from": training.get("resumed_from") or 0}
 
 
+def cut_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, Any] | None:
+    """The texts cut in the decoded samples, the tracked predictions and the mistakes, as one note."""
+    notes = [n for n in (probes.get("cut"), training.get("cut")) if n]
+    return {**notes[0], "texts": sum(n["texts"] for n in notes)} if notes else None
+
+
 def report_context(probes: dict[str, Any], training: dict[str, Any], checks: list[CheckResult],
                    thresholds: ModelChecks, figures: dict[str, Path]) -> dict[str, Any]:
     """Everything model.html.j2 shows, each part with defaults so a partial run still renders."""
@@ -170,11 +188,12 @@ def report_context(probes: dict[str, Any], training: dict[str, Any], checks: lis
         "counts": {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")},
         "model_name": outputs.get("model") or "", "classes": probes.get("classes") or [],
         "trained": bool(training.get("trained")), "skipped": skipped_box(training, checks), "force": FORCE,
+        "diverged": diverged_of(training),
         "despite": failing_probes(checks) if training.get("trained") else [],
         "bar": bar_view(training), "overfit": overfit_view(probes, thresholds.overfit_loss_max),
         "predictions": predictions_view(training), "samples": samples_view(probes),
         "per_class": training.get("per_class") or [], "mistakes": training.get("mistakes") or [],
-        "timing": timing_view(probes, training),
+        "timing": timing_view(probes, training), "cut": cut_view(probes, training),
         "figures": {name: embed_png(path) for name, path in figures.items()},
     }
 

@@ -42,6 +42,8 @@ class Probes(Record):
     overfit: dict[str, Any]
     # train rows the input probes (truncation, tokenizer) measured, a sample when probes.input_max_rows is smaller
     input_rows: dict[str, int] | None = None
+    # the decoded samples' texts longer than inspect.max_report_chars, cut (core.report.long_texts: Cutter.note)
+    cut: dict[str, Any] | None = None
 
 
 @dataclass
@@ -85,6 +87,11 @@ class TrainingRecord(Record):
     epochs_seen: float | None = None  # steps x batch size / training rows: how much of the data one run saw
     # valid rows the evaluations during training scored (train.eval_max_rows) and the last one scored (all)
     valid_rows: dict[str, int] | None = None
+    # the tracked and mistaken texts longer than inspect.max_report_chars, cut (core.report.long_texts: Cutter.note)
+    cut: dict[str, Any] | None = None
+    # training_diverged's measurement (probes.fitting.loss_peak): its "diverged" is set when a NaN or infinite
+    # loss stopped the run (then no model is packaged and ``valid`` is empty); None when it did not train
+    divergence: dict[str, Any] | None = None
 
     @classmethod
     def not_trained(cls, reason: str, decision: dict[str, Any], settings_digest: str, metric: str,

@@ -21,6 +21,8 @@ from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import note, step
 from clearance.core.records import write_record
 from clearance.core.report import plot_data
+from clearance.core.report.csv_safe import write_csv
+from clearance.core.report.long_texts import Cutter
 from clearance.core.serving import TextPredictor, save_predictor, save_untrained
 from clearance.core.stepfiles import Bar, ModelBar, ModelMetrics, read_bar
 from clearance.core.training.checkpoint import Checkpoints
@@ -38,9 +40,10 @@ from clearance.model.measure.files import (
     GoDecision,
     TrainingRecord,
 )
-from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
+from clearance.model.measure.probes.fitting import loss_peak, measure_bar, overfitting_streak
 
 MISTAKES_KEPT = 30
+DIVERGED_FIX = "lower train.lr (conf/train/) and run `dvc repro` (reports/model/report.html: training_diverged)"
 
 
 @dataclass
@@ -96,8 +99,9 @@ def write_outputs(record: dict[str, Any], out: Path, metric: str) -> dict[str, P
                  samples_per_second=round(record["samples_per_second"] or 0.0, 2),
                  valid={k: round(v, 4) for k, v in record["valid"].items()},
                  bar=ModelBar(**measured) if measured else None,
-                 epochs_seen=record.get("epochs_seen")).write(files["metrics"])
-    history_table(record["history"], metric).to_csv(files["history"], index=False)
+                 epochs_seen=record.get("epochs_seen"),
+                 diverged=(record.get("divergence") or {}).get("diverged")).write(files["metrics"])
+    write_csv(history_table(record["history"], metric), files["history"])
     confusion = record["predictions"]
     plot_data.predictions(np.asarray(confusion["actual"]), np.asarray(confusion["predicted"]), files["predictions"])
     return files
@@ -105,8 +109,10 @@ def write_outputs(record: dict[str, Any], out: Path, metric: str) -> dict[str, P
 
 def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = None,
           prepared: Path = PREPARED_DIR, out: Path | None = None,
-          checkpoints: Checkpoints | None = None, model_dir: Path = MODEL_DIR) -> TrainingOutcome:
-    """Train unless go.json says the probes failed; resume from a matching checkpoint; package the model."""
+          checkpoints: Checkpoints | None = None, model_dir: Path = MODEL_DIR,
+          report_chars: int | None = None) -> TrainingOutcome:
+    """Train unless go.json says the probes failed; resume from a matching checkpoint; package the model.
+    The tracked and mistaken texts are recorded cut after ``report_chars`` characters (None: whole)."""
     out = out or report_dir(STEP)
     decision = GoDecision.read(out / GO_FILE).to_dict()
     digests = {"settings_digest": model_settings_digest(cfg)}
@@ -118,15 +124,16 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
     checkpoints = checkpoints or Checkpoints.default()
     key = f"{digests['data_digest']}:{digests['settings_digest']}"
     resume = checkpoints.load(key)
+    saver = checkpoints.saver(key, resume)
     bar = read_bar()
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
     resuming = f", resuming at step {resume.step}" if resume else ""
-    with step(f"Training on {len(inputs.train)} texts ({device}{resuming})"):
+    # Ctrl-C ends in one line naming the checkpoint the next `dvc repro` resumes from (run_main prints it).
+    with step(f"Training on {len(inputs.train)} texts ({device}{resuming})"), saver.on_interrupt():
         result = train_model(cfg.train, parts, inputs.train, inputs.valid, track=inputs.tracked, on_eval=on_eval,
-                             on_checkpoint=lambda state: checkpoints.save(key, state),
-                             checkpoint_every=cfg.train.checkpoint_every, resume=resume, device=device,
-                             autocast=autocast, metric=bar.metric)
-    record = training_record(result, inputs, bar, decision, digests)
+                             on_checkpoint=saver, checkpoint_every=cfg.train.checkpoint_every, resume=resume,
+                             device=device, autocast=autocast, metric=bar.metric)
+    record = cut_texts(training_record(result, inputs, bar, decision, digests), report_chars)
     record["epochs_seen"] = epochs_seen(result.steps, cfg.train.batch_size, len(inputs.train))
     record["valid_rows"] = valid_rows(result.history)
     bound = f"; train.max_steps={cfg.train.max_steps}" if cfg.train.max_steps else ""
@@ -136,9 +143,24 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
         note(f"evaluations during training scored {record['valid_rows']['during']} of the {len(inputs.valid)} valid "
              f"rows (train.eval_max_rows, a stratified sample); the last scored all")
     files = write_outputs(record, out, bar.metric)
-    files["model"] = save_predictor(model_dir, cfg, parts, result.model)
-    checkpoints.clear()
+    files["model"] = package(model_dir, cfg, parts, result)
+    checkpoints.clear()  # a diverged run too: resuming it would diverge again
     return TrainingOutcome(record, files, result, inputs, parts)
+
+
+def cut_texts(record: dict[str, Any], limit: int | None) -> dict[str, Any]:
+    """``record`` with its tracked and mistaken texts longer than ``limit`` cut, and what the report says."""
+    cutter = Cutter(limit)
+    return {**record, "tracked": cutter.rows(record["tracked"], "text"),
+            "mistakes": cutter.columns(record["mistakes"], "text"), "cut": cutter.note()}
+
+
+def package(model_dir: Path, cfg: ModelStage, parts: Parts, result: TrainResult) -> Path:
+    """The trained model, packaged to score texts; a diverged run's weights are NaN, so its package says why
+    there is no model (loading it is a UserError naming the divergence)."""
+    if result.diverged is not None:
+        return save_untrained(model_dir, f"{result.diverged.message()}; {DIVERGED_FIX}")
+    return save_predictor(model_dir, cfg, parts, result.model)
 
 
 def epochs_seen(steps: int, batch_size: int, train_rows: int) -> float:
@@ -161,10 +183,13 @@ def training_record(result: TrainResult, inputs: ModelInputs, bar: Bar, decision
     """Everything the judging and the report read about the run."""
     classes = inputs.classes
     names = np.asarray(classes, dtype=object)
-    truth = names[inputs.valid.labels]
+    # No final evaluation (a run that diverged): no predictions to set against the labels.
+    truth = names[inputs.valid.labels] if result.valid is not None else np.array([], dtype=object)
     predicted = names[result.valid.predicted] if result.valid is not None else np.array([], dtype=object)
     probs = result.valid.probabilities() if result.valid is not None else None
-    scores = final_scores(result.history)
+    # A diverged run's last evaluation scored weights it no longer has: no valid scores to judge or compare.
+    scores = final_scores(result.history) if result.diverged is None else {}
+    diverged = result.diverged.to_dict() if result.diverged is not None else None
     mistakes = analysis.confident_mistakes(inputs.valid_frame, predicted, probs, classes, MISTAKES_KEPT) \
         if len(predicted) else pd.DataFrame()
     return {
@@ -176,9 +201,11 @@ def training_record(result: TrainResult, inputs: ModelInputs, bar: Bar, decision
         "samples_per_second": result.samples_per_second, "resumed_from": result.resumed_from,
         "valid": scores, "primary_metric": bar.metric, "bar": bar.to_dict(),
         "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, bar),
+        "divergence": loss_peak(result.history, len(classes), diverged),
         "confusion": {"classes": classes,
-                      "matrix": analysis.confusion(truth, predicted, classes).to_numpy().tolist()},
-        "per_class": analysis.per_class_report(truth, predicted, classes),
+                      "matrix": analysis.confusion(truth, predicted, classes).to_numpy().tolist()
+                      if len(predicted) else []},
+        "per_class": analysis.per_class_report(truth, predicted, classes) if len(predicted) else [],
         "mistakes": mistakes, "predictions": {"actual": truth.tolist(), "predicted": predicted.tolist()},
         **digests,
     }

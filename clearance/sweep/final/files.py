@@ -15,11 +15,13 @@ LEDGER = Path("ledger/test_split.jsonl")  # every scoring of the test split, kep
 
 @dataclass
 class Ledger(Record):
-    """How often this test split has been scored (the ledger's count for its digest)."""
+    """How often this test split has been scored (the ledger's count for its digest, never below the store's),
+    and how many lines the final test wrote back to the ledger from the store."""
 
     path: str
     digest: str
     seen: int
+    restored: int = 0
 
 
 @dataclass

@@ -21,10 +21,12 @@ from clearance.core.paths import BEST_MODEL_DIR, MODEL_DIR, PREPARED_DIR
 from clearance.sweep.final.choice import Choice
 from clearance.sweep.final.files import LEDGER
 from clearance.sweep.final.ledger import (
+    StoreRuns,
     ensure_ledger,
     ledger_digest,
     read_ledger,
     record_scoring,
+    restore_from_store,
     times_seen,
 )
 
@@ -57,22 +59,25 @@ def _scores(folder: Path, splits: dict[str, Any]) -> dict[str, dict[str, float]]
     return scores
 
 
-def score_on_test(choice: Choice, prepared: Path = PREPARED_DIR,
-                  models: dict[str, Path] | None = None, ledger: Path = LEDGER) -> dict[str, Any]:
+def score_on_test(choice: Choice, prepared: Path = PREPARED_DIR, models: dict[str, Path] | None = None,
+                  ledger: Path = LEDGER, store_runs: StoreRuns | None = None) -> dict[str, Any]:
     """The record final.json holds: the choice and, when a model was chosen, its valid and test scores.
 
-    The ledger is read first (an unreadable one stops here, before anything is scored); a scoring is
-    appended to it once done. A rejected best configuration is not scored and adds nothing.
+    The ledger is read first (an unreadable one stops here, before anything is scored); scorings the
+    store records and the ledger lost are written back to it (``store_runs``), and a new scoring is
+    appended once done. A rejected best configuration is not scored and adds nothing.
     """
     entries = read_ledger(ledger)
     splits = load_splits(prepared)
     if splits["test"].empty:
         raise UserError("data split test", "is empty", "give the data a test split (data.split_* in conf/)")
     digest = ledger_digest(splits["test"])
+    had = times_seen(entries, digest)
+    restored = restore_from_store(entries, digest, store_runs(digest), ledger) if store_runs else []
     record: dict[str, Any] = {"choice": choice.as_dict(), "chosen": choice.chosen, "why": choice.reason,
                               "metric": choice.metric, "direction": choice.direction,
                               "ledger": {"path": ledger.as_posix(), "digest": digest,
-                                         "seen": times_seen(entries, digest)}}
+                                         "seen": had + len(restored), "restored": len(restored)}}
     if choice.chosen is None:
         ensure_ledger(ledger)
         return record
@@ -80,7 +85,7 @@ def score_on_test(choice: Choice, prepared: Path = PREPARED_DIR,
     scores = _scores(folder, splits)
     metric, params = choice.metric, choice.params
     record_scoring({"test_digest": digest, "test_rows": int(len(splits["test"])), "chosen": choice.chosen,
-                    "rule": choice.rule, "params": params, "metric": metric,
+                    "rule": choice.rule, "params": params, "metric": metric, "scoring": record["ledger"]["seen"] + 1,
                     f"test_{metric}": scores["test"].get(f"test_{metric}")}, ledger)
     record["ledger"]["seen"] += 1
     return {**record, "params": params, "seed": choice.seed, "model_dir": folder.as_posix(),

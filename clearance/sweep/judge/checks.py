@@ -15,7 +15,9 @@ own function ``<id>(measured, t[, lr_band])``. ``measured`` is a plain dict::
       "bootstrap": {...},                   # analysis.paired_bootstrap(...) output
       "choice": {"recorded": final.json's choice, "expected": decision.decide(...) on the same files},
       "final": {"metric": str, "valid": float, "test": float},   # the final model, once
-      "ledger": {"seen": int, "digest": str, "path": str},        # scorings of this test split
+      "ledger": {"seen": int, "digest": str, "path": str,          # scorings of this test split (final.json)
+                 "in_ledger": int, "in_store": int,                 # ...in the ledger file, in the MLflow store
+                 "ledger_error": str, "store_error": str},          # ...or why one could not be read
     }
 
 A part may instead be ``{"skipped": why}`` or ``{"error": why}``. A check whose input is absent,
@@ -55,6 +57,11 @@ LEDGER_FILE = "ledger/test_split.jsonl"
 REUSE_FIX = ("quote the first test score and read later ones as optimistic; compare models on valid, never by "
              "scoring test again; for an unbiased estimate, hold out new test data (a changed test split starts "
              f"a new count in {LEDGER_FILE})")
+LOST_LINES_FIX = (f"restore the ledger from git (`git checkout -- {LEDGER_FILE}`) and commit it; or run "
+                  "`dvc repro -f final_test`, which writes the store's scorings back to the ledger (and scores the "
+                  "test split once more). Never delete the ledger's lines: the store keeps every scoring")
+LEDGER_REPAIR_FIX = (f"restore it from git (`git checkout -- {LEDGER_FILE}`), or delete the broken line by hand "
+                     "and run `dvc repro`: the final test writes the store's scorings back to it")
 TEST_FIX = ("do not tune on the test split: report the test score as it is; look for why valid and test "
             "differ (step 1's split checks, too many selections on valid, a small valid split)")
 
@@ -94,10 +101,28 @@ def trials_completed(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
                            "not measured: no trials recorded (the sweep did not run)", f"run the sweep: {RESUME}",
                            "min")
     complete = _count(trials, "COMPLETE")
+    diverged = [x for x in trials if x.get("diverged")]
     counts = (f"{complete} of {len(trials)} trials completed, {_count(trials, 'FAIL')} failed, "
-              f"{_count(trials, 'PRUNED')} pruned")
+              f"{_count(trials, 'PRUNED') - len(diverged)} pruned, {len(diverged)} diverged")
+    if diverged:
+        fix += "; for diverged trials, lower the high end of the train.lr range in sweep.space"
     return graded("trials_completed", complete, None, t.min_complete_trials,
-                  f"{counts} (at least {t.min_complete_trials} needed){_first_error(trials)}", fix, direction="min")
+                  f"{counts} (at least {t.min_complete_trials} needed){_diverged_at(diverged)}{_first_error(trials)}",
+                  fix, direction="min")
+
+
+def _values(params: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+
+
+def _diverged_at(diverged: list[dict[str, Any]], shown: int = 5) -> str:
+    """The settings of the trials whose loss turned NaN or infinite, and where each one diverged."""
+    if not diverged:
+        return ""
+    each = [f"#{x.get('number')} ({_values(x.get('params') or {})}: step {x['diverged'].get('step')}, loss "
+            f"{x['diverged'].get('loss')})" for x in diverged[:shown]]
+    more = f" and {len(diverged) - shown} more" if len(diverged) > shown else ""
+    return "; diverged: " + "; ".join(each) + more
 
 
 def _end(position: float) -> str:
@@ -259,19 +284,39 @@ def test_consistent(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
                   TEST_FIX, direction="max")
 
 
+def _counts(ledger: dict[str, Any]) -> list[int]:
+    """Every count of the test split's scorings on hand: final.json's, the ledger file's, the store's."""
+    return [n for n in (ledger.get(k) for k in ("seen", "in_ledger", "in_store")) if isinstance(n, int)]
+
+
 def test_split_reuse(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
-    """The test split of this data was scored at most ``test_seen_warn`` times (the ledger counts them)."""
+    """The test split of this data was scored at most ``test_seen_warn`` times. The count is the largest
+    of the ledger's and the MLflow store's; a ledger that holds fewer scorings than the store lost
+    lines, and fails."""
     ledger = measured.get("ledger")
     why = absent(ledger, f"no count of test scorings ({LEDGER_FILE})")
     if not why and not isinstance(ledger.get("seen"), int):
         why = f"{ledger.get('path') or LEDGER_FILE} gave no count"
     if why:
         return not_measured("test_split_reuse", t.test_seen_warn, why, REUSE_FIX, "max")
-    seen, where = ledger["seen"], f"{ledger.get('path') or LEDGER_FILE}, test split {str(ledger.get('digest'))[:12]}"
+    path = ledger.get("path") or LEDGER_FILE
+    seen, where = max(_counts(ledger)), f"{path}, test split {str(ledger.get('digest'))[:12]}"
+    if ledger.get("ledger_error"):
+        return CheckResult("test_split_reuse", "fail", seen, t.test_seen_warn,
+                           f"the ledger cannot be read ({ledger['ledger_error']})", LEDGER_REPAIR_FIX, "max")
+    held, stored = ledger.get("in_ledger"), ledger.get("in_store")
+    if isinstance(held, int) and isinstance(stored, int) and held < stored:
+        return CheckResult("test_split_reuse", "fail", seen, t.test_seen_warn,
+                           f"{path} holds {held} scoring(s) of test split {str(ledger.get('digest'))[:12]}, the MLflow "
+                           f"store records {stored}: the ledger lost lines, and its count must not go down",
+                           LOST_LINES_FIX, "max")
     if seen > t.test_seen_warn:
         message = f"the test split has been seen {seen} times: its score is no longer an unbiased estimate ({where})"
     else:
         message = f"the test split of this data has been scored {seen} time(s) ({where})"
+    if ledger.get("store_error"):
+        message += (f"; the MLflow store could not be read ({ledger['store_error']}), so this count is the "
+                    "ledger's alone")
     return graded("test_split_reuse", seen, t.test_seen_warn, None, message, REUSE_FIX, direction="max")
 
 

@@ -1,7 +1,8 @@
 """Step 4's judging: grade the sweep, the seed re-runs and the final test; write checks, report and manifest.
 
-Reads what the sweep's stages measured (measurements.json, seeds.json, final.json) and, for the
-comparison table, steps 2 and 3's metrics files; nothing else. A threshold change re-grades in
+Reads what the sweep's stages measured (measurements.json, seeds.json, final.json), the test split's
+ledger and, when given, the store's record of its scorings (test_split_reuse compares the two), and,
+for the comparison table, steps 2 and 3's metrics files; nothing else. A threshold change re-grades in
 seconds without a single trial. Imports neither optuna nor torch.
 
 seeds.json and final.json may be missing (their stage has not run yet, or failed): the report
@@ -25,7 +26,8 @@ from clearance.core.paths import report_dir
 from clearance.core.records import read_dict, read_dict_optional
 from clearance.core.report.html import embed_png, write_report
 from clearance.core.stepfiles import METRICS_FILE, ModelMetrics
-from clearance.sweep.final.files import FINAL_FILE, FinalRecord
+from clearance.sweep.final.files import FINAL_FILE, LEDGER, FinalRecord
+from clearance.sweep.final.ledger import StoreRuns, read_ledger, store_scorings, times_seen
 from clearance.sweep.judge import plots as sweep_plots
 from clearance.sweep.judge.checks import edge_evidence, sweep_checks
 from clearance.sweep.judge.decision import decide
@@ -110,9 +112,34 @@ def choice_input(measured: dict[str, Any], seeds: dict[str, Any] | None, final: 
     return {"recorded": recorded, "expected": expected}
 
 
-def checks_input(measured: dict[str, Any], seeds: dict[str, Any] | None,
-                 final: dict[str, Any] | None, lr_band: dict[str, list[float]]) -> dict[str, Any]:
-    """What ``sweep_checks`` grades, built from the three files (see clearance/sweep/checks.py)."""
+def ledger_measure(final: dict[str, Any] | None, ledger: Path = LEDGER,
+                   store_runs: StoreRuns | None = None) -> dict[str, Any]:
+    """final.json's count of test scorings, beside what the ledger file (``in_ledger``) and the MLflow
+    store (``in_store``) hold for its digest now; a file or store that cannot be read is said
+    (``ledger_error``, ``store_error``), never raised: the check reports it."""
+    if final is None:
+        return _missing("the final test", FINAL_FILE)
+    counted = dict(final.get("ledger") or {})
+    digest = counted.get("digest")
+    if not digest:
+        return counted
+    try:
+        counted["in_ledger"] = times_seen(read_ledger(ledger), digest)
+    except UserError as error:
+        counted["ledger_error"] = f"{error.where}: {error.problem}"
+    if store_runs is not None:
+        try:
+            counted["in_store"] = store_scorings(store_runs(digest))
+        except UserError as error:
+            counted["store_error"] = f"{error.where}: {error.problem}"
+    return counted
+
+
+def checks_input(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None,
+                 lr_band: dict[str, list[float]], ledger: Path = LEDGER,
+                 store_runs: StoreRuns | None = None) -> dict[str, Any]:
+    """What ``sweep_checks`` grades, built from the three files, the ledger and the store (see
+    clearance/sweep/judge/checks.py)."""
     bootstrap = _missing("the seed re-runs", SEEDS_FILE) if seeds is None else seeds.get("bootstrap")
     best = measured.get("best")
     # Only the fields the checks read: a trial dict's own "error" key ("" when it ran) would read as a failure.
@@ -124,7 +151,7 @@ def checks_input(measured: dict[str, Any], seeds: dict[str, Any] | None,
             "optimizer": (seeds or {}).get("optimizer") or measured.get("optimizer"),
             "bootstrap": bootstrap, "choice": choice_input(measured, seeds, final, lr_band),
             "final": final_measure(final, measured.get("metric") or ""),
-            "ledger": (final or {}).get("ledger") if final else _missing("the final test", FINAL_FILE)}
+            "ledger": ledger_measure(final, ledger, store_runs)}
 
 
 def settings_of(doc: dict[str, Any] | None, name: str) -> Any:
@@ -279,11 +306,16 @@ def final_view(final: dict[str, Any] | None, metric: str) -> dict[str, Any]:
             "ledger": ledger.get("path") or "", "note": final.get("error") or ""}
 
 
+def shown_state(trial: dict[str, Any]) -> str:
+    """A trial's state as the report shows it: a pruned trial whose loss turned NaN or infinite is DIVERGED."""
+    return "DIVERGED" if trial.get("diverged") else trial.get("state", "")
+
+
 def trials_view(measured: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every trial by number: state, score, values, error and time."""
-    return [{"number": t.get("number"), "state": t.get("state", ""), "value": show(t.get("value")),
+    """Every trial by number: state, score, values, error (or where it diverged) and time."""
+    return [{"number": t.get("number"), "state": shown_state(t), "value": show(t.get("value")),
              "params": ", ".join(f"{k}={show(v)}" for k, v in (t.get("params") or {}).items()),
-             "error": t.get("error") or "", "seconds": t.get("seconds")}
+             "error": t.get("error") or (t.get("diverged") or {}).get("message") or "", "seconds": t.get("seconds")}
             for t in sorted(measured.get("trials") or [], key=lambda t: t.get("number", 0))]
 
 
@@ -300,7 +332,7 @@ def report_context(measured: dict[str, Any], seeds: dict[str, Any] | None, final
         "counts": {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")},
         "study": {k: measured.get(k) for k in ("study", "storage", "sampler", "trials_budget", "direction")},
         "metric": metric, "fixed": measured.get("fixed") or {},
-        "states": {s: sum(t.get("state") == s for t in trials) for s in ("COMPLETE", "FAIL", "PRUNED")},
+        "states": {s: sum(shown_state(t) == s for t in trials) for s in ("COMPLETE", "FAIL", "PRUNED", "DIVERGED")},
         "valid_only": VALID_ONLY, "comparison": comparison(measured, seeds, final, *earlier),
         "best": best_view(measured, cfg.checks), "importance": importance_view(measured),
         "scatters": scatters, "budget": budget_view(measured), "noise": noise_view(seeds),
@@ -310,13 +342,17 @@ def report_context(measured: dict[str, Any], seeds: dict[str, Any] | None, final
     }
 
 
-def judge_sweep(cfg: SweepJudge, folder: Path | None = None, model_folder: Path = MODEL_FOLDER) -> Judgement:
-    """Grade step 4's measurements against ``checks.sweep``; write checks, report and manifest."""
+def judge_sweep(cfg: SweepJudge, folder: Path | None = None, model_folder: Path = MODEL_FOLDER,
+                ledger: Path = LEDGER, store_runs: StoreRuns | None = None) -> Judgement:
+    """Grade step 4's measurements against ``checks.sweep``; write checks, report and manifest.
+
+    ``store_runs``: the MLflow store's records of a test split's scorings (None: the store is not read).
+    """
     folder = folder or report_dir(STEP)
     measured, seeds, final = read_inputs(folder)
     earlier = read_earlier(model_folder, measured)
     lr_band = cfg.model_checks.lr_band
-    checks = sweep_checks(checks_input(measured, seeds, final, lr_band), cfg.checks, lr_band)
+    checks = sweep_checks(checks_input(measured, seeds, final, lr_band, ledger, store_runs), cfg.checks, lr_band)
     files = {"checks": folder / "checks.json", "report": folder / "report.html"}
     write_checks(checks, files["checks"])
     logs = {key: kind.startswith("log") for key, kind in dimension_kinds(measured.get("space") or {}).items()}

@@ -3,7 +3,8 @@
 A *trial* here is a plain dict, as the sweep records it::
 
     {"number": int, "state": "COMPLETE" | "FAIL" | "PRUNED" | "RUNNING" | "WAITING",
-     "value": float | None, "params": {dotted key: value}, "error": str, "seconds": float, "run_id": str}
+     "value": float | None, "params": {dotted key: value}, "error": str, "seconds": float, "run_id": str,
+     "diverged": {"step", "loss", "lr", "where", "message"} | None}   # a PRUNED trial whose loss turned NaN
 
 Only COMPLETE trials with a finite value count as scored. Nothing here reads or writes files or
 talks to MLflow; optuna is imported only inside ``importances``.
@@ -42,6 +43,18 @@ def scored(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The COMPLETE trials with a finite value, by trial number."""
     done = [t for t in trials if t.get("state") == "COMPLETE" and _finite(t.get("value"))]
     return sorted(done, key=lambda t: t["number"])
+
+
+def diverged(trials: list[dict[str, Any]]) -> dict[str, Any]:
+    """The trials whose loss or logits turned NaN or infinite: how many, and each one's settings and where.
+
+    Returns ``{"count": int, "trials": [{"number", "params", "step", "loss", "lr", "message"}, ...]}``,
+    by trial number.
+    """
+    found = sorted((t for t in trials if t.get("diverged")), key=lambda t: t["number"])
+    return {"count": len(found),
+            "trials": [{"number": t["number"], "params": t["params"],
+                        **{k: t["diverged"].get(k) for k in ("step", "loss", "lr", "message")}} for t in found]}
 
 
 def _check_direction(direction: str) -> None:

@@ -3,7 +3,7 @@ package is core.paths.BEST_MODEL_DIR."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from clearance.core.records import Record
@@ -27,6 +27,8 @@ class Trial(Record):
     train_seconds: float | None
     run_id: str
     worker: str
+    # PRUNED trials whose loss or logits turned NaN or infinite: step, loss (text), lr, where, message
+    diverged: dict[str, Any] | None = None
 
 
 @dataclass
@@ -61,6 +63,7 @@ class SweepMeasurements(Record):
     positions: dict[str, float | None]
     overhead: dict[str, float | None]
     bar: Bar
+    diverged: dict[str, Any] | None = None  # analysis.diverged: how many trials diverged, and at which settings
 
 
 @dataclass
@@ -68,10 +71,11 @@ class Rerun(Record):
     """One configuration re-run over the paired seeds."""
 
     params: dict[str, Any]
-    values: list[float | None]
+    values: list[float | None]  # None for a seed whose training diverged
     run_ids: list[str]
     mean: float | None
     std: float | None
+    diverged: list[dict[str, Any]] = field(default_factory=list)  # the seeds that diverged: seed, step, loss, lr
 
 
 @dataclass

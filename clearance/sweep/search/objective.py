@@ -14,8 +14,10 @@ import optuna
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
 from clearance.core.tracking import attached_run, log_epoch, log_metrics, set_tags
+from clearance.core.training.divergence import Diverged, diverged_tags
 from clearance.core.training.loop import curve_point
 from clearance.sweep.search.space import Dimension, suggest
+from clearance.sweep.search.study import DIVERGED_ATTR
 from clearance.sweep.search.trial import Setup, configuration, train_and_score
 
 
@@ -43,6 +45,14 @@ class Objective:
             trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
             try:
                 scored = train_and_score(self.setup, configuration(self.setup, values), self.on_eval(trial))
+            except Diverged as diverged:
+                # PRUNED, not FAIL: Optuna's FAIL means the objective broke, and its samplers leave failed trials
+                # out, so they would draw these settings again; a pruned trial is one stopped early for its
+                # settings, and TPE ranks one without scores among its worst. The MLflow run ends FAILED (it
+                # left no score or model), tagged diverged with the message.
+                trial.set_user_attr(DIVERGED_ATTR, diverged.divergence.to_dict())
+                set_tags(diverged_tags(diverged.divergence))
+                raise optuna.TrialPruned(str(diverged)) from None
             except optuna.TrialPruned:
                 set_tags({"clearance.outcome": "pruned"})
                 raise

@@ -158,12 +158,23 @@ def run_sweep(stage: SweepStage, params: dict[str, Any], parent_id: str, prepare
     wait_for_others(sweep.study, report)
     measured = measure(sweep)
     if not any(t["state"] == "COMPLETE" for t in measured["trials"]):
-        first = next((t["error"] for t in measured["trials"] if t["error"]), "no error recorded")
-        raise UserError(f"sweep.study={sweep.key.name}", f"all {len(measured['trials'])} trials failed; the first "
-                        f"error: {first}", "fix that cause, then run `dvc repro` again: a study whose every "
-                        "trial failed starts afresh")
+        raise nothing_completed(sweep.key.name, measured["trials"])
     write_record(SweepMeasurements, measured, out / MEASUREMENTS_FILE)
     return measured
+
+
+def nothing_completed(study: str, trials: list[dict[str, Any]]) -> UserError:
+    """The error for a study without one complete trial: the first failure's error, or the first divergence."""
+    where = f"sweep.study={study}"
+    failed = [t for t in trials if t["state"] != "PRUNED" or not t.get("diverged")]
+    if not failed:
+        return UserError(where, f"all {len(trials)} trials diverged (a loss turned NaN or infinite); the first: "
+                         f"{trials[0]['diverged']['message']}",
+                         "lower the train.lr range of sweep.space (conf/sweep/) and run `dvc repro`: a changed space "
+                         "starts a new study")
+    first = next((t["error"] for t in failed if t["error"]), "no error recorded")
+    return UserError(where, f"all {len(trials)} trials failed; the first error: {first}",
+                     "fix that cause, then run `dvc repro` again: a study whose every trial failed starts afresh")
 
 
 def measure(sweep: Sweep) -> dict[str, Any]:
@@ -179,6 +190,7 @@ def measure(sweep: Sweep) -> dict[str, Any]:
         "trials_budget": cfg.trials, "fixed": sweep.setup.fixed,
         "space": {d.key: cfg_text(d) for d in sweep.dims},
         "trials": trials,
+        "diverged": analysis.diverged(trials),
         "best": best,
         "importances": analysis.importances(trials, sweep.dims, cfg.importance, cfg.seed, sweep.setup.direction),
         "spearman": analysis.spearman(trials, sweep.dims),

@@ -11,7 +11,8 @@ from typing import Any
 
 from clearance.core.config.sweep import SweepStage
 from clearance.core.paths import BEST_MODEL_DIR
-from clearance.core.serving import save_predictor
+from clearance.core.serving import save_predictor, save_untrained
+from clearance.core.training.divergence import Diverged
 from clearance.sweep.search.analysis import paired_bootstrap
 from clearance.sweep.search.trial import Scored, Setup, configuration, train_and_score
 
@@ -28,18 +29,37 @@ def seed_list(first: int, count: int) -> list[int]:
 
 def rerun(setup: Setup, values: dict[str, Any], seeds: list[int], name: str, best_dir: Path,
           tracked: RunFactory, on_eval: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
-    """Train one configuration once per seed (the best one's first-seed model is packaged); its scores."""
-    scores, runs = [], []
+    """Train one configuration once per seed (the best one's first-seed model is packaged); its scores.
+
+    A seed whose training diverges scores None (the bootstrap leaves its pair out) and is listed under
+    ``diverged``; when it is the best one's first seed, its package says so instead of holding a model.
+    """
+    scores: list[float | None] = []
+    runs, diverged, optimizer = [], [], ""
     for i, seed in enumerate(seeds):
-        with tracked(f"{name}_seed_{seed}", {**values, "train.seed": seed}) as run:
-            scored: Scored = train_and_score(setup, configuration(setup, values, seed=seed), on_eval)
-            runs.append(getattr(getattr(run, "info", None), "run_id", ""))
+        cfg = configuration(setup, values, seed=seed)
+        packaged = i == 0 and name == "best"  # step 3's own model (models/model) stands for the reference
+        try:
+            with tracked(f"{name}_seed_{seed}", {**values, "train.seed": seed}) as run:
+                runs.append(getattr(getattr(run, "info", None), "run_id", ""))
+                scored: Scored = train_and_score(setup, cfg, on_eval)
+        except Diverged as stop:
+            scores.append(None)
+            diverged.append({"seed": seed, **stop.divergence.to_dict()})
+            if packaged:
+                save_untrained(best_dir, f"seed {seed}: {stop}")
+            continue
         scores.append(scored.value)
-        if i == 0 and name == "best":  # step 3's own model (models/model) stands for the reference
+        optimizer = optimizer or optimizer_name(scored.parts.optimizer)
+        if packaged:
             save_predictor(best_dir, scored.cfg, scored.parts, scored.result.model)
-    return {"params": values, "values": scores, "run_ids": runs,
-            "optimizer": scored.parts.optimizer.func.__name__ if hasattr(scored.parts.optimizer, "func")
-            else type(scored.parts.optimizer).__name__}
+    return {"params": values, "values": scores, "run_ids": runs, "diverged": diverged,
+            "optimizer": optimizer or str(cfg.optimizer.get("_target_", "")).rsplit(".", 1)[-1]}
+
+
+def optimizer_name(optimizer: Any) -> str:
+    """The optimizer's class name, from the parts' factory (a partial of the class, or the class)."""
+    return optimizer.func.__name__ if hasattr(optimizer, "func") else type(optimizer).__name__
 
 
 def rerun_seeds(stage: SweepStage, setup: Setup, best: dict[str, Any], tracked: RunFactory,
@@ -52,11 +72,20 @@ def rerun_seeds(stage: SweepStage, setup: Setup, best: dict[str, Any], tracked: 
     boot = paired_bootstrap(runs["best"]["values"], runs["reference"]["values"], stage.sweep.bootstrap,
                             stage.sweep.seed, setup.direction)
     for run in runs.values():
-        run.update(mean=_mean(run["values"]), std=_std(run["values"]))
+        scored = [v for v in run["values"] if v is not None]  # a diverged seed has no score
+        run.update(mean=_mean(scored) if scored else None, std=_std(scored))
     return {"metric": setup.metric, "direction": setup.direction, "seeds": seeds,
             "optimizer": runs["best"].pop("optimizer"), "best_trial": best.get("number"),
             "best": runs["best"], "reference": {k: v for k, v in runs["reference"].items() if k != "optimizer"},
             "bootstrap": boot, "fixed": setup.fixed}
+
+
+def gain_line(boot: dict[str, Any], seeds: list[int]) -> str:
+    """The paired gain in one line, or why there is none (every pair lost a seed to divergence)."""
+    if boot.get("mean_gain") is None:
+        return f"no paired gain over step 3's configuration: {boot.get('note') or 'no seed has both scores'}"
+    return (f"mean gain over step 3's configuration: {boot['mean_gain']:.4f} [{boot['low']:.4f}, {boot['high']:.4f}] "
+            f"over seeds {seeds}")
 
 
 def _mean(values: list[float]) -> float:

@@ -22,6 +22,7 @@ from clearance.sweep.search.space import Dimension, space_digest
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 INTERRUPTED = "interrupted"  # user attr of a trial whose worker was stopped; it is retried, not counted
+DIVERGED_ATTR = "diverged"  # user attr of a trial whose loss turned NaN or infinite (Divergence.to_dict); PRUNED
 SPACE_ATTR = "space_digest"
 PARENT_ATTR = "mlflow_parent_run"
 
@@ -144,8 +145,9 @@ def wait_for_others(study: optuna.Study, report: Callable[[str], None], poll: fl
 
 
 def trial_record(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
-    """A trial as plain data: number, state, value, params, error, seconds, MLflow run id."""
+    """A trial as plain data: number, state, value, params, error, seconds, MLflow run id, divergence."""
     return {"number": trial.number, "state": trial.state.name, "value": trial.value,
             "params": dict(trial.params), "error": trial.user_attrs.get("error", ""),
             "seconds": trial.user_attrs.get("seconds"), "train_seconds": trial.user_attrs.get("train_seconds"),
-            "run_id": trial.user_attrs.get("run_id", ""), "worker": trial.user_attrs.get("worker", "")}
+            "run_id": trial.user_attrs.get("run_id", ""), "worker": trial.user_attrs.get("worker", ""),
+            "diverged": trial.user_attrs.get(DIVERGED_ATTR)}

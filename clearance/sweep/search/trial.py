@@ -17,6 +17,7 @@ from clearance.core.evaluation import HIGHER_IS_BETTER
 from clearance.core.parts.device import resolve
 from clearance.core.parts.parts import Parts, build_parts
 from clearance.core.paths import PREPARED_DIR
+from clearance.core.training.divergence import Diverged
 from clearance.core.training.inputs import ModelInputs, model_inputs
 from clearance.core.training.loop import TrainResult, train_model
 from clearance.sweep.search.space import apply
@@ -74,16 +75,16 @@ def train_and_score(setup: Setup, cfg: ModelStage, on_eval: Callable[[dict[str, 
                     progress: bool = False) -> Scored:
     """Train ``cfg`` with step 3's training function; its last evaluation's valid score is the value.
 
-    A loss that turns NaN or infinite is an error (a failed trial), not a score.
+    A loss or logits that turn NaN or infinite stop the run there and raise ``Diverged``: a finding about
+    these settings, with no score.
     """
     parts = build_parts(cfg, setup.classes)
     inputs = inputs_for(setup, cfg, parts)
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
     result = train_model(cfg.train, parts, inputs.train, inputs.valid, on_eval=on_eval, device=device,
                          autocast=autocast, metric=setup.metric, progress=progress)
-    bad = next((i + 1 for i, loss in enumerate(result.step_losses) if not math.isfinite(loss)), None)
-    if bad is not None:
-        raise FloatingPointError(f"the training loss became {result.step_losses[bad - 1]} at step {bad}")
+    if result.diverged is not None:
+        raise Diverged(result.diverged)
     value = result.history[-1].get(f"valid_{setup.metric}") if result.history else None
     if value is None or not math.isfinite(value):
         raise FloatingPointError(f"the valid {setup.metric} is {value}: no finite score to compare")

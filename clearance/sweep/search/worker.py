@@ -18,7 +18,7 @@ from clearance.core.config.sweep import SweepStage
 from clearance.core.errors import UserError, run_main
 from clearance.core.paths import PREPARED_DIR
 from clearance.sweep.search.objective import Objective
-from clearance.sweep.search.study import PARENT_ATTR, run_trials
+from clearance.sweep.search.study import DIVERGED_ATTR, PARENT_ATTR, run_trials
 
 
 def work(study_name: str | None = None, seed: int | None = None, prepared: Path = PREPARED_DIR) -> int:
@@ -55,7 +55,7 @@ def study_status(prepared: Path = PREPARED_DIR) -> str:
     stage = load_stage_config(SweepStage, params)
     sweep = prepare(stage, params, prepared, create=False)
     trials = counted(sweep.study)
-    states = Counter(t.state.name.lower() for t in trials)
+    states = Counter("diverged" if t.user_attrs.get(DIVERGED_ATTR) else t.state.name.lower() for t in trials)
     lines = [f"study {sweep.key.name} ({mask(stage.sweep.storage) or 'journal file'}): {len(trials)} of "
              f"{stage.sweep.trials} trials: " + (", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "none")]
     complete = [t for t in trials if t.state.name == "COMPLETE"]

@@ -1,7 +1,9 @@
-"""Fitting: overfit 16 samples with regularization off, spot overfitting on the real run, face the bar."""
+"""Fitting: overfit 16 samples with regularization off, spot overfitting and divergence on the real run, face
+the bar."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -51,15 +53,17 @@ def measure_overfit(train_cfg: Any, parts: Any, train: Encoded, n: int, max_step
 
     started = time.perf_counter()
     model = parts.build_model(dropout=0.0)  # trained in place: read again after the run, however it ends
+    diverged = None
     try:
         result = train_model(cfg, parts, subset, None, model=model, max_steps=max_steps,
                              weight_decay=0.0, eval_every=1 if stop_below is not None else max_steps,
                              on_eval=watch if stop_below is not None else None, device=device, autocast=autocast,
                              progress=False)
-        losses = result.step_losses
+        losses, diverged = result.step_losses, result.diverged
     except _Reached:
         pass
     return {"samples": len(subset), "classes": len(np.unique(subset.labels)), "max_steps": max_steps,
+            "diverged": diverged.message() if diverged is not None else None,
             "steps": len(losses), "losses": losses, "final_loss": losses[-1] if losses else None,
             "min_loss": min(losses) if losses else None, "stop_below": stop_below,
             **memorized(model, subset, int(parts.tokenizer.pad_token_id), device),
@@ -98,6 +102,22 @@ def overfitting_streak(history: list[dict]) -> dict:
             "best_step": best["step"] if best else None, "best_valid_loss": best["valid_loss"] if best else None,
             "last_step": scored[-1]["step"] if scored else None,
             "last_valid_loss": scored[-1]["valid_loss"] if scored else None}
+
+
+def loss_peak(history: list[dict], classes: int, diverged: dict | None = None) -> dict:
+    """What training_diverged grades: the run's divergence (a NaN or infinite loss, which stopped it), and the
+    highest training loss between two evaluations beside ln K (a run can diverge without a NaN).
+
+    ``history``: one dict per evaluation with ``step``, ``train_loss`` and ``lr``; ``diverged``: the
+    divergence as ``Divergence.to_dict`` writes it, or None.
+    """
+    finite = [h for h in history if isinstance(h.get("train_loss"), (int, float)) and math.isfinite(h["train_loss"])]
+    peak = max(finite, key=lambda h: h["train_loss"]) if finite else None
+    ln_k = math.log(classes) if classes > 1 else None
+    lr = diverged["lr"] if diverged else (history[-1].get("lr") if history else None)
+    return {"diverged": diverged, "ln_k": ln_k, "lr": lr,
+            "peak_loss": peak["train_loss"] if peak else None, "peak_step": peak["step"] if peak else None,
+            "ratio": peak["train_loss"] / ln_k if peak and ln_k else None}
 
 
 def measure_bar(scores: dict[str, Any], bar: Bar) -> dict:

@@ -16,12 +16,16 @@ from typing import Any
 
 import numpy as np
 
+from clearance.core.text.input_cap import chars_for_tokens, first_chars
 from clearance.core.text.units import SPACELESS_CLASS
 
 UNLIMITED = 1_000_000  # a max_length no text reaches: tokenise in full through the usual call
 # transformers' model_max_length for a tokenizer with no limit is ~1e30: anything this large is none.
 NO_LIMIT = UNLIMITED
 CHUNK = 512  # texts per tokenizer call (padding is per call, so chunks keep it short)
+# Characters of a text counted in full: a longer one is counted (and its words compared) up to here. It is
+# truncated either way, and a tokenizer splits the whole text before truncating: a 50 MB text took 10 GB.
+COUNT_CHARS = 100_000
 # Texts decoded to count the words kept: decoding is the slow part (~0.15 ms a text), and the
 # share is a mean, so a few thousand texts pin it down to well under a percent.
 WORDS_SAMPLE = 5000
@@ -31,12 +35,17 @@ IDEOGRAPHS = re.compile(f"([{SPACELESS_CLASS}])")
 
 
 def full_token_ids(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
-    """Each text's token ids, special tokens included, without truncation or padding."""
-    out: list[list[int]] = []
-    for start in range(0, len(texts), CHUNK):
-        encoded = tokenizer(list(texts[start: start + CHUNK]), truncation=True, max_length=UNLIMITED, padding=True)
-        out.extend([int(i) for i, m in zip(ids, mask) if m]
-                   for ids, mask in zip(encoded["input_ids"], encoded["attention_mask"]))
+    """Each text's token ids, special tokens included, without truncation or padding (a text longer than
+    ``COUNT_CHARS`` characters: those of its first ones). Texts go to the tokenizer shortest first, so each
+    call pads to a length near its own texts' and one long text never pads a whole chunk to its length."""
+    texts = first_chars(list(texts), COUNT_CHARS)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[list[int]] = [[] for _ in texts]
+    for start in range(0, len(order), CHUNK):
+        rows = order[start: start + CHUNK]
+        encoded = tokenizer([texts[i] for i in rows], truncation=True, max_length=UNLIMITED, padding=True)
+        for i, ids, mask in zip(rows, encoded["input_ids"], encoded["attention_mask"]):
+            out[i] = [int(t) for t, m in zip(ids, mask) if m]
     return out
 
 
@@ -102,10 +111,12 @@ def length_limit(tokenizer: Any, model: Any = None) -> int | None:
     return min(limits) if limits else None
 
 
-def measure_truncation(full_ids: list[list[int]], max_length: int, limit: int | None = None) -> dict:
+def measure_truncation(full_ids: list[list[int]], max_length: int, limit: int | None = None,
+                       counted_in_part: int = 0) -> dict:
     """Texts longer than ``max_length`` tokens, and the share of their tokens truncation drops.
 
-    ``limit``: the most tokens the model and tokenizer take (``length_limit``), kept for the check's advice.
+    ``limit``: the most tokens the model and tokenizer take (``length_limit``), kept for the check's advice;
+    ``counted_in_part``: texts longer than ``COUNT_CHARS`` characters, whose tokens were counted up to there.
     """
     lengths = np.array([len(ids) for ids in full_ids], dtype=np.int64)
     cut = lengths[lengths > max_length]
@@ -118,6 +129,7 @@ def measure_truncation(full_ids: list[list[int]], max_length: int, limit: int | 
         "tokens_lost_overall": float(lost.sum() / lengths.sum()) if lengths.sum() else 0.0,
         "length_percentiles": {str(q): float(np.percentile(lengths, q)) if len(lengths) else 0.0
                                for q in (50, 90, 95, 99, 100)},
+        "counted_in_part": {"texts": int(counted_in_part), "chars": COUNT_CHARS},
     }
 
 
@@ -136,9 +148,10 @@ def measure_tokenizer(tokenizer: Any, raw_texts: Sequence[str], texts: Sequence[
     unknown = sum(ids.count(unk) for ids in content) if unk is not None else 0
     known = [len(ids) - (ids.count(unk) if unk is not None else 0) for ids in content]
     rows = sample_rows(len(content), sample, seed)
-    kept = [kept_share(raw_texts[i], decode(tokenizer, content[i])) for i in rows]
+    # The ids of a text past COUNT_CHARS cover its first characters: its words are compared up to there too.
+    kept = [kept_share(raw_texts[i][:COUNT_CHARS], decode(tokenizer, content[i])) for i in rows]
     scored = [k for k in kept if k is not None]
-    word_count = sum(len(words(texts[i])) for i in rows)
+    word_count = sum(len(words(texts[i][:COUNT_CHARS])) for i in rows)
     empty = sum(n == 0 for n in known)
     return {
         "texts": len(full_ids), "tokens": tokens,
@@ -167,7 +180,8 @@ def decoded_samples(tokenizer: Any, raw_texts: Sequence[str], texts: Sequence[st
     if not count:
         return []
     picked = sorted(np.random.default_rng(seed).choice(len(texts), size=count, replace=False).tolist())
-    encoded = tokenizer([texts[i] for i in picked], truncation=True, max_length=max_length, padding=True)
+    encoded = tokenizer(first_chars([texts[i] for i in picked], chars_for_tokens(max_length)), truncation=True,
+                        max_length=max_length, padding=True)
     full = full_token_ids(tokenizer, [texts[i] for i in picked])
     samples = []
     for row, i in enumerate(picked):

@@ -31,6 +31,7 @@ from clearance.model.measure.probes.gradients import (
 )
 from clearance.model.measure.probes.init import measure_symmetry
 from clearance.model.measure.probes.inputs import (
+    COUNT_CHARS,
     decoded_samples,
     length_limit,
     measure_tokenizer,
@@ -79,7 +80,8 @@ def input_probes(parts: Any, raw_texts: Sequence[str], train: Encoded, max_lengt
     if "error" in full:
         return {"truncation": full, "tokenizer": full, "decoded_samples": full}
     return {
-        "truncation": attempt(lambda: measure_truncation(full["ids"], max_length, limit)),
+        "truncation": attempt(lambda: measure_truncation(full["ids"], max_length, limit,
+                                                         sum(len(t) > COUNT_CHARS for t in train.texts))),
         "tokenizer": attempt(lambda: measure_tokenizer(tokenizer, raw_texts, train.texts, full["ids"], seed=seed)),
         # a list for the report, or {"error": ...}
         "decoded_samples": attempt(lambda: decoded_samples(tokenizer, raw_texts, train.texts, max_length, samples,
