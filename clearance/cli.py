@@ -33,7 +33,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     from clearance.checklist.gate import stamp, stamp_path
     from clearance.checklist.outputs import missing_outputs, read_pipeline
     from clearance.checklist.questions import find_checklists
-    from clearance.checklist.status import blockers
+    from clearance.checklist.status import blockers, missing_question_files
 
     if args.json:
         import json
@@ -65,6 +65,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         else:
             state = "ready: run `dvc repro` to clear"
         print(f"{checklist.step:<12}{questions:<12}{checks:<28}{state}{_status_notes(verdict)}")
+    for _, step, error in missing_question_files(args.checklists, args.gates, stages):
+        print(f"{step:<12}{'-':<12}{'-':<28}BLOCKED: question file missing ({error.where}); fix: {error.fix}")
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -100,3 +102,20 @@ BAR_DOC = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid": 0.755
 def baselines_metrics_doc(bar: dict | None = None) -> dict:
     """reports/baselines/metrics.json, as step 2 writes it."""
     return {"primary_metric": (bar or BAR_DOC)["metric"], "bar": bar or BAR_DOC, "baselines": {}}
+
+
+def prepared_project(root: Path, n_per_class: int = 40) -> Path:
+    """A project folder at ``root`` holding tiny prepared data and step 2's bar: what steps 3 and 4 read."""
+    import json
+
+    from clearance.core.config.data import DataConfig, PrepareStage
+    from clearance.core.config.params import from_conf
+    from clearance.core.data.prepare import prepare
+
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    make_texts(n_per_class=n_per_class).to_csv(root / "data/tiny.csv", index=False)
+    data = from_conf(DataConfig, "data", ("data=custom",), path=str(root / "data/tiny.csv"))
+    prepare(from_conf(PrepareStage, None, ("data=custom",), data=data), root / "data/prepared")
+    (root / "reports/baselines").mkdir(parents=True, exist_ok=True)
+    (root / "reports/baselines/metrics.json").write_text(json.dumps(baselines_metrics_doc()))
+    return root

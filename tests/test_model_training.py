@@ -15,16 +15,14 @@ import pytest
 import torch
 
 from clearance.core.compose import compose, write_params
-from clearance.core.config.data import DataConfig, PrepareStage
 from clearance.core.config.model import ModelStage
-from clearance.core.config.params import from_conf, load_stage_config
-from clearance.core.data.prepare import prepare
+from clearance.core.config.params import load_stage_config
 from clearance.core.errors import UserError
 from clearance.core.serving import TextPredictor
 from clearance.model.measure.files import GoDecision
 from clearance.model.measure.training import train
 from tests.conftest import REPO
-from tests.factory import baselines_metrics_doc, make_texts
+from tests.factory import prepared_project
 
 SETTINGS = ["debug=tiny", "data=custom", "data.path=data/tiny.csv", "train.max_length=32", "train.batch_size=16"]
 CHECKPOINT = Path(".clearance/checkpoints/model.pt")
@@ -43,13 +41,7 @@ run_main(lambda: train(load_stage_config(ModelStage), prepared=Path("data/prepar
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """Tiny prepared data, step 2's bar and probes that let the training run, made once."""
-    root = tmp_path_factory.mktemp("model-template")
-    (root / "data").mkdir()
-    make_texts(n_per_class=40).to_csv(root / "data/tiny.csv", index=False)
-    data = from_conf(DataConfig, "data", ("data=custom",), path=str(root / "data/tiny.csv"))
-    prepare(from_conf(PrepareStage, None, ("data=custom",), data=data), root / "data/prepared")
-    (root / "reports/baselines").mkdir(parents=True)
-    (root / "reports/baselines/metrics.json").write_text(json.dumps(baselines_metrics_doc()))
+    root = prepared_project(tmp_path_factory.mktemp("model-template"))
     GoDecision(failing=[], forced=False, train=True).write(root / "reports/model/go.json")
     return root
 

@@ -13,10 +13,8 @@ import optuna
 import pytest
 
 from clearance.core.compose import compose, write_params
-from clearance.core.config.data import DataConfig, PrepareStage
 from clearance.core.config.params import from_conf, load_stage_config
 from clearance.core.config.sweep import SweepStage
-from clearance.core.data.prepare import prepare
 from clearance.core.errors import UserError
 from clearance.core.tracking import stage_run
 from clearance.sweep.final.scoring import score_on_test
@@ -28,7 +26,7 @@ from clearance.sweep.search.storage import open_storage
 from clearance.sweep.search.study import INTERRUPTED
 from clearance.sweep.search.trial import Setup
 from tests.conftest import REPO
-from tests.factory import baselines_metrics_doc, make_texts
+from tests.factory import prepared_project
 
 # The debug group (conf/debug/tiny.yaml) on a tiny corpus; each test sets the space and budget it needs.
 SETTINGS = ["debug=tiny", "data=custom", "data.path=data/tiny.csv", "train.max_length=32", "train.batch_size=16",
@@ -42,13 +40,7 @@ def template(tmp_path_factory) -> Path:
     """A project folder with tiny prepared data, step 2's bar and an empty MLflow store, made once."""
     from mlflow.tracking import MlflowClient
 
-    root = tmp_path_factory.mktemp("sweep-template")
-    (root / "data").mkdir()
-    make_texts(n_per_class=40).to_csv(root / "data/tiny.csv", index=False)
-    data = from_conf(DataConfig, "data", ("data=custom",), path=str(root / "data/tiny.csv"))
-    prepare(from_conf(PrepareStage, None, ("data=custom",), data=data), root / "data/prepared")
-    (root / "reports/baselines").mkdir(parents=True)
-    (root / "reports/baselines/metrics.json").write_text(json.dumps(baselines_metrics_doc()))
+    root = prepared_project(tmp_path_factory.mktemp("sweep-template"))
     MlflowClient(f"sqlite:///{root / 'mlflow.db'}").search_experiments()
     return root
 

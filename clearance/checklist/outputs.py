@@ -75,3 +75,10 @@ def missing_outputs(stages: dict[str, dict[str, Any]], stamp: Path, root: Path) 
     except ValueError:  # a stamp folder outside the project: no stage of dvc.yaml writes it
         return []
     return [out for out in step_outputs(stages, relative) if not (root / out).exists()]
+
+
+def gated_steps(stages: dict[str, dict[str, Any]], gates: Path) -> list[str]:
+    """The steps dvc.yaml gates, in pipeline order: a stage whose outs hold ``gates``/<step>.json."""
+    folder = PurePosixPath(gates.as_posix())
+    return [PurePosixPath(out).stem for stage in stages.values() for out in _paths(stage, ("outs",))
+            if PurePosixPath(out).parent == folder and out.endswith(".json")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -252,27 +253,33 @@ def _question(item: Any, index: int, path: Path) -> Question:
                     evidence=_evidence(item, qid, path, line), line=answer_line, id_line=id_line)
 
 
+def _first_repeat(items: list[Any], key: Callable[[Any], str]) -> tuple[Any, Any] | None:
+    """The first item whose key an earlier item has, with that earlier item (None: every key once)."""
+    first: dict[str, Any] = {}
+    for item in items:
+        if key(item) in first:
+            return first[key(item)], item
+        first[key(item)] = item
+    return None
+
+
 def _once_each(questions: list[Question], path: Path) -> None:
     """A question id used twice is named on the second one's `- id:` line, with the first's line."""
-    first: dict[str, Question] = {}
-    for q in questions:
-        if q.id in first:
-            raise UserError(f"{path}, line {q.id_line}",
-                            f"question id {q.id!r} appears twice (lines {first[q.id].id_line} and {q.id_line})",
-                            "give each question its own id")
-        first[q.id] = q
+    if (pair := _first_repeat(questions, lambda q: q.id)) is not None:
+        one, two = pair
+        raise UserError(f"{path}, line {two.id_line}",
+                        f"question id {two.id!r} appears twice (lines {one.id_line} and {two.id_line})",
+                        "give each question its own id")
 
 
 def _one_waiver_per_check(waivers: list[Waiver], path: Path) -> None:
     """A check waived twice is refused: the gate would have to keep one reason and drop the other."""
-    first: dict[str, Waiver] = {}
-    for w in waivers:
-        if w.check in first:
-            raise UserError(f"{path}, line {w.line}",
-                            f"check {w.check!r} is waived twice (lines {first[w.check].line} and {w.line})",
-                            "keep one waiver per check: put both reasons under one `reason:` and delete the "
-                            "other entry")
-        first[w.check] = w
+    if (pair := _first_repeat(waivers, lambda w: w.check)) is not None:
+        one, two = pair
+        raise UserError(f"{path}, line {two.line}",
+                        f"check {two.check!r} is waived twice (lines {one.line} and {two.line})",
+                        "keep one waiver per check: put both reasons under one `reason:` and delete the "
+                        "other entry")
 
 
 def _waivers(doc: Any, path: Path) -> list[Waiver]:

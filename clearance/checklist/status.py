@@ -132,8 +132,40 @@ def project_status(checklists: Path, gates: Path) -> list[StepStatus]:
 
     found = find_checklists(checklists)
     min_words = min_answer_words() if found else 0
-    stages = read_pipeline() if found else {}
-    return [step_status(checklist, gates, min_words, stages) for checklist in found]
+    stages = read_pipeline()
+    steps = [step_status(checklist, gates, min_words, stages) for checklist in found]
+    steps += [missing_file_status(order, step, error)
+              for order, step, error in missing_question_files(checklists, gates, stages)]
+    return sorted(steps, key=lambda s: s.order)
+
+
+def missing_question_files(checklists: Path, gates: Path,
+                           stages: dict[str, dict[str, Any]]) -> list[tuple[int, str, Any]]:
+    """(order, step, the UserError saying how to get its file back) for each step dvc.yaml gates whose question
+    file is gone: a deleted file must show as a blocked step, not vanish from the status."""
+    from clearance.checklist.outputs import gated_steps
+    from clearance.checklist.run import load_step_checklist
+    from clearance.core.errors import UserError
+
+    missing = []
+    for order, step in enumerate(gated_steps(stages, gates), start=1):
+        if (checklists / f"{step}.yaml").exists():
+            continue
+        try:
+            load_step_checklist(step, checklists)
+        except UserError as error:
+            missing.append((order, step, error))
+    return missing
+
+
+def missing_file_status(order: int, step: str, error: Any) -> StepStatus:
+    """A step whose question file is missing: blocked, with the way to get it back as its message."""
+    return StepStatus(step=step, order=order, title="", file=error.where, state=BLOCKED,
+                      questions={"answered": 0, "total": 0, "required": None, "missing": [], "incomplete": []},
+                      checks={"failing": [], "warned": [], "waived": []},
+                      review={"reviewed": None, "evidence": None, "matches": False},
+                      sign_offs={"names": [], "missing": 0}, blockers=["question file missing"],
+                      message=error.render())
 
 
 def document(steps: list[StepStatus]) -> dict[str, Any]:
