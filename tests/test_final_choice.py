@@ -110,6 +110,18 @@ def test_best_rejects_a_worse_configuration_and_names_numbers_and_setting():
     assert "-0.4659" in choice.reason and "train.lr=2.046" in choice.reason
 
 
+def test_a_better_configuration_whose_packaged_seed_diverged_is_not_taken():
+    """Seed 42's re-run of the best configuration is its packaged model: diverged, there is nothing to test."""
+    better = seeds(mean_gain=0.05, low=0.02, high=0.08)
+    assert decide("best_if_better", measured(3e-4), better, LR_BAND).chosen == "best"
+    better["best"]["diverged"] = [{"seed": 43, "step": 3}]  # another seed: the packaged model exists
+    assert decide("best_if_better", measured(3e-4), better, LR_BAND).chosen == "best"
+    better["best"]["diverged"] = [{"seed": 42, "step": 3}]
+    kept = decide("best_if_better", measured(3e-4), better, LR_BAND)
+    assert kept.chosen == "reference" and "packaged run (seed 42) diverged" in kept.reason
+    assert decide("best", measured(3e-4), better, LR_BAND).chosen is None
+
+
 def test_a_better_configuration_with_an_odd_learning_rate_is_not_taken():
     better = seeds(mean_gain=0.05, low=0.02, high=0.08)
     assert decide("best_if_better", measured(3e-4), better, LR_BAND).chosen == "best"

@@ -126,3 +126,14 @@ def choose(rule: str, best: dict[str, Any], gain: Gain, lr_ok: bool, lr_note: st
     return _decided(rule, REFERENCE_MODEL, gain.verdict,
                   f"Step 3's model met the test split, not the sweep's best configuration: {label} {said}, and "
                   f"sweep.final=best_if_better takes it only when the whole interval lies above 0.")
+
+
+def without_diverged_best(rule: str, verdict: str, seed: int | None) -> Choice:
+    """The best configuration's packaged run (its first seed) diverged: there is no model of it to test, so
+    best_if_better keeps step 3's model and ``best`` has none (the test split is not scored)."""
+    why = (f"the sweep's best configuration's packaged run (seed {seed}) diverged, so no model of it exists to "
+           f"meet the test split")
+    if final_rule(rule) == BEST:
+        return _decided(rule, None, verdict, f"No model met the test split, and it was not scored: {why}.")
+    return _decided(rule, REFERENCE_MODEL, verdict,
+                    f"Step 3's model met the test split, not the sweep's best configuration: {why}.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from clearance.sweep.final.choice import Choice, choose, gain_verdict
+from clearance.sweep.final.choice import BEST_MODEL, Choice, choose, gain_verdict, without_diverged_best
 from clearance.sweep.judge.checks import lr_plausible
 
 
@@ -29,7 +29,15 @@ def decide(rule: str, measured: dict[str, Any], seeds: dict[str, Any] | None,
     note = f"its learning rate {lr.value:g} lies outside the plausible band (lr_plausible)" \
         if lr.status != "pass" and isinstance(lr.value, (int, float)) else ""
     choice = choose(rule, best, gain_verdict(seeds.get("bootstrap")), lr.status == "pass", note)
+    packaged_seed = (seeds.get("seeds") or [None])[0]
+    if choice.chosen == BEST_MODEL and packaged_seed in diverged_seeds(seeds.get(BEST_MODEL) or {}):
+        choice = without_diverged_best(rule, choice.verdict, packaged_seed)
     chosen = (seeds.get(choice.chosen) or {}) if choice.chosen else {}
     return replace(choice, metric=seeds.get("metric") or measured.get("metric") or "",
                    direction=seeds.get("direction") or measured.get("direction") or "maximize",
-                   params=dict(chosen.get("params") or {}), seed=(seeds.get("seeds") or [None])[0])
+                   params=dict(chosen.get("params") or {}), seed=packaged_seed)
+
+
+def diverged_seeds(configuration: dict[str, Any]) -> set[int]:
+    """The seeds whose re-run of a configuration diverged (seeds.json's ``diverged`` entries)."""
+    return {d.get("seed") for d in configuration.get("diverged") or [] if isinstance(d, dict)}
