@@ -1,6 +1,5 @@
 """DVC stage probe_model: step 3's probes for the classic silent bugs, before any real training."""
 
-from clearance.core.config.inspect import ReportTexts
 from clearance.core.config.model import ModelStage
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
@@ -10,7 +9,7 @@ from clearance.model.measure.probing import probe
 
 def main() -> None:
     cfg = load_stage_config(ModelStage)
-    measured = probe(cfg, report_chars=load_stage_config(ReportTexts).max_report_chars)
+    measured = probe(cfg)
     print(f"probes measured in {measured['seconds']['total']:.1f} s: reports/model/{PROBES_FILE}")
 
 

@@ -2,7 +2,6 @@
 
 from dataclasses import asdict
 
-from clearance.core.config.inspect import ReportTexts
 from clearance.core.config.model import ModelStage
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
@@ -36,8 +35,7 @@ def main() -> None:
                 log_epoch({"train_loss": loss}, step)
         with child_run("training", {}, tags={"clearance.kind": "training"}):
             # log_epoch keeps only the record's numbers: the tracked predictions stay in training.json.
-            outcome = train(cfg, on_eval=lambda record: log_epoch(curve_point(record), record["step"]),
-                            report_chars=load_stage_config(ReportTexts).max_report_chars)
+            outcome = train(cfg, on_eval=lambda record: log_epoch(curve_point(record), record["step"]))
             diverged = outcome.result.diverged if outcome.result is not None else None
             if diverged is not None:
                 set_tags(diverged_tags(diverged))

@@ -15,7 +15,7 @@ from clearance.core.compose import compose, diff, render, write_params
 from clearance.core.config.baselines import BaselinesJudge, BaselinesStage, TfidfConfig
 from clearance.core.config.data import DataConfig, PrepareStage
 from clearance.core.config.gate import GateStage
-from clearance.core.config.inspect import InspectJudge, InspectStage, ReportTexts
+from clearance.core.config.inspect import InspectJudge, InspectStage
 from clearance.core.config.params import from_conf, load_stage_config, read_params
 from clearance.core.config.tracking import TrackingOnly
 from clearance.core.errors import UserError
@@ -48,8 +48,7 @@ def test_unknown_override_is_a_clear_error():
     assert "+data.no_such_key_at_all=1" in info.value.fix and "path" in info.value.fix  # data's keys are listed
 
 
-STAGE_CONFIGS = [PrepareStage, InspectStage, InspectJudge, BaselinesStage, BaselinesJudge, GateStage, TrackingOnly,
-                 ReportTexts]
+STAGE_CONFIGS = [PrepareStage, InspectStage, InspectJudge, BaselinesStage, BaselinesJudge, GateStage, TrackingOnly]
 
 
 @pytest.mark.parametrize("cls", STAGE_CONFIGS, ids=lambda c: c.__name__)

@@ -60,13 +60,6 @@ class InspectStage:
 
 
 @dataclass
-class ReportTexts:
-    """What a later step's measuring reads of step 1's settings: where it cuts the texts its report shows."""
-
-    max_report_chars: int = field(default=MISSING, metadata={"params": "inspect.max_report_chars"})
-
-
-@dataclass
 class InspectJudge:
     """Everything the judging of step 1 reads: only its thresholds."""
 

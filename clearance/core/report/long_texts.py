@@ -16,11 +16,12 @@ import pandas as pd
 SETTING = "inspect.max_report_chars"
 
 
-def cut_text(text: Any, limit: int | None) -> Any:
-    """``text`` cut after ``limit`` characters with a marker saying how long it was; anything else as it is."""
+def cut_text(text: Any, limit: int | None, setting: str = SETTING) -> Any:
+    """``text`` cut after ``limit`` characters with a marker saying how long it was and which ``setting`` cut it;
+    anything else as it is."""
     if limit is None or not isinstance(text, str) or len(text) <= limit:
         return text
-    return f"{text[:limit]}… [cut: {len(text):,} characters, {SETTING}={limit:,}]"
+    return f"{text[:limit]}… [cut: {len(text):,} characters, {setting}={limit:,}]"
 
 
 @dataclass
@@ -28,11 +29,12 @@ class Cutter:
     """Cuts texts at one limit (None: keeps them whole) and counts the texts it cut."""
 
     limit: int | None
+    setting: str = SETTING  # what the report names as the limit's source
     cut: int = 0
 
     def text(self, value: Any) -> Any:
         """One text, cut when longer than the limit."""
-        out = cut_text(value, self.limit)
+        out = cut_text(value, self.limit, self.setting)
         self.cut += out is not value
         return out
 
@@ -54,4 +56,4 @@ class Cutter:
 
     def note(self) -> dict[str, Any]:
         """What a report says about the cut: the setting, its value, and how many texts were cut."""
-        return {"setting": SETTING, "limit": self.limit, "texts": self.cut}
+        return {"setting": self.setting, "limit": self.limit, "texts": self.cut}

@@ -18,6 +18,10 @@ import pandas as pd
 CHARS_PER_TOKEN = 64
 
 
+# How step 3's files and report name that bound when they cut a text there.
+MODEL_READS = "train.max_length x 64"
+
+
 def chars_for_tokens(max_length: int) -> int:
     """The characters worth tokenising for ``max_length`` tokens."""
     return max(int(max_length), 1) * CHARS_PER_TOKEN

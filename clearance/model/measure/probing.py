@@ -13,15 +13,15 @@ from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import step
 from clearance.core.records import write_record
 from clearance.core.report.long_texts import Cutter
+from clearance.core.text.input_cap import MODEL_READS, chars_for_tokens
 from clearance.core.training.inputs import model_inputs, model_settings_digest
 from clearance.model.measure.files import PROBES_FILE, STEP, Probes
 from clearance.model.measure.probes.suite import run_probes
 
 
-def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = None,
-          report_chars: int | None = None) -> dict[str, Any]:
+def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = None) -> dict[str, Any]:
     """Build the parts, run every probe, write probes.json; returns what it wrote (the decoded samples' texts
-    cut after ``report_chars`` characters, inspect.max_report_chars; None: whole)."""
+    cut where the model stops reading: a report setting of step 1 must not re-run step 3)."""
     out = out or report_dir(STEP)
     classes = load_summary(prepared)["classes"]
     with step("Building the model, tokenizer, optimizer and loss"):
@@ -32,7 +32,7 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
     with step(f"Probes for silent bugs (overfit {cfg.probes.overfit_samples} samples, on {device})"):
         measured = run_probes(parts, cfg.train, cfg.probes, inputs.raw_train, inputs.train, inputs.valid,
                               device, autocast, cfg.seed, stop_below=cfg.probes.overfit_stop_loss)
-    measured = cut_samples(measured, report_chars)
+    measured = cut_samples(measured, chars_for_tokens(cfg.train.max_length))
     measured.update({"classes": inputs.classes, "data_digest": inputs.data_digest,
                      "settings_digest": model_settings_digest(cfg), "parts": parts.names})
     write_record(Probes, measured, out / PROBES_FILE)
@@ -41,7 +41,7 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
 
 def cut_samples(measured: dict[str, Any], limit: int | None) -> dict[str, Any]:
     """``measured`` with the decoded samples' texts longer than ``limit`` cut, and what the report says."""
-    cutter = Cutter(limit)
+    cutter = Cutter(limit, MODEL_READS)
     samples = measured["decoded_samples"]  # {"error": ...} when the probe failed
     cut = cutter.rows(samples, "raw", "preprocessed") if isinstance(samples, list) else samples
     return {**measured, "decoded_samples": cut, "cut": cutter.note()}

@@ -23,6 +23,7 @@ from clearance.core.records import write_record
 from clearance.core.report import plot_data
 from clearance.core.report.csv_safe import write_csv
 from clearance.core.report.long_texts import Cutter
+from clearance.core.text.input_cap import MODEL_READS, chars_for_tokens
 from clearance.core.serving import TextPredictor, save_predictor, save_untrained
 from clearance.core.stepfiles import Bar, ModelBar, ModelMetrics, read_bar
 from clearance.core.training.checkpoint import Checkpoints
@@ -109,10 +110,9 @@ def write_outputs(record: dict[str, Any], out: Path, metric: str) -> dict[str, P
 
 def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = None,
           prepared: Path = PREPARED_DIR, out: Path | None = None,
-          checkpoints: Checkpoints | None = None, model_dir: Path = MODEL_DIR,
-          report_chars: int | None = None) -> TrainingOutcome:
+          checkpoints: Checkpoints | None = None, model_dir: Path = MODEL_DIR) -> TrainingOutcome:
     """Train unless go.json says the probes failed; resume from a matching checkpoint; package the model.
-    The tracked and mistaken texts are recorded cut after ``report_chars`` characters (None: whole)."""
+    The tracked and mistaken texts are recorded cut where the model stops reading (train.max_length x 64)."""
     out = out or report_dir(STEP)
     decision = GoDecision.read(out / GO_FILE).to_dict()
     digests = {"settings_digest": model_settings_digest(cfg)}
@@ -133,7 +133,7 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
         result = train_model(cfg.train, parts, inputs.train, inputs.valid, track=inputs.tracked, on_eval=on_eval,
                              on_checkpoint=saver, checkpoint_every=cfg.train.checkpoint_every, resume=resume,
                              device=device, autocast=autocast, metric=bar.metric)
-    record = cut_texts(training_record(result, inputs, bar, decision, digests), report_chars)
+    record = cut_texts(training_record(result, inputs, bar, decision, digests), chars_for_tokens(cfg.train.max_length))
     record["epochs_seen"] = epochs_seen(result.steps, cfg.train.batch_size, len(inputs.train))
     record["valid_rows"] = valid_rows(result.history)
     bound = f"; train.max_steps={cfg.train.max_steps}" if cfg.train.max_steps else ""
@@ -150,7 +150,7 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
 
 def cut_texts(record: dict[str, Any], limit: int | None) -> dict[str, Any]:
     """``record`` with its tracked and mistaken texts longer than ``limit`` cut, and what the report says."""
-    cutter = Cutter(limit)
+    cutter = Cutter(limit, MODEL_READS)
     return {**record, "tracked": cutter.rows(record["tracked"], "text"),
             "mistakes": cutter.columns(record["mistakes"], "text"), "cut": cutter.note()}
 
