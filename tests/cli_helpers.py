@@ -77,3 +77,15 @@ def mark_reviewed(path: Path, fingerprint: str | None = None) -> str:
         text = text.rstrip("\n") + f"\n{line}\n"
     path.write_text(text, encoding="utf-8")
     return fingerprint
+
+
+def run_in_process(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run the `clearance` command in this process: (exit code, stdout, stderr)."""
+    from clearance.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as stop:
+        code = stop.code
+    out = capsys.readouterr()
+    return code, out.out, out.err

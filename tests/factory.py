@@ -119,3 +119,15 @@ def prepared_project(root: Path, n_per_class: int = 40) -> Path:
     (root / "reports/baselines").mkdir(parents=True, exist_ok=True)
     (root / "reports/baselines/metrics.json").write_text(json.dumps(baselines_metrics_doc()))
     return root
+
+
+def project_copy(template: Path, dest: Path, monkeypatch) -> Path:
+    """A copy of a template project at ``dest`` with the repository's conf/ linked in, as the working folder."""
+    import shutil
+
+    from tests.conftest import REPO
+
+    shutil.copytree(template, dest)
+    (dest / "conf").symlink_to(REPO / "conf")
+    monkeypatch.chdir(dest)
+    return dest

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from clearance.checklist.results import CheckResult, write_checks
-from clearance.cli import main
-from tests.cli_helpers import write_evidence
+from tests.cli_helpers import run_in_process, write_evidence
 from tests.conftest import REPO, run
 
 INSPECT = "checklists/inspect.yaml"
@@ -55,12 +54,8 @@ def commit(root: Path, message: str = "edit") -> None:
 
 def clearance(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
     """Run the command in-process: (exit code, stdout and stderr together)."""
-    try:
-        code = main(list(argv))
-    except SystemExit as stop:
-        code = stop.code
-    out = capsys.readouterr()
-    return code, out.out + out.err
+    code, out, err = run_in_process(capsys, *argv)
+    return code, out + err
 
 
 def replace(path: str, old: str, new: str, count: int = 1) -> None:

@@ -4,7 +4,6 @@ model; Ctrl-C saves a checkpoint and says so in one line (exit 130), never a tra
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from clearance.core.serving import TextPredictor
 from clearance.model.measure.files import GoDecision
 from clearance.model.measure.training import train
 from tests.conftest import REPO
-from tests.factory import prepared_project
+from tests.factory import prepared_project, project_copy
 
 SETTINGS = ["debug=tiny", "data=custom", "data.path=data/tiny.csv", "train.max_length=32", "train.batch_size=16"]
 CHECKPOINT = Path(".clearance/checkpoints/model.pt")
@@ -48,11 +47,7 @@ def template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def project(template: Path, tmp_path: Path, monkeypatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(template, root)
-    (root / "conf").symlink_to(REPO / "conf")
-    monkeypatch.chdir(root)
-    return root
+    return project_copy(template, tmp_path / "project", monkeypatch)
 
 
 def stage_config(*overrides: str) -> ModelStage:

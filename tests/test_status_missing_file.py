@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clearance.cli import main
+from tests.cli_helpers import run_in_process
 from tests.conftest import REPO, run
 
 
@@ -27,12 +27,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def clearance(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as stop:
-        code = stop.code
-    out = capsys.readouterr()
-    return code, out.out + out.err
+    code, out, err = run_in_process(capsys, *argv)
+    return code, out + err
 
 
 def test_a_deleted_question_file_is_a_blocked_step_with_the_way_back(project: Path, capsys):

@@ -26,7 +26,7 @@ from clearance.sweep.search.storage import open_storage
 from clearance.sweep.search.study import INTERRUPTED
 from clearance.sweep.search.trial import Setup
 from tests.conftest import REPO
-from tests.factory import prepared_project
+from tests.factory import prepared_project, project_copy
 
 # The debug group (conf/debug/tiny.yaml) on a tiny corpus; each test sets the space and budget it needs.
 SETTINGS = ["debug=tiny", "data=custom", "data.path=data/tiny.csv", "train.max_length=32", "train.batch_size=16",
@@ -47,12 +47,8 @@ def template(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def project(template: Path, tmp_path: Path, monkeypatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(template, root)
-    (root / "conf").symlink_to(REPO / "conf")
-    monkeypatch.chdir(root)
     monkeypatch.delenv("DVC_ROOT", raising=False)
-    return root
+    return project_copy(template, tmp_path / "project", monkeypatch)
 
 
 def settings(space: dict | None = None, budget: dict | None = None, **sweep: Any) -> dict[str, Any]:
