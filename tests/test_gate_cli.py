@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from clearance.checklist.results import CheckResult, write_checks
-from clearance.cli import main
-from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed, write_evidence
+from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed, run_in_process, write_evidence
 from tests.conftest import REPO
 
 CHECKS = [CheckResult("mojibake", "fail", 0.08, 0.05, "8% mis-decoded", "fix the encoding", "max"),
@@ -32,12 +31,7 @@ def step1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def clearance(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
     """Run the command in-process: (exit code, stdout, stderr)."""
-    try:
-        code = main(list(argv))
-    except SystemExit as stop:
-        code = stop.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_in_process(capsys, *argv)
 
 
 def ready(root: Path) -> Path:

@@ -21,7 +21,7 @@ from clearance.checklist.questions import load_checklist
 from clearance.checklist.results import CheckResult, write_checks
 from clearance.core.errors import UserError
 from clearance.core.stepfiles import GateStamp
-from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed, write_evidence
+from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed, run_in_process, write_evidence
 from tests.conftest import REPO, run
 
 FINGERPRINT = "5e6f7a8b9c0d"
@@ -269,14 +269,7 @@ def step1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_git_user) -> Path:
 
 
 def gate(capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
-    from clearance.cli import main
-
-    try:
-        code = main(["gate", "inspect", "--no-track"])
-    except SystemExit as stop:
-        code = stop.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_in_process(capsys, "gate", "inspect", "--no-track")
 
 
 def test_settings_come_from_params(step1, capsys):
