@@ -71,9 +71,9 @@ def setup(hydra_overrides: tuple[str, ...] = (), texts: int = TEXTS, vocabulary:
     """The config from conf/ (CPU, fp32), its parts, ``texts`` synthetic texts tokenised once, and the threshold."""
     from clearance.core.config.model import ModelStage
     from clearance.core.config.params import from_conf
-    from clearance.core.parts.device import resolve
-    from clearance.core.parts.parts import build_parts
-    from clearance.core.training.batches import encode
+    from clearance.neural.parts.device import resolve
+    from clearance.neural.parts.parts import build_parts
+    from clearance.neural.training.batches import encode
 
     cfg = from_conf(ModelStage, hydra_overrides=hydra_overrides)
     cfg.train = replace(cfg.train, device="cpu", precision="fp32")
@@ -101,7 +101,7 @@ def timed_builds(parts):
 
 def probe(cfg, parts, train, stop_below, device, autocast) -> Timing:
     """The overfit probe exactly as clearance/probes/suite.py calls it, timed from outside."""
-    from clearance.model.measure.probes.fitting import measure_overfit
+    from clearance.small_model.measure.probes.fitting import measure_overfit
 
     wrapped, builds = timed_builds(parts)
     start, cpu = time.perf_counter(), time.process_time()
@@ -114,8 +114,8 @@ def probe(cfg, parts, train, stop_below, device, autocast) -> Timing:
 
 def bare_loop(cfg, parts, train, stop_below) -> Timing:
     """The plainest loop: one batch of the same rows, a fresh model, AdamW, cross-entropy, until below the loss."""
-    from clearance.core.training.batches import collate
-    from clearance.model.measure.probes.fitting import overfit_rows
+    from clearance.neural.training.batches import collate
+    from clearance.small_model.measure.probes.fitting import overfit_rows
 
     start, cpu = time.perf_counter(), time.process_time()
     model = parts.build_model(dropout=0.0)
@@ -150,8 +150,8 @@ def per_call(fn, calls: int = CALLS) -> float:
 
 @contextmanager
 def timing_loop_helpers(names: tuple[str, ...]):
-    """Time every call of the named functions of clearance.core.training.loop (train_model looks them up there)."""
-    import clearance.core.training.loop as loop
+    """Time every call of the named functions of clearance.neural.training.loop (train_model looks them up there)."""
+    import clearance.neural.training.loop as loop
 
     spent: dict[str, list[float]] = {name: [] for name in names}
     originals = {name: getattr(loop, name) for name in names}
@@ -176,7 +176,7 @@ def timing_loop_helpers(names: tuple[str, ...]):
 
 def stacked_param_norms(model: torch.nn.Module) -> dict[str, float]:
     """param_norms with one vector_norm per parameter and one read-back (the change the report proposes)."""
-    from clearance.core.training.loop import layer_group
+    from clearance.neural.training.loop import layer_group
 
     named = [(layer_group(name), p) for name, p in model.named_parameters() if p.requires_grad]
     squares = torch.stack([torch.linalg.vector_norm(p.detach().float()) for _, p in named]).pow(2).tolist()
@@ -189,7 +189,7 @@ def stacked_param_norms(model: torch.nn.Module) -> dict[str, float]:
 def breakdown(cfg, parts, train, stop_below, device, autocast, calls: int = CALLS) -> None:
     """One instrumented probe run: seconds in train_model's helpers; then param_norms against a stacked version,
     the median of ``calls`` calls each."""
-    from clearance.core.training.loop import param_norms
+    from clearance.neural.training.loop import param_norms
 
     helpers = ("train_step", "_record", "grad_norm", "param_norms", "collate", "seed_everything")
     with timing_loop_helpers(helpers) as spent:

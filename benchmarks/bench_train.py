@@ -32,8 +32,8 @@ def parts_and_data(rows: int, hydra_overrides: tuple[str, ...] = (), valid_rows:
     """The parts from conf/ (the defaults, or with ``hydra_overrides``), and the synthetic texts tokenised once."""
     from clearance.core.config.model import ModelStage
     from clearance.core.config.params import from_conf
-    from clearance.core.parts.parts import build_parts
-    from clearance.core.training.batches import encode
+    from clearance.neural.parts.parts import build_parts
+    from clearance.neural.training.batches import encode
 
     cfg = from_conf(ModelStage, hydra_overrides=hydra_overrides)
     cfg.train = replace(cfg.train, device="cpu", precision="fp32")
@@ -48,7 +48,7 @@ def parts_and_data(rows: int, hydra_overrides: tuple[str, ...] = (), valid_rows:
 
 def bare_loop(cfg, parts, train) -> float:
     """Samples per second of the plainest loop over the same batches as train_model's first epoch."""
-    from clearance.core.training.batches import batch_rows, collate
+    from clearance.neural.training.batches import batch_rows, collate
 
     torch.manual_seed(cfg.train.seed)
     model = parts.build_model()
@@ -74,7 +74,7 @@ def bare_loop(cfg, parts, train) -> float:
 
 def ours(cfg, parts, train, valid) -> tuple[float, float]:
     """train_model with evaluations every ``eval_every`` steps: (training samples/s, wall samples/s)."""
-    from clearance.core.training.loop import train_model
+    from clearance.neural.training.loop import train_model
 
     every = max(len(train) // cfg.train.batch_size // 4, 1)  # four evaluations an epoch, as in a real run
     result = train_model(cfg.train, parts, train, valid, eval_every=every, track=valid.subset(range(10)),

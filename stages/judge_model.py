@@ -4,7 +4,7 @@ from clearance.checklist.results import summary_line
 from clearance.core.config.model import ModelJudge
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
-from clearance.model.judge.run import judge_model
+from clearance.small_model.judge.run import judge_model
 
 
 def main() -> None:

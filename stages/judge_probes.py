@@ -3,7 +3,7 @@
 from clearance.core.config.model import ProbeGate
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
-from clearance.model.judge.decision import write_decision
+from clearance.small_model.judge.decision import write_decision
 
 
 def main() -> None:

@@ -3,8 +3,8 @@
 from clearance.core.config.model import ModelStage
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
-from clearance.model.measure.files import PROBES_FILE
-from clearance.model.measure.probing import probe
+from clearance.small_model.measure.files import PROBES_FILE
+from clearance.small_model.measure.probing import probe
 
 
 def main() -> None:

@@ -17,8 +17,8 @@ from clearance.core.tracking import (
     set_tags,
     stage_run,
 )
-from clearance.core.training.divergence import Diverged, diverged_tags
-from clearance.core.training.loop import curve_point
+from clearance.neural.training.divergence import Diverged, diverged_tags
+from clearance.neural.training.loop import curve_point
 from clearance.sweep.search.files import SEEDS_FILE, SeedReruns, SweepMeasurements
 from clearance.sweep.search.run import MEASUREMENTS_FILE, STEP
 from clearance.sweep.search.seeds import gain_line, rerun_seeds

@@ -6,21 +6,21 @@ from clearance.core.config.model import ModelStage
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
 from clearance.core.paths import report_dir
-from clearance.core.serving import plugin_sources
+from clearance.neural.serving import plugin_sources
+from clearance.neural.logged_model import log_text_model
 from clearance.core.tracking import (
     child_run,
     log_artifacts,
     log_epoch,
     log_prepared_splits,
-    log_text_model,
     record_run,
     set_tags,
     stage_run,
 )
-from clearance.core.training.divergence import diverged_tags
-from clearance.core.training.loop import curve_point
-from clearance.model.measure.files import PROBES_FILE, STEP, Probes
-from clearance.model.measure.training import train
+from clearance.neural.training.divergence import diverged_tags
+from clearance.neural.training.loop import curve_point
+from clearance.small_model.measure.files import PROBES_FILE, STEP, Probes
+from clearance.small_model.measure.training import train
 
 
 def main() -> None:

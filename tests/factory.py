@@ -94,7 +94,7 @@ def summary_doc(classes: list[str], sizes: dict[str, int], digest: str = "test-d
             "words": {"unit": "whitespace", "setting": "auto", "reason": "test data in English", "scripts": {"latin": 1.0}}}
 
 
-# Step 2's bar as its metrics.json holds it (clearance.core.stepfiles.Bar), for tests of steps 3 and 4.
+# Step 2's bar as its metrics.json holds it (clearance.core.records.Bar), for tests of steps 3 and 4.
 BAR_DOC = {"metric": "macro_f1", "best_baseline": "tfidf_logreg", "valid": 0.7551, "valid_log_loss": 0.6,
            "prior_expected": 0.3333, "uniform_log_loss": 1.0986, "prior_log_loss": 1.09}
 

@@ -22,8 +22,8 @@ PRELOAD = ("torch", "torch.optim", "torch._dynamo", "transformers", "mlflow", "m
            "matplotlib.pyplot", "cleanlab.filter", "hydra.utils",
            "clearance.core.tracking", "clearance.core.tracking_store", "clearance.core.config.params",
            "clearance.inspection.measure.run", "clearance.baselines.measure.run",
-           "clearance.baselines.measure.embeddings", "clearance.model.measure.probing",
-           "clearance.core.parts.tiny", "clearance.core.parts.tokenizer", "clearance.core.parts.pretrained")
+           "clearance.baselines.measure.embeddings", "clearance.small_model.measure.probing",
+           "clearance.neural.parts.tiny", "clearance.neural.parts.tokenizer", "clearance.neural.parts.pretrained")
 
 
 def preload() -> None:

@@ -11,10 +11,10 @@ import torch
 from clearance.core.config.model import ModelChecks, ProbeGate
 from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
-from clearance.core.training.checkpoint import Checkpoints
-from clearance.core.training.loop import TrainState
-from clearance.model.judge.decision import decide, write_decision
-from clearance.model.measure.files import Probes
+from clearance.neural.training.checkpoint import Checkpoints
+from clearance.neural.training.loop import TrainState
+from clearance.small_model.judge.decision import decide, write_decision
+from clearance.small_model.measure.files import Probes
 
 
 def gate(force: bool = False) -> ProbeGate:

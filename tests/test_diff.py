@@ -204,7 +204,7 @@ def test_cli_exit_2_and_light_imports(project: Path) -> None:
     assert found.returncode == 2, found.stderr
     assert "no-such-rev" in found.stderr and "git log --oneline" in found.stderr
     code = ("import sys, clearance.checklist.diff; heavy = ('torch', 'mlflow', 'hydra', 'clearance.inspection', "
-            "'clearance.baselines', 'clearance.model', 'clearance.sweep'); "
+            "'clearance.baselines', 'clearance.small_model', 'clearance.sweep'); "
             "print([m for m in sys.modules if m.startswith(heavy)])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

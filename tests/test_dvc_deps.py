@@ -15,7 +15,8 @@ from tests.import_closure import closure, covered, package_imports
 DVC_YAML = REPO / "dvc.yaml"
 STAGES = yaml.safe_load(DVC_YAML.read_text(encoding="utf-8"))["stages"]
 STEPS = ("inspection", "baselines", "model", "sweep")
-MAX_DEPS, MAX_LINES = 8, 400
+# Nine: a training stage names its inputs, its script, clearance/core, clearance/neural, its step and plugins.
+MAX_DEPS, MAX_LINES = 9, 400
 
 
 def entry_script(cmd: str) -> Path:

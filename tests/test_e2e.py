@@ -112,7 +112,7 @@ def test_repro_blocks_at_each_gate_then_clears_then_does_nothing(journey: Journe
     assert training["trained"] and training["steps"] >= 20
     assert all(c["status"] != "fail" for c in json.loads((project / "reports/model/checks.json").read_text()))
     # the packaged model (a DVC output) scores raw texts
-    scored = run(["python", "-c", "from pathlib import Path; from clearance.core.serving import TextPredictor; "
+    scored = run(["python", "-c", "from pathlib import Path; from clearance.neural.serving import TextPredictor; "
                   "print(TextPredictor.load(Path('models/model')).predict(['a new text']).iloc[0]['label'])"],
                  project).stdout
     classes = json.loads((project / "data/prepared/summary.json").read_text())["classes"]
@@ -242,7 +242,7 @@ def test_thresholds_and_code_re_run_exactly_what_uses_them(copied: Path):
     # that build or apply a part (the summary reads everything, so it follows every edit).
     assert stale_after_edit(project, "clearance/inspection/judge/checks.py") - {"summary"} == {"judge_inspect"}
     assert stale_after_edit(project, "clearance/baselines/judge/report.html.j2") - {"summary"} == {"judge_baselines"}
-    stale = stale_after_edit(project, "clearance/model/measure/training.py")
+    stale = stale_after_edit(project, "clearance/small_model/measure/training.py")
     assert {"probe_model", "train_model", "judge_model"} <= stale and not stale & STEPS_1_AND_2, stale
     stale = stale_after_edit(project, "clearance/sweep/judge/report.html.j2")
     assert "judge_sweep" in stale and not stale & {"sweep", "seed_runs", "final_test"}, stale

@@ -13,15 +13,15 @@ import torch.nn.functional as F
 from clearance.core.compose import compose
 from clearance.core.config.model import ModelChecks, ModelStage
 from clearance.core.config.params import from_conf, load_stage_config
-from clearance.core.parts.device import autocast_for
-from clearance.core.parts.parts import build_parts
-from clearance.core.training.batches import encode
-from clearance.model.judge import checks as C
-from clearance.model.measure.probes.fitting import measure_overfit
-from clearance.model.measure.probes.inputs import length_limit
-from clearance.model.measure.probes.padding import measure_batch_sizes, measure_padding
-from clearance.model.measure.probes.reading import measure_reading
-from clearance.model.measure.probes.suite import probe_batch
+from clearance.neural.parts.device import autocast_for
+from clearance.neural.parts.parts import build_parts
+from clearance.neural.training.batches import encode
+from clearance.small_model.judge import checks as C
+from clearance.small_model.measure.probes.fitting import measure_overfit
+from clearance.small_model.measure.probes.inputs import length_limit
+from clearance.small_model.measure.probes.padding import measure_batch_sizes, measure_padding
+from clearance.small_model.measure.probes.reading import measure_reading
+from clearance.small_model.measure.probes.suite import probe_batch
 from tests.factory import make_texts
 from tests.test_probes import BatchMean as MixesBatch  # normalizes over the batch axis
 from tests.test_probes import batch_of, make_parts, train_config

@@ -18,8 +18,8 @@ from clearance.core.data.digest import splits_digest
 from clearance.core.data.prepare import load_splits, prepare
 from clearance.core.errors import UserError
 from clearance.core.evaluation import gain, pick_best
-from clearance.core.measurements import jsonable
-from clearance.core.stepfiles import read_bar
+from clearance.core.records import jsonable
+from clearance.core.records import read_bar
 from clearance.inspection.judge.run import judge_inspection
 from clearance.inspection.measure.files import InspectMeasurements
 from clearance.inspection.measure.run import run_inspection

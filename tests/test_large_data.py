@@ -215,7 +215,7 @@ def test_countdown_weights_and_quiet_between_reports(capsys: pytest.CaptureFixtu
 
 def test_epochs_seen_counts_whole_epochs_and_the_part_of_the_last() -> None:
     """Whole epochs despite a short last batch; a run capped by train.max_steps sees a part of one."""
-    from clearance.model.measure.training import epochs_seen
+    from clearance.small_model.measure.training import epochs_seen
 
     assert epochs_seen(96, 32, 482) == 6.0  # 16 batches an epoch, the last one of 2 texts
     assert epochs_seen(100, 32, 800_000) == 0.004  # 3,200 of 800,000 texts: train.max_steps=100

@@ -27,13 +27,13 @@ from clearance.core.data.prepare import prepare
 from clearance.core.errors import UserError
 from clearance.core.report.long_texts import SETTING, Cutter, cut_text
 from clearance.core.text.input_cap import chars_for_tokens, first_chars
-from clearance.core.training.batches import token_ids
+from clearance.neural.training.batches import token_ids
 from clearance.inspection.judge.run import judge_inspection
 from clearance.inspection.measure.run import run_inspection
-from clearance.model.judge.run import cut_view, samples_view
-from clearance.model.measure.probes.inputs import COUNT_CHARS, full_token_ids, measure_truncation
-from clearance.model.measure.probing import cut_samples
-from clearance.model.measure.training import cut_texts
+from clearance.small_model.judge.run import cut_view, samples_view
+from clearance.small_model.measure.probes.inputs import COUNT_CHARS, full_token_ids, measure_truncation
+from clearance.small_model.measure.probing import cut_samples
+from clearance.small_model.measure.training import cut_texts
 from tests.conftest import REPO
 from tests.factory import make_texts, write_table
 from tests.training_kit import WordTokenizer

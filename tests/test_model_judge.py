@@ -18,15 +18,15 @@ from clearance.core.analysis import confident_mistakes, confusion, per_class_rep
 from clearance.core.config.model import ModelChecks, ProbeConfig
 from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
-from clearance.core.measurements import jsonable
-from clearance.core.stepfiles import Bar
-from clearance.core.training.loop import no_autocast, train_model
-from clearance.model.judge import plots as model_plots
-from clearance.model.judge import run as J
-from clearance.model.judge.checks import ORDER
-from clearance.model.measure.files import TrainingRecord
-from clearance.model.measure.probes.fitting import loss_peak, measure_bar, overfitting_streak
-from clearance.model.measure.probes.suite import run_probes
+from clearance.core.records import jsonable
+from clearance.core.records import Bar
+from clearance.neural.training.loop import no_autocast, train_model
+from clearance.small_model.judge import plots as model_plots
+from clearance.small_model.judge import run as J
+from clearance.small_model.judge.checks import ORDER
+from clearance.small_model.measure.files import TrainingRecord
+from clearance.small_model.measure.probes.fitting import loss_peak, measure_bar, overfitting_streak
+from clearance.small_model.measure.probes.suite import run_probes
 from tests.steps import step_questions
 from tests.training_kit import kit, train_config
 
@@ -276,8 +276,8 @@ def test_a_model_below_the_bar_warns_and_the_report_shows_the_gap(runs, tmp_path
 
 def stage_record(lr: float) -> dict[str, Any]:
     """training.json as the training stage's own training_record writes it, for a run at ``lr``."""
-    from clearance.core.training.inputs import ModelInputs
-    from clearance.model.measure.training import training_record as stage_training_record
+    from clearance.neural.training.inputs import ModelInputs
+    from clearance.small_model.measure.training import training_record as stage_training_record
 
     parts, train, valid = kit()
     result = train_model(train_config(lr=lr, epochs=3, eval_every=5), parts, train, valid, progress=False)

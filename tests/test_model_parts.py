@@ -16,8 +16,8 @@ from torch import nn
 from clearance.core.config.model import ModelStage
 from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
-from clearance.core.parts.device import resolve
-from clearance.core.parts.parts import Parts, build_parts, forward, logits_of
+from clearance.neural.parts.device import resolve
+from clearance.neural.parts.parts import Parts, build_parts, forward, logits_of
 from clearance.core.parts.plugins import ensure_plugins_importable
 from tests.conftest import REPO
 
@@ -217,7 +217,7 @@ def test_minilm_options_reach_the_model(base):
 
 
 def test_tiny_gives_logits_and_uses_the_tokenizer(base):
-    parts = build_parts(stage(base, model={"_target_": "clearance.core.parts.tiny.TinyTransformer"}), CLASSES)
+    parts = build_parts(stage(base, model={"_target_": "clearance.neural.parts.tiny.TinyTransformer"}), CLASSES)
     model = parts.build_model().eval()
     assert logits(model, parts).shape == (len(TEXTS), len(CLASSES))
     assert model.tokens.num_embeddings == len(parts.tokenizer)
@@ -225,7 +225,7 @@ def test_tiny_gives_logits_and_uses_the_tokenizer(base):
 
 
 def test_tiny_survives_a_row_of_padding_only(base):
-    parts = build_parts(stage(base, model={"_target_": "clearance.core.parts.tiny.TinyTransformer"}), CLASSES)
+    parts = build_parts(stage(base, model={"_target_": "clearance.neural.parts.tiny.TinyTransformer"}), CLASSES)
     model = parts.build_model().eval()
     ids = torch.tensor([[101, 2000, 102], [0, 0, 0]])
     out = forward(model, ids, (ids != 0).long())
@@ -245,7 +245,7 @@ def test_hf_loads_a_local_checkpoint_with_a_fresh_head(base, checkpoint):
 
 
 def tiny_stage(base: ModelStage, seed: int = 42, dropout: float | None = 0.1) -> ModelStage:
-    cfg = stage(base, model={"_target_": "clearance.core.parts.tiny.TinyTransformer", "width": 32, "ffn": 64})
+    cfg = stage(base, model={"_target_": "clearance.neural.parts.tiny.TinyTransformer", "width": 32, "ffn": 64})
     cfg.train.seed, cfg.train.dropout = seed, dropout
     return cfg
 
@@ -451,7 +451,7 @@ def test_a_missing_target_names_its_key(base):
 
 
 def test_a_model_signature_that_rejects_the_keys_names_the_key(base):
-    error = bad(base, model={"_target_": "clearance.core.parts.tiny.TinyTransformer", "widht": 64})
+    error = bad(base, model={"_target_": "clearance.neural.parts.tiny.TinyTransformer", "widht": 64})
     assert error.where.startswith("model") and "widht" in error.problem and "conf/model" in error.fix
 
 
@@ -511,20 +511,20 @@ def test_minilm_cut_beyond_its_layers_names_the_key(base):
 
 @pytest.mark.parametrize("path", ["", "no/such/checkpoint"])
 def test_a_missing_checkpoint_folder_names_model_path(base, path):
-    error = bad(base, model={"_target_": "clearance.core.parts.hf.sequence_classifier", "path": path})
+    error = bad(base, model={"_target_": "clearance.neural.parts.hf.sequence_classifier", "path": path})
     assert error.where.startswith("model.path")
 
 
 def test_a_folder_without_config_is_not_a_checkpoint(base, project):
     folder = project / "plugins" / "not_a_checkpoint"
     folder.mkdir()
-    error = bad(base, model={"_target_": "clearance.core.parts.hf.sequence_classifier", "path": str(folder)})
+    error = bad(base, model={"_target_": "clearance.neural.parts.hf.sequence_classifier", "path": str(folder)})
     assert error.where == f"model.path={folder}" and "config.json" in error.problem
 
 
 def test_a_checkpoint_outside_plugins_is_refused_before_it_is_read(base, tmp_path):
     """DVC would not see it change: the message names the setting and says where to put it."""
-    error = bad(base, model={"_target_": "clearance.core.parts.hf.sequence_classifier", "path": str(tmp_path)})
+    error = bad(base, model={"_target_": "clearance.neural.parts.hf.sequence_classifier", "path": str(tmp_path)})
     assert error.where == f"model.path={tmp_path}" and "outside plugins/" in error.problem
     assert "into plugins/" in error.fix
 
@@ -536,7 +536,7 @@ def test_a_tokenizer_larger_than_the_checkpoint_vocabulary_is_reported(base, pro
     config = BertConfig(vocab_size=100, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                         intermediate_size=32)
     BertForSequenceClassification(config).save_pretrained(folder)
-    error = bad(base, model={"_target_": "clearance.core.parts.hf.sequence_classifier", "path": str(folder)})
+    error = bad(base, model={"_target_": "clearance.neural.parts.hf.sequence_classifier", "path": str(folder)})
     assert error.where == "tokenizer" and "100" in error.problem and "tokenizer=hf" in error.fix
 
 

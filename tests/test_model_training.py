@@ -17,9 +17,9 @@ from clearance.core.compose import compose, write_params
 from clearance.core.config.model import ModelStage
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import UserError
-from clearance.core.serving import TextPredictor
-from clearance.model.measure.files import GoDecision
-from clearance.model.measure.training import train
+from clearance.neural.serving import TextPredictor
+from clearance.small_model.measure.files import GoDecision
+from clearance.small_model.measure.training import train
 from tests.conftest import REPO
 from tests.factory import prepared_project, project_copy
 
@@ -31,7 +31,7 @@ from pathlib import Path
 from clearance.core.config.model import ModelStage
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
-from clearance.model.measure.training import train
+from clearance.small_model.measure.training import train
 
 run_main(lambda: train(load_stage_config(ModelStage), prepared=Path("data/prepared")))
 """

@@ -22,13 +22,13 @@ from clearance.checklist.results import CheckResult
 from clearance.core.config.model import ModelChecks, ModelStage
 from clearance.core.config.params import from_conf
 from clearance.core.data.prepare import SUMMARY_FILE
-from clearance.core.parts.device import resolve
-from clearance.core.parts.parts import build_parts
+from clearance.neural.parts.device import resolve
+from clearance.neural.parts.parts import build_parts
 from clearance.core.parts.plugins import ensure_plugins_importable
 from clearance.core.paths import split_file
-from clearance.core.training.inputs import model_inputs
-from clearance.model.judge.checks import probe_checks
-from clearance.model.measure.probes.suite import run_probes
+from clearance.neural.training.inputs import model_inputs
+from clearance.small_model.judge.checks import probe_checks
+from clearance.small_model.measure.probes.suite import run_probes
 from tests.factory import make_texts, summary_doc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -290,7 +290,7 @@ def test_a_preprocess_function_in_plugins_is_applied_by_step_2_and_step_3_alike(
 
 
 def test_a_model_subclassed_with_args_and_kwargs_trains(user_plugins, prepared_with_test):
-    from clearance.core.training.loop import train_model
+    from clearance.neural.training.loop import train_model
 
     user_plugins("my_base", BASE_NET)
     user_plugins("my_mine", KWARGS_NET)

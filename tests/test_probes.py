@@ -15,24 +15,24 @@ import torch.nn.functional as F
 
 from clearance.core.config.model import ModelChecks, ProbeConfig, TrainConfig
 from clearance.core.config.params import from_conf
-from clearance.core.parts.device import autocast_for
-from clearance.core.training.batches import Encoded, encode
-from clearance.model.judge import checks as C
-from clearance.model.measure.probes.batch import measure_batch_independence
-from clearance.model.measure.probes.evaluation import (
+from clearance.neural.parts.device import autocast_for
+from clearance.neural.training.batches import Encoded, encode
+from clearance.small_model.judge import checks as C
+from clearance.small_model.measure.probes.batch import measure_batch_independence
+from clearance.small_model.measure.probes.evaluation import (
     loop_modes,
     measure_eval_repeat,
     measure_loop_eval,
 )
-from clearance.model.measure.probes.fitting import measure_overfit, overfit_rows
-from clearance.model.measure.probes.gradients import (
+from clearance.small_model.measure.probes.fitting import measure_overfit, overfit_rows
+from clearance.small_model.measure.probes.gradients import (
     measure_dead_parameters,
     measure_param_change,
     measure_zero_grad,
 )
-from clearance.model.measure.probes.init import measure_symmetry
-from clearance.model.measure.probes.outputs import measure_init_loss, measure_outputs
-from clearance.model.measure.probes.suite import probe_batch, run_probes
+from clearance.small_model.measure.probes.init import measure_symmetry
+from clearance.small_model.measure.probes.outputs import measure_init_loss, measure_outputs
+from clearance.small_model.measure.probes.suite import probe_batch, run_probes
 from tests.factory import make_texts
 from tests.training_kit import BagOfWords, TurnsNaN, WordTokenizer, kit
 

@@ -12,9 +12,9 @@ import pytest
 from clearance.checklist.results import CheckResult, describe
 from clearance.core.config.model import ModelChecks
 from clearance.core.config.params import from_conf
-from clearance.core.stepfiles import Bar
-from clearance.model.judge import checks as C
-from clearance.model.measure.probes.fitting import measure_bar, overfitting_streak
+from clearance.core.records import Bar
+from clearance.small_model.judge import checks as C
+from clearance.small_model.measure.probes.fitting import measure_bar, overfitting_streak
 
 BAR = Bar(metric="macro_f1", best_baseline="tfidf_logreg", valid=0.755, valid_log_loss=0.6, prior_expected=0.33,
           uniform_log_loss=1.0986, prior_log_loss=1.09)
@@ -55,8 +55,8 @@ def test_a_short_wobble_is_not_overfitting(t):
 # -- divergence on the real run -----------------------------------------------------------------------------------
 
 def test_a_nan_loss_fails_training_diverged_and_a_loss_near_ln_k_passes(t):
-    from clearance.core.training.divergence import Divergence
-    from clearance.model.measure.probes.fitting import loss_peak
+    from clearance.neural.training.divergence import Divergence
+    from clearance.small_model.measure.probes.fitting import loss_peak
 
     rows = [{**row, "lr": 0.5} for row in history([1.2, 0.9], [1.0, 0.8])]
     diverged = loss_peak(rows, 3, Divergence(230, float("nan"), 0.5, "train").to_dict())

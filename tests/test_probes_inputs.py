@@ -8,8 +8,8 @@ import pytest
 
 from clearance.core.config.model import ModelChecks
 from clearance.core.config.params import from_conf
-from clearance.model.judge import checks as C
-from clearance.model.measure.probes.inputs import (
+from clearance.small_model.judge import checks as C
+from clearance.small_model.measure.probes.inputs import (
     decoded_samples,
     full_token_ids,
     kept_share,
@@ -135,7 +135,7 @@ def test_a_tokenizer_without_an_unknown_token_passes_that_check(texts, t):
 
 
 def test_wordpiece_pieces_join_back_into_their_words(t):
-    from clearance.core.parts.tokenizer import pretrained_tokenizer
+    from clearance.neural.parts.tokenizer import pretrained_tokenizer
 
     tok = pretrained_tokenizer()  # all-MiniLM-L6-v2's WordPiece, shipped with the package
     raw = ["Unbelievably GORGEOUS sunsets in Reykjavík tonight!!", "Déjà vu: @friend_2 loved #throwback pics"]

@@ -12,8 +12,8 @@ from clearance.core.config.model import ModelStage
 from clearance.core.config.params import from_conf
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
-from clearance.core.parts.parts import build_parts
-from clearance.core.serving import save_predictor
+from clearance.neural.parts.parts import build_parts
+from clearance.neural.serving import save_predictor
 from clearance.sweep.final.registry import cleared_fingerprint, register_final
 from clearance.sweep.final.scoring import folder_digest
 from tests.conftest import REPO

@@ -22,7 +22,7 @@ import pytest
 
 from clearance.core.report import fonts, plots
 from clearance.core.report.html import SHARED, render
-from clearance.model.judge import plots as model_plots
+from clearance.small_model.judge import plots as model_plots
 from clearance.sweep.judge import plots as sweep_plots
 from tests.apt import apt_get
 from tests.test_ui import chromium, driver  # noqa: F401  (the browser fixtures, shared)

@@ -21,8 +21,8 @@ from clearance.core.config.model import ModelStage
 from clearance.core.config.params import from_conf
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
-from clearance.core.parts.parts import build_parts, forward
-from clearance.core.serving import (
+from clearance.neural.parts.parts import build_parts, forward
+from clearance.neural.serving import (
     SETTINGS_FILE,
     TOKENIZER_DIR,
     TextPredictor,
@@ -31,7 +31,7 @@ from clearance.core.serving import (
     save_untrained,
     texts_of,
 )
-from clearance.core.training.batches import collate, encode
+from clearance.neural.training.batches import collate, encode
 from tests.conftest import REPO
 
 CLASSES = ["negative", "neutral", "positive"]
@@ -98,7 +98,7 @@ def test_the_package_keeps_every_part_setting(packaged):
     folder, cfg, _ = packaged
     settings = json.loads((folder / SETTINGS_FILE).read_text())
     assert settings["classes"] == CLASSES and settings["trained"] is True
-    assert settings["config"]["model"]["_target_"] == "clearance.core.parts.tiny.TinyTransformer"
+    assert settings["config"]["model"]["_target_"] == "clearance.neural.parts.tiny.TinyTransformer"
     assert settings["config"]["train"]["max_length"] == cfg.train.max_length
     assert settings["config"]["preprocess"] == cfg.preprocess
 
@@ -123,7 +123,8 @@ def test_an_untrained_package_says_why(tmp_path: Path):
 @pytest.fixture
 def logged(packaged, tmp_path: Path, monkeypatch) -> tuple[str, Path]:
     """The package logged as a pyfunc to a real SQLite store in a fresh project folder; (model URI, folder)."""
-    from clearance.core.tracking import log_text_model, stage_run
+    from clearance.core.tracking import stage_run
+    from clearance.neural.logged_model import log_text_model
 
     folder, _, _ = packaged
     cfg = tracking_in(tmp_path, monkeypatch)
@@ -166,7 +167,8 @@ def test_mlflow_models_predict_scores_a_json_file(logged, packaged):
 def test_a_registered_model_loads_by_name_and_version(packaged, tmp_path: Path, monkeypatch):
     import mlflow
 
-    from clearance.core.tracking import log_text_model, stage_run, tracking_uri
+    from clearance.core.tracking import stage_run, tracking_uri
+    from clearance.neural.logged_model import log_text_model
 
     folder, _, _ = packaged
     cfg = tracking_in(tmp_path, monkeypatch)
@@ -218,7 +220,8 @@ def test_a_model_from_plugins_is_logged_with_its_module_and_loads_elsewhere(root
                                                                                      tmp_path: Path, monkeypatch):
     import mlflow
 
-    from clearance.core.tracking import log_text_model, stage_run, tracking_uri
+    from clearance.core.tracking import stage_run, tracking_uri
+    from clearance.neural.logged_model import log_text_model
 
     folder = package_root_model(root_module)
     predictor = TextPredictor.load(folder, device="cpu")
@@ -280,8 +283,9 @@ def test_a_logged_model_with_a_learned_tokenizer_scores_texts_without_the_data(t
                                                                                tmp_path: Path, monkeypatch):
     import mlflow
 
-    from clearance.core.parts import trained
-    from clearance.core.tracking import log_text_model, stage_run, tracking_uri
+    from clearance.neural.parts import trained
+    from clearance.core.tracking import stage_run, tracking_uri
+    from clearance.neural.logged_model import log_text_model
 
     predictor = TextPredictor.load(trained_package, device="cpu")
     expected = predictor.predict(ZH_TEXTS)

@@ -20,7 +20,7 @@ from clearance.checklist.messages import blocked_message, cleared_message
 from clearance.checklist.questions import load_checklist
 from clearance.checklist.results import CheckResult, write_checks
 from clearance.core.errors import UserError
-from clearance.core.stepfiles import GateStamp
+from clearance.core.records import GateStamp
 from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed, run_in_process, write_evidence
 from tests.conftest import REPO, run
 

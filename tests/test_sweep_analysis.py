@@ -207,7 +207,7 @@ def test_too_few_complete_trials_fail_and_quote_the_first_error(t):
 
 
 def test_diverged_trials_are_counted_with_their_settings_and_named_by_trials_completed(t):
-    from clearance.core.training.divergence import Divergence
+    from clearance.neural.training.divergence import Divergence
 
     blown = {**trial(2, None, "PRUNED", **{"train.lr": 1.18}),
              "diverged": Divergence(7, float("nan"), 1.18, "valid", 96).to_dict()}

@@ -218,7 +218,7 @@ def test_a_failed_trial_shows_its_error_escaped(tmp_path: Path):
 
 
 def test_a_diverged_trial_is_counted_and_shows_where_it_diverged(tmp_path: Path):
-    from clearance.core.training.divergence import Divergence
+    from clearance.neural.training.divergence import Divergence
 
     measured = measurements_doc()
     diverged = Divergence(4, float("inf"), 1.18, "train").to_dict()

@@ -16,17 +16,17 @@ import pytest
 from clearance.core.config.model import ModelChecks, ModelStage
 from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
-from clearance.core.parts import trained
-from clearance.core.parts.parts import build_parts
+from clearance.neural.parts import trained
+from clearance.neural.parts.parts import build_parts
 from clearance.core.paths import split_file
-from clearance.core.serving import (
+from clearance.neural.serving import (
     SETTINGS_FILE,
     TOKENIZER_DIR,
     TextPredictor,
     save_predictor,
 )
-from clearance.model.judge import checks as C
-from clearance.model.measure.probes.inputs import (
+from clearance.small_model.judge import checks as C
+from clearance.small_model.measure.probes.inputs import (
     full_token_ids,
     length_limit,
     measure_tokenizer,
@@ -66,7 +66,7 @@ def vocab_digest(tokenizer) -> str:
 
 
 def test_it_reads_chinese_that_the_default_tokenizer_cannot(tokenizer, reviews: pd.DataFrame):
-    from clearance.core.parts.tokenizer import pretrained_tokenizer
+    from clearance.neural.parts.tokenizer import pretrained_tokenizer
 
     texts = reviews["text"].iloc[:HELD_OUT].tolist()  # never seen while learning
     ours = measure_tokenizer(tokenizer, texts, texts, full_token_ids(tokenizer, texts))
@@ -80,7 +80,7 @@ def test_it_reads_chinese_that_the_default_tokenizer_cannot(tokenizer, reviews: 
 
 def test_the_same_data_learns_the_same_vocabulary(project: Path, tokenizer):
     """In fresh processes: the trainer's hash maps are seeded per process, which made ids and ties vary."""
-    script = ("import hashlib, json; from clearance.core.parts.trained import learn, train_split, training_texts; "
+    script = ("import hashlib, json; from clearance.neural.parts.trained import learn, train_split, training_texts; "
               "vocab = learn(training_texts(train_split('')), 8000, 2, True, '').get_vocab(); "
               "print(hashlib.sha256(json.dumps(sorted(vocab.items())).encode()).hexdigest())")
     runs = [subprocess.Popen([sys.executable, "-c", script], cwd=project, stdout=subprocess.PIPE, text=True)
@@ -134,7 +134,7 @@ def test_the_package_carries_the_tokenizer_and_scores_texts_without_the_data(pro
     folder = save_predictor(tmp_path / "pkg", cfg, parts, model)
     settings = json.loads((folder / SETTINGS_FILE).read_text())
     assert settings["tokenizer_dir"] == TOKENIZER_DIR and (folder / TOKENIZER_DIR / "tokenizer.json").is_file()
-    assert settings["config"]["tokenizer"]["_target_"] == "clearance.core.parts.trained.trained_tokenizer"
+    assert settings["config"]["tokenizer"]["_target_"] == "clearance.neural.parts.trained.trained_tokenizer"
 
     elsewhere = tmp_path / "elsewhere"  # no data/prepared: re-learning the tokenizer would fail here
     elsewhere.mkdir()
@@ -156,7 +156,7 @@ def test_the_fix_for_unknown_tokens_names_the_trained_tokenizer():
 
 
 def test_the_suggested_max_length_fits_the_model(tokenizer):
-    from clearance.core.parts.tiny import TinyTransformer
+    from clearance.neural.parts.tiny import TinyTransformer
 
     tiny = TinyTransformer(num_labels=2, vocab_size=len(tokenizer), pad_token_id=0, max_positions=128)
     assert length_limit(tokenizer, tiny) == 128 and length_limit(tokenizer) is None  # it has no limit of its own

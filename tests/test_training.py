@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from clearance.core.training.batches import (
+from clearance.neural.training.batches import (
     Encoded,
     LazyEncoded,
     batch_rows,
@@ -18,7 +18,7 @@ from clearance.core.training.batches import (
     encode,
     grouped_rows,
 )
-from clearance.core.training.loop import (
+from clearance.neural.training.loop import (
     TrainState,
     drawn_rows,
     evaluate,
@@ -72,7 +72,7 @@ def test_group_by_length_trains_on_every_row_each_epoch(toy):
     seen: list[int] = []
     original = collate
 
-    import clearance.core.training.loop as loop
+    import clearance.neural.training.loop as loop
 
     def spy(encoded, rows, pad_id):
         seen.extend(rows)
@@ -233,7 +233,7 @@ def test_ctrl_c_saves_the_last_whole_step_and_the_run_resumes_exactly_from_it(to
 def test_ctrl_c_in_the_middle_of_a_step_saves_nothing_half_done(toy, monkeypatch):
     """Interrupted between a step's update and its evaluation, the weights are ahead of the history: only the
     checkpoints already written remain."""
-    import clearance.core.training.loop as loop
+    import clearance.neural.training.loop as loop
 
     parts, train, valid = toy
     saved: list[int] = []

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 
 from clearance.core.config.model import TrainConfig
-from clearance.core.training.batches import Encoded, encode
+from clearance.neural.training.batches import Encoded, encode
 from tests.factory import make_texts
 
 

@@ -20,7 +20,7 @@ from clearance.checklist.questions import (
     normalised_question,
 )
 from clearance.checklist.results import CheckResult
-from clearance.core.stepfiles import GateStamp
+from clearance.core.records import GateStamp
 
 # Review states of a question file against its step's evidence.
 REVIEWED, UNREVIEWED, CHANGED = "reviewed", "unreviewed", "changed"

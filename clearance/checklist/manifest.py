@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.core.errors import UserError
-from clearance.core.stage_files import RERUN, read_stage_json
+from clearance.core.records import RERUN, read_stage_json
 
 MANIFEST_NAME = "evidence.json"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.core.errors import UserError
-from clearance.core.stage_files import RERUN, read_stage_json
+from clearance.core.records import RERUN, read_stage_json
 
 STATUSES = ("pass", "warn", "fail")
 # Which side of the threshold is bad: "max" (values above it are bad), "min"

@@ -10,7 +10,7 @@ CHECKLIST_DIR = Path("checklists")
 GATE_DIR = Path("gates")
 REPORTS_DIR = Path("reports")
 PREPARED_DIR = Path("data/prepared")
-# The packaged models steps hand on (clearance.core.serving): step 3's, and the sweep's best configuration's.
+# The packaged models steps hand on (clearance.neural.serving): step 3's, and the sweep's best configuration's.
 MODEL_DIR = Path("models/model")
 BEST_MODEL_DIR = Path("models/sweep/best")
 SPLITS = ("train", "valid", "test")

@@ -1,7 +1,7 @@
 """MLflow tracking: one SQLite store at the repository root, one experiment.
 
-The only module that talks to MLflow: stages, the gate and later steps call the
-functions here. mlflow is imported inside them so that the gate and the CLI start fast.
+The only module that talks to MLflow (with clearance/neural/logged_model.py for the packaged model):
+stages, the gate and later steps call the functions here. mlflow is imported inside them so that the gate and the CLI start fast.
 Opening a run first checks that the store can be used (clearance/core/tracking_store.py).
 """
 
@@ -20,12 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.paths import PREPARED_DIR
+# Where the store is lives with the store checks; stages and the CLI read it from here.
+from clearance.core.tracking_store import (  # noqa: F401 (re-exported)
+    ARTIFACT_DIR,
+    STORE_FILE,
+    artifact_location,
+    project_root,
+    tracking_uri,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-STORE_FILE = "mlflow.db"
-ARTIFACT_DIR = "mlartifacts"
 # MLflow 3 opens an experiment in GenAI mode (traces, token usage, an assistant).
 # The kind tag declares the experiment as model training (earlier MLflow 3 UIs pick the mode by it);
 # the UI of 3.17 takes its GenAI / model-training switch from the URL's query
@@ -35,26 +41,6 @@ KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
 UI_MODE = "workflowType=machine_learning"
 # The store's dataset digest column holds at most 36 characters.
 DIGEST_CHARS = 36
-# Queued and temporary `dvc exp run` jobs run in <repo>/.dvc/tmp/exps/<id>/;
-# their runs belong in the store of the repository they came from.
-_EXP_COPY = re.compile(r"^(?P<root>.*?)/\.dvc/tmp/exps/")
-
-
-def project_root(start: Path | None = None) -> Path:
-    """The repository root, seen through DVC's temporary experiment copies."""
-    base = Path(os.environ.get("DVC_ROOT") or start or Path.cwd()).resolve()
-    match = _EXP_COPY.match(str(base) + "/")
-    return Path(match.group("root")) if match else base
-
-
-def tracking_uri(cfg: TrackingConfig, root: Path | None = None) -> str:
-    """The configured URI, or an absolute SQLite URI at the repository root."""
-    return cfg.uri or f"sqlite:///{(root or project_root()) / STORE_FILE}"
-
-
-def artifact_location(cfg: TrackingConfig, root: Path | None = None) -> str:
-    """Where the experiment stores artifacts (absolute, for the same reason)."""
-    return cfg.artifact_location or ((root or project_root()) / ARTIFACT_DIR).as_uri()
 
 
 def git_commit(cwd: Path | None = None) -> str:
@@ -220,12 +206,11 @@ def tagged_runs(cfg: TrackingConfig, key: str, value: str) -> list[dict[str, Any
              "params": dict(r.data.params), "metrics": dict(r.data.metrics)} for r in runs]
 
 
-RUN_FILE = "run.json"
 
 
 def record_run(run: Any, folder: Path, stage: str) -> Path:
     """Write ``folder``/run.json: which MLflow run the stage's outputs came from (the journey report links it)."""
-    from clearance.core.stepfiles import RunRecord
+    from clearance.core.records import RUN_FILE, RunRecord
 
     return RunRecord(run_id=run.info.run_id, experiment_id=run.info.experiment_id, stage=stage).write(folder / RUN_FILE)
 
@@ -361,55 +346,6 @@ def _log_batch(run_id: str, params: dict[str, Any] | None = None, metrics: dict[
         params=[Param(k, str(v)) for k, v in flatten(params or {}).items()],
         tags=[RunTag(k, str(v)) for k, v in (tags or {}).items()],
     )
-
-
-def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame", name: str = "model",
-                   registered_name: str | None = None, code: Sequence[Path] = ()) -> tuple[str, int | None]:
-    """Log a packaged model (`clearance.core.serving`) as a pyfunc that scores raw texts.
-
-    Returns its URI, and its version in the Model Registry when ``registered_name`` is given.
-
-    The pyfunc takes a DataFrame with a `text` column (or a list of strings) and returns the
-    predicted `label` and one `probability_<class>` column per class. ``example`` (a few texts)
-    and ``scored`` (the package's own output on them) give the signature and the input example.
-    ``registered_name`` also registers it in the Model Registry. ``code``: the project's own
-    modules the parts come from (`clearance.core.serving.plugin_sources`), carried as MLflow code paths
-    so the model loads where they are not. Loading it needs clearance importable (e.g.
-    `mlflow models predict --env-manager local` in the project's venv). Requirements are named,
-    not inferred: inferring runs a slow environment scan.
-    """
-    import mlflow
-    import torch
-    from mlflow.models import infer_signature
-
-    info = mlflow.pyfunc.log_model(
-        # From code (clearance/text_pyfunc.py), not pickled: the model is rebuilt from settings on load.
-        name=name, python_model=str(Path(__file__).with_name("text_pyfunc.py")), artifacts={"predictor": str(folder)},
-        signature=infer_signature(example, scored), input_example=example, registered_model_name=registered_name,
-        pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "transformers", "pandas"],
-        code_paths=[str(path) for path in code] or None)
-    version = getattr(info, "registered_model_version", None)
-    return info.model_uri, int(version) if version is not None else None
-
-
-def find_model_version(name: str, tags: dict[str, str]) -> Any | None:
-    """The registered version of ``name`` carrying every one of ``tags``, if one exists (None before any)."""
-    from mlflow import MlflowClient
-
-    for version in MlflowClient().search_model_versions(f"name = '{name}'"):
-        found = version.tags or {}
-        if all(found.get(key) == value for key, value in tags.items()):
-            return version
-    return None
-
-
-def register_logged_model(model_uri: str, name: str, tags: dict[str, str], description: str) -> int:
-    """Register a logged model as the next version of ``name``, with tags and a description; its version."""
-    import mlflow
-
-    version = mlflow.register_model(model_uri, name, tags=tags)
-    mlflow.MlflowClient().update_model_version(name, version.version, description=description)
-    return int(version.version)
 
 
 def use_tracking(cfg: TrackingConfig) -> None:

@@ -9,6 +9,7 @@ milliseconds for the default store.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import socket
 import sqlite3
@@ -21,7 +22,29 @@ from urllib.parse import urlsplit, urlunsplit
 
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
-from clearance.core.tracking import tracking_uri
+
+STORE_FILE = "mlflow.db"
+ARTIFACT_DIR = "mlartifacts"
+# Queued and temporary `dvc exp run` jobs run in <repo>/.dvc/tmp/exps/<id>/;
+# their runs belong in the store of the repository they came from.
+_EXP_COPY = re.compile(r"^(?P<root>.*?)/\.dvc/tmp/exps/")
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The repository root, seen through DVC's temporary experiment copies."""
+    base = Path(os.environ.get("DVC_ROOT") or start or Path.cwd()).resolve()
+    match = _EXP_COPY.match(str(base) + "/")
+    return Path(match.group("root")) if match else base
+
+
+def tracking_uri(cfg: TrackingConfig, root: Path | None = None) -> str:
+    """The configured URI, or an absolute SQLite URI at the repository root."""
+    return cfg.uri or f"sqlite:///{(root or project_root()) / STORE_FILE}"
+
+
+def artifact_location(cfg: TrackingConfig, root: Path | None = None) -> str:
+    """Where the experiment stores artifacts (absolute, for the same reason)."""
+    return cfg.artifact_location or ((root or project_root()) / ARTIFACT_DIR).as_uri()
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 # Ports of the database servers MLflow can use as a store, for the reachability check.

@@ -13,7 +13,7 @@ from typing import Any
 
 from clearance.core.errors import UserError
 from clearance.core.paths import CHECKLIST_DIR, GATE_DIR, REPORTS_DIR
-from clearance.core.stepfiles import GateStamp
+from clearance.core.records import GateStamp
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
 
@@ -31,7 +31,7 @@ CHOSEN = {"reference": "step 3's model", "best": "the sweep's best configuration
 
 def schemas() -> dict[str, Any]:
     """Each file the journey reads, by "<step>/<name>", with the schema its stage writes it through."""
-    from clearance.core.stepfiles import BaselinesMetrics, ModelMetrics
+    from clearance.core.records import BaselinesMetrics, ModelMetrics
     from clearance.inspection.measure.files import InspectMetrics
     from clearance.sweep.final.files import FinalRecord, Registered
     from clearance.sweep.search.files import SeedReruns, SweepMeasurements
@@ -45,7 +45,7 @@ def read_json(path: Path, schema: Any = None) -> Any:
     """A stage's JSON file, checked against its schema (a file that lacks a key fails, naming it), or None
     when the stage has not written it yet: only a step not reached shows as such."""
     from clearance.core.records import read_dict
-    from clearance.core.stage_files import read_stage_json
+    from clearance.core.records import read_stage_json
 
     if not path.is_file():
         return None
@@ -326,7 +326,7 @@ def waiver_rows(checklist, checks: list) -> list[dict]:
 
 def run_ids(folder: Path) -> dict:
     """The MLflow run the step's measuring stage logged (run.json), "" for each id not recorded."""
-    from clearance.core.stepfiles import RunRecord
+    from clearance.core.records import RunRecord
 
     run = mapping(read_json(folder / "run.json", RunRecord))
     return {key: str(run.get(key) or "") for key in ("run_id", "experiment_id", "stage")}

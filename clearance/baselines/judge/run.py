@@ -12,7 +12,7 @@ from clearance.checklist.fingerprint import write_manifest
 from clearance.checklist.required import required_questions
 from clearance.checklist.results import Judgement, write_checks
 from clearance.core.config.baselines import BaselineChecks
-from clearance.core.measurements import settings_digest
+from clearance.core.records import settings_digest
 from clearance.core.paths import report_dir
 from clearance.core.records import read_dict
 from clearance.core.report.html import embed_png, write_report

@@ -1,4 +1,4 @@
-"""Step 2's own files (its metrics.json, with the bar later steps read, is in clearance.core.stepfiles)."""
+"""Step 2's own files (its metrics.json, with the bar later steps read, is in clearance.core.records)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from clearance.core.records import Record
-from clearance.core.stepfiles import Bar
+from clearance.core.records import Bar
 
 STEP = "baselines"
 MEASUREMENTS_FILE = "measurements.json"

@@ -30,7 +30,7 @@ from clearance.core.evaluation import (
     prior,
     score,
 )
-from clearance.core.measurements import settings_digest
+from clearance.core.records import settings_digest
 from clearance.core.parts.preprocess import preprocess_splits
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import Countdown, note, step
@@ -38,7 +38,7 @@ from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
 from clearance.core.report.csv_safe import write_csv
 from clearance.core.report.long_texts import Cutter
-from clearance.core.stepfiles import Bar, BaselinesMetrics
+from clearance.core.records import Bar, BaselinesMetrics
 from clearance.core.text.units import WHITESPACE, WordUnit, unit_of
 
 STEP = "baselines"

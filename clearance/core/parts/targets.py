@@ -16,6 +16,19 @@ from typing import Any
 from clearance.core.errors import UserError
 from clearance.core.parts.plugins import check_path_settings, locate
 
+# Built-in parts that moved out of clearance.core (steps 1 and 2 no longer depend on them): an old
+# `_target_` in a user's conf/ is named with its new place instead of failing as "cannot import".
+MOVED = {f"clearance.core.parts.{name}.": f"clearance.neural.parts.{name}."
+         for name in ("device", "hf", "minilm", "parts", "pooling", "pretrained", "tiny", "tokenizer", "trained")}
+
+
+def check_not_moved(target: str, key: str) -> None:
+    """A UserError naming the new place of a built-in part that moved."""
+    for old, new in MOVED.items():
+        if target.startswith(old):
+            raise UserError(f"{key}._target_={target}", "this built-in part moved",
+                            f"write `_target_: {new}{target[len(old):]}` in the conf/ file that names it")
+
 
 def partial_of(spec: dict[str, Any], key: str, what: str, fix: str) -> functools.partial:
     """The target of ``spec`` with the YAML's keys bound, not called yet."""
@@ -25,6 +38,7 @@ def partial_of(spec: dict[str, Any], key: str, what: str, fix: str) -> functools
     target = spec.get("_target_") if isinstance(spec, dict) else None
     if not target:
         raise UserError(f"{key}._target_", f"no {what} is named", fix)
+    check_not_moved(str(target), key)
     for dotted, nested in targets_with_keys(spec, key):  # the part and any part nested in its settings
         locate(nested, dotted, what, fix)
     check_path_settings(spec, key)

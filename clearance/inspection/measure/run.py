@@ -14,7 +14,7 @@ import pandas as pd
 from clearance.core.config.inspect import InspectStage
 from clearance.core.data.digest import splits_digest
 from clearance.core.data.prepare import load_splits, load_summary
-from clearance.core.measurements import jsonable, settings_digest
+from clearance.core.records import jsonable, settings_digest
 from clearance.core.paths import PREPARED_DIR, SPLITS, report_dir
 from clearance.core.progress import Countdown, step
 from clearance.core.records import write_record

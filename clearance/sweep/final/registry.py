@@ -15,7 +15,7 @@ from typing import Any
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
 from clearance.core.paths import GATE_DIR
-from clearance.core.stepfiles import GateStamp
+from clearance.core.records import GateStamp
 from clearance.sweep.final.files import STEP
 
 TAG = "clearance."
@@ -65,16 +65,14 @@ def register_final(final: dict[str, Any], fingerprint: str, name: str, tracking:
     if folder_digest(folder) != final.get("model_digest"):
         raise UserError(str(folder), "is not the model that met the test split (its files changed since)",
                         "run `dvc repro`: the final test scores the current model before it can be registered")
-    from clearance.core.serving import TextPredictor, plugin_sources
+    from clearance.neural.serving import TextPredictor, plugin_sources
     from clearance.core.tracking import (
-        find_model_version,
         log_metrics,
-        log_text_model,
-        register_logged_model,
         set_tags,
         stage_run,
         use_tracking,
     )
+    from clearance.neural.logged_model import find_model_version, log_text_model, register_logged_model
 
     use_tracking(tracking)
     found = find_model_version(name, {TAG + "model_digest": final["model_digest"], TAG + "gate_fingerprint": fingerprint})

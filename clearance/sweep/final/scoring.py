@@ -44,7 +44,7 @@ def folder_digest(folder: Path) -> str:
 
 
 def _scores(folder: Path, splits: dict[str, Any]) -> dict[str, dict[str, float]]:
-    from clearance.core.serving import (
+    from clearance.neural.serving import (
         TextPredictor,  # torch: only when a model is scored
     )
 

@@ -21,11 +21,11 @@ from clearance.checklist.required import required_questions
 from clearance.checklist.results import CheckResult, Judgement, write_checks
 from clearance.core.config.sweep import SweepChecks, SweepJudge
 from clearance.core.errors import UserError
-from clearance.core.measurements import settings_digest
+from clearance.core.records import settings_digest
 from clearance.core.paths import report_dir
 from clearance.core.records import read_dict, read_dict_optional
 from clearance.core.report.html import embed_png, write_report
-from clearance.core.stepfiles import METRICS_FILE, ModelMetrics
+from clearance.core.records import METRICS_FILE, ModelMetrics
 from clearance.sweep.final.files import FINAL_FILE, LEDGER, FinalRecord
 from clearance.sweep.final.ledger import StoreRuns, read_ledger, store_scorings, times_seen
 from clearance.sweep.judge import plots as sweep_plots

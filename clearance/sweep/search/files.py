@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from clearance.core.records import Record
-from clearance.core.stepfiles import Bar
+from clearance.core.records import Bar
 
 STEP = "sweep"
 MEASUREMENTS_FILE = "measurements.json"  # the trials and what they say (stage sweep)

@@ -14,8 +14,8 @@ import optuna
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
 from clearance.core.tracking import attached_run, log_epoch, log_metrics, set_tags
-from clearance.core.training.divergence import Diverged, diverged_tags
-from clearance.core.training.loop import curve_point
+from clearance.neural.training.divergence import Diverged, diverged_tags
+from clearance.neural.training.loop import curve_point
 from clearance.sweep.search.space import Dimension, suggest
 from clearance.sweep.search.study import DIVERGED_ATTR
 from clearance.sweep.search.trial import Setup, configuration, train_and_score

@@ -17,11 +17,11 @@ from optuna.trial import TrialState
 from clearance.core.config.sweep import SweepStage, final_rule
 from clearance.core.data.prepare import load_summary
 from clearance.core.errors import UserError
-from clearance.core.measurements import write_json
+from clearance.core.records import write_json
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.records import write_record
-from clearance.core.stepfiles import read_bar
-from clearance.core.training.inputs import model_settings_digest
+from clearance.core.records import read_bar
+from clearance.neural.training.inputs import model_settings_digest
 from clearance.sweep.search import analysis
 from clearance.sweep.search.files import MEASUREMENTS_FILE, STEP, SweepMeasurements
 from clearance.sweep.search.objective import Objective

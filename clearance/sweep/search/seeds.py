@@ -11,8 +11,8 @@ from typing import Any
 
 from clearance.core.config.sweep import SweepStage
 from clearance.core.paths import BEST_MODEL_DIR
-from clearance.core.serving import save_predictor, save_untrained
-from clearance.core.training.divergence import Diverged
+from clearance.neural.serving import save_predictor, save_untrained
+from clearance.neural.training.divergence import Diverged
 from clearance.sweep.search.analysis import paired_bootstrap
 from clearance.sweep.search.trial import Scored, Setup, configuration, train_and_score
 

@@ -38,7 +38,7 @@ class StudyKey:
 def study_key(cfg: SweepConfig, dims: list[Dimension], fixed: dict[str, Any], metric: str,
               settings_digest: str) -> StudyKey:
     """The study's name: `sweep.study`, or one derived from everything its trials depend on."""
-    from clearance.core.measurements import settings_digest as digest_of
+    from clearance.core.records import settings_digest as digest_of
 
     digest = digest_of({"space": space_digest(dims), "fixed": fixed, "metric": metric, "model": settings_digest})
     return StudyKey(cfg.study or f"clearance-{digest}", digest)

@@ -14,12 +14,12 @@ from clearance.core.config.model import ModelStage
 from clearance.core.config.params import load_stage_config
 from clearance.core.data.prepare import load_summary
 from clearance.core.evaluation import HIGHER_IS_BETTER
-from clearance.core.parts.device import resolve
-from clearance.core.parts.parts import Parts, build_parts
+from clearance.neural.parts.device import resolve
+from clearance.neural.parts.parts import Parts, build_parts
 from clearance.core.paths import PREPARED_DIR
-from clearance.core.training.divergence import Diverged
-from clearance.core.training.inputs import ModelInputs, model_inputs
-from clearance.core.training.loop import TrainResult, train_model
+from clearance.neural.training.divergence import Diverged
+from clearance.neural.training.inputs import ModelInputs, model_inputs
+from clearance.neural.training.loop import TrainResult, train_model
 from clearance.sweep.search.space import apply
 
 

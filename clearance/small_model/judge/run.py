@@ -1,0 +1,214 @@
+"""Step 3's judging: grade the probes and the training run, write checks.json, the report and the evidence manifest.
+
+Reads what the model stages measured (probes.json, training.json) and nothing else, so a
+threshold change re-grades in seconds without training again. Imports no torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from clearance.checklist.fingerprint import write_manifest
+from clearance.checklist.required import required_questions
+from clearance.checklist.results import CheckResult, Judgement, write_checks
+from clearance.core.config.model import ModelChecks
+from clearance.core.errors import UserError
+from clearance.core.records import settings_digest
+from clearance.core.paths import report_dir
+from clearance.core.records import read_dict
+from clearance.core.report.html import embed_png, write_report
+from clearance.small_model.judge import plots as model_plots
+from clearance.small_model.judge.checks import AFTER_TRAINING, ORDER, PROBES, model_checks
+from clearance.small_model.measure.files import (
+    PROBES_FILE,
+    STEP,
+    TRAINING_FILE,
+    Probes,
+    TrainingRecord,
+)
+
+TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
+QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
+
+PLOTS_DIR = "plots"
+FORCE = "train.run_despite_probes=true"
+SCORES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
+
+
+def read_runs(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """probes.json and training.json, as the model stages wrote them."""
+    return read_dict(Probes, folder / PROBES_FILE), read_dict(TrainingRecord, folder / TRAINING_FILE)
+
+
+def not_trained_reason(training: dict[str, Any]) -> str:
+    """Why the real training did not run, in words for a check message."""
+    reason = training.get("reason") or "no reason recorded in training.json"
+    return f"the real training did not run: {reason}"
+
+
+def measurements(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]:
+    """What ``model_checks`` grades: the probes' entries, and the real run's when it trained.
+
+    Untrained, the post-training checks get ``{"skipped": why}`` so they warn with the reason
+    instead of passing or vanishing; diverged, the bar does (there is no valid score to set against it).
+    """
+    measured = {key: probes[key] for key in PROBES if key in probes and key not in AFTER_TRAINING}
+    if training.get("trained"):
+        measured["divergence"] = training.get("divergence")
+        measured["overfitting"] = training.get("overfitting")
+        measured["bar"] = training.get("bar_measure")
+        if diverged := diverged_of(training):
+            measured["bar"] = {"skipped": f"no valid score: {diverged['message']}"}
+    else:
+        skipped = {"skipped": not_trained_reason(training)}
+        measured.update({key: skipped for key in AFTER_TRAINING})
+    return {k: v for k, v in measured.items() if v is not None}
+
+
+def diverged_of(training: dict[str, Any]) -> dict[str, Any] | None:
+    """The run's divergence (step, loss, lr, message) when its loss or logits turned NaN or infinite."""
+    return (training.get("divergence") or {}).get("diverged") or None
+
+
+def data_digest(probes: dict[str, Any], training: dict[str, Any], folder: Path) -> str:
+    """The data digest both runs were measured on; two different ones mean stale files."""
+    digest = probes.get("data_digest")
+    if not digest:
+        raise UserError(str(folder / PROBES_FILE), "no data_digest field",
+                        "run the model stage again (`dvc repro -f probe_model`) so it rewrites this file")
+    other = training.get("data_digest")
+    if other and other != digest:
+        raise UserError(str(folder / TRAINING_FILE), "measured on other data than probes.json (data_digest differs)",
+                        "run `dvc repro` so both model stages measure the current data")
+    return digest
+
+
+# -- the report's sections ----------------------------------------------------------------------------------------
+
+def failing_probes(checks: list[CheckResult]) -> list[str]:
+    """The ids of the failing checks of the probes that run before the real training.
+
+    ``checks`` is ``model_checks``' list: one check per entry of ``ORDER``, in its order.
+    """
+    return [c.id for c, (key, _) in zip(checks, ORDER) if c.status == "fail" and key not in AFTER_TRAINING]
+
+
+def skipped_box(training: dict[str, Any], checks: list[CheckResult]) -> dict[str, Any] | None:
+    """What the report says when the real training did not run: why, and the failing probes."""
+    if training.get("trained"):
+        return None
+    return {"reason": training.get("reason") or "", "failing": failing_probes(checks)}
+
+
+def bar_view(training: dict[str, Any]) -> dict[str, Any]:
+    """The model beside the best baseline and the prior guess, on the primary metric."""
+    from clearance.core.evaluation import HIGHER_IS_BETTER, gain
+
+    measured = training.get("bar_measure") or {}
+    bar = training.get("bar") or {}
+    metric = measured.get("metric") or bar.get("metric") or training["primary_metric"]
+    model = measured.get("model")
+    rows = [("the model", model),
+            (f"best baseline ({measured.get('best_baseline') or bar.get('best_baseline') or 'none ran'})",
+             measured.get("baseline", bar.get("valid"))),
+            ("guessing in class proportions (prior)", measured.get("prior", bar.get("prior_expected")))]
+    known = metric in HIGHER_IS_BETTER
+    table = [{"name": name, "value": value,
+              "gain": None if i == 0 or model is None or value is None or not known else gain(model, value, metric)}
+             for i, (name, value) in enumerate(rows)]
+    valid = training.get("valid") or {}
+    return {"metric": metric, "rows": table, "scores": {m: valid.get(f"valid_{m}") for m in SCORES}}
+
+
+def overfit_view(probes: dict[str, Any], limit: float) -> dict[str, Any]:
+    """The overfit probe's numbers, or why there are none."""
+    measured = probes.get("overfit") or {}
+    note = measured.get("error") or measured.get("skipped") or ("" if "losses" in measured else "not measured")
+    losses = measured.get("losses") or []
+    return {"limit": limit, "note": note, "samples": measured.get("samples"), "steps": measured.get("steps"),
+            "max_steps": measured.get("max_steps"), "first": losses[0] if losses else None,
+            "final": measured.get("final_loss")}
+
+
+def predictions_view(training: dict[str, Any]) -> dict[str, Any]:
+    """Rows: each tracked valid text; columns: each evaluation; cells: its prediction then."""
+    tracked = training.get("tracked") or []
+    evaluations = [h for h in training.get("history") or [] if h.get("predictions")]
+    rows = []
+    for i, item in enumerate(tracked):
+        cells = []
+        for h in evaluations:
+            guess = h["predictions"][i] if i < len(h["predictions"]) else None
+            cells.append(None if guess is None else
+                         {**guess, "correct": str(guess.get("predicted")) == str(item.get("label"))})
+        rows.append({"text": item.get("text", ""), "label": item.get("label", ""), "cells": cells})
+    return {"steps": [h["step"] for h in evaluations], "rows": rows}
+
+
+def samples_view(probes: dict[str, Any]) -> dict[str, Any]:
+    """The decoded tokenizer samples, or why there are none; and how many train rows the input probes measured."""
+    samples = probes.get("decoded_samples")
+    rows = probes.get("input_rows") or {}
+    sampled = rows if rows.get("measured", 0) < rows.get("train", 0) else None
+    # texts too long to count in full: the truncation probe counted their tokens in their first characters
+    in_part = (probes.get("truncation") or {}).get("counted_in_part") or {}
+    in_part = in_part if in_part.get("texts") else None
+    if isinstance(samples, dict):
+        return {"rows": [], "note": samples.get("error") or samples.get("skipped") or "not measured",
+                "sampled": sampled, "in_part": in_part}
+    return {"rows": samples or [], "note": "" if samples else "no samples recorded", "sampled": sampled,
+            "in_part": in_part}
+
+
+def timing_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]:
+    """Seconds per probe, and the real run's time and throughput."""
+    seconds = dict(probes.get("seconds") or {})
+    total = seconds.pop("total", None)
+    return {"probes": sorted(seconds.items(), key=lambda kv: -float(kv[1] or 0)), "probes_total": total,
+            "trained": bool(training.get("trained")),
+            **{key: training.get(key)
+               for key in ("steps", "seconds", "train_seconds", "samples_per_second", "epochs_seen", "valid_rows")},
+            "resumed_from": training.get("resumed_from") or 0}
+
+
+def cut_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, Any] | None:
+    """The texts cut in the decoded samples, the tracked predictions and the mistakes, as one note."""
+    notes = [n for n in (probes.get("cut"), training.get("cut")) if n]
+    return {**notes[0], "texts": sum(n["texts"] for n in notes)} if notes else None
+
+
+def report_context(probes: dict[str, Any], training: dict[str, Any], checks: list[CheckResult],
+                   thresholds: ModelChecks, figures: dict[str, Path]) -> dict[str, Any]:
+    """Everything model.html.j2 shows, each part with defaults so a partial run still renders."""
+    outputs = probes.get("outputs") or {}
+    return {
+        "title": "clearance · step 3 · a small model", "checks": [asdict(c) for c in checks],
+        "counts": {s: sum(c.status == s for c in checks) for s in ("pass", "warn", "fail")},
+        "model_name": outputs.get("model") or "", "classes": probes.get("classes") or [],
+        "trained": bool(training.get("trained")), "skipped": skipped_box(training, checks), "force": FORCE,
+        "diverged": diverged_of(training),
+        "despite": failing_probes(checks) if training.get("trained") else [],
+        "bar": bar_view(training), "overfit": overfit_view(probes, thresholds.overfit_loss_max),
+        "predictions": predictions_view(training), "samples": samples_view(probes),
+        "per_class": training.get("per_class") or [], "mistakes": training.get("mistakes") or [],
+        "timing": timing_view(probes, training), "cut": cut_view(probes, training),
+        "figures": {name: embed_png(path) for name, path in figures.items()},
+    }
+
+
+def judge_model(thresholds: ModelChecks, folder: Path | None = None) -> Judgement:
+    """Grade step 3's measurements against ``checks.model``; write checks, report and manifest."""
+    folder = folder or report_dir(STEP)
+    probes, training = read_runs(folder)
+    digest = data_digest(probes, training, folder)
+    checks = model_checks(measurements(probes, training), thresholds)
+    files = {"checks": folder / "checks.json", "report": folder / "report.html"}
+    write_checks(checks, files["checks"])
+    figures = model_plots.draw_all(training, probes.get("overfit"), thresholds.overfit_loss_max, folder / PLOTS_DIR)
+    write_report(TEMPLATE, report_context(probes, training, checks, thresholds, figures), files["report"])
+    settings = settings_digest({"measured": [probes.get("settings_digest"), training.get("settings_digest")],
+                                "checks": asdict(thresholds)})
+    files["manifest"] = write_manifest(STEP, digest, settings, checks, required_questions(QUESTIONS), folder)
+    return Judgement(checks=checks, files=files, measurements={"probes": probes, "training": training})

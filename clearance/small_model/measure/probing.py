@@ -1,0 +1,47 @@
+"""Step 3's probe stage: every probe before the real training, measured into probes.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from clearance.core.config.model import ModelStage
+from clearance.core.data.prepare import load_summary
+from clearance.neural.parts.device import resolve
+from clearance.neural.parts.parts import build_parts
+from clearance.core.paths import PREPARED_DIR, report_dir
+from clearance.core.progress import step
+from clearance.core.records import write_record
+from clearance.core.report.long_texts import Cutter
+from clearance.core.text.input_cap import MODEL_READS, chars_for_tokens
+from clearance.neural.training.inputs import model_inputs, model_settings_digest
+from clearance.small_model.measure.files import PROBES_FILE, STEP, Probes
+from clearance.small_model.measure.probes.suite import run_probes
+
+
+def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = None) -> dict[str, Any]:
+    """Build the parts, run every probe, write probes.json; returns what it wrote (the decoded samples' texts
+    cut where the model stops reading: a report setting of step 1 must not re-run step 3)."""
+    out = out or report_dir(STEP)
+    classes = load_summary(prepared)["classes"]
+    with step("Building the model, tokenizer, optimizer and loss"):
+        parts = build_parts(cfg, classes)
+    with step("Preprocessing train and valid (rows are tokenised as the probes use them)"):
+        inputs = model_inputs(cfg, parts, prepared)
+    device, autocast = resolve(cfg.train.device, cfg.train.precision)
+    with step(f"Probes for silent bugs (overfit {cfg.probes.overfit_samples} samples, on {device})"):
+        measured = run_probes(parts, cfg.train, cfg.probes, inputs.raw_train, inputs.train, inputs.valid,
+                              device, autocast, cfg.seed, stop_below=cfg.probes.overfit_stop_loss)
+    measured = cut_samples(measured, chars_for_tokens(cfg.train.max_length))
+    measured.update({"classes": inputs.classes, "data_digest": inputs.data_digest,
+                     "settings_digest": model_settings_digest(cfg), "parts": parts.names})
+    write_record(Probes, measured, out / PROBES_FILE)
+    return measured
+
+
+def cut_samples(measured: dict[str, Any], limit: int | None) -> dict[str, Any]:
+    """``measured`` with the decoded samples' texts longer than ``limit`` cut, and what the report says."""
+    cutter = Cutter(limit, MODEL_READS)
+    samples = measured["decoded_samples"]  # {"error": ...} when the probe failed
+    cut = cutter.rows(samples, "raw", "preprocessed") if isinstance(samples, list) else samples
+    return {**measured, "decoded_samples": cut, "cut": cutter.note()}
