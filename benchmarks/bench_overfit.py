@@ -176,7 +176,7 @@ def timing_loop_helpers(names: tuple[str, ...]):
 
 def stacked_param_norms(model: torch.nn.Module) -> dict[str, float]:
     """param_norms with one vector_norm per parameter and one read-back (the change the report proposes)."""
-    from clearance.neural.training.loop import layer_group
+    from clearance.neural.training.norms import layer_group
 
     named = [(layer_group(name), p) for name, p in model.named_parameters() if p.requires_grad]
     squares = torch.stack([torch.linalg.vector_norm(p.detach().float()) for _, p in named]).pow(2).tolist()
@@ -189,7 +189,7 @@ def stacked_param_norms(model: torch.nn.Module) -> dict[str, float]:
 def breakdown(cfg, parts, train, stop_below, device, autocast, calls: int = CALLS) -> None:
     """One instrumented probe run: seconds in train_model's helpers; then param_norms against a stacked version,
     the median of ``calls`` calls each."""
-    from clearance.neural.training.loop import param_norms
+    from clearance.neural.training.norms import param_norms
 
     helpers = ("train_step", "_record", "grad_norm", "param_norms", "collate", "seed_everything")
     with timing_loop_helpers(helpers) as spent:

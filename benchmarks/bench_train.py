@@ -75,10 +75,11 @@ def bare_loop(cfg, parts, train) -> float:
 def ours(cfg, parts, train, valid) -> tuple[float, float]:
     """train_model with evaluations every ``eval_every`` steps: (training samples/s, wall samples/s)."""
     from clearance.neural.training.loop import train_model
+    from clearance.neural.training.settings import TrainSettings
 
     every = max(len(train) // cfg.train.batch_size // 4, 1)  # four evaluations an epoch, as in a real run
-    result = train_model(cfg.train, parts, train, valid, eval_every=every, track=valid.subset(range(10)),
-                         progress=False)
+    result = train_model(cfg.train, parts, train, valid,
+                         TrainSettings(eval_every=every, track=valid.subset(range(10)), progress=False))
     return result.samples_per_second, result.steps * cfg.train.batch_size / result.seconds
 
 

@@ -15,10 +15,9 @@ from clearance.checklist.run import (
     evidence_ready,
     judge_checklist,
     load_step_checklist,
-    min_answer_words,
 )
 from clearance.core.errors import UserError, run_main
-from clearance.core.paths import CHECKLIST_DIR, GATE_DIR, PARAMS_FILE
+from clearance.core.paths import CHECKLIST_DIR, CONF_DIR, GATE_DIR, PARAMS_FILE
 
 
 def cmd_gate(args: argparse.Namespace) -> int:
@@ -29,81 +28,20 @@ def cmd_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """One line per step: answered questions, failing checks, stale or cleared (``--json``: one document)."""
-    from clearance.checklist.gate import stamp, stamp_path
-    from clearance.checklist.outputs import missing_outputs, read_pipeline
-    from clearance.checklist.questions import find_checklists
-    from clearance.checklist.status import blockers, missing_question_files
+    """One line per step: answered questions, failing checks, stale or cleared (``--json``: one document);
+    each step's state is clearance.checklist.status's."""
+    from clearance.checklist.status import HEADER, document, project_status, status_line
 
+    steps = project_status(args.checklists, args.gates)  # before the header: a damaged file's message stands alone
     if args.json:
         import json
 
-        from clearance.checklist.status import document, project_status
-
-        print(json.dumps(document(project_status(args.checklists, args.gates)), indent=2))
+        print(json.dumps(document(steps), indent=2))
         return 0
-
-    checklists = find_checklists(args.checklists)  # before the header: a damaged file's message stands alone
-    print(f"{'step':<12}{'questions':<12}{'checks':<28}state")
-    min_words = None
-    stages = read_pipeline()
-    for checklist in checklists:
-        if not evidence_ready(checklist):
-            answered = sum(q.answered for q in checklist.questions)
-            questions = f"{answered}/{len(checklist.questions)}"
-            print(f"{checklist.step:<12}{questions:<12}{'not run yet':<28}waiting for `dvc repro`")
-            continue
-        min_words = min_answer_words() if min_words is None else min_words
-        verdict = judge_checklist(checklist, min_words)
-        questions = f"{len(checklist.questions) - len(verdict.incomplete)}/{len(checklist.questions)}"
-        checks = f"{len(verdict.failing)} failing, {len(verdict.waived)} waived, {len(verdict.warnings)} warn"
-        stamp_file = stamp_path(checklist.step, args.gates)
-        if not verdict.cleared:
-            state = "BLOCKED: " + ", ".join(blockers(verdict))
-        elif stamp_file.exists() and _stamp_matches(stamp_file, stamp(verdict)):
-            state = _cleared_state(missing_outputs(stages, stamp_file, Path.cwd()), _cleared_by(stamp_file))
-        else:
-            state = "ready: run `dvc repro` to clear"
-        print(f"{checklist.step:<12}{questions:<12}{checks:<28}{state}{_status_notes(verdict)}")
-    for _, step, error in missing_question_files(args.checklists, args.gates, stages):
-        print(f"{step:<12}{'-':<12}{'-':<28}BLOCKED: question file missing ({error.where}); fix: {error.fix}")
+    print(HEADER)
+    for step in steps:
+        print(status_line(step))
     return 0
-
-
-def _cleared_state(missing: list[str], by: str, shown: int = 3) -> str:
-    """"cleared" and by whom; a cleared step whose outputs are gone says so, and names a few of them."""
-    if not missing:
-        return "cleared" + by
-    names = ", ".join(missing[:shown]) + (f" and {len(missing) - shown} more" if len(missing) > shown else "")
-    return f"cleared, outputs missing: run `dvc repro` ({names})" + (f"; cleared{by}" if by else "")
-
-
-def _status_notes(verdict) -> str:
-    """Non-blocking remarks: reworded required questions and stale waivers."""
-    parts = []
-    if verdict.edited:
-        parts.append(f"edited: {', '.join(q.id for q in verdict.edited)}")
-    if verdict.stale_waivers:
-        parts.append(f"{len(verdict.stale_waivers)} stale waiver(s)")
-    return f" ({'; '.join(parts)})" if parts else ""
-
-
-def _stamp_matches(path: Path, expected: dict) -> bool:
-    """Whether the stamp holds the gate's current decision (who cleared it and when are not part of it)."""
-    from clearance.checklist.status import read_stamp
-
-    found = read_stamp(path)
-    return bool(found) and all(found.get(key) == value for key, value in expected.items()
-                               if key not in ("cleared_by", "cleared_at"))
-
-
-def _cleared_by(path: Path) -> str:
-    """" by NAME on DATE" from a stamp that records them, else nothing."""
-    from clearance.checklist.status import read_stamp
-
-    found = read_stamp(path)
-    who, when = found.get("cleared_by"), found.get("cleared_at")
-    return (f" by {who}" if who else "") + (f" on {when}" if when else "")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -137,8 +75,11 @@ def cmd_show(args: argparse.Namespace) -> int:
     from clearance.checklist.messages import notes, question_snippet
     from clearance.checklist.results import describe
 
+    from clearance.check_catalogue import questions_of
+
     checklist = load_step_checklist(args.step, args.checklists)
     verdict = judge_checklist(checklist) if evidence_ready(checklist) else None
+    paired = questions_of(args.step)
     print(f"Step {checklist.order}: {checklist.title}  ({checklist.path})")
     print(_review_line(verdict) + "\n")
     for q in checklist.questions:
@@ -146,6 +87,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(textwrap.fill(q.question, 96, initial_indent="  ", subsequent_indent="  "))
         for pointer in q.evidence:
             print(f"    ↳ {pointer}: {resolve(pointer)}")
+        for line in _declared_lines(q, paired.get(q.id, []), verdict):
+            print(line)
         if q.answered:
             print(textwrap.indent(q.answer.strip(), "  > "))
         print()
@@ -160,6 +103,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     for line in notes(verdict):
         print(line)
     return 0
+
+
+def _declared_lines(question, declared: list, verdict) -> list[str]:
+    """The checks declared to inform ``question`` that its evidence list does not already point at."""
+    from clearance.checklist.results import describe
+
+    pointed = " ".join(question.evidence)
+    graded = {c.id: c for c in verdict.checks} if verdict is not None else {}
+    lines = []
+    for d in declared:
+        if f"checks.json#{d.id}" in pointed:
+            continue
+        found = graded.get(d.id)
+        said = f"{found.status}: {describe(found)}" if found else "not graded yet (run `dvc repro`)"
+        lines.append(f"    ↳ check {d.id}: {said}")
+    return lines
 
 
 def _review_line(verdict) -> str:
@@ -198,6 +157,16 @@ def cmd_params(args: argparse.Namespace) -> int:
     from clearance.core.compose import compose, diff, write_params
     from clearance.core.config.params import read_params
 
+    from clearance.check_catalogue import DECLARED_CONF, declared_conf_text, write_declared_conf
+
+    if args.check:
+        declared = CONF_DIR / DECLARED_CONF
+        if not declared.exists() or declared.read_text(encoding="utf-8") != declared_conf_text():
+            print(f"{declared} does not match the checks' declarations", file=sys.stderr)
+            print("fix: run `clearance params` (add your overrides) to rewrite it and recompose", file=sys.stderr)
+            return 1
+    elif written := write_declared_conf(CONF_DIR):
+        print(f"wrote {written} (the thresholds the checks declare)")
     params = compose(args.overrides)
     if args.check:
         changes = diff(read_params(), params) if PARAMS_FILE.exists() else ["params.yaml is missing"]
@@ -297,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--gates", type=Path, default=GATE_DIR, help="gate stamps folder")
     sub = parser.add_subparsers(dest="command", required=True)
     status = sub.add_parser("status", help="every step: questions answered, checks failing, cleared or not")
-    status.add_argument("--json", action="store_true", help="one JSON document (schema 1; see the README)")
+    status.add_argument("--json", action="store_true", help="one JSON document (schema 1; see docs/commands.md)")
     status.set_defaults(func=cmd_status)
     check = sub.add_parser("check", help="for CI: exit 0 when every step that ran is cleared, 1 when one is "
                            "blocked or stale, 2 on a usage or file error")

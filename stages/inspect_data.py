@@ -17,7 +17,7 @@ from clearance.core.tracking import (
     stage_run,
 )
 from clearance.core.tracking_store import check_store
-from clearance.inspection.measure.run import metrics, run_inspection
+from clearance.inspection.measure.run import STEP, metrics, run_inspection
 
 
 def main() -> None:
@@ -26,7 +26,7 @@ def main() -> None:
     outcome = run_inspection(cfg)
     with stage_run("inspect", cfg.tracking, asdict(cfg)) as run:
         log_prepared_splits()
-        record_run(run, report_dir("inspect"), "inspect")
+        record_run(run, report_dir(STEP), "inspect")
         log_metrics(flatten(metrics(outcome.stats)))
         log_artifacts(list(outcome.files.values()))
     print(f"measurements: {outcome.files['measurements']} (MLflow run {run.info.run_id})")

@@ -1,8 +1,7 @@
 """DVC stage judge_baselines: grade step 2's measurements against checks.baselines (seconds)."""
 
-from clearance.baselines.judge.run import judge_baselines
+from clearance.baselines.judge.run import BaselinesJudge, judge_baselines
 from clearance.checklist.results import summary_line
-from clearance.core.config.baselines import BaselinesJudge
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
 

@@ -1,7 +1,7 @@
 """DVC stage judge_inspect: grade step 1's measurements against checks.inspect (seconds)."""
 
 from clearance.checklist.results import summary_line
-from clearance.core.config.inspect import InspectJudge
+from clearance.inspection.judge.run import InspectJudge
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
 from clearance.inspection.judge.run import judge_inspection

@@ -1,10 +1,9 @@
 """DVC stage judge_model: grade step 3's probes and training run against checks.model (seconds)."""
 
 from clearance.checklist.results import summary_line
-from clearance.core.config.model import ModelJudge
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
-from clearance.small_model.judge.run import judge_model
+from clearance.small_model.judge.run import ModelJudge, judge_model
 
 
 def main() -> None:

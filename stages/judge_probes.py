@@ -1,9 +1,8 @@
 """DVC stage judge_probes: grade the probes and decide whether training may run (go.json)."""
 
-from clearance.core.config.model import ProbeGate
 from clearance.core.config.params import load_stage_config
 from clearance.core.errors import run_main
-from clearance.small_model.judge.decision import write_decision
+from clearance.small_model.judge.decision import ProbeGate, write_decision
 
 
 def main() -> None:

@@ -2,11 +2,10 @@
 
 from clearance.checklist.results import summary_line
 from clearance.core.config.params import load_stage_config
-from clearance.core.config.sweep import SweepJudge
 from clearance.core.errors import run_main
 from clearance.core.tracking import tagged_runs
 from clearance.sweep.final.ledger import DIGEST_TAG
-from clearance.sweep.judge.run import judge_sweep
+from clearance.sweep.judge.run import SweepJudge, judge_sweep
 
 
 def main() -> None:

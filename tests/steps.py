@@ -8,7 +8,7 @@ from clearance.checklist.required import FILE, required_questions
 
 REPO = Path(__file__).resolve().parents[1]
 # step id (reports/<step>/, checklists/<step>.yaml) -> its package under clearance/
-PACKAGES = {"inspect": "inspection", "baselines": "baselines", "model": "model", "sweep": "sweep"}
+PACKAGES = {"inspect": "inspection", "baselines": "baselines", "model": "small_model", "sweep": "sweep"}
 
 
 def questions_file(step: str) -> Path:

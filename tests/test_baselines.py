@@ -12,8 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.baselines.judge.checks import train_only_check
-from clearance.baselines.judge.run import judge_baselines
+from clearance.baselines.judge.run import CHECKS, BaselineChecks, judge_baselines
 from clearance.baselines.measure.embeddings import MeanEmbeddings, resolve_model_dir
 from clearance.baselines.measure.metric_choice import imbalance, recommend_metric
 from clearance.baselines.measure.models import (
@@ -29,9 +28,9 @@ from clearance.baselines.measure.run import (
     rows_outside,
     run_baselines,
 )
+from clearance.checklist.declared import grade_one
 from clearance.checklist.results import STATUSES, CheckResult, Judgement, read_checks
 from clearance.core.config.baselines import (
-    BaselineChecks,
     BaselinesConfig,
     BaselinesStage,
     TfidfConfig,
@@ -82,6 +81,11 @@ def preprocess_plugins(user_plugins) -> str:
 
 
 # helpers
+
+def train_only_check(outside: dict[str, int]) -> CheckResult:
+    """fit_on_train_only graded on the rows each baseline fitted outside train."""
+    return grade_one(CHECKS, "fit_on_train_only", {"facts": {"rows_outside_train": outside}}, None)
+
 
 @dataclass
 class Run:

@@ -8,33 +8,26 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from clearance.baselines.judge.checks import baseline_checks, gain_check, metric_check
+from clearance.baselines.judge.run import CHECKS as BASELINE_CHECKS
+from clearance.baselines.judge.run import BaselineChecks, baseline_checks
 from clearance.checklist.results import CheckResult, describe, read_checks, write_checks
-from clearance.core.config.baselines import BaselineChecks
 from clearance.core.config.data import DataConfig, PrepareStage
-from clearance.core.config.inspect import InspectChecks, InspectConfig
+from clearance.core.config.inspect import InspectConfig
+from clearance.inspection.judge.run import InspectChecks
 from clearance.core.config.params import from_conf
 from clearance.core.data.prepare import load_splits, prepare
-from clearance.inspection.judge.checks import (
-    balance_checks,
-    duplicate_checks,
-    inspect_checks,
-    keyword_check,
-    sample_check,
-)
+from clearance.checklist.declared import grade_one
+from clearance.inspection.judge.run import CHECKS as INSPECT_CHECKS
+from clearance.inspection.judge.run import inspect_checks
 from clearance.inspection.measure import stats as S
+from clearance.sweep.judge.run import CHECKS as SWEEP_CHECKS
+from clearance.sweep.judge.run import SweepChecks, SweepJudge, sweep_checks
 from tests.factory import inspection_stats, make_texts, write_table
 
-INSPECT_DIRECTIONS = {
-    "class_imbalance": "max", "min_class_count": "min", "classes_in_every_split": "",
-    "dropped_rows": "max", "label_variants": "max", "empty_texts": "max", "very_short_texts": "max", "duplicates": "max",
-    "conflicting_duplicates": "max", "split_overlap": "max", "mojibake": "max", "replacement_chars": "max",
-    "html_entities": "max", "label_issues": "max", "keyword_signal": "min", "sample_written": "min",
-}
-BASELINE_DIRECTIONS = {
-    "baselines_ran": "", "beats_prior": "min", "metric_fits_balance": "max", "fit_on_train_only": "",
-    "classes_in_eval": "", "empty_after_preprocessing": "max",
-}
+# The direction each check declares (clearance/<step>/judge/checks.py), graded on clean data below.
+INSPECT_DIRECTIONS = {d.id: d.direction for d in INSPECT_CHECKS}
+BASELINE_DIRECTIONS = {d.id: d.direction for d in BASELINE_CHECKS}
+SWEEP_DIRECTIONS = {d.id: d.direction for d in SWEEP_CHECKS}
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +102,15 @@ def test_every_baseline_check_declares_its_direction(baseline_t: BaselineChecks)
         assert {c.id: c.direction for c in results} == BASELINE_DIRECTIONS
         for check in results:
             assert_direction_fits_threshold(check)
+
+
+def test_every_sweep_check_declares_its_direction() -> None:
+    """Each step-4 check carries its declared direction, even with nothing measured yet."""
+    results = sweep_checks({}, from_conf(SweepChecks, "checks.sweep"), from_conf(SweepJudge).lr_band)
+    assert [c.status for c in results] == ["fail", "warn", "warn", "warn", "warn", "warn", "warn"]
+    assert {c.id: c.direction for c in results} == SWEEP_DIRECTIONS
+    for check in results:
+        assert_direction_fits_threshold(check)
 
 
 def test_direction_survives_checks_json(tmp_path: Path, inspect_t: InspectChecks) -> None:
@@ -236,3 +238,30 @@ def test_few_or_no_duplicates_pass(inspect_t: InspectChecks, copies: int) -> Non
     check = duplicates_check(with_duplicates(copies), inspect_t)
     assert check.status == "pass"
     assert check.message.startswith(f"{copies} rows (")
+
+
+def balance_checks(stats: dict, t: InspectChecks) -> list[CheckResult]:
+    return [grade_one(INSPECT_CHECKS, i, {"stats": stats}, t) for i in ("class_imbalance", "min_class_count",
+                                                                        "classes_in_every_split")]
+
+
+def keyword_check(rule: dict) -> CheckResult:
+    return grade_one(INSPECT_CHECKS, "keyword_signal", {"stats": {"keyword_rule": rule}}, None)
+
+
+def sample_check(stats: dict, t: InspectChecks) -> CheckResult:
+    return grade_one(INSPECT_CHECKS, "sample_written", {"stats": stats}, t)
+
+
+def duplicate_checks(stats: dict, t: InspectChecks) -> list[CheckResult]:
+    return [grade_one(INSPECT_CHECKS, "duplicates", {"stats": stats}, t)]
+
+
+def gain_check(gain: float | None, best: str, metric: str, t: BaselineChecks) -> CheckResult:
+    facts = {"gain_over_prior": gain, "best": best, "primary_metric": metric}
+    return grade_one(BASELINE_CHECKS, "beats_prior", {"facts": facts}, t)
+
+
+def metric_check(primary: str, ratio: float, t: BaselineChecks) -> CheckResult:
+    facts = {"primary_metric": primary, "imbalance_ratio": ratio}
+    return grade_one(BASELINE_CHECKS, "metric_fits_balance", {"facts": facts}, t)

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from clearance.checklist.answers import is_real_answer
 from clearance.checklist.gate import evaluate as judge
 from clearance.checklist.gate import stamp, write_stamp
 from clearance.checklist.manifest import Manifest, RequiredQuestion
 from clearance.checklist.messages import blocked_message, cleared_message
-from clearance.checklist.questions import is_real_answer, load_checklist
+from clearance.checklist.questions import load_checklist
 from clearance.checklist.results import (
     CheckResult,
     graded,

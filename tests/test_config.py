@@ -12,13 +12,17 @@ from omegaconf import MISSING
 
 import clearance.core.config
 from clearance.core.compose import compose, diff, render, write_params
-from clearance.core.config.baselines import BaselinesJudge, BaselinesStage, TfidfConfig
+from clearance.baselines.judge.run import BaselinesJudge
+from clearance.core.config.baselines import BaselinesStage, TfidfConfig
 from clearance.core.config.data import DataConfig, PrepareStage
 from clearance.core.config.gate import GateStage
-from clearance.core.config.inspect import InspectJudge, InspectStage
+from clearance.core.config.inspect import InspectStage
+from clearance.inspection.judge.run import InspectJudge
 from clearance.core.config.params import from_conf, load_stage_config, read_params
 from clearance.core.config.tracking import TrackingOnly
 from clearance.core.errors import UserError
+from clearance.small_model.judge.decision import ProbeGate
+from clearance.small_model.judge.run import ModelJudge
 from tests.conftest import REPO
 
 
@@ -48,7 +52,8 @@ def test_unknown_override_is_a_clear_error():
     assert "+data.no_such_key_at_all=1" in info.value.fix and "path" in info.value.fix  # data's keys are listed
 
 
-STAGE_CONFIGS = [PrepareStage, InspectStage, InspectJudge, BaselinesStage, BaselinesJudge, GateStage, TrackingOnly]
+STAGE_CONFIGS = [PrepareStage, InspectStage, InspectJudge, BaselinesStage, BaselinesJudge, ProbeGate, ModelJudge,
+                 GateStage, TrackingOnly]
 
 
 @pytest.mark.parametrize("cls", STAGE_CONFIGS, ids=lambda c: c.__name__)

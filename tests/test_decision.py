@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 
 import pytest
 import torch
 
-from clearance.core.config.model import ModelChecks, ProbeGate
 from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
 from clearance.neural.training.checkpoint import Checkpoints
-from clearance.neural.training.loop import TrainState
-from clearance.small_model.judge.decision import decide, write_decision
-from clearance.small_model.measure.files import Probes
+from clearance.neural.training.state import TrainState
+from clearance.small_model.judge.checks import PROBE_CHECKS, ModelChecks
+from clearance.small_model.judge.decision import ProbeGate, decide, write_decision
 
 
 def gate(force: bool = False) -> ProbeGate:
@@ -23,7 +21,7 @@ def gate(force: bool = False) -> ProbeGate:
 
 def probes_doc(**measured) -> dict:
     """probes.json as the probe stage writes it: every key, each probe skipped unless given."""
-    doc = {f.name: {"skipped": "not measured in this test"} for f in fields(Probes)}
+    doc = {d.reads: {"skipped": "not measured in this test"} for d in PROBE_CHECKS}
     doc.update(classes=["negative", "positive"], data_digest="d" * 64, settings_digest="s" * 64,
                parts={"model": "m"}, seconds={}, decoded_samples=[], **measured)
     return doc

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from clearance.checklist.diff import cmd_diff, diff_steps, read_at, render
+from clearance.checklist.diff import cmd_diff, diff_steps, render
+from clearance.checklist.diff_revisions import read_at
 from clearance.checklist.results import CheckResult, write_checks
 from clearance.core.errors import UserError
 from tests.cli_helpers import add_waivers, fill_answers, mark_reviewed, write_evidence

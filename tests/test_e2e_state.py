@@ -14,7 +14,7 @@ import pytest
 from tests.conftest import run
 from tests.journey import Journey, copy_project, repro
 
-# What a finished project adds for git (README, "What to commit"), besides the user's own data.
+# What a finished project adds for git (docs/commands.md, "What to commit"), besides the user's own data.
 TO_COMMIT = re.compile(r"dvc\.lock|gates/\w+\.json|ledger/test_split\.jsonl|"
                        r"reports/\w+/(checks|evidence|metrics)\.json")
 USER_DATA = "data/tiny.csv"  # the journey's corpus: the user's input, not a pipeline output

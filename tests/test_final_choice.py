@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from clearance.checklist.declared import grade_one
 from clearance.core.config.params import from_conf
-from clearance.core.config.sweep import SweepChecks, final_rule
+from clearance.core.config.sweep import final_rule
 from clearance.core.errors import UserError
 from clearance.core.records import from_data
 from clearance.sweep.final.choice import (
@@ -37,8 +38,8 @@ from clearance.sweep.final.ledger import (
     times_seen,
 )
 from clearance.sweep.final.scoring import score_on_test
-from clearance.sweep.judge import checks as C
 from clearance.sweep.judge.decision import decide
+from clearance.sweep.judge.run import CHECKS, SweepChecks
 
 LR_BAND = {"AdamW": [1e-6, 1e-2], "default": [1e-6, 1.0]}
 # The numbers a user met with `sweep.space.train.lr='loguniform(0.5, 5.0)'`: worse beyond noise, odd lr.
@@ -164,53 +165,55 @@ def recorded(choice: Choice) -> dict:
 
 def test_final_choice_fails_when_the_evidence_rejects_the_requested_model(t):
     rejected = decide("best", MEASURED, seeds(), LR_BAND)
-    check = C.final_choice(recorded(rejected), t)
+    check = grade_one(CHECKS, "final_choice", recorded(rejected), t)
     assert check.status == "fail" and "No model met the test split" in check.message
     assert "sweep.final=best_if_better" in check.fix and "waive final_choice" in check.fix
     kept = decide("best_if_better", MEASURED, seeds(), LR_BAND)
-    check = C.final_choice(recorded(kept), t)
+    check = grade_one(CHECKS, "final_choice", recorded(kept), t)
     assert check.status == "pass" and check.value == "reference" and check.message == kept.reason
 
 
 def test_final_choice_fails_when_final_json_disagrees_with_the_evidence(t):
     kept = decide("best_if_better", MEASURED, seeds(), LR_BAND).as_dict()
     stale = {"choice": {"recorded": {**kept, "chosen": "best"}, "expected": kept}}
-    check = C.final_choice(stale, t)
+    check = grade_one(CHECKS, "final_choice", stale, t)
     assert check.status == "fail" and "but the current evidence picks reference" in check.message
     assert "dvc repro -f final_test" in check.fix
-    assert C.final_choice({"choice": {"recorded": None, "expected": kept}}, t).status == "fail"
-    assert C.final_choice({"choice": None}, t).status == "warn"
+    assert grade_one(CHECKS, "final_choice", {"choice": {"recorded": None, "expected": kept}}, t).status == "fail"
+    assert grade_one(CHECKS, "final_choice", {"choice": None}, t).status == "warn"
 
 
 def test_a_test_split_seen_twice_warns(t):
     ledger = {"seen": 2, "digest": "cd" * 32, "path": "ledger/test_split.jsonl"}
-    check = C.test_split_reuse({"ledger": ledger}, t)
+    check = grade_one(CHECKS, "test_split_reuse", {"ledger": ledger}, t)
     assert check.status == "warn" and check.value == 2 and check.threshold == t.test_seen_warn
     assert check.message.startswith("the test split has been seen 2 times: its score is no longer an unbiased "
                                     "estimate")
-    assert C.test_split_reuse({"ledger": {**ledger, "seen": 1}}, t).status == "pass"
-    assert C.test_split_reuse({"ledger": None}, t).status == "warn"
+    assert grade_one(CHECKS, "test_split_reuse", {"ledger": {**ledger, "seen": 1}}, t).status == "pass"
+    assert grade_one(CHECKS, "test_split_reuse", {"ledger": None}, t).status == "warn"
 
 
 def test_a_ledger_that_holds_fewer_scorings_than_the_store_fails_naming_both(t):
     ledger = {"seen": 1, "digest": "cd" * 32, "path": "ledger/test_split.jsonl"}
-    lost = C.test_split_reuse({"ledger": {**ledger, "in_ledger": 1, "in_store": 3}}, t)
+    lost = grade_one(CHECKS, "test_split_reuse", {"ledger": {**ledger, "in_ledger": 1, "in_store": 3}}, t)
     assert lost.status == "fail" and lost.value == 3  # the count is the store's: it never goes down
     assert "holds 1 scoring(s)" in lost.message and "the MLflow store records 3" in lost.message
     assert "git checkout -- ledger/test_split.jsonl" in lost.fix and "dvc repro -f final_test" in lost.fix
-    kept = C.test_split_reuse({"ledger": {**ledger, "in_ledger": 1, "in_store": 1}}, t)
+    kept = grade_one(CHECKS, "test_split_reuse", {"ledger": {**ledger, "in_ledger": 1, "in_store": 1}}, t)
     assert kept.status == "pass" and kept.value == 1
-    ahead = C.test_split_reuse({"ledger": {**ledger, "in_ledger": 2, "in_store": 1}}, t)  # a store made anew
+    # a store made anew
+    ahead = grade_one(CHECKS, "test_split_reuse", {"ledger": {**ledger, "in_ledger": 2, "in_store": 1}}, t)
     assert ahead.status == "warn" and "seen 2 times" in ahead.message
 
 
 def test_a_store_that_cannot_be_read_is_said_and_the_ledger_still_counts(t):
     ledger = {"seen": 2, "digest": "cd" * 32, "path": "ledger/test_split.jsonl", "in_ledger": 2,
               "store_error": "MLflow store mlflow.db: is not an SQLite database"}
-    check = C.test_split_reuse({"ledger": ledger}, t)
+    check = grade_one(CHECKS, "test_split_reuse", {"ledger": ledger}, t)
     assert check.status == "warn" and "seen 2 times" in check.message
     assert "the MLflow store could not be read (MLflow store mlflow.db: is not an SQLite database)" in check.message
-    broken = C.test_split_reuse({"ledger": {**ledger, "ledger_error": "line 2: not a JSON object"}}, t)
+    broken = grade_one(CHECKS, "test_split_reuse",
+                       {"ledger": {**ledger, "ledger_error": "line 2: not a JSON object"}}, t)
     assert broken.status == "fail" and "line 2" in broken.message and "git checkout" in broken.fix
 
 

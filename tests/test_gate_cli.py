@@ -182,3 +182,23 @@ def test_malformed_manifest_names_the_file(step1, capsys):
     (step1 / "reports/inspect/evidence.json").write_text('{"step": "inspect"', encoding="utf-8")
     code, _, err = clearance(capsys, "gate", "inspect", "--no-track")
     assert code == 2 and "reports/inspect/evidence.json, line 1" in err and "Traceback" not in err
+
+
+def test_status_text_and_json_tell_the_same_state(step1, capsys):
+    """One source for a step's state: the text's "ready" is a cleared step whose gate has not stamped it yet,
+    the JSON's "cleared" with no one named; once the gate runs, both name who cleared it."""
+    ready(step1)
+    _, status, _ = clearance(capsys, "status")
+    assert re.search(r"^inspect\s+7/7\s+0 failing, 2 waived, 0 warn\s+ready: run `dvc repro` to clear$", status, re.M)
+    _, shown, _ = clearance(capsys, "status", "--json")
+    step = json.loads(shown)["steps"][0]
+    assert step["state"] == "cleared" and step["cleared_by"] is None
+    assert {"message", "stamped", "notes", "fix"}.isdisjoint(step)
+    assert clearance(capsys, "gate", "inspect", "--no-track")[0] == 0
+    stamp = json.loads((step1 / "gates/inspect.json").read_text(encoding="utf-8"))
+    _, status, _ = clearance(capsys, "status")
+    line = next(line for line in status.splitlines() if line.startswith("inspect"))
+    assert line.endswith("cleared" + (f" by {stamp['cleared_by']}" if stamp.get("cleared_by") else "")
+                         + (f" on {stamp['cleared_at']}" if stamp.get("cleared_at") else "")), line
+    _, shown, _ = clearance(capsys, "status", "--json")
+    assert json.loads(shown)["steps"][0]["cleared_by"] == stamp.get("cleared_by")

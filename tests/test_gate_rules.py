@@ -8,14 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from clearance.checklist.answers import distinct_words, normalised_answer
 from clearance.checklist.gate import CHANGED, REVIEWED, UNREVIEWED, evaluate, stamp
 from clearance.checklist.manifest import Manifest, RequiredQuestion
 from clearance.checklist.messages import blocked_message, cleared_message
-from clearance.checklist.questions import (
-    distinct_words,
-    load_checklist,
-    normalised_answer,
-)
+from clearance.checklist.questions import load_checklist
 from clearance.checklist.results import CheckResult
 
 FINGERPRINT = "5e6f7a8b9c0d"

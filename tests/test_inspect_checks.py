@@ -16,11 +16,13 @@ from markupsafe import escape
 
 from clearance.checklist.results import STATUSES, CheckResult, read_checks
 from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
-from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectStage
+from clearance.core.config.inspect import InspectConfig, InspectStage
+from clearance.inspection.judge.run import InspectChecks
 from clearance.core.config.params import from_conf
 from clearance.core.text.visible import visible
 from clearance.core.data.prepare import load_splits, prepare
-from clearance.inspection.judge.checks import inspect_checks, label_checks
+from clearance.checklist.declared import grade_one
+from clearance.inspection.judge.run import CHECKS, inspect_checks
 from clearance.inspection.judge.run import judge_inspection
 from clearance.inspection.measure.label_issues import CHAR_FEATURES, NO_FEATURES_FIX, find_label_issues
 from clearance.inspection.measure.run import compute, run_inspection
@@ -556,7 +558,7 @@ def test_find_label_issues_without_any_shared_feature_is_skipped() -> None:
     assert summary["skipped"].startswith("no word and no character n-gram occurs in two texts")
     assert summary["fix"] == NO_FEATURES_FIX
     stats = {"label_issues": summary, "keyword_rule": {"valid_rows": 0}}
-    check = label_checks(stats, thresholds())[0]
+    check = grade_one(CHECKS, "label_issues", {"stats": stats}, thresholds())
     assert check.status == "warn" and summary["skipped"] in check.message and check.fix == NO_FEATURES_FIX
 
 

@@ -4,6 +4,7 @@ the clean models: the tiny ones here, and the built-in ones and the worked examp
 
 from __future__ import annotations
 
+
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,13 @@ import torch
 import torch.nn.functional as F
 
 from clearance.core.compose import compose
-from clearance.core.config.model import ModelChecks, ModelStage
+from clearance.core.config.model import ModelStage
 from clearance.core.config.params import from_conf, load_stage_config
 from clearance.neural.parts.device import autocast_for
 from clearance.neural.parts.parts import build_parts
 from clearance.neural.training.batches import encode
 from clearance.small_model.judge import checks as C
+from clearance.small_model.judge.checks import ModelChecks
 from clearance.small_model.measure.probes.fitting import measure_overfit
 from clearance.small_model.measure.probes.inputs import length_limit
 from clearance.small_model.measure.probes.padding import measure_batch_sizes, measure_padding
@@ -120,8 +122,8 @@ def probed(model_class: type):
     return parts, model, batch_of(parts, train), length_limit(parts.tokenizer, model)
 
 
-def status(check, measured: dict, t: ModelChecks) -> tuple[str, str]:
-    result = check(measured, t)
+def status(check_id: str, measured: dict, t: ModelChecks) -> tuple[str, str]:
+    result = C.grade(check_id, measured, t)
     return result.status, result.message + " | " + result.fix
 
 
@@ -131,24 +133,24 @@ def test_a_clean_model_gives_a_text_the_same_logits_however_padded(t):
     parts, model, batch, limit = probed(BagOfWords)
     measured = measure_padding(model, batch, parts.tokenizer.pad_token_id, limit)
     assert measured["wide_width"] >= 4 * measured["batch_width"]
-    assert status(C.padding_check, measured, t)[0] == "pass" and measured["change"] < 1e-5
+    assert status("padding_invariance", measured, t)[0] == "pass" and measured["change"] < 1e-5
 
 
 @pytest.mark.parametrize("model_class", [PoolsOverPadding, AttendsToPadding])
 def test_pooling_that_ignores_the_mask_fails_and_points_at_the_mask(model_class, t):
     parts, model, batch, limit = probed(model_class)
     measured = measure_padding(model, batch, parts.tokenizer.pad_token_id, limit)
-    grade, text = status(C.padding_check, measured, t)
+    grade, text = status("padding_invariance", measured, t)
     assert grade == "fail" and "attention_mask" in text and "pool" in text, text
     # the batch-size probe runs at equal padding: it does not blame the batch for a padding leak
-    assert status(C.batch_size_check, measure_batch_sizes(model, batch), t)[0] == "pass"
+    assert status("batch_size_invariance", measure_batch_sizes(model, batch), t)[0] == "pass"
 
 
 def test_a_position_table_too_short_for_the_widest_padding_is_a_warning_naming_the_limit(t):
     parts, model, batch, limit = probed(ShortPositionTable)
     assert limit is None  # nothing names its size: the probe finds out by running it
     measured = measure_padding(model, batch, parts.tokenizer.pad_token_id, limit)
-    grade, text = status(C.padding_check, measured, t)
+    grade, text = status("padding_invariance", measured, t)
     assert grade == "warn" and "cannot take" in text and "limit of the model" in text, text
 
 
@@ -156,16 +158,16 @@ def test_a_position_table_too_short_for_the_widest_padding_is_a_warning_naming_t
 
 def test_batch_mixing_fails_the_batch_size_probe_and_not_the_padding_one(t):
     parts, model, batch, limit = probed(MixesBatch)
-    grade, text = status(C.batch_size_check, measure_batch_sizes(model, batch), t)
+    grade, text = status("batch_size_invariance", measure_batch_sizes(model, batch), t)
     assert grade == "fail" and "batch of 1" in text and "dim 0" in text, text
-    assert status(C.padding_check, measure_padding(model, batch, 0, limit), t)[0] == "pass"
-    assert status(C.batch_size_check, measure_batch_sizes(*probed(BagOfWords)[1:3]), t)[0] == "pass"
+    assert status("padding_invariance", measure_padding(model, batch, 0, limit), t)[0] == "pass"
+    assert status("batch_size_invariance", measure_batch_sizes(*probed(BagOfWords)[1:3]), t)[0] == "pass"
 
 
 def test_a_model_that_cannot_take_a_batch_of_one_is_a_warning_not_a_crash(t):
     parts, model, batch, limit = probed(NeedsTwoSamples)
-    for check, measured in ((C.batch_size_check, measure_batch_sizes(model, batch)),
-                            (C.padding_check, measure_padding(model, batch, 0, limit))):
+    for check, measured in (("batch_size_invariance", measure_batch_sizes(model, batch)),
+                            ("padding_invariance", measure_padding(model, batch, 0, limit))):
         grade, text = status(check, measured, t)
         assert grade == "warn" and "batch of 1" in text or "cannot take" in text, text
 
@@ -176,34 +178,34 @@ def test_a_clean_model_reads_every_real_token_and_no_padding(t):
     parts, model, batch, _ = probed(BagOfWords)
     measured = measure_reading(model, batch, 0)
     assert measured["method"] == "gradient" and measured["embeddings"] == "embed"
-    assert status(C.reads_padding_check, measured, t)[0] == "pass" and measured["padding_share"] == 0
-    assert status(C.unread_tokens_check, measured, t)[0] == "pass" and measured["dead_share"] == 0
+    assert status("reads_padding", measured, t)[0] == "pass" and measured["padding_share"] == 0
+    assert status("unread_tokens", measured, t)[0] == "pass" and measured["dead_share"] == 0
 
 
 @pytest.mark.parametrize("model_class", [PoolsOverPadding, AttendsToPadding])
 def test_gradient_on_padding_is_caught(model_class, t):
     parts, model, batch, _ = probed(model_class)
-    grade, text = status(C.reads_padding_check, measure_reading(model, batch, 0), t)
+    grade, text = status("reads_padding", measure_reading(model, batch, 0), t)
     assert grade == "fail" and "padding positions" in text and "gradient" in text, text
 
 
 def test_a_model_reading_only_the_first_token_is_caught(t):
     parts, model, batch, _ = probed(ReadsFirstToken)
     measured = measure_reading(model, batch, 0)
-    grade, text = status(C.unread_tokens_check, measured, t)
+    grade, text = status("unread_tokens", measured, t)
     assert grade == "fail" and "h[:, 0]" in text and measured["dead_share"] > 0.5, text
-    assert status(C.reads_padding_check, measured, t)[0] == "pass"
+    assert status("reads_padding", measured, t)[0] == "pass"
 
 
 def test_without_reachable_embeddings_perturbation_runs_and_says_so(t):
     parts, model, batch, _ = probed(OneHot)
     measured = measure_reading(model, batch, 0)
     assert measured["method"] == "perturbation"
-    for check in (C.reads_padding_check, C.unread_tokens_check):
+    for check in ("reads_padding", "unread_tokens"):
         grade, text = status(check, measured, t)
         assert grade == "pass" and "perturbation" in text, text
     parts, model, batch, _ = probed(OneHotOverPadding)
-    grade, text = status(C.reads_padding_check, measure_reading(model, batch, 0), t)
+    grade, text = status("reads_padding", measure_reading(model, batch, 0), t)
     assert grade == "fail" and "perturbation" in text, text
 
 
@@ -217,15 +219,15 @@ def overfit(parts, train) -> dict:
 def test_overfitting_predicts_the_labels_it_learned(t):
     parts, _, train, _ = make_parts()
     measured = overfit(parts, train)
-    assert measured["accuracy"] == 1.0 and status(C.overfit_predictions_check, measured, t)[0] == "pass"
+    assert measured["accuracy"] == 1.0 and status("overfit_predictions", measured, t)[0] == "pass"
 
 
 def test_a_loss_near_zero_with_wrong_predictions_fails_naming_the_label_map(t):
     parts, _, train, _ = make_parts()
     parts.loss = shifted_loss
     measured = overfit(parts, train)
-    assert status(C.overfit_check, measured, t)[0] == "pass"  # the loss alone says all is well
-    grade, text = status(C.overfit_predictions_check, measured, t)
+    assert status("overfit_small_sample", measured, t)[0] == "pass"  # the loss alone says all is well
+    grade, text = status("overfit_predictions", measured, t)
     assert grade == "fail" and measured["accuracy"] == 0.0 and "label map shifted" in text, text
 
 
@@ -234,8 +236,8 @@ def test_a_loss_near_zero_with_wrong_predictions_fails_naming_the_label_map(t):
 BUILT_IN = {"minilm": ["model=minilm"], "hf": ["model=hf", "tokenizer=minilm"], "tiny": ["model=tiny"],
             "micro": ["model=micro"],
             "worked_example": ["~model", "+model._target_=my_models.MyNet", "+model.width=64"]}
-NEW_CHECKS = (("padding", C.padding_check), ("batch_size", C.batch_size_check), ("reading", C.reads_padding_check),
-              ("reading", C.unread_tokens_check))
+NEW_CHECKS = ("padding_invariance", "batch_size_invariance", "reads_padding", "unread_tokens")
+READS = {d.id: d.reads for d in C.CHECKS}  # the probe each check grades
 
 
 def built_in_parts(name: str, monkeypatch):
@@ -261,6 +263,6 @@ def test_no_false_alarm_on_the_built_in_models_over_five_seeds(name, t, monkeypa
         batch = probe_batch(train, 8, pad, seed)
         found = {"padding": measure_padding(model, batch, pad, limit), "batch_size": measure_batch_sizes(model, batch),
                  "reading": measure_reading(model, batch, pad, seed, limit)}
-        for key, check in NEW_CHECKS:
-            result = check(found[key], t)
+        for check in NEW_CHECKS:
+            result = C.grade(check, found[READS[check]], t)
             assert result.status == "pass", (name, seed, result.id, result.message)

@@ -11,14 +11,10 @@ from pathlib import Path
 import pytest
 
 from clearance.core.errors import UserError
-from clearance.journey.report import (
-    MAX_PLOT_BYTES,
-    NOT_REACHED,
-    budget_curve,
-    build_journey,
-    curve_svg,
-    write_journey,
-)
+from clearance.journey.overview import NOT_REACHED
+from clearance.journey.report import build_journey, write_journey
+from clearance.journey.steps import MAX_PLOT_BYTES
+from clearance.journey.sweep_tables import budget_curve, curve_svg
 from tests.conftest import run
 
 CLI = [sys.executable, "-m", "clearance"]

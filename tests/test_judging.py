@@ -12,7 +12,8 @@ import pytest
 
 from clearance.checklist.fingerprint import fingerprint
 from clearance.core.config.data import DataConfig, PrepareStage
-from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectStage
+from clearance.core.config.inspect import InspectConfig, InspectStage
+from clearance.inspection.judge.run import InspectChecks
 from clearance.core.config.params import from_conf
 from clearance.core.data.digest import splits_digest
 from clearance.core.data.prepare import load_splits, prepare

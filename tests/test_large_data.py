@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.baselines.judge.run import judge_baselines
+from clearance.baselines.judge.run import BaselineChecks, judge_baselines
 from clearance.baselines.measure import embeddings as E
 from clearance.baselines.measure.run import as_text_labels, run_baselines
 from clearance.core.config.baselines import (
-    BaselineChecks,
     BaselinesConfig,
     BaselinesStage,
 )
 from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
-from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectStage
+from clearance.core.config.inspect import InspectConfig, InspectStage
+from clearance.inspection.judge.run import InspectChecks
 from clearance.core.config.params import from_conf
 from clearance.core.data import load as L
 from clearance.core.data.prepare import prepare

@@ -14,13 +14,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from clearance.baselines.judge.run import judge_baselines
+from clearance.baselines.judge.run import BaselineChecks, judge_baselines
 from clearance.baselines.measure.embeddings import MeanEmbeddings
 from clearance.baselines.measure.models import TfidfLogReg
 from clearance.baselines.measure.run import run_baselines
-from clearance.core.config.baselines import BaselineChecks, BaselinesConfig, BaselinesStage, TfidfConfig
+from clearance.core.config.baselines import BaselinesConfig, BaselinesStage, TfidfConfig
 from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
-from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectStage
+from clearance.core.config.inspect import InspectConfig, InspectStage
+from clearance.inspection.judge.run import InspectChecks
 from clearance.core.config.params import from_conf
 from clearance.core.data import load as L
 from clearance.core.data.prepare import prepare

@@ -15,15 +15,17 @@ import pytest
 import torch
 
 from clearance.core.analysis import confident_mistakes, confusion, per_class_report
-from clearance.core.config.model import ModelChecks, ProbeConfig
+from clearance.core.config.model import ProbeConfig
 from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
 from clearance.core.records import jsonable
 from clearance.core.records import Bar
-from clearance.neural.training.loop import no_autocast, train_model
+from clearance.neural.training.loop import train_model
+from clearance.neural.training.settings import TrainSettings
+from clearance.neural.training.step import no_autocast
 from clearance.small_model.judge import plots as model_plots
 from clearance.small_model.judge import run as J
-from clearance.small_model.judge.checks import ORDER
+from clearance.small_model.judge.checks import CHECKS, ORDER, ModelChecks
 from clearance.small_model.measure.files import TrainingRecord
 from clearance.small_model.measure.probes.fitting import loss_peak, measure_bar, overfitting_streak
 from clearance.small_model.measure.probes.suite import run_probes
@@ -55,8 +57,9 @@ def thresholds(**changes: Any) -> ModelChecks:
 
 def training_record(parts: Any, train: Any, valid: Any) -> dict[str, Any]:
     """training.json as the model stage writes it (stage layout in the step's notes)."""
-    result = train_model(train_config(epochs=8, eval_every=6), parts, train, valid, track=valid.subset(range(TRACKED)),
-                         device=CPU, autocast=no_autocast, progress=False)
+    result = train_model(train_config(epochs=8, eval_every=6), parts, train, valid,
+                         TrainSettings(track=valid.subset(range(TRACKED)), device=CPU, autocast=no_autocast,
+                                       progress=False))
     names = np.asarray(parts.classes, dtype=object)
     truth, predicted = names[valid.labels], names[result.valid.predicted]
     scores = {k: v for k, v in result.history[-1].items() if k.startswith("valid_")}
@@ -125,8 +128,10 @@ def test_a_clean_model_passes_every_check_and_the_report_shows_every_section(run
     probes, training = runs
     judgement = judged(tmp_path, probes, training)
     statuses = {c.id: c.status for c in judgement.checks}
-    assert len(judgement.checks) == len(ORDER)
+    assert [c.id for c in judgement.checks] == list(ORDER)
     assert {k: s for k, s in statuses.items() if s != "pass"} == {}
+    # each check graded on real measurements says the direction it declares
+    assert {c.id: c.direction for c in judgement.checks} == {d.id: d.direction for d in CHECKS}
     assert set(written_checks(tmp_path)) == set(statuses)
     html = report(tmp_path)
     for section in ("checks", "bar", "overfit", "curves", "predictions", "errors", "mistakes", "samples", "timing"):
@@ -280,7 +285,8 @@ def stage_record(lr: float) -> dict[str, Any]:
     from clearance.small_model.measure.training import training_record as stage_training_record
 
     parts, train, valid = kit()
-    result = train_model(train_config(lr=lr, epochs=3, eval_every=5), parts, train, valid, progress=False)
+    result = train_model(train_config(lr=lr, epochs=3, eval_every=5), parts, train, valid,
+                         TrainSettings(progress=False))
     names = np.asarray(parts.classes, dtype=object)
     frame = pd.DataFrame({"row": range(len(valid)), "label": names[valid.labels], "text": valid.texts})
     inputs = ModelInputs(classes=parts.classes, raw_train=list(train.texts), train=train, valid=valid,

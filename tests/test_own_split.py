@@ -9,11 +9,12 @@ import pytest
 
 from clearance.checklist.results import CheckResult, describe
 from clearance.core.config.data import DataConfig, PrepareStage, SplitValues
-from clearance.core.config.inspect import InspectChecks, InspectConfig
+from clearance.core.config.inspect import InspectConfig
+from clearance.inspection.judge.run import InspectChecks
 from clearance.core.config.params import from_conf
 from clearance.core.data.prepare import load_splits, prepare
 from clearance.core.errors import UserError
-from clearance.inspection.judge.checks import inspect_checks
+from clearance.inspection.judge.run import inspect_checks
 from tests.factory import (
     copy_train_into_test,
     inspection_stats,

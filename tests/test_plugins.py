@@ -19,7 +19,7 @@ import pytest
 import torch
 
 from clearance.checklist.results import CheckResult
-from clearance.core.config.model import ModelChecks, ModelStage
+from clearance.core.config.model import ModelStage
 from clearance.core.config.params import from_conf
 from clearance.core.data.prepare import SUMMARY_FILE
 from clearance.neural.parts.device import resolve
@@ -27,7 +27,7 @@ from clearance.neural.parts.parts import build_parts
 from clearance.core.parts.plugins import ensure_plugins_importable
 from clearance.core.paths import split_file
 from clearance.neural.training.inputs import model_inputs
-from clearance.small_model.judge.checks import probe_checks
+from clearance.small_model.judge.checks import ModelChecks, probe_checks
 from clearance.small_model.measure.probes.suite import run_probes
 from tests.factory import make_texts, summary_doc
 
@@ -291,6 +291,7 @@ def test_a_preprocess_function_in_plugins_is_applied_by_step_2_and_step_3_alike(
 
 def test_a_model_subclassed_with_args_and_kwargs_trains(user_plugins, prepared_with_test):
     from clearance.neural.training.loop import train_model
+    from clearance.neural.training.settings import TrainSettings
 
     user_plugins("my_base", BASE_NET)
     user_plugins("my_mine", KWARGS_NET)
@@ -300,7 +301,8 @@ def test_a_model_subclassed_with_args_and_kwargs_trains(user_plugins, prepared_w
                     conf_dir=CONF)
     parts = build_parts(cfg, ["negative", "neutral", "positive"])
     inputs = model_inputs(cfg, parts, prepared_with_test)
-    result = train_model(cfg.train, parts, inputs.train, inputs.valid, max_steps=30, eval_every=30, progress=False)
+    result = train_model(cfg.train, parts, inputs.train, inputs.valid,
+                         TrainSettings(max_steps=30, eval_every=30, progress=False))
     assert result.model.head.out_features == 3 and result.model.embed.num_embeddings == len(parts.tokenizer)
     assert result.step_losses[-1] < result.step_losses[0] * 0.7, result.step_losses
     assert result.valid is not None

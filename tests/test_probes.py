@@ -13,11 +13,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from clearance.core.config.model import ModelChecks, ProbeConfig, TrainConfig
+from clearance.core.config.model import ProbeConfig, TrainConfig
 from clearance.core.config.params import from_conf
 from clearance.neural.parts.device import autocast_for
 from clearance.neural.training.batches import Encoded, encode
 from clearance.small_model.judge import checks as C
+from clearance.small_model.judge.checks import ModelChecks
 from clearance.small_model.measure.probes.batch import measure_batch_independence
 from clearance.small_model.measure.probes.evaluation import (
     loop_modes,
@@ -215,13 +216,13 @@ def test_clean_logits_pass_the_output_checks(model_class, t):
     parts, model, batch = model_and_batch(model_class)
     measured = measure_outputs(model, batch, 3)
     assert measured["shape"] == [8, 3] and measured["shape_ok"]
-    assert C.output_check(measured, t).status == "pass"
-    assert C.probabilities_check(measured, t).status == "pass"
+    assert C.grade("output_logits", measured, t).status == "pass"
+    assert C.grade("probability_outputs", measured, t).status == "pass"
 
 
 def test_probabilities_fail_and_say_to_remove_the_softmax(t):
     _, model, batch = model_and_batch(Softmaxed)
-    check = C.probabilities_check(measure_outputs(model, batch, 3), t)
+    check = C.grade("probability_outputs", measure_outputs(model, batch, 3), t)
     assert check.status == "fail" and check.value == 1.0 and check.direction == "max"
     assert "softmax" in check.fix
 
@@ -229,9 +230,9 @@ def test_probabilities_fail_and_say_to_remove_the_softmax(t):
 def test_wrong_shape_is_a_failing_check_naming_the_shapes(t):
     _, model, batch = model_and_batch(WrongShape)
     measured = measure_outputs(model, batch, 3)
-    check = C.output_check(measured, t)
+    check = C.grade("output_logits", measured, t)
     assert check.status == "fail" and "[8, 1]" in check.message and "[8, 3]" in check.message
-    assert C.probabilities_check(measured, t).status == "warn"  # not run: nothing to judge
+    assert C.grade("probability_outputs", measured, t).status == "warn"  # not run: nothing to judge
 
 
 def test_class_indices_instead_of_logits_fail_as_not_floating_point(t):
@@ -241,7 +242,7 @@ def test_class_indices_instead_of_logits_fail_as_not_floating_point(t):
 
     _, model, batch = model_and_batch(Argmax)
     measured = measure_outputs(model, batch, 3)
-    check = C.output_check(measured, t)
+    check = C.grade("output_logits", measured, t)
     assert not measured["logits_ok"] and check.status == "fail" and "int64, not floating point" in check.message
 
 
@@ -249,15 +250,15 @@ def test_init_loss_near_ln_k_passes_and_a_loud_head_fails(t):
     parts, model, batch = model_and_batch()
     calm = measure_init_loss(model, parts.loss, batch, 3)
     assert calm["ln_k"] == pytest.approx(np.log(3)) and 0.8 < calm["ratio"] < 1.2
-    assert C.init_loss_check(calm, t).status == "pass"
+    assert C.grade("init_loss", calm, t).status == "pass"
     parts, model, batch = model_and_batch(LoudHead)
-    loud = C.init_loss_check(measure_init_loss(model, parts.loss, batch, 3), t)
+    loud = C.grade("init_loss", measure_init_loss(model, parts.loss, batch, 3), t)
     assert loud.status == "fail" and loud.value > t.init_loss_ratio_max and "ln K" in loud.message
 
 
 def test_init_loss_far_below_ln_k_warns(t):
     measured = {"loss": 0.1, "ln_k": float(np.log(3)), "ratio": 0.1 / np.log(3), "batch_size": 8}
-    check = C.init_loss_check(measured, t)
+    check = C.grade("init_loss", measured, t)
     assert check.status == "warn" and check.direction == "min"
 
 
@@ -269,26 +270,26 @@ def test_batch_probes_are_silent_on_a_clean_model_and_restore_its_mode(t):
     measured = measure_batch_independence(model, batch)
     assert model.training  # the probe ran in eval mode and gave the mode back
     assert measured["alone"] < 1e-5 and measured["others_changed"] < 1e-5 and measured["permuted"] < 1e-5
-    assert C.batch_independence_check(measured, t).status == "pass"
-    assert C.permutation_check(measured, t).status == "pass"
+    assert C.grade("batch_independence", measured, t).status == "pass"
+    assert C.grade("permutation_equivariance", measured, t).status == "pass"
 
 
 def test_pooling_over_the_batch_axis_is_caught(t):
     _, model, batch = model_and_batch(BatchMean)
-    check = C.batch_independence_check(measure_batch_independence(model, batch), t)
+    check = C.grade("batch_independence", measure_batch_independence(model, batch), t)
     assert check.status == "fail" and "dim 0" in check.fix
 
 
 def test_indexing_by_batch_position_breaks_permutation_equivariance(t):
     _, model, batch = model_and_batch(PositionBias)
-    assert C.permutation_check(measure_batch_independence(model, batch), t).status == "fail"
+    assert C.grade("permutation_equivariance", measure_batch_independence(model, batch), t).status == "fail"
 
 
 def test_dropout_on_in_eval_is_not_blamed_on_batch_mixing(t):
     """Outputs that differ between identical passes leave the batch probes unable to tell: they warn."""
     _, model, batch = model_and_batch(AlwaysDropout)
     measured = measure_batch_independence(model, batch)
-    for check in (C.batch_independence_check(measured, t), C.permutation_check(measured, t)):
+    for check in (C.grade("batch_independence", measured, t), C.grade("permutation_equivariance", measured, t)):
         assert check.status == "warn" and "dropout_in_eval" in check.message
 
 
@@ -304,16 +305,16 @@ def test_two_eval_passes_agree_on_a_clean_model(t):
     _, model, batch = model_and_batch()
     measured = measure_eval_repeat(model, batch)
     assert measured["difference"] == 0.0 and measured["still_training"] == []
-    assert C.eval_repeat_check(measured, t).status == "pass"
+    assert C.grade("dropout_in_eval", measured, t).status == "pass"
 
 
 @pytest.mark.parametrize("model_class", [AlwaysDropout, ListedDropout, StaysTraining])
 def test_dropout_left_on_in_eval_is_caught(model_class, t):
     _, model, batch = model_and_batch(model_class)
     measured = measure_eval_repeat(model, batch)
-    assert C.eval_repeat_check(measured, t).status == "fail"
+    assert C.grade("dropout_in_eval", measured, t).status == "fail"
     if model_class is StaysTraining:
-        assert "drop" in C.eval_repeat_check(measured, t).message  # the module still training is named
+        assert "drop" in C.grade("dropout_in_eval", measured, t).message  # the module still training is named
 
 
 def test_loop_modes_count_calls_by_mode():
@@ -333,19 +334,19 @@ def test_the_training_loop_evaluates_in_eval_mode(clean, t):
     parts, _, train, valid = clean
     measured = measure_loop_eval(train_config(), parts, train.subset(range(8)), valid.subset(range(8)), CPU, FP32)
     assert measured["steps"] == 2 and measured["evaluation_calls"] >= 2
-    assert C.loop_eval_check(measured, t).status == "pass"
+    assert C.grade("eval_mode_in_loop", measured, t).status == "pass"
 
 
 def test_a_model_that_ignores_eval_fails_the_loop_check(t):
     parts, _, train, valid = make_parts(StaysTraining)
     measured = measure_loop_eval(train_config(), parts, train.subset(range(8)), valid.subset(range(8)), CPU, FP32)
-    check = C.loop_eval_check(measured, t)
+    check = C.grade("eval_mode_in_loop", measured, t)
     assert check.status == "fail" and measured["evaluations_in_train_mode"] >= 2
     assert "train mode" in check.message
 
 
 def test_no_evaluation_at_all_fails_the_loop_check(t):
-    check = C.loop_eval_check(loop_modes([(True, True), (True, True)], 2), t)
+    check = C.grade("eval_mode_in_loop", loop_modes([(True, True), (True, True)], 2), t)
     assert check.status == "fail" and "none" in check.message
 
 
@@ -357,7 +358,7 @@ def test_zero_grad_passes_with_a_working_optimizer(t):
     measured = measure_zero_grad(model, optimizer_for(parts), parts.loss, batch)
     assert measured["zero_grad_calls"] == 1 and measured["left_with_gradient"] == []
     assert measured["update_difference"] == 0.0
-    assert C.zero_grad_check(measured, t).status == "pass"
+    assert C.grade("zero_grad", measured, t).status == "pass"
     assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())  # the model is untouched
 
 
@@ -365,7 +366,7 @@ def test_an_optimizer_whose_zero_grad_does_nothing_fails(t):
     parts, _, train, _ = make_parts(optimizer=NoZeroGrad)
     model = parts.build_model()
     measured = measure_zero_grad(model, optimizer_for(parts), parts.loss, batch_of(parts, train))
-    check = C.zero_grad_check(measured, t)
+    check = C.grade("zero_grad", measured, t)
     assert check.status == "fail" and measured["update_difference"] > 0.1
     assert "head.weight" in measured["left_with_gradient"] and "zero_grad" in check.fix
 
@@ -374,12 +375,12 @@ def test_every_parameter_gets_a_gradient_on_a_clean_model(t):
     parts, model, batch = model_and_batch()
     measured = measure_dead_parameters(model, parts.loss, batch)
     assert measured["dead"] == [] and measured["trainable"] == 5 and model.embed.weight.grad is None
-    assert C.dead_parameters_check(measured, t).status == "pass"
+    assert C.grade("dead_parameters", measured, t).status == "pass"
 
 
 def test_an_unused_layer_is_named_as_dead(t):
     parts, model, batch = model_and_batch(UnusedLayer)
-    check = C.dead_parameters_check(measure_dead_parameters(model, parts.loss, batch), t)
+    check = C.grade("dead_parameters", measure_dead_parameters(model, parts.loss, batch), t)
     assert check.status == "fail" and check.value == ["extra.weight", "extra.bias"]
     assert "extra.weight" in check.message
 
@@ -394,26 +395,26 @@ def test_one_step_moves_the_parameters_at_a_plausible_lr(t):
     parts, model, batch = model_and_batch()
     measured = measure_param_change(model, optimizer_for(parts, lr=0.001), parts.loss, batch)
     assert measured["unchanged"] == [] and measured["optimizer"] == "AdamW" and measured["lr"] == [0.001]
-    assert C.params_change_check(measured, t).status == "pass"
-    assert C.lr_band_check(measured, t).status == "pass"
+    assert C.grade("params_change", measured, t).status == "pass"
+    assert C.grade("lr_band", measured, t).status == "pass"
 
 
 def test_lr_zero_fails_both_the_change_and_the_band(t):
     parts, model, batch = model_and_batch()
     measured = measure_param_change(model, optimizer_for(parts, lr=0.0), parts.loss, batch)
     assert len(measured["unchanged"]) == measured["trainable"]
-    change, band = C.params_change_check(measured, t), C.lr_band_check(measured, t)
+    change, band = C.grade("params_change", measured, t), C.grade("lr_band", measured, t)
     assert change.status == "fail" and change.value == 0.0 and change.direction == "min"
     assert band.status == "fail" and "train.lr" in band.fix
 
 
 def test_an_odd_lr_warns_with_the_band_of_its_optimizer(t):
     measured = {"optimizer": "AdamW", "lr": [0.5], "trainable": 2, "unchanged": [], "update_ratio": 0.1}
-    check = C.lr_band_check(measured, t)
+    check = C.grade("lr_band", measured, t)
     assert check.status == "warn" and check.threshold == t.lr_band["AdamW"]
-    sgd = C.lr_band_check({**measured, "optimizer": "SGD"}, t)
+    sgd = C.grade("lr_band", {**measured, "optimizer": "SGD"}, t)
     assert sgd.status == "pass" and sgd.threshold == t.lr_band["SGD"]
-    other = C.lr_band_check({**measured, "optimizer": "Lion", "lr": [5.0]}, t)
+    other = C.grade("lr_band", {**measured, "optimizer": "Lion", "lr": [5.0]}, t)
     assert other.status == "warn" and "lr_band.default" in other.message
 
 
@@ -423,7 +424,7 @@ def test_random_init_is_not_symmetric(t):
     _, model, _ = model_and_batch()
     measured = measure_symmetry(model)
     assert measured == {"checked": 3, "constant": [], "identical_rows": []}
-    assert C.symmetry_check(measured, t).status == "pass"
+    assert C.grade("symmetric_init", measured, t).status == "pass"
 
 
 @pytest.mark.parametrize("model_class, kind", [(ConstantInit, "constant"), (CopiedRows, "identical_rows")])
@@ -431,7 +432,7 @@ def test_symmetric_init_is_named(model_class, kind, t):
     _, model, _ = model_and_batch(model_class)
     measured = measure_symmetry(model)
     assert measured[kind] == ["hidden.weight"]
-    check = C.symmetry_check(measured, t)
+    check = C.grade("symmetric_init", measured, t)
     assert check.status == "fail" and "hidden.weight" in check.message
 
 
@@ -455,7 +456,7 @@ def test_a_clean_model_overfits_16_samples(clean, t):
     measured = measure_overfit(train_config(lr=0.05), parts, train, 16, 60, CPU, FP32)
     assert measured["samples"] == 16 and measured["steps"] == 60 and len(measured["losses"]) == 60
     assert measured["losses"][0] > 0.9 and measured["final_loss"] < t.overfit_loss_max
-    check = C.overfit_check(measured, t)
+    check = C.grade("overfit_small_sample", measured, t)
     assert check.status == "pass" and "first below" in check.message
 
 
@@ -469,16 +470,17 @@ def test_overfit_stops_early_below_the_given_loss(clean, t):
 def test_a_stop_loss_above_the_threshold_is_named_as_the_cause(clean, t):
     parts, _, train, _ = clean
     loose = measure_overfit(train_config(lr=0.05), parts, train, 16, 60, CPU, FP32, stop_below=0.5)
-    check = C.overfit_check(loose, t)
+    check = C.grade("overfit_small_sample", loose, t)
     assert check.status == "fail" and "probes.overfit_stop_loss=0.5" in check.fix
     tight = measure_overfit(train_config(lr=0.05), parts, train, 16, 60, CPU, FP32, stop_below=t.overfit_loss_max / 5)
-    assert C.overfit_check(tight, t).status == "pass" and "overfit_stop_loss" not in C.overfit_check(tight, t).fix
+    passing = C.grade("overfit_small_sample", tight, t)
+    assert passing.status == "pass" and "overfit_stop_loss" not in passing.fix
 
 
 def test_a_model_that_cannot_learn_fails_overfit_and_says_why(clean, t):
     parts, _, train, _ = clean
     measured = measure_overfit(train_config(lr=0.0), parts, train, 16, 20, CPU, FP32)
-    check = C.overfit_check(measured, t)
+    check = C.grade("overfit_small_sample", measured, t)
     assert check.status == "fail" and f"never below {t.overfit_loss_max}" in check.message
     assert "bug" in check.fix and "too small" in check.fix
 
@@ -488,7 +490,7 @@ def test_an_overfit_run_that_diverges_fails_saying_where_and_to_lower_the_lr(cle
     measured = measure_overfit(train_config(lr=0.05), parts, train, 16, 20, CPU, FP32)
     assert measured["steps"] == 4
     assert measured["diverged"] == "training diverged at step 4: the training loss became nan at learning rate 0.05"
-    check = C.overfit_check(measured, t)
+    check = C.grade("overfit_small_sample", measured, t)
     assert check.status == "fail" and check.message == f"the overfit run: {measured['diverged']}"
     assert check.fix.startswith("lower train.lr")
     assert measure_overfit(train_config(lr=0.05), clean[0], clean[2], 16, 5, CPU, FP32)["diverged"] is None

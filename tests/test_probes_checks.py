@@ -10,10 +10,10 @@ from dataclasses import replace
 import pytest
 
 from clearance.checklist.results import CheckResult, describe
-from clearance.core.config.model import ModelChecks
 from clearance.core.config.params import from_conf
 from clearance.core.records import Bar
 from clearance.small_model.judge import checks as C
+from clearance.small_model.judge.checks import ModelChecks
 from clearance.small_model.measure.probes.fitting import measure_bar, overfitting_streak
 
 BAR = Bar(metric="macro_f1", best_baseline="tfidf_logreg", valid=0.755, valid_log_loss=0.6, prior_expected=0.33,
@@ -35,13 +35,13 @@ def history(train: list[float], valid: list[float], every: int = 100) -> list[di
 def test_a_healthy_run_is_not_overfitting(t):
     measured = overfitting_streak(history([1.0, 0.8, 0.6, 0.5, 0.45], [1.0, 0.85, 0.7, 0.66, 0.65]))
     assert measured["longest_streak"] == 0 and measured["best_step"] == 500
-    assert C.overfitting_check(measured, t).status == "pass"
+    assert C.grade("overfitting", measured, t).status == "pass"
 
 
 def test_train_falling_while_valid_rises_warns_and_names_the_best_step(t):
     measured = overfitting_streak(history([1.0, 0.7, 0.5, 0.4, 0.3, 0.2], [0.9, 0.6, 0.65, 0.7, 0.8, 0.9]))
     assert measured["longest_streak"] == 4 and measured["streak_ends_at"] == 600 and measured["best_step"] == 200
-    check = C.overfitting_check(measured, t)
+    check = C.grade("overfitting", measured, t)
     assert check.status == "warn" and "step 200" in check.message and "step 200" in check.fix
     assert describe(check) == f"value 4 is above the maximum {t.overfitting_streak_max}"
 
@@ -49,7 +49,7 @@ def test_train_falling_while_valid_rises_warns_and_names_the_best_step(t):
 def test_a_short_wobble_is_not_overfitting(t):
     measured = overfitting_streak(history([1.0, 0.8, 0.7, 0.6, 0.5], [1.0, 0.9, 0.95, 0.85, 0.9]))
     assert measured["longest_streak"] == 1
-    assert C.overfitting_check(measured, t).status == "pass"
+    assert C.grade("overfitting", measured, t).status == "pass"
 
 
 # -- divergence on the real run -----------------------------------------------------------------------------------
@@ -60,14 +60,14 @@ def test_a_nan_loss_fails_training_diverged_and_a_loss_near_ln_k_passes(t):
 
     rows = [{**row, "lr": 0.5} for row in history([1.2, 0.9], [1.0, 0.8])]
     diverged = loss_peak(rows, 3, Divergence(230, float("nan"), 0.5, "train").to_dict())
-    check = C.diverged_check(diverged, t)
+    check = C.grade("training_diverged", diverged, t)
     assert check.status == "fail" and check.value is None and check.direction == "max"
     assert check.message.startswith("training diverged at step 230: the training loss became nan at learning rate 0.5")
     assert check.fix.startswith("lower `train.lr`, e.g. to 0.05 (a tenth of 0.5)")
-    healthy = C.diverged_check(loss_peak(rows, 3), t)
+    healthy = C.grade("training_diverged", loss_peak(rows, 3), t)
     assert healthy.status == "pass" and healthy.value == pytest.approx(1.2 / 1.0986, abs=1e-3)
     assert describe(healthy) == f"value {healthy.value} is within the maximum {t.diverged_loss_ratio_max}"
-    exploded = C.diverged_check(loss_peak(history([1.2, 40.0], [1.0, 50.0]), 3), t)
+    exploded = C.grade("training_diverged", loss_peak(history([1.2, 40.0], [1.0, 50.0]), 3), t)
     assert exploded.status == "fail" and "40 at step 200" in exploded.message
     assert describe(exploded) == f"value {exploded.value} is above the maximum {t.diverged_loss_ratio_max}"
 
@@ -84,59 +84,59 @@ def test_beating_the_best_baseline_passes(t):
     measured = measure_bar({"valid_macro_f1": 0.78, "valid_accuracy": 0.8}, BAR)
     assert measured == {"metric": "macro_f1", "model": 0.78, "best_baseline": "tfidf_logreg", "baseline": 0.755,
                         "prior": 0.33}
-    assert C.bar_baseline_check(measured, t).status == "pass"
-    assert C.bar_prior_check(measured, t).status == "pass"
+    assert C.grade("beats_best_baseline", measured, t).status == "pass"
+    assert C.grade("beats_prior_guess", measured, t).status == "pass"
 
 
 def test_falling_short_of_the_baseline_is_a_warning_not_a_failure(t):
     measured = measure_bar({"valid_macro_f1": 0.74}, BAR)
-    check = C.bar_baseline_check(measured, t)
+    check = C.grade("beats_best_baseline", measured, t)
     assert check.status == "warn" and check.value == pytest.approx(-0.015) and check.direction == "min"
     assert "tfidf_logreg" in check.message and "gate" in check.fix
-    assert C.bar_prior_check(measured, t).status == "pass"
+    assert C.grade("beats_prior_guess", measured, t).status == "pass"
 
 
 def test_no_better_than_guessing_fails(t):
-    check = C.bar_prior_check(measure_bar({"valid_macro_f1": 0.30}, BAR), t)
+    check = C.grade("beats_prior_guess", measure_bar({"valid_macro_f1": 0.30}, BAR), t)
     assert check.status == "fail" and "guessing" in check.message
 
 
 def test_a_loss_metric_counts_lower_as_better(t):
     bar = replace(BAR, metric="log_loss", valid=0.6, prior_expected=1.09)
     better = measure_bar({"valid_log_loss": 0.5}, bar)
-    check = C.bar_baseline_check(better, t)
+    check = C.grade("beats_best_baseline", better, t)
     assert check.status == "pass" and check.value == pytest.approx(0.1)
-    assert C.bar_baseline_check(measure_bar({"valid_log_loss": 0.7}, bar), t).status == "warn"
+    assert C.grade("beats_best_baseline", measure_bar({"valid_log_loss": 0.7}, bar), t).status == "warn"
 
 
 def test_a_missing_score_warns(t):
-    check = C.bar_baseline_check(measure_bar({}, BAR), t)
+    check = C.grade("beats_best_baseline", measure_bar({}, BAR), t)
     assert check.status == "warn" and check.value is None
 
 
 # -- probes that did not produce numbers ---------------------------------------------------------------------------
 
 def test_an_error_fails_a_skip_warns_and_nothing_measured_warns(t):
-    error = C.zero_grad_check({"error": "RuntimeError: boom"}, t)
+    error = C.grade("zero_grad", {"error": "RuntimeError: boom"}, t)
     assert error.status == "fail" and "could not run" in error.message and "boom" in error.message
-    skipped = C.zero_grad_check({"skipped": "the output has the wrong shape"}, t)
+    skipped = C.grade("zero_grad", {"skipped": "the output has the wrong shape"}, t)
     assert skipped.status == "warn" and "wrong shape" in skipped.message
-    assert C.zero_grad_check(None, t).status == "warn"
+    assert C.grade("zero_grad", None, t).status == "warn"
 
 
 def test_non_finite_measurements_fail_rather_than_pass(t):
     nan_batch = {"batch_size": 8, "probed_rows": 3, "alone": None, "others_changed": 0.0, "permuted": None,
                  "output_scale": 1.0}
-    assert C.batch_independence_check(nan_batch, t).status == "fail"
-    assert C.permutation_check(nan_batch, t).status == "fail"
-    assert C.init_loss_check({"loss": None, "ln_k": 1.1, "ratio": None, "batch_size": 8}, t).status == "fail"
-    assert C.eval_repeat_check({"difference": None, "still_training": []}, t).status == "fail"
+    assert C.grade("batch_independence", nan_batch, t).status == "fail"
+    assert C.grade("permutation_equivariance", nan_batch, t).status == "fail"
+    assert C.grade("init_loss", {"loss": None, "ln_k": 1.1, "ratio": None, "batch_size": 8}, t).status == "fail"
+    assert C.grade("dropout_in_eval", {"difference": None, "still_training": []}, t).status == "fail"
 
 
 def test_all_zero_logits_cannot_show_mixing_and_say_so(t):
     blind = {"batch_size": 8, "probed_rows": 3, "alone": 0.0, "others_changed": 0.0, "permuted": 0.0,
              "output_scale": 0.0}
-    check = C.batch_independence_check(blind, t)
+    check = C.grade("batch_independence", blind, t)
     assert check.status == "warn" and "cannot tell" in check.message
 
 
@@ -145,7 +145,7 @@ def test_a_missing_default_lr_band_is_a_user_error(t):
 
     odd = from_conf(ModelChecks, "checks.model", lr_band={"AdamW": [1e-6, 1e-2]})
     with pytest.raises(UserError, match="lr_band"):
-        C.lr_band_check({"optimizer": "SGD", "lr": [0.1], "trainable": 1, "unchanged": [], "update_ratio": 0.1}, odd)
+        C.grade("lr_band", {"optimizer": "SGD", "lr": [0.1], "trainable": 1, "unchanged": [], "update_ratio": 0.1}, odd)
 
 
 # -- the whole list -----------------------------------------------------------------------------------------------

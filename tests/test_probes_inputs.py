@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from clearance.core.config.model import ModelChecks
 from clearance.core.config.params import from_conf
 from clearance.small_model.judge import checks as C
+from clearance.small_model.judge.checks import ModelChecks
 from clearance.small_model.measure.probes.inputs import (
     decoded_samples,
     full_token_ids,
@@ -75,9 +75,9 @@ def test_a_max_length_that_fits_passes_and_max_length_8_fails(texts, t):
     tok = WordTokenizer(texts)
     full = full_token_ids(tok, texts)
     fits = measure_truncation(full, 32)
-    assert C.truncated_texts_check(fits, t).status == C.truncated_tokens_check(fits, t).status == "pass"
+    assert C.grade("truncated_texts", fits, t).status == C.grade("truncated_tokens", fits, t).status == "pass"
     cut = measure_truncation([ids * 3 for ids in full], 8)  # ~27 tokens a text, as tweets with max_length=8
-    texts_check, tokens_check = C.truncated_texts_check(cut, t), C.truncated_tokens_check(cut, t)
+    texts_check, tokens_check = C.grade("truncated_texts", cut, t), C.grade("truncated_tokens", cut, t)
     assert texts_check.status == tokens_check.status == "fail"
     assert "train.max_length=8" in texts_check.message and "95th percentile (27)" in texts_check.fix
 
@@ -98,14 +98,14 @@ def test_a_fitting_tokenizer_passes_every_tokenizer_check(texts, t):
     measured = tokenizer_probe(texts)
     assert measured["unk_rate"] == 0.0 and measured["words_kept"] == 1.0 and measured["empty"] == 0
     assert measured["tokens_per_word"] == 1.0  # [CLS] is not counted
-    for check in (C.unknown_tokens_check, C.words_kept_check, C.empty_texts_check, C.tokens_per_word_check):
-        assert check(measured, t).status == "pass", check(measured, t)
+    for check in ("unknown_tokens", "words_kept", "empty_after_tokenization", "tokens_per_word"):
+        assert C.grade(check, measured, t).status == "pass", C.grade(check, measured, t)
 
 
 def test_a_tiny_vocabulary_fails_on_unknown_tokens_and_words_lost(texts, t):
     measured = tokenizer_probe(texts, WordTokenizer(texts, vocabulary=5))
     assert measured["unk_rate"] > 0.3
-    unknown, kept = C.unknown_tokens_check(measured, t), C.words_kept_check(measured, t)
+    unknown, kept = C.grade("unknown_tokens", measured, t), C.grade("words_kept", measured, t)
     assert unknown.status == "fail" and "unknown token (id 1)" in unknown.message
     assert kept.status == "fail" and kept.direction == "min"
 
@@ -114,7 +114,7 @@ def test_preprocessing_that_strips_words_fails(texts, t):
     stripped = pd.Series(texts).str.replace(r"[aeiou]", "", regex=True).tolist()
     measured = tokenizer_probe(stripped, WordTokenizer(stripped), raw=texts)
     assert measured["unk_rate"] == 0.0  # the tokenizer is fine: preprocessing lost the words
-    check = C.words_kept_check(measured, t)
+    check = C.grade("words_kept", measured, t)
     assert check.status == "fail" and measured["texts_mostly_lost"] == len(texts)
 
 
@@ -123,7 +123,7 @@ def test_texts_left_empty_are_counted(texts, t):
     tok = WordTokenizer(texts[:10])
     measured = tokenizer_probe(some_empty, tok)
     assert measured["empty"] == 3  # two blank, one made only of an unknown word
-    check = C.empty_texts_check(measured, t)
+    check = C.grade("empty_after_tokenization", measured, t)
     assert check.status == "fail" and check.value == pytest.approx(3 / 13, abs=1e-6)
 
 
@@ -131,7 +131,7 @@ def test_a_tokenizer_without_an_unknown_token_passes_that_check(texts, t):
     tok = WordTokenizer(texts)
     tok.unk_token_id = None
     measured = tokenizer_probe(texts, tok)
-    assert measured["unk_token"] is None and C.unknown_tokens_check(measured, t).status == "pass"
+    assert measured["unk_token"] is None and C.grade("unknown_tokens", measured, t).status == "pass"
 
 
 def test_wordpiece_pieces_join_back_into_their_words(t):

@@ -224,7 +224,8 @@ def six_scripts(folder: Path) -> Path:
 def step_1_report(source: Path, folder: Path) -> Path:
     """The real step 1 (prepare, inspect, judge_inspect) on ``source``; returns its report.html."""
     from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
-    from clearance.core.config.inspect import InspectChecks, InspectConfig, InspectStage
+    from clearance.core.config.inspect import InspectConfig, InspectStage
+    from clearance.inspection.judge.run import InspectChecks
     from clearance.core.config.params import from_conf
     from clearance.core.data.prepare import prepare
     from clearance.inspection.judge.run import judge_inspection

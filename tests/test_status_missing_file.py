@@ -39,6 +39,7 @@ def test_a_deleted_question_file_is_a_blocked_step_with_the_way_back(project: Pa
     line = next(line for line in shown.splitlines() if line.startswith("baselines"))
     assert code == 0 and "BLOCKED: question file missing" in line
     assert "git checkout -- checklists/baselines.yaml" in line
+    assert [row.split()[0] for row in shown.splitlines()[1:]] == ["inspect", "baselines", "model", "sweep"]
     code, shown = clearance(capsys, "status", "--json")
     steps = {s["step"]: s for s in json.loads(shown)["steps"]}
     assert [s["step"] for s in json.loads(shown)["steps"]] == ["inspect", "baselines", "model", "sweep"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clearance.checklist.outputs import missing_outputs, read_pipeline, step_outputs
-from clearance.cli import _cleared_state
+from clearance.checklist.status import cleared_state
 from tests.conftest import REPO
 
 STAGES = read_pipeline(REPO / "dvc.yaml")
@@ -55,8 +55,8 @@ def test_a_dvc_yaml_that_cannot_be_read_costs_only_the_note(tmp_path: Path):
 
 
 def test_the_status_line_of_a_cleared_step():
-    assert _cleared_state([], " by Ada") == "cleared by Ada"
-    assert _cleared_state(["models/model"], " by Ada") == \
+    assert cleared_state([], " by Ada") == "cleared by Ada"
+    assert cleared_state(["models/model"], " by Ada") == \
         "cleared, outputs missing: run `dvc repro` (models/model); cleared by Ada"
-    assert _cleared_state(["a", "b", "c", "d", "e"], "") == \
+    assert cleared_state(["a", "b", "c", "d", "e"], "") == \
         "cleared, outputs missing: run `dvc repro` (a, b, c and 2 more)"

@@ -9,12 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from clearance.checklist.results import describe
-from clearance.core.config.model import ModelChecks
+from clearance.checklist.declared import grade_one
+from clearance.checklist.results import CheckResult, describe
 from clearance.core.config.params import from_conf
-from clearance.core.config.sweep import SweepChecks
 from clearance.core.errors import UserError
-from clearance.sweep.judge import checks as C
+from clearance.sweep.judge.run import CHECKS, SweepChecks, SweepJudge, sweep_checks
 from clearance.sweep.search import analysis as A
 from clearance.sweep.search.space import parse_space
 
@@ -29,12 +28,17 @@ def t() -> SweepChecks:
 
 @pytest.fixture(scope="module")
 def lr_band() -> dict[str, list[float]]:
-    return from_conf(ModelChecks, "checks.model").lr_band
+    return from_conf(SweepJudge).lr_band
 
 
 @pytest.fixture(scope="module")
 def dims():
     return parse_space(SPACE)
+
+
+def grade(check_id: str, measured: dict, t: SweepChecks, lr_band: dict | None = None) -> CheckResult:
+    """One step-4 check graded on ``measured`` (with step 3's band beside it, for lr_plausible)."""
+    return grade_one(CHECKS, check_id, measured if lr_band is None else {**measured, "lr_band": lr_band}, t)
 
 
 def trial(number: int, value: float | None, state: str = "COMPLETE", error: str = "", **params) -> dict:
@@ -188,7 +192,7 @@ def clean() -> dict:
 
 
 def test_a_clean_sweep_passes_every_check_in_order(t, lr_band):
-    results = C.sweep_checks(clean(), t, lr_band)
+    results = sweep_checks(clean(), t, lr_band)
     assert [r.id for r in results] == ["trials_completed", "edge_of_grid", "lr_plausible", "gain_vs_noise",
                                        "final_choice", "test_consistent", "test_split_reuse"]
     assert [r.status for r in results] == ["pass"] * 7, [r.message for r in results]
@@ -197,13 +201,13 @@ def test_a_clean_sweep_passes_every_check_in_order(t, lr_band):
 def test_too_few_complete_trials_fail_and_quote_the_first_error(t):
     trials = [trial(0, 0.7), trial(2, None, "FAIL", error="CUDA out of memory"),
               trial(1, None, "FAIL", error="NaN loss at step 3"), trial(3, None, "PRUNED")]
-    check = C.trials_completed({"trials": trials}, t)
+    check = grade("trials_completed", {"trials": trials}, t)
     assert check.status == "fail" and check.direction == "min" and check.value == 1
     assert "1 of 4 trials completed, 2 failed, 1 pruned" in check.message
     assert "#1" in check.message and "NaN loss at step 3" in check.message and "dvc repro" in check.fix
     assert "below the minimum" in describe(check)
-    assert C.trials_completed({}, t).status == "fail"
-    assert C.trials_completed(clean(), t).status == "pass"
+    assert grade("trials_completed", {}, t).status == "fail"
+    assert grade("trials_completed", clean(), t).status == "pass"
 
 
 def test_diverged_trials_are_counted_with_their_settings_and_named_by_trials_completed(t):
@@ -217,11 +221,11 @@ def test_diverged_trials_are_counted_with_their_settings_and_named_by_trials_com
     assert counted == {"count": 1, "trials": [{"number": 2, "params": {"train.lr": 1.18}, "step": 7, "loss": "nan",
                                                "lr": 1.18, "message": blown["diverged"]["message"]}]}
     assert A.diverged([trial(0, 0.7), trial(1, None, "PRUNED")]) == {"count": 0, "trials": []}
-    check = C.trials_completed({"trials": trials}, t)
+    check = grade("trials_completed", {"trials": trials}, t)
     assert "2 of 4 trials completed, 0 failed, 1 pruned, 1 diverged" in check.message
     assert "diverged: #2 (train.lr=1.18: step 7, loss nan)" in check.message
     assert "lower the high end of the train.lr range" in check.fix
-    assert "diverged:" not in C.trials_completed(clean(), t).message
+    assert "diverged:" not in grade("trials_completed", clean(), t).message
 
 
 def test_a_best_value_on_the_edge_that_mattered_warns_and_names_its_evidence(t):
@@ -229,14 +233,14 @@ def test_a_best_value_on_the_edge_that_mattered_warns_and_names_its_evidence(t):
     measured = {**clean(), "positions": {"train.lr": 0.97, "model.dropout": 0.0, "train.batch_size": 0.5},
                 "importances": {"values": {"train.lr": 0.8, "model.dropout": 0.1, "train.batch_size": 0.1}},
                 "spearman": {"train.lr": 0.1, "model.dropout": -0.9, "train.batch_size": 0.0}}
-    check = C.edge_of_grid(measured, t)
+    check = grade("edge_of_grid", measured, t)
     assert check.status == "warn" and check.value == 2 and check.threshold == 0 and check.direction == "max"
     assert "on the edge of the grid: widen it" in check.message
     assert "train.lr=0.0003 (high end; importance 0.80 >= 0.3)" in check.message
     assert "model.dropout=0.15 (low end; the score rises toward that end, rank correlation +0.90" in check.message
     assert "train.batch_size" not in check.message
     inside = {**clean(), "positions": {"train.lr": t.edge_share + 0.01, "model.dropout": 1 - t.edge_share - 0.01}}
-    assert C.edge_of_grid(inside, t).status == "pass"
+    assert grade("edge_of_grid", inside, t).status == "pass"
 
 
 def test_edge_values_that_did_not_matter_are_information_not_a_warning(t):
@@ -247,7 +251,7 @@ def test_edge_values_that_did_not_matter_are_information_not_a_warning(t):
         "importances": {"values": {"model.num_layers": 0.25, "train.dropout": 0.25, "train.lr": 0.25,
                                    "train.weight_decay": 0.25}},
         "spearman": {"model.num_layers": 0.2, "train.dropout": -0.3, "train.lr": 0.1, "train.weight_decay": None}}
-    check = C.edge_of_grid(measured, t)
+    check = grade("edge_of_grid", measured, t)
     assert check.status == "pass" and check.value == 0
     assert "information, not a warning" in check.message
     for shown in ("model.num_layers=1 (low end)", "train.dropout=0.2 (high end)", "train.lr=0.0001 (low end)",
@@ -255,7 +259,7 @@ def test_edge_values_that_did_not_matter_are_information_not_a_warning(t):
         assert shown in check.message
     # the same values, with the score climbing toward train.lr's low end: that one warns, the rest stay information
     trending = {**measured, "spearman": {**measured["spearman"], "train.lr": -0.75}}
-    check = C.edge_of_grid(trending, t)
+    check = grade("edge_of_grid", trending, t)
     assert check.status == "warn" and check.value == 1
     assert check.message.startswith("on the edge of the grid: widen it: train.lr=0.0001 (low end; the score rises")
     assert "Also at an edge without evidence" in check.message and "model.num_layers=1 (low end)" in check.message
@@ -265,66 +269,68 @@ def test_the_trend_toward_an_edge_follows_the_metric_direction(t):
     """For a metric to minimize, a falling score toward the edge is the rising one."""
     measured = {**clean(), "positions": {"train.lr": 1.0, "model.dropout": 0.5}, "importances": {"values": {}},
                 "spearman": {"train.lr": -0.8}, "direction": "minimize"}
-    assert C.edge_of_grid(measured, t).status == "warn"
-    assert C.edge_of_grid({**measured, "direction": "maximize"}, t).status == "pass"
+    assert grade("edge_of_grid", measured, t).status == "warn"
+    assert grade("edge_of_grid", {**measured, "direction": "maximize"}, t).status == "pass"
 
 
 def test_an_implausible_best_learning_rate_warns(t, lr_band):
     odd = {**clean(), "best": {"number": 0, "value": 0.5, "params": {"train.lr": 400.0}}}
-    check = C.lr_plausible(odd, t, lr_band)
+    check = grade("lr_plausible", odd, t, lr_band)
     assert check.status == "warn" and check.value == 400.0 and check.threshold == lr_band["AdamW"]
     assert "something more fundamental" in check.message and "lr_band.AdamW" in check.message
-    assert C.lr_plausible(clean(), t, lr_band).status == "pass"
+    assert grade("lr_plausible", clean(), t, lr_band).status == "pass"
 
 
 def test_the_lr_band_falls_back_to_default_and_passes_without_lr_in_the_space(t, lr_band):
     lion = {**clean(), "optimizer": "Lion", "best": {"number": 0, "value": 0.5, "params": {"train.lr": 5.0}}}
-    check = C.lr_plausible(lion, t, lr_band)
+    check = grade("lr_plausible", lion, t, lr_band)
     assert check.status == "warn" and "lr_band.default" in check.message
     no_lr = {**clean(), "best": {"number": 0, "value": 0.5, "params": {"model.dropout": 0.1}}}
-    fixed = C.lr_plausible(no_lr, t, lr_band)
+    fixed = grade("lr_plausible", no_lr, t, lr_band)
     assert fixed.status == "pass" and "not in the search space" in fixed.message
 
 
 def test_a_gain_within_seed_noise_warns(t):
     noisy = {**clean(), "bootstrap": {**BOOT_GAIN, "mean_gain": 0.01, "low": -0.03, "high": 0.05}}
-    check = C.gain_vs_noise(noisy, t)
+    check = grade("gain_vs_noise", noisy, t)
     assert check.status == "warn" and check.value == 0.01
     assert "the sweep's gain is within seed noise" in check.message and "[-0.03, 0.05]" in check.message
-    assert C.gain_vs_noise(clean(), t).status == "pass"
+    assert grade("gain_vs_noise", clean(), t).status == "pass"
 
 
 def test_a_worse_best_or_a_single_seed_also_warns(t):
     worse = {**clean(), "bootstrap": {**BOOT_GAIN, "mean_gain": -0.05, "low": -0.08, "high": -0.02}}
-    assert C.gain_vs_noise(worse, t).status == "warn" and "worse" in C.gain_vs_noise(worse, t).message
+    below = grade("gain_vs_noise", worse, t)
+    assert below.status == "warn" and "worse" in below.message
     single = {**clean(), "bootstrap": {**BOOT_GAIN, "seeds": 1, "low": 0.09, "high": 0.09, "best_std": None}}
-    assert C.gain_vs_noise(single, t).status == "warn" and "one seed" in C.gain_vs_noise(single, t).message
+    one = grade("gain_vs_noise", single, t)
+    assert one.status == "warn" and "one seed" in one.message
 
 
 def test_the_bootstrap_output_feeds_the_check(t):
     gain = A.paired_bootstrap([0.80, 0.82, 0.81], [0.70, 0.73, 0.71], resamples=500, seed=0)
     noise = A.paired_bootstrap([0.80, 0.70, 0.76, 0.71], [0.72, 0.78, 0.70, 0.77], resamples=500, seed=0)
-    assert C.gain_vs_noise({"bootstrap": gain}, t).status == "pass"
-    assert C.gain_vs_noise({"bootstrap": noise}, t).status == "warn"
+    assert grade("gain_vs_noise", {"bootstrap": gain}, t).status == "pass"
+    assert grade("gain_vs_noise", {"bootstrap": noise}, t).status == "warn"
 
 
 def test_a_test_score_far_from_valid_warns(t):
     far = {**clean(), "final": {"metric": "macro_f1", "valid": 0.80, "test": 0.80 - t.test_gap_warn - 0.02}}
-    check = C.test_consistent(far, t)
+    check = grade("test_consistent", far, t)
     assert check.status == "warn" and check.direction == "max" and check.threshold == t.test_gap_warn
     assert "valid 0.8" in check.message and "above the maximum" in describe(check)
-    assert C.test_consistent(clean(), t).status == "pass"
+    assert grade("test_consistent", clean(), t).status == "pass"
 
 
 @pytest.mark.parametrize("part", ["best", "positions", "bootstrap", "choice", "final", "ledger"])
 def test_a_missing_input_warns_not_measured(t, lr_band, part):
     measured = {**clean(), part: None}
-    graded = {r.id: r for r in C.sweep_checks(measured, t, lr_band)}
+    graded = {r.id: r for r in sweep_checks(measured, t, lr_band)}
     warned = [r for r in graded.values() if r.status != "pass"]
     assert warned and all(r.status == "warn" and r.message.startswith("not measured: ") for r in warned)
 
 
 def test_a_skipped_part_carries_its_reason(t):
     measured = {**clean(), "final": {"skipped": "the sweep failed, so nothing was tested"}}
-    check = C.test_consistent(measured, t)
+    check = grade("test_consistent", measured, t)
     assert check.status == "warn" and check.message == "not measured: the sweep failed, so nothing was tested"

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from clearance.core.config.params import from_conf
-from clearance.core.config.sweep import SweepJudge
 from clearance.core.errors import UserError
 from clearance.sweep.judge import plots as sweep_plots
 from clearance.sweep.judge import run as J
 from clearance.sweep.judge.decision import decide
+from clearance.sweep.judge.run import SweepJudge
 from clearance.sweep.search import analysis
 from clearance.sweep.search.space import parse_space
 from tests.steps import step_questions
@@ -410,7 +410,7 @@ def test_a_test_score_far_from_valid_warns_on_the_sweep_s_metric(tmp_path: Path)
 
 def test_the_optimizer_of_the_seed_reruns_picks_the_learning_rate_band(tmp_path: Path):
     strict = cfg()
-    strict.model_checks.lr_band = {"AdamW": [1e-3, 1e-2], "default": [1e-6, 1.0]}
+    strict.lr_band = {"AdamW": [1e-3, 1e-2], "default": [1e-6, 1.0]}
     project(tmp_path, measurements_doc(), seeds_doc(optimizer="AdamW"), final_doc())
     checks = by_id(judge(tmp_path, strict))
     assert checks["lr_plausible"].status == "warn" and "AdamW" in checks["lr_plausible"].message
@@ -481,11 +481,10 @@ def test_the_fingerprint_ignores_model_thresholds_the_sweep_does_not_use(tmp_pat
     complete(tmp_path)
     judge(tmp_path)
     first = written(tmp_path, "evidence.json")["fingerprint"]
+    # The judge reads only the band of checks.model: another model threshold does not even reach it.
+    assert from_conf(SweepJudge, hydra_overrides=("checks.model.overfit_loss_max=0.5",)) == cfg()
     other = cfg()
-    other.model_checks.overfit_loss_max = 0.5
-    judge(tmp_path, other)
-    assert written(tmp_path, "evidence.json")["fingerprint"] == first
-    other.model_checks.lr_band = {**other.model_checks.lr_band, "AdamW": [1e-6, 5e-2]}
+    other.lr_band = {**other.lr_band, "AdamW": [1e-6, 5e-2]}
     judge(tmp_path, other)
     assert written(tmp_path, "evidence.json")["fingerprint"] != first
 

@@ -134,8 +134,8 @@ def test_a_sweep_where_every_trial_fails_says_so(project: Path):
 
 def test_a_trial_that_diverges_is_recorded_diverged_in_optuna_and_mlflow_and_counted(project: Path):
     """An absurd learning rate turns the loss NaN: its trials are pruned (not failed), tagged in MLflow, counted."""
-    from clearance.core.config.sweep import SweepChecks
-    from clearance.sweep.judge.checks import trials_completed
+    from clearance.checklist.declared import grade_one
+    from clearance.sweep.judge.run import CHECKS, SweepChecks
 
     params = settings({"train": {"lr": "choice(0.003, 1e30)"}}, trials=4)
     measured = sweep(params)
@@ -162,7 +162,7 @@ def test_a_trial_that_diverges_is_recorded_diverged_in_optuna_and_mlflow_and_cou
                 assert tags["clearance.reason"] == trial["diverged"]["message"]
             else:
                 assert status == "FINISHED" and "clearance.outcome" not in tags
-    check = trials_completed(measured, from_conf(SweepChecks, "checks.sweep"))
+    check = grade_one(CHECKS, "trials_completed", measured, from_conf(SweepChecks, "checks.sweep"))
     assert f"0 pruned, {len(wild)} diverged" in check.message
     assert f"#{wild[0]['number']} (train.lr=1e+30: step {wild[0]['diverged']['step']}, loss nan)" in check.message
     assert "lower the high end of the train.lr range" in check.fix

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from clearance.core.config.model import ModelChecks, ModelStage
+from clearance.core.config.model import ModelStage
 from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
 from clearance.neural.parts import trained
@@ -26,6 +26,7 @@ from clearance.neural.serving import (
     save_predictor,
 )
 from clearance.small_model.judge import checks as C
+from clearance.small_model.judge.checks import ModelChecks
 from clearance.small_model.measure.probes.inputs import (
     full_token_ids,
     length_limit,
@@ -148,8 +149,8 @@ def test_the_package_carries_the_tokenizer_and_scores_texts_without_the_data(pro
 
 def test_the_fix_for_unknown_tokens_names_the_trained_tokenizer():
     t = from_conf(ModelChecks, "checks.model", conf_dir=REPO / "conf")
-    unknown = C.unknown_tokens_check({"unk_token": 100, "unk_rate": 0.64, "tokens": 1000}, t)
-    lost = C.words_kept_check({"words_kept": 0.28, "texts_mostly_lost": 9, "words_checked": 10}, t)
+    unknown = C.grade("unknown_tokens", {"unk_token": 100, "unk_rate": 0.64, "tokens": 1000}, t)
+    lost = C.grade("words_kept", {"words_kept": 0.28, "texts_mostly_lost": 9, "words_checked": 10}, t)
     for check in (unknown, lost):
         assert check.status == "fail"
         assert "`clearance params model=tiny tokenizer=trained` then `dvc repro`" in check.fix
@@ -162,12 +163,12 @@ def test_the_suggested_max_length_fits_the_model(tokenizer):
     assert length_limit(tokenizer, tiny) == 128 and length_limit(tokenizer) is None  # it has no limit of its own
     t = from_conf(ModelChecks, "checks.model", conf_dir=REPO / "conf")
     lengths = [[1] * n for n in range(10, 310)]  # 95th percentile: 295 tokens
-    free = C.truncated_texts_check(measure_truncation(lengths, 64), t)
+    free = C.grade("truncated_texts", measure_truncation(lengths, 64), t)
     assert free.status == "fail" and "about the 95th percentile (295)" in free.fix
-    capped = C.truncated_texts_check(measure_truncation(lengths, 64, limit=128), t)
+    capped = C.grade("truncated_texts", measure_truncation(lengths, 64, limit=128), t)
     assert "raise train.max_length to 128, the most the model takes" in capped.fix and "295)" not in capped.fix
-    full = C.truncated_tokens_check(measure_truncation(lengths, 128, limit=128), t)
+    full = C.grade("truncated_tokens", measure_truncation(lengths, 128, limit=128), t)
     assert "already the most the model takes (128 tokens)" in full.fix and "model.max_positions" in full.fix
     outliers = [[1] * 20] * 97 + [[1] * 2000] * 3  # the 95th percentile fits: the few long texts lose the tokens
-    few = C.truncated_tokens_check(measure_truncation(outliers, 64, limit=512), t)
+    few = C.grade("truncated_tokens", measure_truncation(outliers, 64, limit=512), t)
     assert few.status == "fail" and "raise train.max_length to 512, the most the model takes (the 99th percentile" in few.fix

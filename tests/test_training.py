@@ -18,17 +18,16 @@ from clearance.neural.training.batches import (
     encode,
     grouped_rows,
 )
-from clearance.neural.training.loop import (
-    TrainState,
-    drawn_rows,
-    evaluate,
-    layer_group,
-    param_norms,
-    total_steps,
-    train_model,
-    train_step,
-)
+from clearance.neural.training.evaluation import evaluate
+from clearance.neural.training.loop import train_model
+from clearance.neural.training.norms import layer_group, param_norms
+from clearance.neural.training.schedule import drawn_rows, total_steps
+from clearance.neural.training.settings import TrainSettings
+from clearance.neural.training.state import TrainState
+from clearance.neural.training.step import train_step
 from tests.training_kit import TurnsNaN, kit, train_config
+
+QUIET = TrainSettings(progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +80,7 @@ def test_group_by_length_trains_on_every_row_each_epoch(toy):
     loop.collate = spy
     try:
         result = train_model(train_config(epochs=2, group_by_length=True, eval_every=1000), parts, train, None,
-                             progress=False)
+                             QUIET)
     finally:
         loop.collate = original
     assert result.steps == total_steps(len(train), 16, 2, None)
@@ -109,8 +108,8 @@ def test_total_steps():
 
 def test_training_learns_the_toy_task_and_records_each_evaluation(toy):
     parts, train, valid = toy
-    result = train_model(train_config(epochs=8, eval_every=10), parts, train, valid, track=valid.subset(range(3)),
-                         progress=False)
+    result = train_model(train_config(epochs=8, eval_every=10), parts, train, valid,
+                         TrainSettings(track=valid.subset(range(3)), progress=False))
     assert result.steps == total_steps(len(train), 16, 8, None) == 48
     assert [r["step"] for r in result.history] == [10, 20, 30, 40, 48]
     first, last = result.history[0], result.history[-1]
@@ -127,8 +126,8 @@ def test_training_learns_the_toy_task_and_records_each_evaluation(toy):
 def test_evaluations_score_a_sample_of_valid_and_the_last_scores_all_of_it(toy):
     """train.eval_max_rows bounds each evaluation during training; the scores judged are never a sample's."""
     parts, train, valid = toy
-    whole = train_model(train_config(epochs=4, eval_every=5), parts, train, valid, progress=False)
-    sampled = train_model(train_config(epochs=4, eval_every=5, eval_max_rows=10), parts, train, valid, progress=False)
+    whole = train_model(train_config(epochs=4, eval_every=5), parts, train, valid, QUIET)
+    sampled = train_model(train_config(epochs=4, eval_every=5, eval_max_rows=10), parts, train, valid, QUIET)
     assert len(valid) > 10
     assert [r["valid_rows"] for r in sampled.history] == [10] * (len(sampled.history) - 1) + [len(valid)]
     assert [r["valid_rows"] for r in whole.history] == [len(valid)] * len(whole.history)
@@ -171,20 +170,20 @@ def test_a_run_shorter_than_an_epoch_draws_and_tokenises_only_its_rows(toy):
     assert len(drawn_rows(100, 2, 16, seed=0)) == 32 and drawn_rows(100, 7, 16, seed=0) is None
     counting = CountingTokenizer(parts.tokenizer)
     lazy = LazyEncoded(counting, train.texts, train.labels, 32)
-    result = train_model(train_config(max_steps=3, eval_every=3, batch_size=8), parts, lazy, valid, progress=False)
+    result = train_model(train_config(max_steps=3, eval_every=3, batch_size=8), parts, lazy, valid, QUIET)
     assert result.steps == 3 and lazy.tokenised() == counting.texts == 24 < len(train)
-    eager = train_model(train_config(max_steps=3, eval_every=3, batch_size=8), parts, train, valid, progress=False)
+    eager = train_model(train_config(max_steps=3, eval_every=3, batch_size=8), parts, train, valid, QUIET)
     assert eager.step_losses == result.step_losses  # the same rows, tokenised now or as drawn
     whole = LazyEncoded(CountingTokenizer(parts.tokenizer), train.texts, train.labels, 32)
-    train_model(train_config(epochs=1, batch_size=8), parts, whole, valid, progress=False)
+    train_model(train_config(epochs=1, batch_size=8), parts, whole, valid, QUIET)
     assert whole.tokenised() == len(train)  # a whole epoch reads every row
 
 
 def test_same_seed_same_numbers(toy):
     parts, train, valid = toy
-    a = train_model(train_config(max_steps=8, eval_every=4), parts, train, valid, progress=False)
-    b = train_model(train_config(max_steps=8, eval_every=4), parts, train, valid, progress=False)
-    c = train_model(train_config(max_steps=8, eval_every=4, seed=1), parts, train, valid, progress=False)
+    a = train_model(train_config(max_steps=8, eval_every=4), parts, train, valid, QUIET)
+    b = train_model(train_config(max_steps=8, eval_every=4), parts, train, valid, QUIET)
+    c = train_model(train_config(max_steps=8, eval_every=4, seed=1), parts, train, valid, QUIET)
     assert a.step_losses == b.step_losses
     assert [r["valid_loss"] for r in a.history] == [r["valid_loss"] for r in b.history]
     assert a.step_losses != c.step_losses
@@ -193,7 +192,7 @@ def test_same_seed_same_numbers(toy):
 def test_an_interrupted_run_resumes_exactly(toy):
     parts, train, valid = toy
     cfg = train_config(epochs=2, eval_every=4)
-    whole = train_model(cfg, parts, train, valid, progress=False)
+    whole = train_model(cfg, parts, train, valid, QUIET)
     saved: list[TrainState] = []
 
     def keep(state: TrainState) -> None:
@@ -202,8 +201,8 @@ def test_an_interrupted_run_resumes_exactly(toy):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_model(cfg, parts, train, valid, on_checkpoint=keep, checkpoint_every=7, progress=False)
-    resumed = train_model(cfg, parts, train, valid, resume=saved[-1], progress=False)
+        train_model(cfg, parts, train, valid, TrainSettings(on_checkpoint=keep, checkpoint_every=7, progress=False))
+    resumed = train_model(cfg, parts, train, valid, TrainSettings(resume=saved[-1], progress=False))
     assert resumed.resumed_from == 7 and resumed.steps == whole.steps
     assert resumed.step_losses == pytest.approx(whole.step_losses, rel=1e-6)
     assert [r["step"] for r in resumed.history] == [r["step"] for r in whole.history]
@@ -213,7 +212,7 @@ def test_ctrl_c_saves_the_last_whole_step_and_the_run_resumes_exactly_from_it(to
     """An interrupt between checkpoints saves the step it reached, so no step since the last checkpoint is lost."""
     parts, train, valid = toy
     cfg = train_config(epochs=2, eval_every=4)
-    whole = train_model(cfg, parts, train, valid, progress=False)
+    whole = train_model(cfg, parts, train, valid, QUIET)
     saved: list[TrainState] = []
 
     def stop_at_8(record: dict) -> None:
@@ -221,10 +220,11 @@ def test_ctrl_c_saves_the_last_whole_step_and_the_run_resumes_exactly_from_it(to
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_model(cfg, parts, train, valid, on_eval=stop_at_8, on_checkpoint=lambda s: saved.append(copy.deepcopy(s)),
-                    checkpoint_every=7, progress=False)
+        train_model(cfg, parts, train, valid,
+                    TrainSettings(on_eval=stop_at_8, on_checkpoint=lambda s: saved.append(copy.deepcopy(s)),
+                                  checkpoint_every=7, progress=False))
     assert [s.step for s in saved] == [7, 8]
-    resumed = train_model(cfg, parts, train, valid, resume=saved[-1], progress=False)
+    resumed = train_model(cfg, parts, train, valid, TrainSettings(resume=saved[-1], progress=False))
     assert resumed.steps == whole.steps
     assert resumed.step_losses == pytest.approx(whole.step_losses, rel=1e-6)
     assert [r["step"] for r in resumed.history] == [r["step"] for r in whole.history]
@@ -247,7 +247,7 @@ def test_ctrl_c_in_the_middle_of_a_step_saves_nothing_half_done(toy, monkeypatch
     monkeypatch.setattr(loop, "_record", interrupted_evaluation)
     with pytest.raises(KeyboardInterrupt):
         train_model(train_config(epochs=2, eval_every=4), parts, train, valid,
-                    on_checkpoint=lambda s: saved.append(s.step), checkpoint_every=7, progress=False)
+                    TrainSettings(on_checkpoint=lambda s: saved.append(s.step), checkpoint_every=7, progress=False))
     assert saved == [7]
 
 
@@ -256,7 +256,7 @@ def test_ctrl_c_in_the_middle_of_a_step_saves_nothing_half_done(toy, monkeypatch
 def test_a_learning_rate_the_optimizer_cannot_hold_is_a_divergence_not_a_crash(toy):
     """Adam at lr 1e38 cannot write its step in a float (torch raises an overflow error): a divergence too."""
     parts, train, valid = toy
-    result = train_model(train_config(lr=1e38, epochs=1, eval_every=5), parts, train, valid, progress=False)
+    result = train_model(train_config(lr=1e38, epochs=1, eval_every=5), parts, train, valid, QUIET)
     assert result.diverged is not None and result.diverged.step == 1 and result.diverged.lr == 1e38
     assert result.diverged.message() == "training diverged at step 1: the training loss became inf at learning rate 1e+38"
 
@@ -264,7 +264,7 @@ def test_a_learning_rate_the_optimizer_cannot_hold_is_a_divergence_not_a_crash(t
 def test_a_learning_rate_that_makes_the_loss_infinite_stops_the_run_at_that_step(toy):
     parts, train, valid = toy
     # 1e37 overflows float32 at the second step whatever the thread count (1e30's NaN depends on it).
-    result = train_model(train_config(lr=1e37, epochs=3, eval_every=5), parts, train, valid, progress=False)
+    result = train_model(train_config(lr=1e37, epochs=3, eval_every=5), parts, train, valid, QUIET)
     diverged = result.diverged
     assert diverged is not None and diverged.where == "train" and diverged.lr == 1e37
     first_bad = next(i + 1 for i, loss in enumerate(result.step_losses) if not np.isfinite(loss))
@@ -279,8 +279,8 @@ def test_logits_that_turn_nan_in_an_evaluation_stop_the_run_before_anything_scor
     """The scoring (scikit-learn) never sees a NaN: the evaluation at step 10 stops the run."""
     parts, train, valid = kit(model_class=TurnsNaN, after=7, where="valid")
     seen: list[int] = []
-    result = train_model(train_config(epochs=3, eval_every=5), parts, train, valid, progress=False,
-                         on_eval=lambda record: seen.append(record["step"]))
+    result = train_model(train_config(epochs=3, eval_every=5), parts, train, valid,
+                         TrainSettings(on_eval=lambda record: seen.append(record["step"]), progress=False))
     diverged = result.diverged
     assert diverged is not None and (diverged.step, diverged.where) == (10, "valid")
     assert diverged.nonfinite_logits == len(valid) * len(parts.classes)
@@ -291,7 +291,7 @@ def test_logits_that_turn_nan_in_an_evaluation_stop_the_run_before_anything_scor
 
 def test_a_model_whose_training_logits_turn_nan_stops_at_that_step():
     parts, train, valid = kit(model_class=TurnsNaN, after=3, where="train")
-    result = train_model(train_config(epochs=3, eval_every=5), parts, train, valid, progress=False)
+    result = train_model(train_config(epochs=3, eval_every=5), parts, train, valid, QUIET)
     assert result.diverged is not None and (result.diverged.step, result.diverged.where) == (4, "train")
     assert result.history == [] and result.steps == 4
 

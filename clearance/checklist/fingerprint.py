@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from clearance.checklist.manifest import MANIFEST_NAME
 from clearance.checklist.results import CheckResult
 
-MANIFEST_FILE = "evidence.json"
 LENGTH = 12  # hex digits: short enough to type, long enough never to collide by chance here
 
 
@@ -31,7 +31,7 @@ def write_manifest(step: str, data_digest: str, settings_digest: str, checks: li
     """Write reports/<step>/evidence.json: the fingerprint and the step's required questions."""
     value, basis = fingerprint(data_digest, settings_digest, {c.id: c.status for c in checks})
     manifest = {"step": step, "fingerprint": value, "basis": basis, "questions": questions}
-    path = folder / MANIFEST_FILE
+    path = folder / MANIFEST_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path

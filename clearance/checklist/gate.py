@@ -3,23 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from clearance.checklist.answers import distinct_words, normalised_answer, normalised_question
+from clearance.checklist.entries import Checklist, Question, SignOff, Waiver
 from clearance.checklist.manifest import Manifest, RequiredQuestion
-from clearance.checklist.questions import (
-    Checklist,
-    Question,
-    SignOff,
-    Waiver,
-    distinct_words,
-    normalised_answer,
-    normalised_question,
-)
 from clearance.checklist.results import CheckResult
+from clearance.core.git import git_text
+from clearance.core.paths import stamp_file
 from clearance.core.records import GateStamp
 
 # Review states of a question file against its step's evidence.
@@ -54,6 +49,7 @@ class Verdict:
     shared_waivers: list[tuple[CheckResult, Waiver, Waiver]] = field(default_factory=list)  # (check, its, other)
     cleared_by: str = ""  # what the stamp says, once write_stamp has written or kept it
     cleared_at: str = ""
+    blocked: list[str] = field(default_factory=list)  # what a rule of RULES found, in words with its fix
 
     @property
     def review(self) -> str:
@@ -85,7 +81,7 @@ class Verdict:
     @property
     def cleared(self) -> bool:
         return not (self.missing or self.unanswered or self.short or self.duplicates or self.failing
-                    or self.review != REVIEWED or self.missing_sign_offs)
+                    or self.review != REVIEWED or self.missing_sign_offs or self.blocked)
 
 
 def _required(verdict: Verdict) -> None:
@@ -160,6 +156,11 @@ def _checks(verdict: Verdict) -> None:
             verdict.failing.append(check)
 
 
+# The gate's rules, in order: each reads the verdict and records what it finds (a rule of your own appends a
+# sentence that says what is wrong and how to fix it to ``verdict.blocked``: docs/extending.md).
+RULES: tuple[Callable[[Verdict], None], ...] = (_required, _answers, _checks)
+
+
 def evaluate(checklist: Checklist, checks: list[CheckResult], manifest: Manifest, min_words: int, *,
              min_reason_words: int | None = None, min_sign_offs: int = 0, reviewer: str | None = None) -> Verdict:
     """A step clears when every required question is present, every question has its own
@@ -170,9 +171,8 @@ def evaluate(checklist: Checklist, checks: list[CheckResult], manifest: Manifest
     verdict = Verdict(checklist=checklist, checks=checks, manifest=manifest, min_words=min_words,
                       min_reason_words=min_words if min_reason_words is None else min_reason_words,
                       min_sign_offs=min_sign_offs, reviewer=reviewer)
-    _required(verdict)
-    _answers(verdict)
-    _checks(verdict)
+    for rule in RULES:
+        rule(verdict)
     return verdict
 
 
@@ -191,7 +191,7 @@ def stamp(verdict: Verdict) -> dict:
 
 def stamp_path(step: str, folder: Path) -> Path:
     """Where a step's stamp lives."""
-    return folder / f"{step}.json"
+    return stamp_file(step, folder)
 
 
 def decision(recorded: dict[str, Any]) -> dict[str, Any]:
@@ -202,12 +202,7 @@ def decision(recorded: dict[str, Any]) -> dict[str, Any]:
 def git_user(root: Path) -> str:
     """`Name <email>` from git's user.name and user.email as seen in ``root``; "" when unset."""
     def config(key: str) -> str:
-        try:
-            out = subprocess.run(["git", "config", key], capture_output=True, text=True, cwd=root, timeout=10,
-                                 check=False)
-        except (OSError, subprocess.SubprocessError):
-            return ""
-        return out.stdout.strip() if out.returncode == 0 else ""
+        return (git_text(["config", key], root, timeout=10) or "").strip()
 
     name, email = config("user.name"), config("user.email")
     if not name:

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from clearance.core.errors import UserError
+from clearance.core.paths import EVIDENCE_FILE
 from clearance.core.records import RERUN, read_stage_json
 
-MANIFEST_NAME = "evidence.json"
+MANIFEST_NAME = EVIDENCE_FILE
 
 
 @dataclass(frozen=True)

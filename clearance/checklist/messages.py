@@ -7,7 +7,7 @@ from datetime import date
 
 from clearance.checklist.gate import CHANGED, UNREVIEWED, Verdict
 from clearance.checklist.manifest import RequiredQuestion
-from clearance.checklist.questions import distinct_words
+from clearance.checklist.answers import distinct_words
 from clearance.checklist.results import describe
 
 RULE = "─" * 72
@@ -157,6 +157,7 @@ def blocked_message(v: Verdict) -> str:
         lines += _review(v)
     if v.missing_sign_offs:
         lines += _sign_offs(v)
+    lines += [f"{said}\n" for said in v.blocked]
     lines += notes(v)
     if v.warnings:
         lines.append("Warnings (shown, not blocking): " + ", ".join(f"{w.id}={w.value}" for w in v.warnings))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from clearance.checklist.gate import Verdict
+from clearance.checklist.manifest import manifest_path
 from clearance.core.config.gate import GateStage
 from clearance.core.config.params import load_stage_config
 
@@ -36,7 +37,7 @@ def log_cleared_gate(verdict: Verdict) -> str:
         }, "gate.json")
         # The evidence the answers were given against: the judged checks, the
         # fingerprint manifest and the report, so the run shows what was reviewed.
-        evidence = [checklist.checks, checklist.checks.parent / "evidence.json", Path(checklist.report)]
+        evidence = [checklist.checks, manifest_path(checklist.checks), Path(checklist.report)]
         log_artifacts([checklist.path] + [p for p in evidence if str(p) and p.is_file()])
         log_metrics({"questions_answered": len(checklist.questions), "checks_waived": len(verdict.waived),
                      "checks_warned": len(verdict.warnings)})

@@ -7,37 +7,27 @@ Nothing here writes a file: the user runs the command the message gives.
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
+
+from clearance.core.git import git_succeeds, git_text
 
 # Each step's judging package ships the questions it requires: clearance/<package>/judge/questions.yaml.
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 _STEP_LINE = re.compile(r"^step:\s*(?P<step>\S+)\s*$", re.MULTILINE)
-
-
-def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess | None:
-    """Run git quietly; None without git or a repository (then git holds no copy)."""
-    try:
-        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False, timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def _succeeds(args: list[str], cwd: Path) -> bool:
-    found = _git(args, cwd)
-    return found is not None and found.returncode == 0
+# Seconds each git question may take; without git or a repository git holds no copy.
+GIT_TIMEOUT = 20
 
 
 def git_restore_command(path: Path) -> str | None:
     """The command that brings ``path`` back as git last held it, or None when git never held it."""
     cwd, name = Path.cwd(), Path(path).as_posix()
-    if _succeeds(["ls-files", "--error-unmatch", "--", name], cwd):
+    if git_succeeds(["ls-files", "--error-unmatch", "--", name], cwd, GIT_TIMEOUT):
         return f"git checkout -- {name}"  # in the index: also `git restore <path>`
-    if _succeeds(["cat-file", "-e", f"HEAD:./{name}"], cwd):
+    if git_succeeds(["cat-file", "-e", f"HEAD:./{name}"], cwd, GIT_TIMEOUT):
         return f"git checkout HEAD -- {name}"  # removed from the index (git rm) but in the last commit
-    deleted = _git(["log", "-1", "--format=%h", "--diff-filter=D", "--", name], cwd)
-    if deleted is not None and deleted.returncode == 0 and deleted.stdout.strip():
-        return f"git checkout {deleted.stdout.strip()}~1 -- {name}"  # deleted by a commit
+    deleted = (git_text(["log", "-1", "--format=%h", "--diff-filter=D", "--", name], cwd, GIT_TIMEOUT) or "").strip()
+    if deleted:
+        return f"git checkout {deleted}~1 -- {name}"  # deleted by a commit
     return None
 
 

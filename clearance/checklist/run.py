@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from clearance.core.errors import UserError
-from clearance.core.paths import PARAMS_FILE
+from clearance.core.paths import PARAMS_FILE, question_file
 
 
 def load_step_checklist(step: str, folder: Path):
@@ -19,7 +19,7 @@ def load_step_checklist(step: str, folder: Path):
     from clearance.checklist.questions import load_checklist, require_folder
     from clearance.checklist.recover import git_restore_command, missing_fix, packaged_questions
 
-    path = folder / f"{step}.yaml"
+    path = question_file(step, folder)
     if path.exists():
         return load_checklist(path)
     require_folder(folder)  # outside a project, say so rather than "no such step"

@@ -1,2 +1,2 @@
-"""The core every step shares: configuration schemas, data, text, the plug-in parts, the one training
-loop, evaluation, serving and tracking. It imports no step and not the checklist engine."""
+"""The core every step shares: configuration schemas, data, text, resolving the plug-in parts, evaluation,
+reports and tracking. It imports no step, not the checklist engine and not the network (clearance.neural)."""

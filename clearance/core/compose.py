@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from clearance.core.errors import UserError
-from clearance.core.paths import CONF_DIR, PARAMS_FILE
+from clearance.core.paths import CONF_DIR, CONF_FILE, PARAMS_FILE
 
 HEADER = (
     "# Composed from conf/ by `clearance params` (and by `dvc exp run`).\n"
@@ -27,17 +27,17 @@ def compose(overrides: list[str] | None = None, conf_dir: Path = CONF_DIR) -> di
 
     from clearance.core.compose_errors import composition_error
 
-    if not (conf_dir / "config.yaml").exists():
-        raise UserError(str(conf_dir / "config.yaml"), "file not found",
+    if not (conf_dir / CONF_FILE).exists():
+        raise UserError(str(conf_dir / CONF_FILE), "file not found",
                         "run clearance from the project root, where conf/ lives")
     overrides = list(overrides or [])
     try:
         with initialize_config_dir(config_dir=str(conf_dir.resolve()), version_base=None):
-            cfg = hydra_compose(config_name="config", overrides=overrides)
+            cfg = hydra_compose(config_name=Path(CONF_FILE).stem, overrides=overrides)
         return OmegaConf.to_container(cfg, resolve=True)  # type: ignore[return-value]
     # Hydra reads conf/ with a safe YAML loader: a tag (!!python/...) is refused there, never constructed.
     except (HydraException, OmegaConfBaseException, yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise composition_error(exc, overrides, conf_dir) from None
+        raise composition_error(exc, overrides, conf_dir, lambda: compose([], conf_dir=conf_dir)) from None
 
 
 def render(params: dict[str, Any]) -> str:
@@ -49,7 +49,7 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Line diff between two settings dicts, for showing what a recompose changes."""
     a = yaml.safe_dump(old, sort_keys=True).splitlines()
     b = yaml.safe_dump(new, sort_keys=True).splitlines()
-    return [line for line in difflib.unified_diff(a, b, "params.yaml", "conf/", lineterm="", n=0)]
+    return [line for line in difflib.unified_diff(a, b, str(PARAMS_FILE), "conf/", lineterm="", n=0)]
 
 
 def write_params(params: dict[str, Any], path: Path = PARAMS_FILE) -> Path | None:

@@ -7,10 +7,12 @@ parse) and lets YAML's and the file reader's errors through with a traceback; ea
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from clearance.core.errors import UserError
+from clearance.core.paths import CONF_FILE
 from clearance.core.user_files import UTF8_FIX, first_not_utf8, yaml_error
 
 CONF_YAML_FIX = "fix the YAML there (indentation, quoting); `git diff -- conf/` shows what changed"
@@ -43,12 +45,13 @@ def _override_naming(overrides: list[str], key: str) -> str | None:
     return None
 
 
-def _known_keys(conf_dir: Path, dotted: str) -> list[str]:
-    """The keys beside ``dotted`` in conf/ composed without overrides; [] when that cannot be told."""
-    from clearance.core.compose import compose
-
+def _known_keys(bare: Callable[[], dict[str, Any]] | None, dotted: str) -> list[str]:
+    """The keys beside ``dotted`` in conf/ as ``bare`` composes it (without overrides); [] when that cannot
+    be told."""
+    if bare is None:
+        return []
     try:
-        node: Any = compose([], conf_dir=conf_dir)
+        node: Any = bare()
     except UserError:
         return []
     for part in dotted.split(".")[:-1]:
@@ -60,7 +63,7 @@ def _missing_option(exc: Any, overrides: list[str], conf_dir: Path) -> UserError
     """A config group's option that conf/ does not hold (`model=nosuch`), from an override or config.yaml."""
     group, _, name = str(exc.missing_cfg_file or "").rpartition("/")
     override = _override_naming(overrides, group) if group else None
-    where = f"override `{override}`" if override else _shown(conf_dir / "config.yaml")
+    where = f"override `{override}`" if override else _shown(conf_dir / CONF_FILE)
     options = list(exc.options or [])
     if not group or not options:
         groups = sorted(p.name for p in conf_dir.iterdir() if p.is_dir()) if conf_dir.is_dir() else []
@@ -70,11 +73,11 @@ def _missing_option(exc: Any, overrides: list[str], conf_dir: Path) -> UserError
                      f"use one of: {', '.join(options)} (e.g. `clearance params {group}={options[0]}`)")
 
 
-def _missing_key(key: str, overrides: list[str], conf_dir: Path) -> UserError:
+def _missing_key(key: str, overrides: list[str], bare: Callable[[], dict[str, Any]] | None) -> UserError:
     """An override of a key conf/ does not have (`data.nosuch=1`)."""
     override = _override_naming(overrides, key) or key
     value = override.split("=", 1)[1] if "=" in override else "VALUE"
-    known = _known_keys(conf_dir, key)
+    known = _known_keys(bare, key)
     parent = key.rpartition(".")[0]
     listed = ""
     if known:
@@ -85,8 +88,10 @@ def _missing_key(key: str, overrides: list[str], conf_dir: Path) -> UserError:
                      f"check its spelling ({listed}see conf/config.yaml), or use `+{key}={value}` to add a key")
 
 
-def composition_error(exc: BaseException, overrides: list[str], conf_dir: Path) -> UserError:
-    """One message for anything that stopped Hydra from composing conf/ with ``overrides``."""
+def composition_error(exc: BaseException, overrides: list[str], conf_dir: Path,
+                      bare: Callable[[], dict[str, Any]] | None = None) -> UserError:
+    """One message for anything that stopped Hydra from composing conf/ with ``overrides``; ``bare`` composes
+    conf/ without them, to list the keys there are (clearance.core.compose passes it: no import back)."""
     from hydra.errors import MissingConfigException, OverrideParseException
 
     if isinstance(exc, UnicodeDecodeError):
@@ -103,7 +108,7 @@ def composition_error(exc: BaseException, overrides: list[str], conf_dir: Path) 
                          "`=` (key='[a b]'); see https://hydra.cc/docs/advanced/override_grammar/basic/")
     text = str(exc)
     if found := _NOT_THERE.search(text):
-        return _missing_key(found["key"], overrides, conf_dir)
+        return _missing_key(found["key"], overrides, bare)
     full_key = getattr(exc, "full_key", None)
     first = text.split("\nConfig search path")[0].splitlines()[0] if text else type(exc).__name__
     where = f"{_shown(conf_dir)}: {full_key}" if full_key else _shown(conf_dir)

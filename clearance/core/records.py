@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from clearance.core.errors import UserError
-from clearance.core.paths import report_dir
+from clearance.core.paths import BASELINES_STEP, MODEL_STEP, report_dir
 
 # -- plain JSON: what a stage measured, and reading any stage's file ------------------------------
 
@@ -207,9 +207,10 @@ def read_dict_optional(cls: type[Record], path: Path) -> dict[str, Any] | None:
 # -- the records steps hand on ------------------------------------------------------------------------------
 
 RUN_FILE = "run.json"  # a measuring stage's MLflow run
-METRICS_FILE = "metrics.json"
-BASELINES_METRICS = report_dir("baselines") / METRICS_FILE
-MODEL_METRICS = report_dir("model") / METRICS_FILE
+METRICS_FILE = "metrics.json"  # a step's key figures (DVC metrics, the journey report)
+MEASUREMENTS_FILE = "measurements.json"  # what a measuring stage measured, which its judging stage grades
+BASELINES_METRICS = report_dir(BASELINES_STEP) / METRICS_FILE
+MODEL_METRICS = report_dir(MODEL_STEP) / METRICS_FILE
 
 
 @dataclass

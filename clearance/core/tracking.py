@@ -8,17 +8,16 @@ Opening a run first checks that the store can be used (clearance/core/tracking_s
 from __future__ import annotations
 
 import numbers
-import os
 import re
 import sqlite3
-import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from clearance.core.config.tracking import TrackingConfig
+from clearance.core.git import git_text
 from clearance.core.paths import PREPARED_DIR
 # Where the store is lives with the store checks; stages and the CLI read it from here.
 from clearance.core.tracking_store import (  # noqa: F401 (re-exported)
@@ -45,12 +44,8 @@ DIGEST_CHARS = 36
 
 def git_commit(cwd: Path | None = None) -> str:
     """The current commit, or 'none' outside git or before the first commit."""
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=cwd, timeout=10, check=True)
-        return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "none"
+    found = git_text(["rev-parse", "HEAD"], cwd, timeout=10)
+    return "none" if found is None else found.strip()
 
 
 def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:

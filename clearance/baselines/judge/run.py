@@ -1,49 +1,79 @@
-"""Step 2's judging: grade the measured baselines, write checks.json, the report and the evidence manifest."""
+"""Step 2's judging: its declared checks graded from reports/baselines/measurements.json, and its report."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from clearance.baselines.judge.checks import baseline_checks
+from omegaconf import MISSING
+
+from clearance.baselines.judge import checks as step_checks
 from clearance.baselines.measure.files import MEASUREMENTS_FILE, BaselinesMeasurements
 from clearance.baselines.measure.metric_choice import recommend_metric
-from clearance.checklist.fingerprint import write_manifest
-from clearance.checklist.required import required_questions
-from clearance.checklist.results import Judgement, write_checks
-from clearance.core.config.baselines import BaselineChecks
-from clearance.core.records import settings_digest
+from clearance.checklist.declared import declared_in, grade_all, limits_schema
+from clearance.checklist.required import FILE as QUESTIONS_FILE
+from clearance.checklist.judging import Measured, StepJudging, judge_step
+from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.paths import report_dir
 from clearance.core.records import read_dict
-from clearance.core.report.html import embed_png, write_report
-
-TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
-QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
 
 STEP = "baselines"
 METRIC_NAMES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 
+CHECKS = declared_in(step_checks)
+BaselineChecks = limits_schema("BaselineChecks", CHECKS,
+                               "Thresholds of step 2's automated checks (checks.baselines; declared in checks.py).")
 
-def judge_baselines(thresholds: BaselineChecks, folder: Path | None = None) -> Judgement:
-    """Grade step 2's measurements against ``checks.baselines``; write checks, report and manifest."""
-    folder = folder or report_dir(STEP)
-    measured = read_dict(BaselinesMeasurements, folder / MEASUREMENTS_FILE)
-    facts = dict(measured["facts"])
+
+@dataclass
+class BaselinesJudge:
+    """Everything the judging of step 2 reads: only its thresholds."""
+
+    checks: BaselineChecks = field(default=MISSING, metadata={"params": "checks.baselines"})  # type: ignore[valid-type]
+
+
+def with_recommendation(facts: dict[str, Any], thresholds: Any) -> dict[str, Any]:
+    """The measured facts with the metric this data calls for (it follows ``accuracy_max_imbalance``)."""
+    facts = dict(facts)
     facts["recommended_metric"], facts["recommendation"] = recommend_metric(
         facts["imbalance_ratio"], thresholds.accuracy_max_imbalance)
-    checks = baseline_checks(facts, thresholds)
-    files = {"checks": folder / "checks.json", "report": folder / "report.html"}
-    write_checks(checks, files["checks"])
-    report = measured["report"]
-    context = {
-        "title": "clearance · step 2 · baselines", "results": measured["results"], "facts": facts,
-        "bar": measured["bar"], "checks": [asdict(c) for c in checks],
+    return facts
+
+
+def read(folder: Path, thresholds: Any) -> Measured:
+    """reports/baselines/measurements.json, as the baselines stage wrote it, with the recommended metric."""
+    measured = read_dict(BaselinesMeasurements, folder / MEASUREMENTS_FILE)
+    kept = {**measured, "facts": with_recommendation(measured["facts"], thresholds)}
+    return Measured(graded=kept, data_digest=measured["data_digest"], settings=measured["settings_digest"],
+                    kept=kept)
+
+
+def context(measured: Measured, checks: list[CheckResult], thresholds: Any, folder: Path) -> dict[str, Any]:
+    """What step 2's report shows."""
+    from clearance.core.report.html import embed_png
+
+    kept = measured.kept
+    report = kept["report"]
+    return {
+        "title": "clearance · step 2 · baselines", "results": kept["results"], "facts": kept["facts"],
+        "bar": kept["bar"], "checks": [asdict(c) for c in checks],
         "confusion_png": embed_png(folder / report["confusion_png"]), "per_class": report["per_class"],
         "mistakes": report["mistakes"], "classes": report["classes"], "metric_names": METRIC_NAMES,
         "cut": report.get("cut"),  # absent in measurements written before texts were cut
     }
-    write_report(TEMPLATE, context, files["report"])
-    settings = settings_digest({"measured": measured["settings_digest"], "checks": asdict(thresholds)})
-    files["manifest"] = write_manifest(STEP, measured["data_digest"], settings, checks,
-                                       required_questions(QUESTIONS), folder)
-    return Judgement(checks=checks, files=files, measurements={**measured, "facts": facts})
+
+
+JUDGING = StepJudging(step=STEP, checks=CHECKS, template=Path(__file__).with_name("report.html.j2"),
+                      questions=Path(__file__).with_name(QUESTIONS_FILE), read=read, context=context,
+                      source=(MEASUREMENTS_FILE, STEP))
+
+
+def judge_baselines(thresholds: Any, folder: Path | None = None) -> Judgement:
+    """Grade step 2's measurements against ``checks.baselines``; write checks, report and manifest."""
+    return judge_step(JUDGING, thresholds, folder or report_dir(STEP))
+
+
+def baseline_checks(facts: dict[str, Any], thresholds: Any) -> list[CheckResult]:
+    """Every step-2 check graded on the facts alone, in report order (for notebooks and tests)."""
+    return grade_all(CHECKS, {"facts": facts}, thresholds)

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from clearance.core.errors import UserError
 from clearance.core.packaged import default_model_dir
+from clearance.core.paths import TOKENIZER_FILE
 from clearance.core.progress import Countdown
 from clearance.core.text.input_cap import chars_for_tokens, first_chars
 
@@ -26,7 +27,7 @@ CHUNK_ROWS = 20_000
 def resolve_model_dir(configured: str) -> Path:
     """The configured model folder, or the default one when empty."""
     path = Path(configured) if configured else default_model_dir()
-    if not (path / "tokenizer.json").exists() or not (path / "model.safetensors").exists():
+    if not (path / TOKENIZER_FILE).exists() or not (path / "model.safetensors").exists():
         raise UserError(f"model folder {path}", "needs tokenizer.json and model.safetensors",
                         "point baselines.embeddings.model_dir at a Hugging Face model folder, or leave it empty")
     return path
@@ -55,7 +56,7 @@ class MeanEmbeddings(BaseEstimator, TransformerMixin):
         from tokenizers import Tokenizer
 
         folder = resolve_model_dir(self.model_dir)
-        self.tokenizer_ = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer_ = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         self.tokenizer_.no_padding()
         self.tokenizer_.enable_truncation(self.max_length)
         self.embeddings_ = load_word_embeddings(folder)

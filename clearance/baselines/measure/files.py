@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from clearance.core.records import Record
-from clearance.core.records import Bar
-
-STEP = "baselines"
-MEASUREMENTS_FILE = "measurements.json"
+from clearance.core.paths import BASELINES_STEP as STEP  # noqa: F401 (this step's id, for its modules)
+from clearance.core.records import MEASUREMENTS_FILE, Bar, Record  # noqa: F401
 
 
 @dataclass

@@ -5,6 +5,7 @@ Judging the results against thresholds is in ``clearance.baselines.judge.run``.
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import pandas as pd
 from clearance.baselines.measure.files import MEASUREMENTS_FILE, BaselinesMeasurements
 from clearance.baselines.measure.metric_choice import imbalance
 from clearance.baselines.measure.models import REGISTRY, Baseline, CannotBuild
+from clearance.baselines.measure.plugged import PluggedBaseline, is_plugged, name_of, plugged
 from clearance.core import analysis
 from clearance.core.config.baselines import BaselinesStage
 from clearance.core.data.digest import splits_digest
@@ -31,6 +33,7 @@ from clearance.core.evaluation import (
     score,
 )
 from clearance.core.records import settings_digest
+from clearance.core.parts.plugins import plugins_digest
 from clearance.core.parts.preprocess import preprocess_splits
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import Countdown, note, step
@@ -38,7 +41,7 @@ from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
 from clearance.core.report.csv_safe import write_csv
 from clearance.core.report.long_texts import Cutter
-from clearance.core.records import Bar, BaselinesMetrics
+from clearance.core.records import METRICS_FILE, Bar, BaselinesMetrics
 from clearance.core.text.units import WHITESPACE, WordUnit, unit_of
 
 STEP = "baselines"
@@ -83,10 +86,21 @@ class BaselinesOutcome:
     data_digest: str
 
 
-def build(name: str, classes: list[str], cfg: BaselinesStage, unit: WordUnit = WordUnit(WHITESPACE)) -> Baseline:
-    """A baseline by name, with its configured settings; word features count ``unit``'s words (step 1's)."""
-    if name not in REGISTRY:
-        raise UserError(f"baselines.run: {name}", "unknown baseline", f"use any of: {', '.join(REGISTRY)}")
+def build(name: Any, classes: list[str], cfg: BaselinesStage, unit: WordUnit = WordUnit(WHITESPACE),
+          index: int | None = None) -> Baseline:
+    """A baseline by name, with its configured settings; word features count ``unit``'s words (step 1's).
+
+    ``name`` is the entry ``index`` of `baselines.run`: a built-in name, or a plug-in of plugins/
+    (`module.Class`, or a mapping with `_target_` and its settings), located and built here."""
+    key = "baselines.run" if index is None else f"baselines.run[{index}]"
+    if is_plugged(name):
+        return plugged(name, key, classes, cfg.seed)
+    if not isinstance(name, str) or name not in REGISTRY:
+        close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
+        raise UserError(f"{key}={name}", "unknown baseline",
+                        (f"did you mean {close[0]}? " if close else "")
+                        + f"use any of: {', '.join(REGISTRY)}, or a class of yours in plugins/ as module.Class "
+                        "(docs/plugins.md, \"A baseline of your own\")")
     b = cfg.baselines
     extra: dict[str, Any] = {
         "keyword_rule": {"keyword_tokens": b.keyword_tokens, "min_token_count": b.min_token_count, "unit": unit},
@@ -119,6 +133,8 @@ def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[
     # A failing baseline must not hide the others: its error becomes a failing check.
     except Exception as exc:  # noqa: BLE001
         result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        if isinstance(baseline, PluggedBaseline):  # the user's code: the line of plugins/ it failed at
+            result.error += baseline.failed_at(exc)
     return result
 
 
@@ -147,11 +163,12 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
         raise UserError(f"baselines.primary_metric={metric}", "unknown metric", f"use one of: {', '.join(METRICS)}")
     splits, summary = load_splits(prepared), load_summary(prepared)
     classes = summary["classes"]
+    unit = unit_of(summary)
+    # Built first: a misspelt entry of baselines.run stops the stage before the texts are preprocessed.
+    chosen = baselines if baselines is not None else configured(cfg, classes, unit)
     with step("Preprocessing texts"):
         texts = preprocess_splits(splits, cfg.preprocess)
     labels = {name: frame["label"].to_numpy().astype(object) for name, frame in splits.items()}
-    unit = unit_of(summary)
-    chosen = baselines if baselines is not None else [build(n, classes, cfg, unit) for n in cfg.baselines.run]
     results, fit_rows = [], {}
     countdown = Countdown("baselines", len(chosen), time_left_weights(chosen, len(texts["train"])), every=0)
     for done, baseline in enumerate(chosen, start=1):
@@ -169,8 +186,22 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
     facts = measure_facts(cfg, results, best, texts, labels, classes, fit_rows)
     digest = summary.get("digest") or splits_digest(splits)
     files = write_outputs(out, cfg, results, facts, next((r for r in results if r.name == best), None),
-                          splits["valid"], texts["valid"], labels["valid"], classes, digest)
+                          splits["valid"], texts["valid"], labels["valid"], classes, digest,
+                          with_plugins=any(isinstance(b, PluggedBaseline) for b in chosen))
     return BaselinesOutcome(results=results, best=best, facts=facts, files=files, splits=splits, data_digest=digest)
+
+
+def configured(cfg: BaselinesStage, classes: list[str], unit: WordUnit) -> list[Baseline]:
+    """The baselines `baselines.run` names, all built (a plug-in located) before any is fitted."""
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(cfg.baselines.run):
+        name = name_of(entry)
+        if is_plugged(entry) and name and name in seen:
+            raise UserError(f"baselines.run[{i}]={name}", f"names the same baseline as baselines.run[{seen[name]}]; "
+                            "both would report under one name",
+                            "keep one (to try other settings, subclass it under another name in plugins/)")
+        seen.setdefault(name, i)
+    return [build(entry, classes, cfg, unit, index=i) for i, entry in enumerate(cfg.baselines.run)]
 
 
 def rows_outside(fit_rows: dict[str, set], train_rows: set) -> dict[str, int]:
@@ -216,9 +247,11 @@ def bar(results: list[BaselineResult], facts: dict[str, Any]) -> Bar:
 
 def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult], facts: dict[str, Any],
                   best: BaselineResult | None, valid: pd.DataFrame, valid_texts: pd.Series,
-                  valid_labels: np.ndarray, classes: list[str], digest: str) -> dict[str, Path]:
-    """Metrics, the results table, the best baseline's error analysis, plots and measurements."""
-    files = {name: out / f for name, f in (("metrics", "metrics.json"), ("results", "results.csv"),
+                  valid_labels: np.ndarray, classes: list[str], digest: str,
+                  with_plugins: bool = False) -> dict[str, Path]:
+    """Metrics, the results table, the best baseline's error analysis, plots and measurements; with a
+    plug-in baseline (``with_plugins``) the settings digest covers plugins/' code too, as step 3's does."""
+    files = {name: out / f for name, f in (("metrics", METRICS_FILE), ("results", "results.csv"),
                                           ("mistakes", "mistakes.csv"), ("confusion", "plots/confusion.png"),
                                           ("predictions", "plots/predictions.csv"), ("scores", "plots/scores.csv"))}
     table = pd.DataFrame([{"baseline": r.name, **{k: round(v, 4) for k, v in r.metrics.items()},
@@ -250,7 +283,8 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
         "step": STEP,
         "data_digest": digest,
         "settings_digest": settings_digest({"seed": cfg.seed, "preprocess": cfg.preprocess,
-                                            "baselines": asdict(cfg.baselines)}),
+                                            "baselines": asdict(cfg.baselines),
+                                            **({"plugins": plugins_digest()} if with_plugins else {})}),
         "facts": facts,
         "results": [r.summary() for r in results],
         "bar": must_beat.to_dict(),

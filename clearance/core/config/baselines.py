@@ -1,4 +1,5 @@
-"""Schemas of step 2, baselines: what runs and how it is judged."""
+"""Schemas of step 2, baselines: what runs (its thresholds are declared with its checks,
+clearance/baselines/judge/checks.py)."""
 
 from __future__ import annotations
 
@@ -41,22 +42,13 @@ class BaselinesConfig:
     """Settings of step 2 (values: conf/baselines/)."""
 
     primary_metric: str = MISSING  # accuracy | macro_f1 | weighted_f1 | log_loss
-    run: list[str] = MISSING
+    # a built-in name, `module.Class` of plugins/, or {_target_: module.Class, **settings} (docs/plugins.md)
+    run: list[Any] = MISSING
     keyword_tokens: int = MISSING
     min_token_count: int = MISSING
     tfidf: TfidfConfig = MISSING
     embeddings: EmbeddingsConfig = MISSING
     mistakes: int = MISSING  # most confident mistakes of the best baseline written out
-
-
-@dataclass
-class BaselineChecks:
-    """Thresholds of step 2's automated checks (values: conf/checks/default.yaml#baselines)."""
-
-    min_gain_over_prior: float = MISSING  # best baseline minus the prior guess, on the primary metric
-    accuracy_max_imbalance: float = MISSING  # above this class ratio, accuracy misleads
-    empty_after_preprocessing_warn: float = MISSING
-    empty_after_preprocessing_fail: float = MISSING
 
 
 @dataclass
@@ -69,10 +61,3 @@ class BaselinesStage:
     tracking: TrackingConfig = MISSING
     # texts longer than this are cut in step 2's report and mistakes.csv (step 1's setting)
     max_report_chars: int = field(default=MISSING, metadata={"params": "inspect.max_report_chars"})
-
-
-@dataclass
-class BaselinesJudge:
-    """Everything the judging of step 2 reads: only its thresholds."""
-
-    checks: BaselineChecks = field(default=MISSING, metadata={"params": "checks.baselines"})

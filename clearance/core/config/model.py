@@ -1,8 +1,9 @@
-"""Schemas of step 3, the small model: its plug-in parts, training, probes and thresholds."""
+"""Schemas of step 3, the small model: its plug-in parts, training and probes (its thresholds are declared
+with its checks, clearance/small_model/judge/)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from omegaconf import MISSING
@@ -46,42 +47,6 @@ class ProbeConfig:
 
 
 @dataclass
-class ModelChecks:
-    """Thresholds of step 3's probes and checks (values: conf/checks/default.yaml#model)."""
-
-    overfit_loss_max: float = MISSING
-    # the probes (clearance/probes/checks.py); *_max/_fail/_warn as in the other steps' checks
-    probability_rows_max: float = MISSING  # share of output rows in [0, 1] summing to 1 (softmax before the loss)
-    init_loss_ratio_max: float = MISSING  # initial loss / ln K above this fails
-    init_loss_ratio_min: float = MISSING  # initial loss / ln K below this warns
-    batch_mixing_max: float = MISSING  # relative change of a sample's logits when its batch changes or is reordered
-    padding_change_max: float = MISSING  # relative change of a text's logits under more padding
-    padding_gradient_share_max: float = MISSING  # share of the logits' sensitivity on padding positions
-    unread_tokens_warn: float = MISSING  # share of real token positions with no influence on the logits
-    unread_tokens_fail: float = MISSING
-    overfit_accuracy_min: float = MISSING  # share of the overfit samples predicted as their labels
-    eval_repeat_max: float = MISSING  # relative difference between two eval-mode passes on one batch
-    update_repeat_max: float = MISSING  # relative difference of one step's update from stale vs clean gradients
-    changed_params_min: float = MISSING  # share of trainable parameters one training step must change
-    lr_band: dict[str, list[float]] = MISSING  # optimizer class name -> plausible [min, max] lr; "default" else
-    truncated_texts_warn: float = MISSING  # share of texts longer than train.max_length
-    truncated_texts_fail: float = MISSING
-    truncated_tokens_warn: float = MISSING  # share of all training tokens that truncation drops
-    truncated_tokens_fail: float = MISSING
-    unk_rate_warn: float = MISSING  # share of tokens that are the unknown token
-    unk_rate_fail: float = MISSING
-    words_kept_warn: float = MISSING  # mean share of a text's words read back from its tokens (below is bad)
-    words_kept_fail: float = MISSING
-    empty_texts_warn: float = MISSING  # share of texts with no known token left
-    empty_texts_fail: float = MISSING
-    tokens_per_word_warn: float = MISSING
-    overfitting_streak_max: int = MISSING  # evaluations in a row with train loss falling and valid loss rising
-    diverged_loss_ratio_max: float = MISSING  # training loss between two evaluations / ln K above this fails
-    min_gain_over_baseline: float = MISSING  # model minus best baseline, primary metric, valid (below warns)
-    min_gain_over_prior: float = MISSING  # model minus the prior guess (below fails)
-
-
-@dataclass
 class ModelStage:
     """Everything the model stage (the measuring and training) reads."""
 
@@ -94,21 +59,6 @@ class ModelStage:
     train: TrainConfig = MISSING
     probes: ProbeConfig = MISSING
     tracking: TrackingConfig = MISSING
-
-
-@dataclass
-class ProbeGate:
-    """What deciding whether to train reads: the probes' thresholds and the override."""
-
-    checks: ModelChecks = field(default=MISSING, metadata={"params": "checks.model"})
-    run_despite_probes: bool = field(default=MISSING, metadata={"params": "train.run_despite_probes"})
-
-
-@dataclass
-class ModelJudge:
-    """Everything the judging of step 3 reads: only its thresholds."""
-
-    checks: ModelChecks = field(default=MISSING, metadata={"params": "checks.model"})
 
 
 def lr_band_for(optimizer: str, bands: dict[str, list[float]]) -> tuple[str, list[float]]:

@@ -1,4 +1,5 @@
-"""Schemas of step 4, the sweep: the search, its budget, the seed re-runs, the final test, and the thresholds."""
+"""Schemas of step 4, the sweep: the search, its budget, the seed re-runs and the final test (its thresholds are
+declared with its checks, clearance/sweep/judge/checks.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from clearance.core.config.model import ModelChecks
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
 
@@ -50,32 +50,10 @@ class SweepConfig:
 
 
 @dataclass
-class SweepChecks:
-    """Thresholds of step 4's checks (values: conf/checks/default.yaml#sweep)."""
-
-    min_complete_trials: int = MISSING  # fewer finished trials than this fails
-    edge_share: float = MISSING  # a best value in this outer share of its range (or at a choice list's end) is on an edge
-    edge_importance_min: float = MISSING  # an edge value warns when its importance reaches this share...
-    edge_trend_min: float = MISSING  # ...or when the score's rank correlation toward that edge reaches this
-    test_gap_warn: float = MISSING  # |test - valid| of the final model on the primary metric above this warns
-    test_seen_warn: int = MISSING  # more scorings of the same test split than this warn (the ledger counts them)
-
-
-@dataclass
 class SweepStage:
     """The sweep's own settings; each trial's are step 3's (`ModelStage`) with the trial's overrides."""
 
     sweep: SweepConfig = MISSING
-    tracking: TrackingConfig = MISSING
-
-
-@dataclass
-class SweepJudge:
-    """What judging step 4 reads: its thresholds, step 3's learning-rate band, and the store that records
-    every scoring of the test split (test_split_reuse compares it with the ledger)."""
-
-    checks: SweepChecks = field(default=MISSING, metadata={"params": "checks.sweep"})
-    model_checks: ModelChecks = field(default=MISSING, metadata={"params": "checks.model"})
     tracking: TrackingConfig = MISSING
 
 

@@ -1,45 +1,67 @@
-"""Step 1's judging: grade the measurements, write checks.json, the report and the evidence manifest.
-
-Cheap by design (no statistics are recomputed), so a threshold change costs seconds.
-"""
+"""Step 1's judging: its declared checks graded from reports/inspect/measurements.json, and its report."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from clearance.checklist.fingerprint import write_manifest
-from clearance.checklist.required import required_questions
-from clearance.checklist.results import Judgement, write_checks
-from clearance.core.config.inspect import InspectChecks
-from clearance.core.records import settings_digest
+from omegaconf import MISSING
+
+from clearance.checklist.declared import declared_in, limits_schema
+from clearance.checklist.required import FILE as QUESTIONS_FILE
+from clearance.checklist.judging import Measured, StepJudging, judge_step
+from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.paths import SPLITS, report_dir
 from clearance.core.records import read_dict
-from clearance.core.report.html import embed_png, write_report
-from clearance.inspection.judge.checks import inspect_checks
-from clearance.inspection.measure.files import MEASUREMENTS_FILE, InspectMeasurements
+from clearance.inspection.judge import checks as step_checks
+from clearance.inspection.measure.files import MEASUREMENTS_FILE, STEP, InspectMeasurements
+
+CHECKS = declared_in(step_checks)
+InspectChecks = limits_schema("InspectChecks", CHECKS,
+                              "Thresholds of step 1's automated checks (checks.inspect; declared in checks.py).")
+
+
+@dataclass
+class InspectJudge:
+    """Everything the judging of step 1 reads: only its thresholds."""
+
+    checks: InspectChecks = field(default=MISSING, metadata={"params": "checks.inspect"})  # type: ignore[valid-type]
+
+
+def read(folder: Path, thresholds: Any) -> Measured:
+    """reports/inspect/measurements.json, as the inspect stage wrote it."""
+    measured = read_dict(InspectMeasurements, folder / MEASUREMENTS_FILE)
+    return Measured(graded=measured, data_digest=measured["data_digest"], settings=measured["settings_digest"],
+                    kept=measured)
+
+
+def context(measured: Measured, checks: list[CheckResult], thresholds: Any, folder: Path) -> dict[str, Any]:
+    """What step 1's report shows."""
+    from clearance.core.report.html import embed_png
+
+    kept = measured.kept
+    return {
+        **kept["stats"], **kept["report"],
+        "title": "clearance · step 1 · data inspection", "summary": kept["summary"],
+        "checks": [asdict(c) for c in checks], "split_names": SPLITS,
+        "plots": {k: embed_png(folder / "plots" / name) for k, name in kept["plots"].items()},
+    }
+
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
-QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
+QUESTIONS = Path(__file__).with_name(QUESTIONS_FILE)  # this step's required questions
+JUDGING = StepJudging(step=STEP, checks=CHECKS, template=TEMPLATE, questions=QUESTIONS, read=read, context=context,
+                      source=(MEASUREMENTS_FILE, "inspect"))
 
-STEP = "inspect"
 
-
-def judge_inspection(thresholds: InspectChecks, folder: Path | None = None) -> Judgement:
+def judge_inspection(thresholds: Any, folder: Path | None = None) -> Judgement:
     """Grade step 1's measurements against ``checks.inspect``; write checks, report and manifest."""
-    folder = folder or report_dir(STEP)
-    measured = read_dict(InspectMeasurements, folder / MEASUREMENTS_FILE)
-    checks = inspect_checks(measured["stats"], thresholds)
-    files = {"checks": folder / "checks.json", "report": folder / "report.html"}
-    write_checks(checks, files["checks"])
-    context = {
-        **measured["stats"], **measured["report"],
-        "title": "clearance · step 1 · data inspection", "summary": measured["summary"],
-        "checks": [asdict(c) for c in checks], "split_names": SPLITS,
-        "plots": {k: embed_png(folder / "plots" / name) for k, name in measured["plots"].items()},
-    }
-    write_report(TEMPLATE, context, files["report"])
-    settings = settings_digest({"measured": measured["settings_digest"], "checks": asdict(thresholds)})
-    files["manifest"] = write_manifest(STEP, measured["data_digest"], settings, checks,
-                                       required_questions(QUESTIONS), folder)
-    return Judgement(checks=checks, files=files, measurements=measured)
+    return judge_step(JUDGING, thresholds, folder or report_dir(STEP))
+
+
+def inspect_checks(stats: dict[str, Any], thresholds: Any) -> list[CheckResult]:
+    """Every step-1 check graded on the statistics alone, in report order (for notebooks and tests)."""
+    from clearance.checklist.declared import grade_all
+
+    return grade_all(CHECKS, {"stats": stats}, thresholds)

@@ -5,11 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from clearance.core.records import Record
-
-STEP = "inspect"
-MEASUREMENTS_FILE = "measurements.json"
-METRICS_FILE = "metrics.json"
+from clearance.core.paths import INSPECT_STEP as STEP  # noqa: F401  (reports/inspect/)
+from clearance.core.records import MEASUREMENTS_FILE, METRICS_FILE, Record  # noqa: F401  (the step's files)
 
 
 @dataclass

@@ -26,12 +26,12 @@ from clearance.core.text.units import unit_of
 from clearance.inspection.measure import stats as S
 from clearance.inspection.measure.files import (
     MEASUREMENTS_FILE,
+    METRICS_FILE,
+    STEP,
     InspectMeasurements,
     InspectMetrics,
 )
 from clearance.inspection.measure.label_issues import find_label_issues
-
-STEP = "inspect"
 
 
 ISSUE_ROWS_IN_REPORT = 50
@@ -139,7 +139,7 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
     extra = summary["clean"]["kept_columns"]
     issues, sample, cut = cut_long_texts(stats, issues, sample, cfg.inspect.max_report_chars)
     files = {
-        "metrics": out / "metrics.json",
+        "metrics": out / METRICS_FILE,
         "label_issues": out / "label_issues.csv",
         "sample": out / "sample.csv",
     }

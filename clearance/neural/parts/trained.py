@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.core.errors import UserError
-from clearance.core.paths import split_file
+from clearance.core.paths import TOKENIZER_FILE, split_file
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 CONTINUING = "##"  # WordPiece's prefix of a piece inside a word
@@ -181,7 +181,7 @@ def packaged_tokenizer(package: str) -> Any:
     from transformers import PreTrainedTokenizerFast
 
     folder = Path(package)
-    if not (folder / "tokenizer.json").is_file():
+    if not (folder / TOKENIZER_FILE).is_file():
         raise UserError(f"model package {folder.parent}", f"has no tokenizer.json in {folder.name}/",
                         "package the model again (`dvc repro` re-runs the training stage)")
     wrapped = PreTrainedTokenizerFast.from_pretrained(str(folder), local_files_only=True)

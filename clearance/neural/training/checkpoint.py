@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from clearance.core.errors import Interrupted
-from clearance.neural.training.loop import TrainState
+from clearance.neural.training.state import TrainState
 
 FOLDER = Path(".clearance/checkpoints")
 

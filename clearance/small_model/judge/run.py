@@ -1,45 +1,43 @@
-"""Step 3's judging: grade the probes and the training run, write checks.json, the report and the evidence manifest.
+"""Step 3's judging: its declared checks graded from probes.json and training.json, and its report.
 
-Reads what the model stages measured (probes.json, training.json) and nothing else, so a
-threshold change re-grades in seconds without training again. Imports no torch.
+Reads what the model stages measured and nothing else, so a threshold change re-grades in seconds
+without training again. Imports no torch (the CLI reads ``CHECKS`` from here).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearance.checklist.fingerprint import write_manifest
-from clearance.checklist.required import required_questions
-from clearance.checklist.results import CheckResult, Judgement, write_checks
-from clearance.core.config.model import ModelChecks
+from omegaconf import MISSING
+
+from clearance.checklist.required import FILE as QUESTIONS_FILE
+from clearance.checklist.judging import Measured, StepJudging, judge_step
+from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.errors import UserError
-from clearance.core.records import settings_digest
 from clearance.core.paths import report_dir
 from clearance.core.records import read_dict
-from clearance.core.report.html import embed_png, write_report
-from clearance.small_model.judge import plots as model_plots
-from clearance.small_model.judge.checks import AFTER_TRAINING, ORDER, PROBES, model_checks
-from clearance.small_model.measure.files import (
-    PROBES_FILE,
-    STEP,
-    TRAINING_FILE,
-    Probes,
-    TrainingRecord,
-)
-
-TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
-QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
+from clearance.small_model.judge.checks import AFTER_TRAINING, CHECKS, ModelChecks, read_probes
+from clearance.small_model.measure.files import PROBES_FILE, STEP, TRAINING_FILE, TrainingRecord
 
 PLOTS_DIR = "plots"
 FORCE = "train.run_despite_probes=true"
 SCORES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
+# The checks of the real run: they say nothing about whether the probes stopped it.
+AFTER_TRAINING_CHECKS = frozenset(d.id for d in CHECKS if d.reads in AFTER_TRAINING)
+
+
+@dataclass
+class ModelJudge:
+    """Everything the judging of step 3 reads: only its thresholds."""
+
+    checks: ModelChecks = field(default=MISSING, metadata={"params": "checks.model"})  # type: ignore[valid-type]
 
 
 def read_runs(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     """probes.json and training.json, as the model stages wrote them."""
-    return read_dict(Probes, folder / PROBES_FILE), read_dict(TrainingRecord, folder / TRAINING_FILE)
+    return read_probes(folder / PROBES_FILE), read_dict(TrainingRecord, folder / TRAINING_FILE)
 
 
 def not_trained_reason(training: dict[str, Any]) -> str:
@@ -49,12 +47,12 @@ def not_trained_reason(training: dict[str, Any]) -> str:
 
 
 def measurements(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]:
-    """What ``model_checks`` grades: the probes' entries, and the real run's when it trained.
+    """What the checks grade: the probes' entries, and the real run's when it trained.
 
     Untrained, the post-training checks get ``{"skipped": why}`` so they warn with the reason
     instead of passing or vanishing; diverged, the bar does (there is no valid score to set against it).
     """
-    measured = {key: probes[key] for key in PROBES if key in probes and key not in AFTER_TRAINING}
+    measured = {key: value for key, value in probes.items() if key not in AFTER_TRAINING}
     if training.get("trained"):
         measured["divergence"] = training.get("divergence")
         measured["overfitting"] = training.get("overfitting")
@@ -88,11 +86,8 @@ def data_digest(probes: dict[str, Any], training: dict[str, Any], folder: Path) 
 # -- the report's sections ----------------------------------------------------------------------------------------
 
 def failing_probes(checks: list[CheckResult]) -> list[str]:
-    """The ids of the failing checks of the probes that run before the real training.
-
-    ``checks`` is ``model_checks``' list: one check per entry of ``ORDER``, in its order.
-    """
-    return [c.id for c, (key, _) in zip(checks, ORDER) if c.status == "fail" and key not in AFTER_TRAINING]
+    """The ids of the failing checks of the probes that run before the real training."""
+    return [c.id for c in checks if c.status == "fail" and c.id not in AFTER_TRAINING_CHECKS]
 
 
 def skipped_box(training: dict[str, Any], checks: list[CheckResult]) -> dict[str, Any] | None:
@@ -180,8 +175,10 @@ def cut_view(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, Any]
 
 
 def report_context(probes: dict[str, Any], training: dict[str, Any], checks: list[CheckResult],
-                   thresholds: ModelChecks, figures: dict[str, Path]) -> dict[str, Any]:
-    """Everything model.html.j2 shows, each part with defaults so a partial run still renders."""
+                   thresholds: Any, figures: dict[str, Path]) -> dict[str, Any]:
+    """Everything report.html.j2 shows, each part with defaults so a partial run still renders."""
+    from clearance.core.report.html import embed_png
+
     outputs = probes.get("outputs") or {}
     return {
         "title": "clearance · step 3 · a small model", "checks": [asdict(c) for c in checks],
@@ -198,17 +195,27 @@ def report_context(probes: dict[str, Any], training: dict[str, Any], checks: lis
     }
 
 
-def judge_model(thresholds: ModelChecks, folder: Path | None = None) -> Judgement:
-    """Grade step 3's measurements against ``checks.model``; write checks, report and manifest."""
-    folder = folder or report_dir(STEP)
+def read(folder: Path, thresholds: Any) -> Measured:
+    """probes.json and training.json, as the model stages wrote them, measured on the same data."""
     probes, training = read_runs(folder)
-    digest = data_digest(probes, training, folder)
-    checks = model_checks(measurements(probes, training), thresholds)
-    files = {"checks": folder / "checks.json", "report": folder / "report.html"}
-    write_checks(checks, files["checks"])
+    return Measured(graded=measurements(probes, training), data_digest=data_digest(probes, training, folder),
+                    settings=[probes.get("settings_digest"), training.get("settings_digest")],
+                    kept={"probes": probes, "training": training})
+
+
+def context(measured: Measured, checks: list[CheckResult], thresholds: Any, folder: Path) -> dict[str, Any]:
+    """What step 3's report shows, with its figures drawn first (they show the thresholds' overfit limit)."""
+    from clearance.small_model.judge import plots as model_plots
+
+    probes, training = measured.kept["probes"], measured.kept["training"]
     figures = model_plots.draw_all(training, probes.get("overfit"), thresholds.overfit_loss_max, folder / PLOTS_DIR)
-    write_report(TEMPLATE, report_context(probes, training, checks, thresholds, figures), files["report"])
-    settings = settings_digest({"measured": [probes.get("settings_digest"), training.get("settings_digest")],
-                                "checks": asdict(thresholds)})
-    files["manifest"] = write_manifest(STEP, digest, settings, checks, required_questions(QUESTIONS), folder)
-    return Judgement(checks=checks, files=files, measurements={"probes": probes, "training": training})
+    return report_context(probes, training, checks, thresholds, figures)
+
+
+JUDGING = StepJudging(step=STEP, checks=CHECKS, template=Path(__file__).with_name("report.html.j2"),
+                      questions=Path(__file__).with_name(QUESTIONS_FILE), read=read, context=context)
+
+
+def judge_model(thresholds: Any, folder: Path | None = None) -> Judgement:
+    """Grade step 3's measurements against ``checks.model``; write checks, report and manifest."""
+    return judge_step(JUDGING, thresholds, folder or report_dir(STEP))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
+from clearance.core.errors import UserError
 from clearance.core.paths import MODEL_DIR  # noqa: F401  (the trained model packaged to score texts)
-from clearance.core.records import Record
+from clearance.core.paths import MODEL_STEP as STEP  # noqa: F401  (reports/model/)
+from clearance.core.records import Record, from_data, jsonable
 
-STEP = "model"
 PROBES_FILE = "probes.json"  # the probes' measurements
 GO_FILE = "go.json"  # whether training may run
 TRAINING_FILE = "training.json"  # the training run's measurements
@@ -16,7 +21,12 @@ TRAINING_FILE = "training.json"  # the training run's measurements
 
 @dataclass
 class Probes(Record):
-    """reports/model/probes.json: each probe's measurement (or why it was skipped or failed), by family."""
+    """reports/model/probes.json: each probe's measurement (or why it was skipped or failed), by its key.
+
+    The probes are declared once, with ``@probe`` in their family modules (measure/probes/); their
+    measurements sit in ``measured`` and are written as top-level keys of the file, beside the fields below.
+    Reading gathers every other key into ``measured``; ``probes.padding`` reads one measurement.
+    """
 
     STAGE: ClassVar[str] = "probe_model"
     classes: list[str]
@@ -24,26 +34,53 @@ class Probes(Record):
     settings_digest: str
     parts: dict[str, str]
     seconds: dict[str, Any]
-    tokenizer: dict[str, Any]
-    truncation: dict[str, Any]
-    decoded_samples: list[dict[str, Any]]
-    outputs: dict[str, Any]
-    symmetry: dict[str, Any]
-    init_loss: dict[str, Any]
-    batch: dict[str, Any]
-    batch_size: dict[str, Any]
-    padding: dict[str, Any]
-    reading: dict[str, Any]
-    eval_repeat: dict[str, Any]
-    dead_parameters: dict[str, Any]
-    zero_grad: dict[str, Any]
-    param_change: dict[str, Any]
-    loop_eval: dict[str, Any]
-    overfit: dict[str, Any]
+    measured: dict[str, Any]  # each probe's measurement by its key (truncation, outputs, padding, ...)
     # train rows the input probes (truncation, tokenizer) measured, a sample when probes.input_max_rows is smaller
     input_rows: dict[str, int] | None = None
     # the decoded samples' texts longer than inspect.max_report_chars, cut (core.report.long_texts: Cutter.note)
     cut: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, data: Any, where: str) -> "Probes":
+        """The record from probes.json's keys: its fields, and every other key as a probe's measurement."""
+        if not isinstance(data, dict):
+            return from_data(cls, data, where)  # says what the file holds instead of an object
+        own = {f.name for f in dataclasses.fields(cls)} - {"measured"}
+        return from_data(cls, {**{k: v for k, v in data.items() if k in own},
+                               "measured": {k: v for k, v in data.items() if k not in own}}, where)
+
+    @classmethod
+    def read(cls, path: Path) -> "Probes":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return super().read(path)  # a missing or broken file: the error every record gives
+        return cls.of(data, str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The file's keys: the fields, and each probe's measurement under its key."""
+        fields = dataclasses.asdict(self)
+        return {**fields.pop("measured"), **fields}
+
+    def __getattr__(self, key: str) -> Any:
+        """A probe's measurement by its key (``probes.overfit``)."""
+        measured = self.__dict__.get("measured") or {}
+        if key in measured:
+            return measured[key]
+        raise AttributeError(f"{type(self).__name__} has no field or probe {key!r}")
+
+
+def write_probes(payload: dict[str, Any], path: Path, probes: Iterable[str]) -> Path:
+    """Write probes.json from the suite's measurements: every declared probe's key (``probes``) must be there,
+    so a probe the suite forgot to run fails here, naming it, not later in a check that reads it."""
+    data = jsonable(payload)
+    missing = [key for key in probes if key not in data]
+    if missing:
+        more = f" (nor {', '.join(missing[1:])})" if len(missing) > 1 else ""
+        raise UserError(f"{path}#{missing[0]}", f"missing: the declared probe {missing[0]!r} measured nothing{more}",
+                        "the probe suite (clearance/small_model/measure/probes/suite.py) must run every @probe of "
+                        "its families and keep each measurement under the probe's key")
+    return Probes.of(data, str(path)).write(path)
 
 
 @dataclass

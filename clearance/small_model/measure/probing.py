@@ -11,12 +11,11 @@ from clearance.neural.parts.device import resolve
 from clearance.neural.parts.parts import build_parts
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import step
-from clearance.core.records import write_record
 from clearance.core.report.long_texts import Cutter
 from clearance.core.text.input_cap import MODEL_READS, chars_for_tokens
 from clearance.neural.training.inputs import model_inputs, model_settings_digest
-from clearance.small_model.measure.files import PROBES_FILE, STEP, Probes
-from clearance.small_model.measure.probes.suite import run_probes
+from clearance.small_model.measure.files import PROBES_FILE, STEP, write_probes
+from clearance.small_model.measure.probes.suite import declared_probes, run_probes
 
 
 def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = None) -> dict[str, Any]:
@@ -35,8 +34,13 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
     measured = cut_samples(measured, chars_for_tokens(cfg.train.max_length))
     measured.update({"classes": inputs.classes, "data_digest": inputs.data_digest,
                      "settings_digest": model_settings_digest(cfg), "parts": parts.names})
-    write_record(Probes, measured, out / PROBES_FILE)
+    write_measured(measured, out / PROBES_FILE)
     return measured
+
+
+def write_measured(measured: dict[str, Any], path: Path) -> Path:
+    """probes.json, refused (naming the key) when a declared probe's measurement is missing from ``measured``."""
+    return write_probes(measured, path, [p.key for p in declared_probes()])
 
 
 def cut_samples(measured: dict[str, Any], limit: int | None) -> dict[str, Any]:

@@ -25,14 +25,16 @@ from clearance.core.report.csv_safe import write_csv
 from clearance.core.report.long_texts import Cutter
 from clearance.core.text.input_cap import MODEL_READS, chars_for_tokens
 from clearance.neural.serving import TextPredictor, save_predictor, save_untrained
-from clearance.core.records import Bar, ModelBar, ModelMetrics, read_bar
+from clearance.core.records import METRICS_FILE, Bar, ModelBar, ModelMetrics, read_bar
 from clearance.neural.training.checkpoint import Checkpoints
 from clearance.neural.training.inputs import (
     ModelInputs,
     model_inputs,
     model_settings_digest,
 )
-from clearance.neural.training.loop import TrainResult, train_model
+from clearance.neural.training.loop import train_model
+from clearance.neural.training.result import TrainResult
+from clearance.neural.training.settings import TrainSettings
 from clearance.small_model.measure.files import (
     GO_FILE,
     MODEL_DIR,
@@ -92,7 +94,7 @@ def skipped(decision: dict[str, Any], out: Path, model_dir: Path, digests: dict[
 
 def write_outputs(record: dict[str, Any], out: Path, metric: str) -> dict[str, Path]:
     """training.json, metrics.json and the plots' data files."""
-    files = {"training": out / TRAINING_FILE, "metrics": out / "metrics.json", "history": out / "history.csv",
+    files = {"training": out / TRAINING_FILE, "metrics": out / METRICS_FILE, "history": out / "history.csv",
              "predictions": out / "plots" / "predictions.csv"}
     write_record(TrainingRecord, record, files["training"])
     measured = record["bar_measure"]  # None when the probes stopped the run before training
@@ -130,9 +132,10 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
     resuming = f", resuming at step {resume.step}" if resume else ""
     # Ctrl-C ends in one line naming the checkpoint the next `dvc repro` resumes from (run_main prints it).
     with step(f"Training on {len(inputs.train)} texts ({device}{resuming})"), saver.on_interrupt():
-        result = train_model(cfg.train, parts, inputs.train, inputs.valid, track=inputs.tracked, on_eval=on_eval,
-                             on_checkpoint=saver, checkpoint_every=cfg.train.checkpoint_every, resume=resume,
-                             device=device, autocast=autocast, metric=bar.metric)
+        settings = TrainSettings(track=inputs.tracked, on_eval=on_eval, on_checkpoint=saver,
+                                 checkpoint_every=cfg.train.checkpoint_every, resume=resume, device=device,
+                                 autocast=autocast, metric=bar.metric)
+        result = train_model(cfg.train, parts, inputs.train, inputs.valid, settings)
     record = cut_texts(training_record(result, inputs, bar, decision, digests), chars_for_tokens(cfg.train.max_length))
     record["epochs_seen"] = epochs_seen(result.steps, cfg.train.batch_size, len(inputs.train))
     record["valid_rows"] = valid_rows(result.history)

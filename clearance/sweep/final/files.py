@@ -4,9 +4,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+from clearance.core.paths import SWEEP_STEP as STEP  # noqa: F401  (reports/sweep/)
 from clearance.core.records import Record
-
-STEP = "sweep"
 CHOICE_FILE = "choice.json"  # which model meets the test split, and why (stage choose_final)
 FINAL_FILE = "final.json"  # the choice carried out: the chosen model's valid and test scores (stage final_test)
 REGISTERED_FILE = "registered.json"  # the registry version of the final model, after gate 4 (stage register)

@@ -22,13 +22,14 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from clearance.core.data.digest import splits_digest
 from clearance.core.errors import UserError
 from clearance.sweep.final.files import LEDGER
+
+if TYPE_CHECKING:  # the judging reads the ledger without pandas; only scoring the test split needs it
+    import pandas as pd
 
 FIELDS = ("when", "test_digest", "chosen")
 # The tags of a final test's run that record its scoring in the MLflow store, where the ledger file cannot erase it.

@@ -14,7 +14,7 @@ from typing import Any
 
 from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
-from clearance.core.paths import GATE_DIR
+from clearance.core.paths import GATE_DIR, stamp_file
 from clearance.core.records import GateStamp
 from clearance.sweep.final.files import STEP
 
@@ -28,7 +28,7 @@ def cleared_fingerprint(gates: Path = GATE_DIR) -> str:
     The gate writes its stamp only when it clears, against the evidence of that run, and DVC runs this
     stage only after the gate on the current evidence; so the stamp's fingerprint is the current one.
     """
-    path = gates / f"{STEP}.json"
+    path = stamp_file(STEP, gates)
     stamp = GateStamp.read(path)
     if not stamp.cleared:
         raise UserError(str(path), "gate 4 is not cleared: nothing is registered before it is",

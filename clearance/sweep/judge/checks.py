@@ -1,8 +1,8 @@
-"""Step 4's checks: grade what the sweep measured against ``checks.sweep`` (and step 3's lr band).
+"""Step 4's automated checks, each declared once (``@check``) and graded from what the sweep measured.
 
-``sweep_checks(measured, t, lr_band)`` grades, in this order: trials_completed, edge_of_grid,
-lr_plausible, gain_vs_noise, final_choice, test_consistent, test_split_reuse. Each is also its
-own function ``<id>(measured, t[, lr_band])``. ``measured`` is a plain dict::
+Each grading function gets the part of the step's record its ``reads`` names (the whole record when it
+reads several parts) and a ``Grading`` (its limits, its fix); the report shows them in this file's
+order. The record is a plain dict, built by clearance/sweep/judge/run.py::
 
     {
       "trials": [trial dict, ...],          # clearance.sweep.search.analysis's trial dicts, every state
@@ -12,6 +12,7 @@ own function ``<id>(measured, t[, lr_band])``. ``measured`` is a plain dict::
       "spearman": {dotted key: float | None},    # analysis.spearman(...)
       "direction": "maximize" | "minimize",
       "optimizer": "AdamW",                 # the best trial's optimizer class name
+      "lr_band": {optimizer: [low, high]},  # step 3's plausible learning rates (checks.model.lr_band)
       "bootstrap": {...},                   # analysis.paired_bootstrap(...) output
       "choice": {"recorded": final.json's choice, "expected": decision.decide(...) on the same files},
       "final": {"metric": str, "valid": float, "test": float},   # the final model, once
@@ -31,9 +32,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearance.checklist.results import CheckResult, graded
+from clearance.checklist.declared import Grading, Limit, check
+from clearance.checklist.results import CheckResult
 from clearance.core.config.model import lr_band_for
-from clearance.core.config.sweep import SweepChecks
 from clearance.sweep.final.choice import (
     BETTER,
     ONE_SEED,
@@ -44,6 +45,7 @@ from clearance.sweep.final.choice import (
 
 LR_KEY = "train.lr"
 RESUME = "`dvc repro` resumes the study: finished trials are kept"
+TRIALS_FIX = f"read the error, fix the search space (conf/sweep/) or the code, then {RESUME}"
 EDGE_FIX = ("widen the range (or extend the choice list) past that end in conf/sweep/ and run `dvc repro`; "
             "a changed space starts a new study")
 NOISE_FIX = ("keep step 3's configuration (sweep.final: best_if_better), or run more seeds (sweep.seeds) "
@@ -64,15 +66,18 @@ LEDGER_REPAIR_FIX = (f"restore it from git (`git checkout -- {LEDGER_FILE}`), or
                      "and run `dvc repro`: the final test writes the store's scorings back to it")
 TEST_FIX = ("do not tune on the test split: report the test score as it is; look for why valid and test "
             "differ (step 1's split checks, too many selections on valid, a small valid split)")
+LR_FIX = ("an odd best learning rate points at a deeper problem: look at the data, the loss, the model and "
+          "step 3's probes before trusting the sweep; if the value is deliberate, widen {where} in "
+          "conf/checks/default.yaml")
 
 
-def not_measured(check_id: str, threshold: Any, why: str, fix: str, direction: str = "") -> CheckResult:
+def not_measured(c: Grading, threshold: Any, why: str, fix: str | None = None) -> CheckResult:
     """The warning for a check whose input is missing."""
-    return CheckResult(check_id, "warn", None, threshold, f"not measured: {why}", fix, direction)
+    return c.result("warn", None, threshold, f"not measured: {why}", fix)
 
 
 def absent(part: Any, default: str) -> str | None:
-    """Why a part of ``measured`` cannot be graded, or None when it can."""
+    """Why a part of the record cannot be graded, or None when it can."""
     if part is None:
         return default
     if isinstance(part, dict) and (part.get("skipped") or part.get("error")):
@@ -92,23 +97,23 @@ def _first_error(trials: list[dict[str, Any]]) -> str:
     return f"; the first failed trial (#{first.get('number')}) said: {first.get('error') or 'no error recorded'}"
 
 
-def trials_completed(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+@check("trials_completed", reads="trials", section="trials", question="budget", direction="min",
+       limits=[Limit("min_complete_trials", 3, "fail",
+                     "fewer finished trials than this fails: nothing can be learned from them")],
+       fix=TRIALS_FIX)
+def trials_completed(trials: list[dict[str, Any]] | None, c: Grading) -> CheckResult:
     """Enough trials finished to learn from the sweep."""
-    fix = f"read the error, fix the search space (conf/sweep/) or the code, then {RESUME}"
-    trials = measured.get("trials")
     if trials is None:
-        return CheckResult("trials_completed", "fail", None, t.min_complete_trials,
-                           "not measured: no trials recorded (the sweep did not run)", f"run the sweep: {RESUME}",
-                           "min")
+        return c.result("fail", None, c.fail, "not measured: no trials recorded (the sweep did not run)",
+                        f"run the sweep: {RESUME}")
     complete = _count(trials, "COMPLETE")
     diverged = [x for x in trials if x.get("diverged")]
     counts = (f"{complete} of {len(trials)} trials completed, {_count(trials, 'FAIL')} failed, "
               f"{_count(trials, 'PRUNED') - len(diverged)} pruned, {len(diverged)} diverged")
-    if diverged:
-        fix += "; for diverged trials, lower the high end of the train.lr range in sweep.space"
-    return graded("trials_completed", complete, None, t.min_complete_trials,
-                  f"{counts} (at least {t.min_complete_trials} needed){_diverged_at(diverged)}{_first_error(trials)}",
-                  fix, direction="min")
+    fix = TRIALS_FIX + ("; for diverged trials, lower the high end of the train.lr range in sweep.space"
+                        if diverged else "")
+    return c.graded(complete, f"{counts} (at least {c.fail} needed){_diverged_at(diverged)}{_first_error(trials)}",
+                    fix)
 
 
 def _values(params: dict[str, Any]) -> str:
@@ -137,7 +142,7 @@ def _toward(rho: float | None, position: float, direction: str) -> float | None:
     return rho * better * (1.0 if position > 0.5 else -1.0)
 
 
-def edge_evidence(measured: dict[str, Any], t: SweepChecks) -> dict[str, list[str]]:
+def edge_evidence(measured: dict[str, Any], t: Any) -> dict[str, list[str]]:
     """Each best value on an edge of its range -> the evidence that it mattered ([] when there is none).
 
     It mattered when its importance reaches ``edge_importance_min``, or when the score keeps rising
@@ -160,7 +165,15 @@ def edge_evidence(measured: dict[str, Any], t: SweepChecks) -> dict[str, list[st
     return found
 
 
-def edge_of_grid(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+@check("edge_of_grid", reads="", section="best", question="plausible",
+       limits=[Limit("edge_share", 0.1, "",
+                     "a best value in the outer 10% of its range, or at a choice list's end, is on an edge;"),
+               Limit("edge_importance_min", 0.3, "",
+                     "it warns only when it mattered: an importance of at least this share,"),
+               Limit("edge_trend_min", 0.5, "",
+                     "or a score that keeps rising toward that edge (rank correlation at least this)")],
+       fix=EDGE_FIX)
+def edge_of_grid(measured: dict[str, Any], c: Grading) -> CheckResult:
     """No best value that mattered sits in the outer ``edge_share`` of its range (or at a choice list's end).
 
     A value on an edge that did not matter (low importance, no trend toward the edge) is listed as
@@ -170,9 +183,9 @@ def edge_of_grid(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
     best, positions = measured.get("best"), measured.get("positions")
     why = absent(best, "no complete trial, so no best values") or absent(positions, "no positions of the best values")
     if why:
-        return not_measured("edge_of_grid", 0, why, EDGE_FIX, "max")
+        return not_measured(c, 0, why)
     params = best.get("params") or {}
-    evidence = edge_evidence(measured, t)
+    evidence = edge_evidence(measured, c.t)
     mattered = {k: r for k, r in evidence.items() if r}
 
     def listed(keys: list[str], with_reasons: bool) -> str:
@@ -190,27 +203,28 @@ def edge_of_grid(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
     else:
         ordered = sum(p is not None for p in positions.values())
         message = (f"every best value of the {ordered} ordered dimension(s) lies inside the inner "
-                   f"{1 - 2 * t.edge_share:.0%} of its range" if ordered else
+                   f"{1 - 2 * c.t.edge_share:.0%} of its range" if ordered else
                    "no dimension has an order (only non-numeric choices): nothing can sit on an edge")
-    return graded("edge_of_grid", len(mattered), 0, None, message, EDGE_FIX, direction="max")
+    return c.graded(len(mattered), message, warn=0)
 
 
-def lr_plausible(measured: dict[str, Any], t: SweepChecks | None, lr_band: dict[str, list[float]]) -> CheckResult:
-    """The best learning rate lies in step 3's plausible band for its optimizer."""
+@check("lr_plausible", reads="", section="best", question="plausible", direction="",
+       fix=LR_FIX.format(where="checks.model.lr_band.<optimizer>"))
+def lr_plausible(measured: dict[str, Any], c: Grading) -> CheckResult:
+    """The best learning rate lies in step 3's plausible band for its optimizer (``measured["lr_band"]``:
+    step 3's threshold, checks.model.lr_band, which the judge and the final choice put in the record)."""
     best = measured.get("best")
     optimizer = measured.get("optimizer") or "default"
-    key, (low, high) = lr_band_for(optimizer, lr_band)
+    key, (low, high) = lr_band_for(optimizer, measured["lr_band"])
     where = f"checks.model.lr_band.{key}"
-    fix = (f"an odd best learning rate points at a deeper problem: look at the data, the loss, the model and "
-           f"step 3's probes before trusting the sweep; if the value is deliberate, widen {where} in "
-           f"conf/checks/default.yaml")
+    fix = LR_FIX.format(where=where)
     why = absent(best, "no complete trial, so no best learning rate")
     if why:
-        return not_measured("lr_plausible", [low, high], why, fix)
+        return not_measured(c, [low, high], why, fix)
     params = best.get("params") or {}
     if LR_KEY not in params:
-        return CheckResult("lr_plausible", "pass", None, [low, high],
-                           f"{LR_KEY} is not in the search space: step 3's lr_band check graded the fixed rate", fix)
+        return c.result("pass", None, [low, high],
+                        f"{LR_KEY} is not in the search space: step 3's lr_band check graded the fixed rate", fix)
     lr = params[LR_KEY]
     inside = isinstance(lr, (int, float)) and low <= lr <= high
     message = (f"best learning rate {lr:g} for {optimizer}; plausible band [{low:g}, {high:g}] ({where})"
@@ -218,7 +232,7 @@ def lr_plausible(measured: dict[str, Any], t: SweepChecks | None, lr_band: dict[
     if not inside:
         message += (": outside the band. A best learning rate this odd means something more fundamental is "
                     "going on (a bug, the data, the loss), not that the sweep found a good value")
-    return CheckResult("lr_plausible", "pass" if inside else "warn", lr, [low, high], message, fix)
+    return c.result("pass" if inside else "warn", lr, [low, high], message, fix)
 
 
 GAIN_WORDS = {BETTER: ("pass", "the sweep's gain is larger than seed noise"),
@@ -227,7 +241,8 @@ GAIN_WORDS = {BETTER: ("pass", "the sweep's gain is larger than seed noise"),
               ONE_SEED: ("warn", "one seed cannot measure seed noise")}
 
 
-def gain_vs_noise(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+@check("gain_vs_noise", reads="bootstrap", section="noise", question="noise", direction="", fix=NOISE_FIX)
+def gain_vs_noise(b: dict[str, Any] | None, c: Grading) -> CheckResult:
     """The paired re-runs' gain of the best config over step 3's is larger than seed noise.
 
     Passes only when the whole 95% interval is above 0 and at least 2 seeds were compared:
@@ -235,53 +250,52 @@ def gain_vs_noise(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
     is ``choice.gain_verdict``'s, the one the final choice follows.
     """
     threshold = "95% interval of the mean gain above 0"
-    b = measured.get("bootstrap")
     why = absent(b, "the seed re-runs did not run") or (None if b.get("low") is not None else
                                                          b.get("note") or "no paired scores")
     if why:
-        return not_measured("gain_vs_noise", threshold, why, NOISE_FIX)
+        return not_measured(c, threshold, why)
     spread = (f"best {b['best_mean']:g} ± {b['best_std'] if b['best_std'] is not None else '–'}, "
               f"step 3 {b['reference_mean']:g} ± {b['reference_std'] if b['reference_std'] is not None else '–'}")
     interval = f"mean gain {b['mean_gain']:g}, 95% interval [{b['low']:g}, {b['high']:g}] over {b['seeds']} seed(s)"
     status, verdict = GAIN_WORDS[gain_verdict(b).verdict]
-    return CheckResult("gain_vs_noise", status, b["mean_gain"], threshold, f"{verdict}: {interval} ({spread})",
-                       NOISE_FIX)
+    return c.result(status, b["mean_gain"], threshold, f"{verdict}: {interval} ({spread})")
 
 
-def final_choice(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+@check("final_choice", reads="choice", section="final", question="noise", direction="", fix=CHOICE_FIX)
+def final_choice(choice: dict[str, Any] | None, c: Grading) -> CheckResult:
     """The model that met the test split is the one the evidence picks, and the evidence did not reject it."""
     threshold = "the model sweep.final asks for, unless the evidence rejects it"
-    choice = measured.get("choice")
     why = absent(choice, "the final test did not run yet")
     if why:
-        return not_measured("final_choice", threshold, why, "run `dvc repro`")
+        return not_measured(c, threshold, why, "run `dvc repro`")
     recorded, expected = choice.get("recorded"), choice.get("expected") or {}
     if not isinstance(recorded, dict) or "chosen" not in recorded:
-        return CheckResult("final_choice", "fail", None, threshold,
-                           "final.json records no choice (written by another version)", STALE_CHOICE_FIX)
+        return c.result("fail", None, threshold, "final.json records no choice (written by another version)",
+                        STALE_CHOICE_FIX)
     if (recorded.get("rule"), recorded.get("chosen")) != (expected.get("rule"), expected.get("chosen")):
-        return CheckResult("final_choice", "fail", recorded.get("chosen"), threshold,
-                           f"final.json says {recorded.get('chosen') or 'no model'} met the test split under "
-                           f"sweep.final={recorded.get('rule')}, but the current evidence picks "
-                           f"{expected.get('chosen') or 'no model'}: {expected.get('reason', '')}", STALE_CHOICE_FIX)
+        return c.result("fail", recorded.get("chosen"), threshold,
+                        f"final.json says {recorded.get('chosen') or 'no model'} met the test split under "
+                        f"sweep.final={recorded.get('rule')}, but the current evidence picks "
+                        f"{expected.get('chosen') or 'no model'}: {expected.get('reason', '')}", STALE_CHOICE_FIX)
     if recorded["chosen"] is None:
-        return CheckResult("final_choice", "fail", None, threshold, str(recorded.get("reason")), CHOICE_FIX)
-    return CheckResult("final_choice", "pass", recorded["chosen"], threshold, str(recorded.get("reason")), CHOICE_FIX)
+        return c.result("fail", None, threshold, str(recorded.get("reason")))
+    return c.result("pass", recorded["chosen"], threshold, str(recorded.get("reason")))
 
 
-def test_consistent(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+@check("test_consistent", reads="final", section="final", question="test",
+       limits=[Limit("test_gap_warn", 0.05, "warn",
+                     "|test - valid| of the final model, primary metric, above this warns")],
+       fix=TEST_FIX)
+def test_consistent(final: dict[str, Any] | None, c: Grading) -> CheckResult:
     """The final model's test score is close to its valid score."""
-    final = measured.get("final")
     why = absent(final, "the final model was not tested yet")
     if not why and not all(isinstance(final.get(k), (int, float)) for k in ("valid", "test")):
         why = "the final model has no valid and test scores"
     if why:
-        return not_measured("test_consistent", t.test_gap_warn, why, TEST_FIX, "max")
+        return not_measured(c, c.warn, why)
     gap = abs(final["test"] - final["valid"])
     metric = final.get("metric") or "the primary metric"
-    return graded("test_consistent", gap, t.test_gap_warn, None,
-                  f"final model, {metric}: valid {final['valid']:g}, test {final['test']:g}, gap {gap:.4g}",
-                  TEST_FIX, direction="max")
+    return c.graded(gap, f"final model, {metric}: valid {final['valid']:g}, test {final['test']:g}, gap {gap:.4g}")
 
 
 def _counts(ledger: dict[str, Any]) -> list[int]:
@@ -289,39 +303,36 @@ def _counts(ledger: dict[str, Any]) -> list[int]:
     return [n for n in (ledger.get(k) for k in ("seen", "in_ledger", "in_store")) if isinstance(n, int)]
 
 
-def test_split_reuse(measured: dict[str, Any], t: SweepChecks) -> CheckResult:
+@check("test_split_reuse", reads="ledger", section="final", question="test",
+       limits=[Limit("test_seen_warn", 1, "warn",
+                     "the same test split scored more often than this warns (ledger/test_split.jsonl)")],
+       fix=REUSE_FIX)
+def test_split_reuse(ledger: dict[str, Any] | None, c: Grading) -> CheckResult:
     """The test split of this data was scored at most ``test_seen_warn`` times. The count is the largest
     of the ledger's and the MLflow store's; a ledger that holds fewer scorings than the store lost
     lines, and fails."""
-    ledger = measured.get("ledger")
     why = absent(ledger, f"no count of test scorings ({LEDGER_FILE})")
     if not why and not isinstance(ledger.get("seen"), int):
         why = f"{ledger.get('path') or LEDGER_FILE} gave no count"
     if why:
-        return not_measured("test_split_reuse", t.test_seen_warn, why, REUSE_FIX, "max")
+        return not_measured(c, c.warn, why)
     path = ledger.get("path") or LEDGER_FILE
     seen, where = max(_counts(ledger)), f"{path}, test split {str(ledger.get('digest'))[:12]}"
     if ledger.get("ledger_error"):
-        return CheckResult("test_split_reuse", "fail", seen, t.test_seen_warn,
-                           f"the ledger cannot be read ({ledger['ledger_error']})", LEDGER_REPAIR_FIX, "max")
+        return c.result("fail", seen, c.warn, f"the ledger cannot be read ({ledger['ledger_error']})",
+                        LEDGER_REPAIR_FIX)
     held, stored = ledger.get("in_ledger"), ledger.get("in_store")
     if isinstance(held, int) and isinstance(stored, int) and held < stored:
-        return CheckResult("test_split_reuse", "fail", seen, t.test_seen_warn,
-                           f"{path} holds {held} scoring(s) of test split {str(ledger.get('digest'))[:12]}, the MLflow "
-                           f"store records {stored}: the ledger lost lines, and its count must not go down",
-                           LOST_LINES_FIX, "max")
-    if seen > t.test_seen_warn:
+        return c.result("fail", seen, c.warn,
+                        f"{path} holds {held} scoring(s) of test split {str(ledger.get('digest'))[:12]}, the MLflow "
+                        f"store records {stored}: the ledger lost lines, and its count must not go down",
+                        LOST_LINES_FIX)
+    if seen > c.warn:
         message = f"the test split has been seen {seen} times: its score is no longer an unbiased estimate ({where})"
     else:
         message = f"the test split of this data has been scored {seen} time(s) ({where})"
     if ledger.get("store_error"):
         message += (f"; the MLflow store could not be read ({ledger['store_error']}), so this count is the "
                     "ledger's alone")
-    return graded("test_split_reuse", seen, t.test_seen_warn, None, message, REUSE_FIX, direction="max")
+    return c.graded(seen, message)
 
-
-def sweep_checks(measured: dict[str, Any], t: SweepChecks, lr_band: dict[str, list[float]]) -> list[CheckResult]:
-    """Every step-4 check, in report order."""
-    return [trials_completed(measured, t), edge_of_grid(measured, t), lr_plausible(measured, t, lr_band),
-            gain_vs_noise(measured, t), final_choice(measured, t), test_consistent(measured, t),
-            test_split_reuse(measured, t)]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from clearance.checklist.declared import Grading
 from clearance.sweep.final.choice import BEST_MODEL, Choice, choose, gain_verdict, without_diverged_best
 from clearance.sweep.judge.checks import lr_plausible
 
@@ -24,7 +25,9 @@ def decide(rule: str, measured: dict[str, Any], seeds: dict[str, Any] | None,
     """Which model meets the test split under ``rule`` (sweep.final), from measurements.json and seeds.json."""
     seeds = seeds or {}
     best = best_trial(measured)
-    lr = lr_plausible({"best": best, "optimizer": seeds.get("optimizer") or measured.get("optimizer")}, None, lr_band)
+    # Only lr_plausible's own reading: it grades step 3's band, not a threshold of checks.sweep.
+    lr = lr_plausible({"best": best, "optimizer": seeds.get("optimizer") or measured.get("optimizer"),
+                       "lr_band": lr_band}, Grading(lr_plausible.declared, None))
     # No band numbers in the sentence: widening the band must not change a choice it does not change.
     note = f"its learning rate {lr.value:g} lies outside the plausible band (lr_plausible)" \
         if lr.status != "pass" and isinstance(lr.value, (int, float)) else ""

@@ -11,43 +11,41 @@ then shows what exists and the checks that need them warn "not measured".
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearance.checklist.fingerprint import write_manifest
-from clearance.checklist.required import required_questions
-from clearance.checklist.results import CheckResult, Judgement, write_checks
-from clearance.core.config.sweep import SweepChecks, SweepJudge
+from omegaconf import MISSING
+
+from clearance.checklist.declared import declared_in, grade_all, limits_schema
+from clearance.checklist.required import FILE as QUESTIONS_FILE
+from clearance.checklist.judging import Measured, StepJudging, judge_step
+from clearance.checklist.results import CheckResult, Judgement
+from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
-from clearance.core.records import settings_digest
 from clearance.core.paths import report_dir
-from clearance.core.records import read_dict, read_dict_optional
-from clearance.core.report.html import embed_png, write_report
-from clearance.core.records import METRICS_FILE, ModelMetrics
-from clearance.sweep.final.files import FINAL_FILE, LEDGER, FinalRecord
-from clearance.sweep.final.ledger import StoreRuns, read_ledger, store_scorings, times_seen
+from clearance.core.report.html import embed_png
+from clearance.sweep.final.files import FINAL_FILE, LEDGER
+from clearance.sweep.final.ledger import StoreRuns
+from clearance.sweep.judge import checks as step_checks
 from clearance.sweep.judge import plots as sweep_plots
-from clearance.sweep.judge.checks import edge_evidence, sweep_checks
-from clearance.sweep.judge.decision import decide
-from clearance.sweep.search.files import (
-    MEASUREMENTS_FILE,
-    SEEDS_FILE,
-    STEP,
-    SeedReruns,
-    SweepMeasurements,
+from clearance.sweep.judge.checks import edge_evidence
+from clearance.sweep.judge.inputs import (
+    checks_input,
+    is_number,
+    missing,
+    read_earlier,
+    read_inputs,
+    settings_of,
+    split_score,
 )
+from clearance.sweep.search.files import MEASUREMENTS_FILE, SEEDS_FILE, STEP
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
-QUESTIONS = Path(__file__).with_name("questions.yaml")  # this step's required questions
+QUESTIONS = Path(__file__).with_name(QUESTIONS_FILE)  # this step's required questions
 
 PLOTS_DIR = "plots"
 MODEL_FOLDER = report_dir("model")
-# The settings each file records (hashed into the evidence fingerprint when it carries no settings_digest).
-SETTINGS = {"measurements": ("metric", "direction", "study", "sampler", "trials_budget", "fixed", "space"),
-            "seeds": ("metric", "direction", "seeds", "optimizer", "fixed"),
-            "final": ("choice", "params", "metric", "seed", "model_digest", "ledger")}
 ROUGH = ("Importances from few trials are rough: each one rests on {n} complete trial(s), and another seed "
          "or a few more trials can reorder them. Trust a conclusion only where the importance, the rank "
          "correlation and the scatter agree.")
@@ -55,110 +53,20 @@ VALID_ONLY = ("Every selection used the valid split only: the best trial, the se
               "the final model were all decided on valid. The test split is scored only for the chosen model, "
               "and the ledger counts every scoring of it.")
 
-
-# -- inputs -------------------------------------------------------------------------------------------------------
-
-def read_inputs(folder: Path) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None]:
-    """measurements.json (required), seeds.json and final.json (each None when missing)."""
-    return (read_dict(SweepMeasurements, folder / MEASUREMENTS_FILE),
-            read_dict_optional(SeedReruns, folder / SEEDS_FILE), read_dict_optional(FinalRecord, folder / FINAL_FILE))
+CHECKS = declared_in(step_checks)
+SweepChecks = limits_schema("SweepChecks", CHECKS,
+                            "Thresholds of step 4's checks (checks.sweep; declared in checks.py).")
 
 
-def read_earlier(model_folder: Path, measured: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Step 3's ``metrics.json`` and step 2's ``bar`` as the sweep recorded it (empty when missing: "–")."""
-    found = ModelMetrics.read_optional(model_folder / METRICS_FILE)
-    model = found.to_dict() if found is not None else {}
-    return model, measured.get("bar") or {}
+@dataclass
+class SweepJudge:
+    """What judging step 4 reads: its thresholds, step 3's learning-rate band (lr_plausible and the final
+    choice grade it), and the store that records every scoring of the test split (test_split_reuse compares
+    it with the ledger)."""
 
-
-def _split_score(scores: Any, split: str, metric: str) -> float | None:
-    value = scores.get(f"{split}_{metric}") if isinstance(scores, dict) else None
-    return value if _number(value) else None
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _missing(what: str, file: str) -> dict[str, str]:
-    return {"skipped": f"reports/{STEP}/{file} is missing: {what} did not run yet (run `dvc repro`)"}
-
-
-def final_measure(final: dict[str, Any] | None, metric: str) -> dict[str, Any]:
-    """The final model's valid and test scores on the sweep's metric (or why there are none)."""
-    if final is None:
-        return _missing("the final test", FINAL_FILE)
-    if "skipped" in final or "error" in final:
-        return final
-    if final.get("chosen") is None and "choice" in final:
-        return {"skipped": "no model met the test split, so the test split was not scored (final_choice says why)"}
-    return {"metric": metric, "valid": _split_score(final.get("valid"), "valid", metric),
-            "test": _split_score(final.get("test"), "test", metric)}
-
-
-def choice_input(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None,
-                 lr_band: dict[str, list[float]]) -> dict[str, Any] | None:
-    """The choice final.json records, beside the one ``decide`` makes on the same evidence now."""
-    if final is None:
-        return None
-    recorded = final.get("choice")
-    rule = recorded.get("rule") if isinstance(recorded, dict) else None
-    if rule is None or seeds is None:
-        return {"recorded": recorded, "expected": None}
-    try:
-        expected = decide(rule, measured, seeds, lr_band).as_dict()
-    except UserError as error:
-        expected = {"rule": rule, "chosen": None, "reason": error.render()}
-    return {"recorded": recorded, "expected": expected}
-
-
-def ledger_measure(final: dict[str, Any] | None, ledger: Path = LEDGER,
-                   store_runs: StoreRuns | None = None) -> dict[str, Any]:
-    """final.json's count of test scorings, beside what the ledger file (``in_ledger``) and the MLflow
-    store (``in_store``) hold for its digest now; a file or store that cannot be read is said
-    (``ledger_error``, ``store_error``), never raised: the check reports it."""
-    if final is None:
-        return _missing("the final test", FINAL_FILE)
-    counted = dict(final.get("ledger") or {})
-    digest = counted.get("digest")
-    if not digest:
-        return counted
-    try:
-        counted["in_ledger"] = times_seen(read_ledger(ledger), digest)
-    except UserError as error:
-        counted["ledger_error"] = f"{error.where}: {error.problem}"
-    if store_runs is not None:
-        try:
-            counted["in_store"] = store_scorings(store_runs(digest))
-        except UserError as error:
-            counted["store_error"] = f"{error.where}: {error.problem}"
-    return counted
-
-
-def checks_input(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None,
-                 lr_band: dict[str, list[float]], ledger: Path = LEDGER,
-                 store_runs: StoreRuns | None = None) -> dict[str, Any]:
-    """What ``sweep_checks`` grades, built from the three files, the ledger and the store (see
-    clearance/sweep/judge/checks.py)."""
-    bootstrap = _missing("the seed re-runs", SEEDS_FILE) if seeds is None else seeds.get("bootstrap")
-    best = measured.get("best")
-    # Only the fields the checks read: a trial dict's own "error" key ("" when it ran) would read as a failure.
-    best = {k: best.get(k) for k in ("number", "value", "params")} if best else None
-    return {"trials": measured.get("trials"), "best": best,
-            "positions": measured.get("positions") if best else None,
-            "importances": measured.get("importances"), "spearman": measured.get("spearman"),
-            "direction": measured.get("direction"),
-            "optimizer": (seeds or {}).get("optimizer") or measured.get("optimizer"),
-            "bootstrap": bootstrap, "choice": choice_input(measured, seeds, final, lr_band),
-            "final": final_measure(final, measured.get("metric") or ""),
-            "ledger": ledger_measure(final, ledger, store_runs)}
-
-
-def settings_of(doc: dict[str, Any] | None, name: str) -> Any:
-    """A file's own settings digest, or the settings it records (None for a missing file)."""
-    if doc is None:
-        return None
-    return doc.get("settings_digest") or {key: doc.get(key) for key in SETTINGS[name]}
+    checks: SweepChecks = field(default=MISSING, metadata={"params": "checks.sweep"})  # type: ignore[valid-type]
+    lr_band: dict[str, list[float]] = field(default=MISSING, metadata={"params": "checks.model.lr_band"})
+    tracking: TrackingConfig = MISSING
 
 
 # -- the report's sections ----------------------------------------------------------------------------------------
@@ -174,7 +82,7 @@ def show(value: Any) -> str:
 
 def gain(value: float | None, reference: float | None, direction: str) -> float | None:
     """How much better ``value`` is than ``reference`` (positive is better, whatever the direction)."""
-    if not (_number(value) and _number(reference)):
+    if not (is_number(value) and is_number(reference)):
         return None
     return (value - reference) if direction != "minimize" else (reference - value)
 
@@ -185,11 +93,11 @@ def comparison(measured: dict[str, Any], seeds: dict[str, Any] | None, final: di
     metric, direction = measured.get("metric") or "", measured.get("direction") or "maximize"
     best = measured.get("best") or {}
     model_bar = model.get("bar") or {}
-    model_score = model_bar.get("model") if _number(model_bar.get("model")) else \
-        _split_score(model.get("valid"), "valid", metric)
+    model_score = model_bar.get("model") if is_number(model_bar.get("model")) else \
+        split_score(model.get("valid"), "valid", metric)
     rows = [
         (f"best trial (#{best['number']}), at the sweep's budget" if "number" in best else "best trial",
-         best.get("value") if _number(best.get("value")) else None, f"{STEP}/{MEASUREMENTS_FILE}#best"),
+         best.get("value") if is_number(best.get("value")) else None, f"{STEP}/{MEASUREMENTS_FILE}#best"),
         ("step 3's configuration re-run at the same budget (mean over seeds)",
          ((seeds or {}).get("reference") or {}).get("mean"), f"{STEP}/{SEEDS_FILE}#reference"),
         ("step 3's model (its full run)", model_score, "model/metrics.json#bar"),
@@ -201,7 +109,7 @@ def comparison(measured: dict[str, Any], seeds: dict[str, Any] | None, final: di
     table = [{"name": name, "value": value, "text": show(value), "source": f"reports/{source}",
               "gain": None if i == 0 else gain(top, value, direction)} for i, (name, value, source) in enumerate(rows)]
     chosen = (final or {}).get("chosen")
-    test = _split_score((final or {}).get("test"), "test", metric)
+    test = split_score((final or {}).get("test"), "test", metric)
     return {"metric": metric, "direction": direction, "rows": table,
             "test": {"name": f"final model ({chosen})" if chosen else "final model", "value": test,
                      "text": show(test), "source": f"reports/{STEP}/{FINAL_FILE}#test",
@@ -231,7 +139,7 @@ def edge_note(position: float | None, reasons: list[str] | None) -> str:
     return f"{end}: on an edge, with no sign that it mattered (information)"
 
 
-def best_view(measured: dict[str, Any], checks: SweepChecks) -> dict[str, Any]:
+def best_view(measured: dict[str, Any], checks: Any) -> dict[str, Any]:
     """The best trial: its score, and each searched value with its position in the range."""
     best = measured.get("best")
     if not best:
@@ -272,7 +180,7 @@ def budget_view(measured: dict[str, Any]) -> dict[str, Any]:
 def noise_view(seeds: dict[str, Any] | None) -> dict[str, Any]:
     """Each seed's scores of both configurations, their means and spreads, and the mean gain's interval."""
     if seeds is None:
-        return {"measured": False, "note": _missing("the seed re-runs", SEEDS_FILE)["skipped"]}
+        return {"measured": False, "note": missing("the seed re-runs", SEEDS_FILE)["skipped"]}
     best, ref = seeds.get("best") or {}, seeds.get("reference") or {}
     b = seeds.get("bootstrap") or {}
     numbers = seeds.get("seeds") or []
@@ -293,7 +201,7 @@ def _at(values: list[Any], i: int) -> Any:
 def final_view(final: dict[str, Any] | None, metric: str) -> dict[str, Any]:
     """Which model met the test split and why (one sentence), valid beside test, and the ledger's count."""
     if final is None:
-        return {"measured": False, "note": _missing("the final test", FINAL_FILE)["skipped"]}
+        return {"measured": False, "note": missing("the final test", FINAL_FILE)["skipped"]}
     valid, test = final.get("valid") or {}, final.get("test") or {}
     names = list(dict.fromkeys([k.split("_", 1)[1] for k in [*valid, *test] if "_" in k]))
     names.sort(key=lambda m: m != metric)  # the primary metric first
@@ -320,7 +228,7 @@ def trials_view(measured: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def report_context(measured: dict[str, Any], seeds: dict[str, Any] | None, final: dict[str, Any] | None,
-                   earlier: tuple[dict[str, Any], dict[str, Any]], checks: list[CheckResult], cfg: SweepJudge,
+                   earlier: tuple[dict[str, Any], dict[str, Any]], checks: list[CheckResult], thresholds: Any,
                    figures: dict[str, Path]) -> dict[str, Any]:
     """Everything sweep.html.j2 shows, each part with defaults so a partial run still renders."""
     metric = measured.get("metric") or ""
@@ -334,12 +242,47 @@ def report_context(measured: dict[str, Any], seeds: dict[str, Any] | None, final
         "metric": metric, "fixed": measured.get("fixed") or {},
         "states": {s: sum(shown_state(t) == s for t in trials) for s in ("COMPLETE", "FAIL", "PRUNED", "DIVERGED")},
         "valid_only": VALID_ONLY, "comparison": comparison(measured, seeds, final, *earlier),
-        "best": best_view(measured, cfg.checks), "importance": importance_view(measured),
+        "best": best_view(measured, thresholds), "importance": importance_view(measured),
         "scatters": scatters, "budget": budget_view(measured), "noise": noise_view(seeds),
         "final": final_view(final, metric), "trials": trials_view(measured),
         "overhead": measured.get("overhead") or {"share": None, "seconds": None},
         "figures": {"budget": embed_png(figures["budget"])},
     }
+
+
+# -- judging ------------------------------------------------------------------------------------------------------
+
+def measured_settings(measured: dict[str, Any], seeds: dict[str, Any] | None,
+                      final: dict[str, Any] | None) -> list[Any]:
+    """The three files' settings, as they enter the evidence fingerprint."""
+    return [settings_of(measured, "measurements"), settings_of(seeds, "seeds"), settings_of(final, "final")]
+
+
+def judging(lr_band: dict[str, list[float]], model_folder: Path = MODEL_FOLDER, ledger: Path = LEDGER,
+            store_runs: StoreRuns | None = None) -> StepJudging:
+    """Step 4's part in judging. Its record needs more than the folder judge_step passes (step 3's band,
+    the ledger, the store, step 3's metrics for the comparison): the read and the context close over them."""
+
+    def read(folder: Path, thresholds: Any) -> Measured:
+        measured, seeds, final = read_inputs(folder)
+        return Measured(graded=checks_input(measured, seeds, final, lr_band, ledger, store_runs),
+                        data_digest=measured["data_digest"], settings=measured_settings(measured, seeds, final),
+                        kept={"measurements": measured, "seeds": seeds, "final": final})
+
+    def context(found: Measured, checks: list[CheckResult], thresholds: Any, folder: Path) -> dict[str, Any]:
+        measured, seeds, final = found.kept["measurements"], found.kept["seeds"], found.kept["final"]
+        logs = {key: kind.startswith("log") for key, kind in dimension_kinds(measured.get("space") or {}).items()}
+        # Drawn here, as only the report shows them: a re-grade redraws them from the same files.
+        figures = sweep_plots.draw_all(measured, logs, folder / PLOTS_DIR)
+        return report_context(measured, seeds, final, read_earlier(model_folder, measured), checks, thresholds,
+                              figures)
+
+    def fingerprint(found: Measured, thresholds: Any) -> dict[str, Any]:
+        # step 3's band decides lr_plausible and the final choice: changing it re-asks the gate
+        return {"measured": found.settings, "checks": asdict(thresholds), "lr_band": lr_band}
+
+    return StepJudging(step=STEP, checks=CHECKS, template=TEMPLATE, questions=QUESTIONS, read=read, context=context,
+                       fingerprint=fingerprint)
 
 
 def judge_sweep(cfg: SweepJudge, folder: Path | None = None, model_folder: Path = MODEL_FOLDER,
@@ -349,20 +292,10 @@ def judge_sweep(cfg: SweepJudge, folder: Path | None = None, model_folder: Path 
     ``store_runs``: the MLflow store's records of a test split's scorings (None: the store is not read).
     """
     folder = folder or report_dir(STEP)
-    measured, seeds, final = read_inputs(folder)
-    earlier = read_earlier(model_folder, measured)
-    lr_band = cfg.model_checks.lr_band
-    checks = sweep_checks(checks_input(measured, seeds, final, lr_band, ledger, store_runs), cfg.checks, lr_band)
-    files = {"checks": folder / "checks.json", "report": folder / "report.html"}
-    write_checks(checks, files["checks"])
-    logs = {key: kind.startswith("log") for key, kind in dimension_kinds(measured.get("space") or {}).items()}
-    figures = sweep_plots.draw_all(measured, logs, folder / PLOTS_DIR)
-    write_report(TEMPLATE, report_context(measured, seeds, final, earlier, checks, cfg, figures),
-                 files["report"])
-    settings = settings_digest({"measured": [settings_of(measured, "measurements"), settings_of(seeds, "seeds"),
-                                             settings_of(final, "final")],
-                                "checks": asdict(cfg.checks), "lr_band": cfg.model_checks.lr_band})
-    files["manifest"] = write_manifest(STEP, measured["data_digest"], settings, checks,
-                                       required_questions(QUESTIONS), folder)
-    return Judgement(checks=checks, files=files,
-                     measurements={"measurements": measured, "seeds": seeds, "final": final})
+    return judge_step(judging(cfg.lr_band, model_folder, ledger, store_runs), cfg.checks, folder)
+
+
+def sweep_checks(record: dict[str, Any], thresholds: Any, lr_band: dict[str, list[float]]) -> list[CheckResult]:
+    """Every step-4 check graded on a record (its fields: checks.py) and step 3's band, in report order
+    (for notebooks and tests)."""
+    return grade_all(CHECKS, {**record, "lr_band": lr_band}, thresholds)

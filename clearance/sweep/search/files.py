@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from clearance.core.records import Record
-from clearance.core.records import Bar
+from clearance.core.paths import SWEEP_STEP as STEP  # noqa: F401  (reports/sweep/)
+from clearance.core.records import MEASUREMENTS_FILE  # noqa: F401  (the trials and what they say: stage sweep)
+from clearance.core.records import Bar, Record
 
-STEP = "sweep"
-MEASUREMENTS_FILE = "measurements.json"  # the trials and what they say (stage sweep)
 SEEDS_FILE = "seeds.json"  # the paired seed re-runs of the best and of step 3's configuration (stage seed_runs)
 
 

@@ -19,7 +19,9 @@ from clearance.neural.parts.parts import Parts, build_parts
 from clearance.core.paths import PREPARED_DIR
 from clearance.neural.training.divergence import Diverged
 from clearance.neural.training.inputs import ModelInputs, model_inputs
-from clearance.neural.training.loop import TrainResult, train_model
+from clearance.neural.training.loop import train_model
+from clearance.neural.training.result import TrainResult
+from clearance.neural.training.settings import TrainSettings
 from clearance.sweep.search.space import apply
 
 
@@ -81,8 +83,9 @@ def train_and_score(setup: Setup, cfg: ModelStage, on_eval: Callable[[dict[str, 
     parts = build_parts(cfg, setup.classes)
     inputs = inputs_for(setup, cfg, parts)
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
-    result = train_model(cfg.train, parts, inputs.train, inputs.valid, on_eval=on_eval, device=device,
-                         autocast=autocast, metric=setup.metric, progress=progress)
+    settings = TrainSettings(on_eval=on_eval, device=device, autocast=autocast, metric=setup.metric,
+                             progress=progress)
+    result = train_model(cfg.train, parts, inputs.train, inputs.valid, settings)
     if result.diverged is not None:
         raise Diverged(result.diverged)
     value = result.history[-1].get(f"valid_{setup.metric}") if result.history else None

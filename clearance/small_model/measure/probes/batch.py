@@ -20,6 +20,7 @@ from clearance.small_model.measure.probes.common import (
     rows,
     scale,
 )
+from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 PROBED_ROWS = 3  # samples whose outputs are followed (each costs two forward passes)
 
@@ -72,3 +73,10 @@ def measure_batch_independence(model: torch.nn.Module, batch: Batch, seed: int =
     return {"batch_size": size, "probed_rows": len(probed), "alone": worst(alone), "others_changed": worst(changed),
             "permuted": relative_difference(moved, full[order.to(full.device)]),
             "output_scale": scale(full)}
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("batch", needs_logits=True)
+def batch_probe(run: ModelRun) -> dict:
+    return measure_batch_independence(run.model, run.batch, run.seed)

@@ -20,6 +20,7 @@ from clearance.small_model.measure.probes.common import (
     logits,
     relative_difference,
 )
+from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 LOOP_STEPS = 2  # training steps of the instrumented run, each followed by an evaluation
 
@@ -73,3 +74,17 @@ def measure_loop_eval(train_cfg: Any, parts: Any, train: Encoded, valid: Encoded
     finally:
         remove()
     return loop_modes(records, result.steps)
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("eval_repeat", needs_logits=True)
+def eval_repeat_probe(run: ModelRun) -> dict:
+    return measure_eval_repeat(run.model, run.batch)
+
+
+@probe("loop_eval", needs_logits=True)
+def loop_eval_probe(run: ModelRun) -> dict:
+    """The real training function for a few steps, on a probe batch's worth of rows (batches of that size)."""
+    return measure_loop_eval(replace(run.train_cfg, batch_size=len(run.small)), run.parts, run.small, run.held_out,
+                             run.device, run.autocast)

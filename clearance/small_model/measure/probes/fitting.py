@@ -14,6 +14,7 @@ import torch
 
 from clearance.core.records import Bar, ModelBar
 from clearance.neural.training.batches import Encoded
+from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 
 class _Reached(Exception):
@@ -129,3 +130,12 @@ def measure_bar(scores: dict[str, Any], bar: Bar) -> dict:
     """
     return ModelBar(metric=bar.metric, model=scores.get(f"valid_{bar.metric}"), best_baseline=bar.best_baseline,
                     baseline=bar.valid, prior=bar.prior_expected).to_dict()
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("overfit", needs_logits=True)
+def overfit_probe(run: ModelRun) -> dict:
+    """probes.overfit_samples training rows, overfit with regularization off."""
+    return measure_overfit(run.train_cfg, run.parts, run.train, run.probes_cfg.overfit_samples,
+                           run.probes_cfg.overfit_max_steps, run.device, run.autocast, run.seed, run.stop_below)

@@ -21,6 +21,7 @@ from clearance.small_model.measure.probes.common import (
     snapshot,
     trainable,
 )
+from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 MakeOptimizer = Callable[[list[torch.nn.Parameter]], torch.optim.Optimizer]
 
@@ -113,3 +114,20 @@ def measure_param_change(model: torch.nn.Module, make_optimizer: MakeOptimizer, 
     unchanged = [name for name, p in trainable(copy_) if torch.equal(p.detach(), before[name])]
     return {"optimizer": type(optimizer).__name__, "lr": [float(g["lr"]) for g in optimizer.param_groups],
             "trainable": len(before), "unchanged": unchanged, "update_ratio": update_ratio(before, copy_)}
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("dead_parameters", needs_logits=True)
+def dead_parameters_probe(run: ModelRun) -> dict:
+    return measure_dead_parameters(run.model, run.parts.loss, run.batch, run.seed)
+
+
+@probe("zero_grad", needs_logits=True)
+def zero_grad_probe(run: ModelRun) -> dict:
+    return measure_zero_grad(run.model, run.make_optimizer, run.parts.loss, run.batch, run.seed)
+
+
+@probe("param_change", needs_logits=True)
+def param_change_probe(run: ModelRun) -> dict:
+    return measure_param_change(run.model, run.make_optimizer, run.parts.loss, run.batch, run.seed)

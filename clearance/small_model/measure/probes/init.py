@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from clearance.small_model.measure.probes.common import trainable
+from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 
 def is_constant(p: torch.Tensor) -> bool:
@@ -29,3 +30,10 @@ def measure_symmetry(model: torch.nn.Module) -> dict:
     constant = [name for name, p in matrices if is_constant(p)]
     identical = [name for name, p in matrices if name not in constant and has_identical_rows(p)]
     return {"checked": len(matrices), "constant": constant, "identical_rows": identical}
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("symmetry")
+def symmetry_probe(run: ModelRun) -> dict:
+    return measure_symmetry(run.model)

@@ -18,6 +18,7 @@ import numpy as np
 
 from clearance.core.text.input_cap import chars_for_tokens, first_chars
 from clearance.core.text.units import SPACELESS_CLASS
+from clearance.small_model.measure.probes.declared import InputRun, probe
 
 UNLIMITED = 1_000_000  # a max_length no text reaches: tokenise in full through the usual call
 # transformers' model_max_length for a tokenizer with no limit is ~1e30: anything this large is none.
@@ -191,3 +192,21 @@ def decoded_samples(tokenizer: Any, raw_texts: Sequence[str], texts: Sequence[st
                         "tokens": token_strings(tokenizer, ids), "decoded": shown,
                         "truncated": len(full[row]) > len(ids), "words_kept": kept_share(raw_texts[i], shown)})
     return samples
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("truncation", on_inputs=True)
+def truncation_probe(run: InputRun) -> dict:
+    return measure_truncation(run.full_ids, run.max_length, run.limit, sum(len(t) > COUNT_CHARS for t in run.texts))
+
+
+@probe("tokenizer", on_inputs=True)
+def tokenizer_probe(run: InputRun) -> dict:
+    return measure_tokenizer(run.tokenizer, run.raw_texts, run.texts, run.full_ids, seed=run.seed)
+
+
+@probe("decoded_samples", on_inputs=True)
+def decoded_samples_probe(run: InputRun) -> list[dict]:
+    """Samples for the report (no check grades them)."""
+    return decoded_samples(run.tokenizer, run.raw_texts, run.texts, run.max_length, run.samples, run.seed)

@@ -10,6 +10,7 @@ import torch
 from clearance.neural.parts.parts import forward
 from clearance.neural.training.batches import Batch
 from clearance.small_model.measure.probes.common import evaluating, finite, logits
+from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 # A row "looks like probabilities" when its values lie in [0, 1] and sum to 1 within this.
 SUM_TOLERANCE = 1e-3
@@ -46,3 +47,16 @@ def measure_init_loss(model: torch.nn.Module, loss_fn: Callable, batch: Batch, n
     value = finite(loss)
     return {"loss": value, "ln_k": ln_k, "ratio": value / ln_k if value is not None else None,
             "batch_size": len(batch)}
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("outputs")
+def outputs_probe(run: ModelRun) -> dict:
+    """The logits' shape, dtype and range (what the probes that need logits wait for: ``logits_ok``)."""
+    return {**measure_outputs(run.model, run.batch, run.classes), "model": run.parts.names.get("model", "")}
+
+
+@probe("init_loss", needs_logits=True)
+def init_loss_probe(run: ModelRun) -> dict:
+    return measure_init_loss(run.model, run.parts.loss, run.batch, run.classes)

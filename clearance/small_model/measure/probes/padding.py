@@ -27,6 +27,7 @@ from clearance.small_model.measure.probes.common import (
     rows,
     scale,
 )
+from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 WIDE_FACTOR = 4  # the "much larger" width: this many times the batch's width (capped by the model's limit)
 WIDE_EXTRA = 16  # and at least this many pad tokens more than the batch's width
@@ -123,3 +124,15 @@ def measure_batch_sizes(model: torch.nn.Module, batch: Batch) -> dict:
                 by_size[name].append(relative_difference(out[0], full[i]))
     return {"batch_size": size, "probed_rows": len(probed), "size_1": worst(by_size["1"]),
             "size_2": worst(by_size["2"]), "change": worst(by_size["1"] + by_size["2"]), "output_scale": scale(full)}
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("batch_size", needs_logits=True)
+def batch_size_probe(run: ModelRun) -> dict:
+    return measure_batch_sizes(run.model, run.batch)
+
+
+@probe("padding", needs_logits=True)
+def padding_probe(run: ModelRun) -> dict:
+    return measure_padding(run.model, run.batch, run.pad_id, run.limit)

@@ -27,6 +27,7 @@ from clearance.small_model.measure.probes.common import (
     evaluating,
     rows,
 )
+from clearance.small_model.measure.probes.declared import ModelRun, probe
 from clearance.small_model.measure.probes.padding import widened
 
 NO_INFLUENCE = 1e-6  # a position's influence below this share of the largest one counts as none (float noise)
@@ -135,3 +136,10 @@ def measure_reading(model: nn.Module, batch: Batch, pad_id: int, seed: int = 0, 
     measured = min(PERTURBED_ROWS, len(batch))
     return {"method": "perturbation", "embeddings": None, "rows": measured,
             **shares(influence, shortest.attention_mask, measured)}
+
+
+# -- the probes this family declares (their keys are probes.json's) ------------------------------------------
+
+@probe("reading", needs_logits=True)
+def reading_probe(run: ModelRun) -> dict:
+    return measure_reading(run.model, run.batch, run.pad_id, run.seed, run.limit)

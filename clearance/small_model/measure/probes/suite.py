@@ -1,15 +1,15 @@
-"""Run every probe that comes before the real training, each guarded so one model's failure is a check, not a crash.
+"""Run every declared probe before the real training, each guarded so one model's failure is a check, not a crash.
 
-Returns the measurements keyed as ``checks.model_checks`` reads them. A probe that raises
-is recorded as ``{"error": ...}``; when the model's output is not logits [B, K], the probes
-that need logits are recorded as ``{"skipped": ...}``.
+The probes are the ``@probe`` functions of the family modules in ``FAMILIES``, run in that order (each
+family's in its source order) and keyed as step 3's checks read them. A probe that raises is recorded
+as ``{"error": ...}``; when the model's output is not logits [B, K], the probes that need logits are
+recorded as ``{"skipped": ...}``. Adding a probe is adding a ``@probe`` function to a family module.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,35 +17,30 @@ import torch
 
 from clearance.core.errors import UserError
 from clearance.neural.training.batches import Batch, Encoded, LazyEncoded, collate
-from clearance.small_model.measure.probes.batch import measure_batch_independence
+from clearance.small_model.measure.probes import (
+    batch,
+    evaluation,
+    fitting,
+    gradients,
+    init,
+    inputs,
+    outputs,
+    padding,
+    reading,
+)
 from clearance.small_model.measure.probes.common import json_ready
-from clearance.small_model.measure.probes.evaluation import (
-    measure_eval_repeat,
-    measure_loop_eval,
-)
-from clearance.small_model.measure.probes.fitting import measure_overfit
-from clearance.small_model.measure.probes.gradients import (
-    measure_dead_parameters,
-    measure_param_change,
-    measure_zero_grad,
-)
-from clearance.small_model.measure.probes.init import measure_symmetry
-from clearance.small_model.measure.probes.inputs import (
-    COUNT_CHARS,
-    decoded_samples,
-    length_limit,
-    measure_tokenizer,
-    measure_truncation,
-    sample_rows,
-    untruncated_ids,
-)
-from clearance.small_model.measure.probes.outputs import measure_init_loss, measure_outputs
-from clearance.small_model.measure.probes.padding import measure_batch_sizes, measure_padding
-from clearance.small_model.measure.probes.reading import measure_reading
+from clearance.small_model.measure.probes.declared import InputRun, ModelRun, Probe, probes_in
+from clearance.small_model.measure.probes.inputs import length_limit, sample_rows, untruncated_ids
 
-# The probes that need the model's logits; skipped when its output is not logits [B, K].
-NEEDS_LOGITS = ("init_loss", "batch", "batch_size", "padding", "reading", "eval_repeat", "loop_eval", "zero_grad",
-                "dead_parameters", "param_change", "overfit")
+# The families, in the order their probes run: the inputs first (no model), then what the model returns
+# (whether its output is logits decides whether the probes that need logits run), the rest after.
+FAMILIES = (inputs, outputs, init, batch, padding, reading, evaluation, gradients, fitting)
+NOT_LOGITS = {"skipped": "the model's output is not logits [batch, classes]: see output_logits"}
+
+
+def declared_probes() -> tuple[Probe, ...]:
+    """Every probe the families declare, in the order they run (probes.json holds each one's key)."""
+    return probes_in(FAMILIES)
 
 
 def attempt(measure: Callable[[], Any], ready: Callable[[Any], Any] = json_ready) -> Any:
@@ -72,21 +67,33 @@ def probe_batch(train: Encoded | LazyEncoded, size: int, pad_id: int, seed: int)
 
 def input_probes(parts: Any, raw_texts: Sequence[str], train: Encoded, max_length: int, samples: int,
                  seed: int, limit: int | None = None) -> dict[str, Any]:
-    """Truncation, tokenizer and preprocessing probes, and the decoded samples (no model needed;
-    ``limit``: the most tokens it takes, for the truncation check's advice)."""
+    """The probes of the inputs: truncation, tokenizer and preprocessing, and the decoded samples (no model
+    needed; ``limit``: the most tokens it takes, for the truncation check's advice)."""
     tokenizer = parts.tokenizer
     full = attempt(lambda: {"ids": untruncated_ids(tokenizer, train.texts, train.input_ids, max_length)},
                    ready=lambda ids: ids)  # plain ints already; rounding would walk every token
-    if "error" in full:
-        return {"truncation": full, "tokenizer": full, "decoded_samples": full}
-    return {
-        "truncation": attempt(lambda: measure_truncation(full["ids"], max_length, limit,
-                                                         sum(len(t) > COUNT_CHARS for t in train.texts))),
-        "tokenizer": attempt(lambda: measure_tokenizer(tokenizer, raw_texts, train.texts, full["ids"], seed=seed)),
-        # a list for the report, or {"error": ...}
-        "decoded_samples": attempt(lambda: decoded_samples(tokenizer, raw_texts, train.texts, max_length, samples,
-                                                           seed)),
-    }
+    declared = [p for p in declared_probes() if p.on_inputs]
+    if "error" in full:  # nothing to measure: each input probe says why
+        return {p.key: full for p in declared}
+    run = InputRun(tokenizer, raw_texts, train.texts, full["ids"], max_length, limit, samples, seed)
+    return {p.key: attempt(lambda p=p: p.measure(run)) for p in declared}
+
+
+def model_run(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded | LazyEncoded,
+              valid: Encoded | LazyEncoded | None, device: torch.device, autocast: Callable, seed: int,
+              stop_below: float | None, model: torch.nn.Module | None, limit: int | None) -> ModelRun:
+    """What the model probes measure: the model on ``device``, its probe batch, and the other parts."""
+    pad_id = int(parts.tokenizer.pad_token_id)
+    probed = probe_batch(train, probes_cfg.batch_size, pad_id, seed).to(device)
+    model = (parts.build_model() if model is None else model).to(device)
+    small = train.subset(probe_rows(len(train), probes_cfg.batch_size, seed))
+    has_valid = valid is not None and len(valid) > 0
+    held_out = valid.subset(range(min(len(valid), probes_cfg.batch_size))) if has_valid else small
+    return ModelRun(parts=parts, model=model, batch=probed, pad_id=pad_id, limit=limit, seed=seed,
+                    train_cfg=train_cfg, probes_cfg=probes_cfg, train=train, small=small, held_out=held_out,
+                    device=device, autocast=autocast, stop_below=stop_below,
+                    make_optimizer=lambda params: parts.optimizer(params, lr=train_cfg.lr,
+                                                                  weight_decay=train_cfg.weight_decay))
 
 
 def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded | LazyEncoded,
@@ -96,41 +103,16 @@ def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded | L
                  limit: int | None = None) -> tuple[dict[str, Any], dict[str, float]]:
     """The probes that run the model (``model``: one already built; ``limit``: the most tokens it takes, for
     the padding probe's widest padding); returns measurements and seconds per probe."""
-    pad_id = int(parts.tokenizer.pad_token_id)
-    batch = probe_batch(train, probes_cfg.batch_size, pad_id, seed).to(device)
-    model = (parts.build_model() if model is None else model).to(device)
-    classes = len(parts.classes)
-    make_optimizer = lambda params: parts.optimizer(params, lr=train_cfg.lr,  # noqa: E731
-                                                    weight_decay=train_cfg.weight_decay)
-    small = train.subset(probe_rows(len(train), probes_cfg.batch_size, seed))
-    has_valid = valid is not None and len(valid) > 0
-    held_out = valid.subset(range(min(len(valid), probes_cfg.batch_size))) if has_valid else small
-    probes: dict[str, Callable[[], Any]] = {
-        "outputs": lambda: {**measure_outputs(model, batch, classes), "model": parts.names.get("model", "")},
-        "symmetry": lambda: measure_symmetry(model),
-        "init_loss": lambda: measure_init_loss(model, parts.loss, batch, classes),
-        "batch": lambda: measure_batch_independence(model, batch, seed),
-        "batch_size": lambda: measure_batch_sizes(model, batch),
-        "padding": lambda: measure_padding(model, batch, pad_id, limit),
-        "reading": lambda: measure_reading(model, batch, pad_id, seed, limit),
-        "eval_repeat": lambda: measure_eval_repeat(model, batch),
-        "dead_parameters": lambda: measure_dead_parameters(model, parts.loss, batch, seed),
-        "zero_grad": lambda: measure_zero_grad(model, make_optimizer, parts.loss, batch, seed),
-        "param_change": lambda: measure_param_change(model, make_optimizer, parts.loss, batch, seed),
-        "loop_eval": lambda: measure_loop_eval(replace(train_cfg, batch_size=len(small)), parts, small, held_out,
-                                               device, autocast),
-        "overfit": lambda: measure_overfit(train_cfg, parts, train, probes_cfg.overfit_samples,
-                                           probes_cfg.overfit_max_steps, device, autocast, seed, stop_below),
-    }
+    run = model_run(parts, train_cfg, probes_cfg, train, valid, device, autocast, seed, stop_below, model, limit)
     measured: dict[str, Any] = {}
     seconds: dict[str, float] = {}
-    for name, measure in probes.items():
-        if name in NEEDS_LOGITS and not measured["outputs"].get("logits_ok"):
-            measured[name] = {"skipped": "the model's output is not logits [batch, classes]: see output_logits"}
+    for declared in (p for p in declared_probes() if not p.on_inputs):
+        if declared.needs_logits and not (measured.get("outputs") or {}).get("logits_ok"):
+            measured[declared.key] = dict(NOT_LOGITS)
             continue
         started = time.perf_counter()
-        measured[name] = attempt(measure)
-        seconds[name] = round(time.perf_counter() - started, 3)
+        measured[declared.key] = attempt(lambda: declared.measure(run))
+        seconds[declared.key] = round(time.perf_counter() - started, 3)
     return measured, seconds
 
 
@@ -141,8 +123,8 @@ def run_probes(parts: Any, train_cfg: Any, probes_cfg: Any, raw_texts: Sequence[
     with ``train`` (whose ``texts`` are preprocessed). ``stop_below`` ends the overfit run early at that loss.
     The input probes measure a seeded sample of ``probes_cfg.input_max_rows`` train rows (None: all of them).
 
-    Returns measurements keyed as ``checks.model_checks`` reads them, plus ``decoded_samples``
-    (for the report) and ``seconds`` (per probe).
+    Returns each declared probe's measurement by its key (as step 3's checks read them; ``decoded_samples``
+    for the report), plus ``input_rows`` and ``seconds`` (per probe).
     """
     started = time.perf_counter()
     model = parts.build_model()  # built first: its position table bounds the max_length truncation suggests
