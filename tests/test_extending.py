@@ -38,10 +38,9 @@ def logit_scale_probe(run: ModelRun) -> dict:
 '''
 NEW_PROBE_CHECK = '''
 
-@guarded("the logits' scale")
-@check("logit_scale", reads="logit_scale", section="outputs", question="overfit_16", direction="max",
-       limits=[Limit("logit_scale_max", 50.0, "warn", "largest absolute logit at initialization")],
-       fix="initialize the last layer with small weights")
+@probe_check("logit_scale", about="the logits' scale", reads="logit_scale", section="outputs", question="overfit_16",
+             direction="max", fix="initialize the last layer with small weights",
+             limits=[Limit("logit_scale_max", 50.0, "warn", "largest absolute logit at initialization")])
 def logit_scale(m: dict, c: Grading) -> CheckResult:
     """Untrained logits stay small: large ones are confident guesses before any training."""
     return c.graded(m["largest"], f"the largest logit at initialization is {m['largest']:.3g}")
@@ -78,6 +77,9 @@ def test_a_new_check_is_one_function_in_its_step_s_checks_module(journey: Journe
     root = copy_project(journey, tmp_path / "project")
     append(root / "clearance/inspection/judge/checks.py", NEW_CHECK)
     in_copy(root, "clearance", "params", *SETTINGS)
+    # Only the judging reads the declarations (and the journey page, which depends on every module).
+    stale = set(json.loads(in_copy(root, "dvc", "status", "--json").stdout or "{}"))
+    assert "judge_inspect" in stale and stale <= {"judge_inspect", "summary"}, stale
     ran = in_copy(root, "dvc", "repro", "--single-item", "judge_inspect").stdout
     assert "Running stage 'judge_inspect'" in ran
     shows_everywhere(root, "inspect", "html_heavy", "html_heavy_warn", "preprocessing")

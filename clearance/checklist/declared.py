@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from clearance.checklist.results import CheckResult, graded
+from clearance.checklist.results import CheckResult, graded, one_of
 
 LEVELS = ("warn", "fail", "")  # "": a setting the grading reads that is not itself a grade level
 TASKS = ("single_label",)  # the task types a check can apply to (data.task); every check applies to these
@@ -31,8 +31,7 @@ class Limit:
     note: str = ""
 
     def __post_init__(self) -> None:
-        if self.level not in LEVELS:
-            raise ValueError(f"threshold {self.key}: level must be one of {LEVELS}, not {self.level!r}")
+        one_of(f"threshold {self.key}", level=(self.level, LEVELS))
 
 
 @dataclass(frozen=True)

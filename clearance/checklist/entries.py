@@ -5,7 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clearance.checklist.answers import is_real_answer, normalised_name
+from clearance.checklist.answers import is_real_answer
+
+
+@dataclass
+class Checklist:
+    """A step's question file."""
+
+    path: Path
+    step: str
+    title: str
+    order: int
+    checks: Path
+    report: str
+    questions: list[Question]
+    waivers: list[Waiver]
+    reviewed: str = ""
+    reviewed_line: int = 0
+    sign_offs: list[SignOff] = field(default_factory=list)
+    sign_offs_line: int = 0  # the `signed_off_by:` key's line, 0 when the file has none
 
 
 @dataclass
@@ -25,6 +43,16 @@ class Question:
 
 
 @dataclass
+class SignOff:
+    """One person's `signed_off_by:` entry: who approved the step's answers, and when."""
+
+    name: str
+    date: str  # as written: YYYY-MM-DD or an ISO date-time
+    email: str = ""
+    line: int = 0
+
+
+@dataclass
 class Waiver:
     """The user's written reason to accept a failing check."""
 
@@ -35,36 +63,3 @@ class Waiver:
     @property
     def valid(self) -> bool:
         return is_real_answer(self.reason)
-
-
-@dataclass
-class SignOff:
-    """One person's `signed_off_by:` entry: who approved the step's answers, and when."""
-
-    name: str
-    date: str  # as written: YYYY-MM-DD or an ISO date-time
-    email: str = ""
-    line: int = 0
-
-    @property
-    def key(self) -> str:
-        """The name as compared: case and whitespace do not make a second person."""
-        return normalised_name(self.name)
-
-
-@dataclass
-class Checklist:
-    """A step's question file."""
-
-    path: Path
-    step: str
-    title: str
-    order: int
-    checks: Path
-    report: str
-    questions: list[Question]
-    waivers: list[Waiver]
-    reviewed: str = ""
-    reviewed_line: int = 0
-    sign_offs: list[SignOff] = field(default_factory=list)
-    sign_offs_line: int = 0  # the `signed_off_by:` key's line, 0 when the file has none

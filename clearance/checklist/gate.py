@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from clearance.checklist.answers import distinct_words, normalised_answer, normalised_question
+from clearance.checklist.answers import distinct_words, normalised_answer, normalised_name, normalised_question
 from clearance.checklist.entries import Checklist, Question, SignOff, Waiver
 from clearance.checklist.manifest import Manifest, RequiredQuestion
 from clearance.checklist.results import CheckResult
@@ -70,7 +70,7 @@ class Verdict:
         """The file's sign-offs, one per person: the first entry of each name (case and spacing ignored)."""
         seen: dict[str, SignOff] = {}
         for entry in self.checklist.sign_offs:
-            seen.setdefault(entry.key, entry)
+            seen.setdefault(normalised_name(entry.name), entry)
         return list(seen.values())
 
     @property

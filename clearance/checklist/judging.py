@@ -9,9 +9,11 @@ recomputed, so a threshold change costs seconds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
+
+from omegaconf import MISSING
 
 from clearance.checklist.declared import Declared, grade_all, missing_reads
 from clearance.checklist.fingerprint import write_manifest
@@ -49,6 +51,14 @@ class StepJudging:
     # The file and stage that write what the checks read: a field a declared check reads and the file lacks
     # is an error naming both (False: the step's checks say "not measured" for a missing part themselves).
     source: tuple[str, str] | None = None
+
+
+def thresholds_only(name: str, thresholds: type, section: str) -> type:
+    """The config of a judging stage that reads only its thresholds: ``checks``, read as ``thresholds`` (a
+    ``limits_schema``) from ``checks.<section>`` of params.yaml."""
+    setting = field(default=MISSING, metadata={"params": f"checks.{section}"})
+    doc = f"What the judging stage reads: only its thresholds (checks.{section})."
+    return make_dataclass(name, [("checks", thresholds, setting)], namespace={"__doc__": doc})
 
 
 def judge_step(spec: StepJudging, thresholds: Any, folder: Path | None = None) -> Judgement:

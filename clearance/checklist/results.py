@@ -30,10 +30,14 @@ class CheckResult:
     direction: str = ""
 
     def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"check {self.id}: status must be one of {STATUSES}, not {self.status!r}")
-        if self.direction not in DIRECTIONS:
-            raise ValueError(f"check {self.id}: direction must be one of {DIRECTIONS}, not {self.direction!r}")
+        one_of(f"check {self.id}", status=(self.status, STATUSES), direction=(self.direction, DIRECTIONS))
+
+
+def one_of(owner: str, **chosen: tuple[Any, tuple[Any, ...]]) -> None:
+    """Refuse a field outside its choices (``field=(value, choices)``), naming ``owner`` and the field."""
+    for name, (value, choices) in chosen.items():
+        if value not in choices:
+            raise ValueError(f"{owner}: {name} must be one of {choices}, not {value!r}")
 
 
 def _beyond(value: float, limit: float | None, direction: str) -> bool:

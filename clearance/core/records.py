@@ -214,6 +214,16 @@ MODEL_METRICS = report_dir(MODEL_STEP) / METRICS_FILE
 
 
 @dataclass
+class StepMeasurements(Record):
+    """What every reports/<step>/measurements.json starts with: its step, and the digests of the data and the
+    settings it was measured on (the judging's evidence fingerprint)."""
+
+    step: str
+    data_digest: str
+    settings_digest: str
+
+
+@dataclass
 class RunRecord(Record):
     """reports/<step>/run.json: which MLflow run a measuring stage's outputs came from."""
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-
-from omegaconf import MISSING
 
 from clearance.baselines.judge import checks as step_checks
 from clearance.baselines.measure.files import MEASUREMENTS_FILE, BaselinesMeasurements
 from clearance.baselines.measure.metric_choice import recommend_metric
 from clearance.checklist.declared import declared_in, grade_all, limits_schema
 from clearance.checklist.required import FILE as QUESTIONS_FILE
-from clearance.checklist.judging import Measured, StepJudging, judge_step
+from clearance.checklist.judging import Measured, StepJudging, judge_step, thresholds_only
 from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.paths import report_dir
 from clearance.core.records import read_dict
@@ -24,13 +22,7 @@ METRIC_NAMES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 CHECKS = declared_in(step_checks)
 BaselineChecks = limits_schema("BaselineChecks", CHECKS,
                                "Thresholds of step 2's automated checks (checks.baselines; declared in checks.py).")
-
-
-@dataclass
-class BaselinesJudge:
-    """Everything the judging of step 2 reads: only its thresholds."""
-
-    checks: BaselineChecks = field(default=MISSING, metadata={"params": "checks.baselines"})  # type: ignore[valid-type]
+BaselinesJudge = thresholds_only("BaselinesJudge", BaselineChecks, "baselines")  # what judging step 2 reads
 
 
 def with_recommendation(facts: dict[str, Any], thresholds: Any) -> dict[str, Any]:

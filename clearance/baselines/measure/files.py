@@ -6,17 +6,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from clearance.core.paths import BASELINES_STEP as STEP  # noqa: F401 (this step's id, for its modules)
-from clearance.core.records import MEASUREMENTS_FILE, Bar, Record  # noqa: F401
+from clearance.core.records import MEASUREMENTS_FILE, Bar, StepMeasurements  # noqa: F401
 
 
 @dataclass
-class BaselinesMeasurements(Record):
+class BaselinesMeasurements(StepMeasurements):
     """reports/baselines/measurements.json: the facts the checks grade, the results, the bar, the report."""
 
     STAGE: ClassVar[str] = "baselines"
-    step: str
-    data_digest: str
-    settings_digest: str
     facts: dict[str, Any]
     results: list[dict[str, Any]]
     report: dict[str, Any]

@@ -19,7 +19,7 @@ class TfidfConfig:
     char_ngram_min: int = MISSING
     char_ngram_max: int = MISSING
     min_df: int = MISSING
-    max_features: int = MISSING
+    max_features: int = MISSING  # per n-gram kind (words, characters)
     C: float = MISSING
     class_weight: Optional[str] = MISSING  # or "balanced"
     max_rows: int = MISSING  # larger train splits are fitted on a stratified sample of this many rows

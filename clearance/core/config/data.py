@@ -13,7 +13,7 @@ class SplitValues:
     """The values of ``data.split_column`` that name each split (e.g. ``valid: dev``)."""
 
     train: str = MISSING
-    valid: str = MISSING
+    valid: str = MISSING  # e.g. dev or validation
     test: str = MISSING
 
 
@@ -42,7 +42,7 @@ class DataConfig:
 class SplitConfig:
     """How the data is split into train, valid and test (values: conf/split/)."""
 
-    valid_size: float = MISSING
+    valid_size: float = MISSING  # a share of the rows, e.g. 0.1
     test_size: float = MISSING
     # Near-identical texts share a group so that they never straddle two splits.
     group_duplicates: bool = MISSING

@@ -15,13 +15,13 @@ class InspectConfig:
     """Settings of step 1's measurements (values: conf/inspect/)."""
 
     word_unit: str = MISSING  # auto | whitespace | jieba | characters (see clearance.core.text.units)
-    sample_size: int = MISSING
-    top_tokens: int = MISSING
-    keyword_tokens: int = MISSING
-    min_token_count: int = MISSING
-    short_text_words: int = MISSING
-    label_issue_folds: int = MISSING
-    label_issue_max_rows: int = MISSING
+    sample_size: int = MISSING  # examples written to reports/inspect/sample.csv
+    top_tokens: int = MISSING  # most class-indicative tokens shown per class
+    keyword_tokens: int = MISSING  # tokens per class the keyword rule uses
+    min_token_count: int = MISSING  # rarer tokens are left out of the log-odds ranking
+    short_text_words: int = MISSING  # texts with fewer words count as very short
+    label_issue_folds: int = MISSING  # folds of out-of-fold probabilities for the label-issue search
+    label_issue_max_rows: int = MISSING  # larger data is searched on a stratified sample
     max_report_chars: int = MISSING  # texts longer than this are cut in reports and samples (with a marker)
 
 

@@ -11,7 +11,7 @@ from omegaconf import MISSING
 class TrackingConfig:
     """MLflow tracking (values: conf/tracking/); empty values mean the SQLite store at the repository root."""
 
-    uri: str = MISSING
+    uri: str = MISSING  # "": the SQLite store mlflow.db at the repository root
     experiment: str = MISSING
     artifact_location: str = MISSING
 

@@ -21,13 +21,11 @@ def _pct(x: float) -> str:
 # -- balance ------------------------------------------------------------------------------------------------------
 
 @check("class_imbalance", reads="stats", section="balance", question="label_balance",
-       limits=[Limit("imbalance_warn", 3.0, "warn", "largest class / smallest class"),
-               Limit("imbalance_fail", 100.0)],
-       fix="report macro-F1 rather than accuracy, and consider class weights or resampling")
+       fix="report macro-F1 rather than accuracy, and consider class weights or resampling",
+       limits=[Limit("imbalance_warn", 3.0, "warn", "largest class / smallest class"), Limit("imbalance_fail", 100.0)])
 def class_imbalance(stats: dict[str, Any], c: Grading) -> CheckResult:
     """The largest class against the smallest."""
-    ratio = stats["imbalance_ratio"]
-    return c.graded(ratio, f"the largest class is {ratio:.1f}x the smallest")
+    return c.graded(stats["imbalance_ratio"], f"the largest class is {stats['imbalance_ratio']:.1f}x the smallest")
 
 
 @check("min_class_count", reads="stats", section="balance", question="label_balance", direction="min",

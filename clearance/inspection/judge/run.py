@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from omegaconf import MISSING
-
 from clearance.checklist.declared import declared_in, limits_schema
 from clearance.checklist.required import FILE as QUESTIONS_FILE
-from clearance.checklist.judging import Measured, StepJudging, judge_step
+from clearance.checklist.judging import Measured, StepJudging, judge_step, thresholds_only
 from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.paths import SPLITS, report_dir
 from clearance.core.records import read_dict
@@ -20,13 +18,7 @@ from clearance.inspection.measure.files import MEASUREMENTS_FILE, STEP, InspectM
 CHECKS = declared_in(step_checks)
 InspectChecks = limits_schema("InspectChecks", CHECKS,
                               "Thresholds of step 1's automated checks (checks.inspect; declared in checks.py).")
-
-
-@dataclass
-class InspectJudge:
-    """Everything the judging of step 1 reads: only its thresholds."""
-
-    checks: InspectChecks = field(default=MISSING, metadata={"params": "checks.inspect"})  # type: ignore[valid-type]
+InspectJudge = thresholds_only("InspectJudge", InspectChecks, "inspect")  # what judging step 1 reads
 
 
 def read(folder: Path, thresholds: Any) -> Measured:

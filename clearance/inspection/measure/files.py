@@ -6,17 +6,14 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from clearance.core.paths import INSPECT_STEP as STEP  # noqa: F401  (reports/inspect/)
-from clearance.core.records import MEASUREMENTS_FILE, METRICS_FILE, Record  # noqa: F401  (the step's files)
+from clearance.core.records import MEASUREMENTS_FILE, METRICS_FILE, Record, StepMeasurements  # noqa: F401 (its files)
 
 
 @dataclass
-class InspectMeasurements(Record):
+class InspectMeasurements(StepMeasurements):
     """reports/inspect/measurements.json: the statistics the checks grade, and what the report shows."""
 
     STAGE: ClassVar[str] = "inspect"
-    step: str
-    data_digest: str
-    settings_digest: str
     stats: dict[str, Any]
     summary: dict[str, Any]
     plots: dict[str, str]

@@ -1,4 +1,4 @@
-"""Step 3's checks, each declared once (``@check``) in its family module, collected here in report order:
+"""Step 3's checks, each declared once (``@probe_check``) in its family module, collected here in report order:
 what the model reads, what it returns, the batch, evaluation mode, gradients, fitting, the real run and the bar.
 
 Each grading function gets the measurement its ``reads`` names (a probe's key in probes.json, or the real

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
-from clearance.checklist.declared import Grading, Limit, check
+from clearance.checklist.declared import Grading, Limit
 from clearance.checklist.results import CheckResult
-from clearance.small_model.judge.grading import guarded, pct
+from clearance.small_model.judge.grading import pct, probe_check
 
 PERCENTILES = (("95", "the 95th percentile"), ("99", "the 99th percentile"), ("100", "the longest text"))
 TRUNCATION_FIX = ("raise train.max_length toward the 95th percentile of the texts' lengths in tokens (the report's "
                   "message names the value), within what the model takes")
+
+
+def input_check(check_id: str, **declared: Any) -> Callable:
+    """A check of the input probes: each sits in the report's inputs section and informs the tokenizer question."""
+    return probe_check(check_id, section="inputs", question="tokenizer", **declared)
 
 
 def suggested_length(m: dict) -> str:
@@ -35,11 +42,9 @@ def suggested_length(m: dict) -> str:
 
 # -- truncation ---------------------------------------------------------------------------------------------------
 
-@guarded("inputs truncated")
-@check("truncated_texts", reads="truncation", section="inputs", question="tokenizer",
-       limits=[Limit("truncated_texts_warn", 0.05, "warn", "share of train texts longer than train.max_length"),
-               Limit("truncated_texts_fail", 0.5)],
-       fix=TRUNCATION_FIX)
+@input_check("truncated_texts", about="inputs truncated", reads="truncation", fix=TRUNCATION_FIX,
+             limits=[Limit("truncated_texts_warn", 0.05, "warn", "share of train texts longer than train.max_length"),
+                     Limit("truncated_texts_fail", 0.5)])
 def truncated_texts(m: dict, c: Grading) -> CheckResult:
     """Few texts are longer than max_length."""
     p = m["length_percentiles"]
@@ -49,11 +54,9 @@ def truncated_texts(m: dict, c: Grading) -> CheckResult:
                     f"{p['95']:g}, longest {p['100']:g})", suggested_length(m))
 
 
-@guarded("inputs truncated")
-@check("truncated_tokens", reads="truncation", section="inputs", question="tokenizer",
-       limits=[Limit("truncated_tokens_warn", 0.02, "warn", "share of all train tokens that truncation drops"),
-               Limit("truncated_tokens_fail", 0.2)],
-       fix=TRUNCATION_FIX)
+@input_check("truncated_tokens", about="inputs truncated", reads="truncation", fix=TRUNCATION_FIX,
+             limits=[Limit("truncated_tokens_warn", 0.02, "warn", "share of all train tokens that truncation drops"),
+                     Limit("truncated_tokens_fail", 0.2)])
 def truncated_tokens(m: dict, c: Grading) -> CheckResult:
     """Truncation drops a small share of the training tokens (a few long outliers may lose much)."""
     return c.graded(m["tokens_lost_overall"],
@@ -76,11 +79,9 @@ TOKENIZER_FIX = ("read the decoded samples in the report: a tokenizer whose voca
                  "data (tokenizer._target_, conf/tokenizer/), or fix the preprocessing (preprocess, conf/preprocess/)")
 
 
-@guarded("unknown tokens")
-@check("unknown_tokens", reads="tokenizer", section="inputs", question="tokenizer",
-       limits=[Limit("unk_rate_warn", 0.02, "warn", "share of train tokens that are the unknown token"),
-               Limit("unk_rate_fail", 0.1)],
-       fix=TOKENIZER_FIX)
+@input_check("unknown_tokens", about="unknown tokens", reads="tokenizer", fix=TOKENIZER_FIX,
+             limits=[Limit("unk_rate_warn", 0.02, "warn", "share of train tokens that are the unknown token"),
+                     Limit("unk_rate_fail", 0.1)])
 def unknown_tokens(m: dict, c: Grading) -> CheckResult:
     """Few tokens are the tokenizer's unknown token."""
     if m["unk_token"] is None:
@@ -90,12 +91,11 @@ def unknown_tokens(m: dict, c: Grading) -> CheckResult:
                                    f"token (id {m['unk_token']})")
 
 
-@guarded("words surviving preprocessing and tokenization")
-@check("words_kept", reads="tokenizer", section="inputs", question="tokenizer", direction="min",
-       limits=[Limit("words_kept_warn", 0.8, "warn",
-                     "mean share of a text's words that decoding its tokens gives back (below is bad)"),
-               Limit("words_kept_fail", 0.5, "fail", "\"most words lost\"")],
-       fix=TOKENIZER_FIX)
+@input_check("words_kept", about="words surviving preprocessing and tokenization", reads="tokenizer",
+             direction="min", fix=TOKENIZER_FIX,
+             limits=[Limit("words_kept_warn", 0.8, "warn",
+                           "mean share of a text's words that decoding its tokens gives back (below is bad)"),
+                     Limit("words_kept_fail", 0.5, "fail", "\"most words lost\"")])
 def words_kept(m: dict, c: Grading) -> CheckResult:
     """Most of a text's words can be read back from its tokens."""
     if m["words_kept"] is None:
@@ -106,22 +106,18 @@ def words_kept(m: dict, c: Grading) -> CheckResult:
                                      "read lose most of their words")
 
 
-@guarded("texts left empty")
-@check("empty_after_tokenization", reads="tokenizer", section="inputs", question="tokenizer",
-       limits=[Limit("empty_texts_warn", 0.01, "warn", "share of train texts with no known token left"),
-               Limit("empty_texts_fail", 0.1)],
-       fix=TOKENIZER_FIX)
+@input_check("empty_after_tokenization", about="texts left empty", reads="tokenizer", fix=TOKENIZER_FIX,
+             limits=[Limit("empty_texts_warn", 0.01, "warn", "share of train texts with no known token left"),
+                     Limit("empty_texts_fail", 0.1)])
 def empty_after_tokenization(m: dict, c: Grading) -> CheckResult:
     """Few texts are left with nothing but special or unknown tokens."""
     return c.graded(m["empty_share"], f"{m['empty']} of {m['texts']} training texts ({pct(m['empty_share'])}) "
                                       "have no known token left after preprocessing and tokenization")
 
 
-@guarded("tokens per word")
-@check("tokens_per_word", reads="tokenizer", section="inputs", question="tokenizer",
-       limits=[Limit("tokens_per_word_warn", 3.0, "warn",
-                     "many pieces per word: a vocabulary that fits the data poorly")],
-       fix=TOKENIZER_FIX)
+@input_check("tokens_per_word", about="tokens per word", reads="tokenizer", fix=TOKENIZER_FIX,
+             limits=[Limit("tokens_per_word_warn", 3.0, "warn",
+                           "many pieces per word: a vocabulary that fits the data poorly")])
 def tokens_per_word(m: dict, c: Grading) -> CheckResult:
     """Words are not shredded into many pieces (a vocabulary too small for the data)."""
     value = m["tokens_per_word"]

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearance.checklist.declared import Grading, Limit, check
+from clearance.checklist.declared import Grading, Limit
 from clearance.checklist.results import CheckResult
-from clearance.small_model.judge.grading import MODEL_FIX, guarded, names, not_finite, pct, unmeasured
+from clearance.small_model.judge.grading import MODEL_FIX, names, not_finite, pct, probe_check, unmeasured
 
 # -- what the model returns ---------------------------------------------------------------------------------------
 
-@guarded("the model's output", MODEL_FIX)
-@check("output_logits", reads="outputs", section="outputs", question="overfit_16", direction="", fix=MODEL_FIX)
+@probe_check("output_logits", about="the model's output", reads="outputs", section="outputs", question="overfit_16",
+             direction="", fix=MODEL_FIX, error_fix=MODEL_FIX)
 def output_logits(m: dict, c: Grading) -> CheckResult:
     """Logits of shape [batch, K], floating point and finite."""
     problems = []
@@ -28,12 +28,12 @@ def output_logits(m: dict, c: Grading) -> CheckResult:
                     f"{model} returns finite logits of shape {m['shape']} ({m['dtype']})")
 
 
-@guarded("softmax before the loss")
-@check("probability_outputs", reads="outputs", section="outputs", question="overfit_16",
-       limits=[Limit("probability_rows_max", 0.5, "fail",
-                     "share of output rows in [0, 1] that sum to 1: softmax applied before the loss")],
-       fix="remove the softmax/sigmoid at the end of the model's forward (model._target_): the loss "
-           "(cross-entropy) applies log-softmax itself, and probabilities fed to it learn slowly or not at all")
+@probe_check("probability_outputs", about="softmax before the loss", reads="outputs", section="outputs",
+             question="overfit_16",
+             limits=[Limit("probability_rows_max", 0.5, "fail",
+                           "share of output rows in [0, 1] that sum to 1: softmax applied before the loss")],
+             fix="remove the softmax/sigmoid at the end of the model's forward (model._target_): the loss "
+                 "(cross-entropy) applies log-softmax itself, and probabilities fed to it learn slowly or not at all")
 def probability_outputs(m: dict, c: Grading) -> CheckResult:
     """Outputs in [0, 1] that sum to 1 per row are probabilities, and a loss that wants logits squashes them."""
     if m["probability_rows"] is None:
@@ -49,13 +49,12 @@ INIT_LOSS_FIX = ("a loss far above ln K means confident wrong guesses at init: a
                  "the loss")
 
 
-@guarded("the loss at initialization")
-@check("init_loss", reads="init_loss", section="outputs", question="overfit_16",
-       limits=[Limit("init_loss_ratio_max", 1.75, "fail",
-                     "initial loss / ln K above this fails (neural_net_checklist's limit)"),
-               Limit("init_loss_ratio_min", 0.5, "warn",
-                     "below this warns: the untrained model already \"knows\" (leak? trained head?)")],
-       fix=INIT_LOSS_FIX)
+@probe_check("init_loss", about="the loss at initialization", reads="init_loss", section="outputs",
+             question="overfit_16", fix=INIT_LOSS_FIX,
+             limits=[Limit("init_loss_ratio_max", 1.75, "fail",
+                           "initial loss / ln K above this fails (neural_net_checklist's limit)"),
+                     Limit("init_loss_ratio_min", 0.5, "warn",
+                           "below this warns: the untrained model already \"knows\" (leak? trained head?)")])
 def init_loss(m: dict, c: Grading) -> CheckResult:
     """The untrained model's loss is about ln K: it guesses uniformly (far below warns, far above fails)."""
     if m["ratio"] is None:
@@ -67,10 +66,10 @@ def init_loss(m: dict, c: Grading) -> CheckResult:
     return c.graded(m["ratio"], message, warn=None)
 
 
-@guarded("initialization that does not break symmetry")
-@check("symmetric_init", reads="symmetry", section="init", question="overfit_16", direction="",
-       fix="in the model (model._target_), initialize weights randomly (the default of nn.Linear/nn.Embedding, or "
-           "nn.init.normal_/xavier_uniform_), not with a constant such as nn.init.zeros_ or fill_")
+@probe_check("symmetric_init", about="initialization that does not break symmetry", reads="symmetry",
+             section="init", question="overfit_16", direction="",
+             fix="in the model (model._target_), initialize weights randomly (the default of nn.Linear/nn.Embedding, "
+                 "or nn.init.normal_/xavier_uniform_), not with a constant such as nn.init.zeros_ or fill_")
 def symmetric_init(m: dict, c: Grading) -> CheckResult:
     """No trainable weight matrix starts constant or with identical rows."""
     bad = m["constant"] + m["identical_rows"]
@@ -93,45 +92,46 @@ BATCH_MIXING = Limit("batch_mixing_max", 1.0e-3, "fail",
                      "probe batch's size (float noise ~1e-6)")
 
 
-def not_repeatable(c: Grading, m: dict) -> CheckResult | None:
-    """A warning instead of a verdict when two identical eval passes already disagree."""
-    if "not_repeatable" not in m:
-        return None
-    return CheckResult(c.id, "warn", m["not_repeatable"], c.t.batch_mixing_max,
-                       "cannot tell: two evaluation passes on the same batch already give different logits "
-                       "(see dropout_in_eval)", "fix dropout_in_eval first; this probe then runs", "max")
+def ungraded(c: Grading, m: dict, what: str, fix: str, *changes: str) -> CheckResult | None:
+    """Why a batch or padding probe's ``changes`` cannot be graded, or None: two identical eval passes already
+    disagree, or a limit of the model (a batch of one, a position table) stopped the probe (both warnings: the
+    probe cannot tell), or a change is not a finite number (``what`` moved by it; a failure, ``fix`` its fix)."""
+    if "not_repeatable" in m:
+        return CheckResult(c.id, "warn", m["not_repeatable"], c.t.batch_mixing_max,
+                           "cannot tell: two evaluation passes on the same batch already give different logits "
+                           "(see dropout_in_eval)", "fix dropout_in_eval first; this probe then runs", "max")
+    if "limit" in m:
+        return CheckResult(c.id, "warn", None, c.fail, f"not measured: {m['limit']} (a limit of the model, not "
+                           "necessarily a bug)", "if the model is meant to take it, look at the error; otherwise "
+                           "nothing to do", "max")
+    if any(m[key] is None for key in changes):
+        return not_finite(c.id, c.fail, what, fix)
+    return None
 
 
-@guarded("samples mixed across the batch")
-@check("batch_independence", reads="batch", section="batch", question="overfit_16", limits=[BATCH_MIXING],
-       fix=BATCH_FIX)
+@probe_check("batch_independence", about="samples mixed across the batch", reads="batch", section="batch",
+             question="overfit_16", limits=[BATCH_MIXING], fix=BATCH_FIX)
 def batch_independence(m: dict, c: Grading) -> CheckResult:
     """A sample's logits do not move when it is run alone or when the other samples change."""
-    if (unclear := not_repeatable(c, m)) is not None:
-        return unclear
-    if not m["output_scale"]:
+    # an all-zero output leaves nothing to compare, unless two passes already disagree (ungraded says so first)
+    if "not_repeatable" not in m and not m["output_scale"]:
         return c.result("warn", 0.0, c.fail,
                         "cannot tell: every logit is 0 at initialization (a zero-initialized last layer?)",
                         "initialize the last layer with small random weights")
-    if m["alone"] is None or m["others_changed"] is None:
-        return not_finite(c.id, c.fail, "a sample's logits", BATCH_FIX)
+    if (unclear := ungraded(c, m, "a sample's logits", BATCH_FIX, "alone", "others_changed")) is not None:
+        return unclear
     change = max(m["alone"], m["others_changed"])
     return c.graded(change, f"a sample's logits change by up to {change:.3g} (relative) when it runs alone "
                             f"({m['alone']:.3g}) or when the other {m['batch_size'] - 1} samples of its batch change "
                             f"({m['others_changed']:.3g})")
 
 
-@guarded("samples mixed across the batch")
-@check("permutation_equivariance", reads="batch", section="batch", question="overfit_16", limits=[BATCH_MIXING],
-       fix=BATCH_FIX)
+@probe_check("permutation_equivariance", about="samples mixed across the batch", reads="batch",
+             section="batch", question="overfit_16", limits=[BATCH_MIXING], fix=BATCH_FIX)
 def permutation_equivariance(m: dict, c: Grading) -> CheckResult:
     """Reordering the batch reorders the logits, nothing else."""
-    if (unclear := not_repeatable(c, m)) is not None:
-        return unclear
-    if m["permuted"] is None:
-        return not_finite(c.id, c.fail, "the reordered logits", BATCH_FIX)
-    return c.graded(m["permuted"],
-                    f"reordering the batch changes the reordered logits by up to {m['permuted']:.3g} (relative)")
+    return ungraded(c, m, "the reordered logits", BATCH_FIX, "permuted") or c.graded(
+        m["permuted"], f"reordering the batch changes the reordered logits by up to {m['permuted']:.3g} (relative)")
 
 
 PADDING_FIX = ("the model (model._target_) reads padding: pass attention_mask on to the encoder (transformers "
@@ -141,47 +141,25 @@ PADDING_FIX = ("the model (model._target_) reads padding: pass attention_mask on
                "of forward first")
 
 
-def model_limit(c: Grading, m: dict) -> CheckResult | None:
-    """A warning when the model's own limits (a batch of one, a position table) stopped the probe."""
-    if "limit" not in m:
-        return None
-    return CheckResult(c.id, "warn", None, c.fail, f"not measured: {m['limit']} (a limit of the model, not "
-                       "necessarily a bug)", "if the model is meant to take it, look at the error; otherwise "
-                       "nothing to do", "max")
-
-
-@guarded("a text's logits in batches of other sizes")
-@check("batch_size_invariance", reads="batch_size", section="padding", question="overfit_16", limits=[BATCH_MIXING],
-       fix=BATCH_FIX)
+@probe_check("batch_size_invariance", about="a text's logits in batches of other sizes", reads="batch_size",
+             section="padding", question="overfit_16", limits=[BATCH_MIXING], fix=BATCH_FIX)
 def batch_size_invariance(m: dict, c: Grading) -> CheckResult:
     """A text's logits are the same in batches of 1, 2 and the probe batch's size, at one width."""
-    if (unclear := not_repeatable(c, m)) is not None:
-        return unclear
-    if (limit := model_limit(c, m)) is not None:
-        return limit
-    if m["change"] is None:
-        return not_finite(c.id, c.fail, "a text's logits", BATCH_FIX)
-    return c.graded(m["change"], f"with equal padding, a text's logits change by up to {m['change']:.3g} (relative) "
-                                 f"between a batch of 1 ({m['size_1']:.3g}), of 2 ({m['size_2']:.3g}) and of "
-                                 f"{m['batch_size']}")
+    return ungraded(c, m, "a text's logits", BATCH_FIX, "change") or c.graded(
+        m["change"], f"with equal padding, a text's logits change by up to {m['change']:.3g} (relative) between a "
+                     f"batch of 1 ({m['size_1']:.3g}), of 2 ({m['size_2']:.3g}) and of {m['batch_size']}")
 
 
-@guarded("a text's logits under more padding")
-@check("padding_invariance", reads="padding", section="padding", question="overfit_16",
-       limits=[Limit("padding_change_max", 1.0e-3, "fail",
-                     "a text's logits at its own length vs padded to the batch's width or far wider")],
-       fix=PADDING_FIX)
+@probe_check("padding_invariance", about="a text's logits under more padding", reads="padding", section="padding",
+             question="overfit_16", fix=PADDING_FIX,
+             limits=[Limit("padding_change_max", 1.0e-3, "fail",
+                           "a text's logits at its own length vs padded to the batch's width or far wider")])
 def padding_invariance(m: dict, c: Grading) -> CheckResult:
     """A text's logits are the same at its own length, at its batch's width and at a much larger width."""
-    if (unclear := not_repeatable(c, m)) is not None:
-        return unclear
-    if (limit := model_limit(c, m)) is not None:
-        return limit
-    if m["change"] is None:
-        return not_finite(c.id, c.fail, "a padded text's logits", PADDING_FIX)
-    return c.graded(m["change"], f"a text's logits change by up to {m['change']:.3g} (relative) when padded from its "
-                                 f"own length to the batch's width of {m['batch_width']} ({m['at_batch_width']:.3g}) "
-                                 f"or to {m['wide_width']} tokens ({m['at_wide_width']:.3g})")
+    return ungraded(c, m, "a padded text's logits", PADDING_FIX, "change") or c.graded(
+        m["change"], f"a text's logits change by up to {m['change']:.3g} (relative) when padded from its own length "
+                     f"to the batch's width of {m['batch_width']} ({m['at_batch_width']:.3g}) or to "
+                     f"{m['wide_width']} tokens ({m['at_wide_width']:.3g})")
 
 
 # -- what the model reads -----------------------------------------------------------------------------------------
@@ -201,11 +179,10 @@ def reads_nothing(c: Grading, m: dict, threshold: Any) -> CheckResult:
                     "check that forward uses input_ids (see the other probes)")
 
 
-@guarded("what the model reads")
-@check("reads_padding", reads="reading", section="reading", question="overfit_16",
-       limits=[Limit("padding_gradient_share_max", 1.0e-3, "fail",
-                     "share of the logits' sensitivity on padding positions (a masked model: ~0)")],
-       fix=PADDING_FIX)
+@probe_check("reads_padding", about="what the model reads", reads="reading", section="reading", question="overfit_16",
+             limits=[Limit("padding_gradient_share_max", 1.0e-3, "fail",
+                           "share of the logits' sensitivity on padding positions (a masked model: ~0)")],
+             fix=PADDING_FIX)
 def reads_padding(m: dict, c: Grading) -> CheckResult:
     """No share of the logits' sensitivity lies on padding positions."""
     if m["padding_share"] is None:
@@ -214,15 +191,14 @@ def reads_padding(m: dict, c: Grading) -> CheckResult:
                                         f"{m['padding_positions']} padding positions ({method(m)})")
 
 
-@guarded("what the model reads")
-@check("unread_tokens", reads="reading", section="reading", question="overfit_16",
-       limits=[Limit("unread_tokens_warn", 0.25, "warn",
-                     "share of real token positions with no influence on the logits"),
-               Limit("unread_tokens_fail", 0.5, "fail",
-                     "most of each text unread: a model reading only its first token or a prefix")],
-       fix="the model (model._target_) ignores part of each text: look for an index such as h[:, 0] or h[:, :n] in "
-           "forward (reading only the first token or a prefix), a slice of input_ids, or a position table shorter "
-           "than train.max_length")
+@probe_check("unread_tokens", about="what the model reads", reads="reading", section="reading", question="overfit_16",
+             limits=[Limit("unread_tokens_warn", 0.25, "warn",
+                           "share of real token positions with no influence on the logits"),
+                     Limit("unread_tokens_fail", 0.5, "fail",
+                           "most of each text unread: a model reading only its first token or a prefix")],
+             fix="the model (model._target_) ignores part of each text: look for an index such as h[:, 0] or "
+                 "h[:, :n] in forward (reading only the first token or a prefix), a slice of input_ids, or a position "
+                 "table shorter than train.max_length")
 def unread_tokens(m: dict, c: Grading) -> CheckResult:
     """Every real token has some influence on the logits."""
     if m["dead_share"] is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearance.checklist.declared import Grading, Limit, check
+from clearance.checklist.declared import Grading, Limit
 from clearance.checklist.results import CheckResult
-from clearance.small_model.judge.grading import guarded
+from clearance.small_model.judge.grading import probe_check
 
 
 def diverged_fix(lr: Any) -> str:
@@ -17,12 +17,11 @@ def diverged_fix(lr: Any) -> str:
             "`dvc repro`; lr_band shows the rates usual for the optimizer (checks.model.lr_band)")
 
 
-@guarded("divergence on the real run")
-@check("training_diverged", reads="divergence", section="training", question="predictions",
-       limits=[Limit("diverged_loss_ratio_max", 5.0, "fail",
-                     "mean training loss between two evaluations / ln K above this fails (a NaN or infinite "
-                     "loss stops the run and always fails)")],
-       fix=diverged_fix(None))
+@probe_check("training_diverged", about="divergence on the real run", reads="divergence", section="training",
+             question="predictions", fix=diverged_fix(None),
+             limits=[Limit("diverged_loss_ratio_max", 5.0, "fail",
+                           "mean training loss between two evaluations / ln K above this fails (a NaN or infinite "
+                           "loss stops the run and always fails)")])
 def training_diverged(m: dict, c: Grading) -> CheckResult:
     """The training loss stays finite and near what guessing costs or below: a run whose loss turned NaN or
     infinite stopped there and left no model; one whose loss ran far above ln K diverged all the same."""
@@ -38,12 +37,12 @@ def training_diverged(m: dict, c: Grading) -> CheckResult:
                                 f"{m['ln_k']:.4f} (what guessing uniformly costs)", fix)
 
 
-@guarded("overfitting on the real run")
-@check("overfitting", reads="overfitting", section="training", question="overfitting",
-       limits=[Limit("overfitting_streak_max", 2, "warn",
-                     "evaluations in a row with train loss falling and valid loss rising; more warns")],
-       fix="keep the model from the step with the best valid loss (fewer train.epochs or train.max_steps), or add "
-           "regularization (train.dropout, train.weight_decay) or data")
+@probe_check("overfitting", about="overfitting on the real run", reads="overfitting", section="training",
+             question="overfitting",
+             fix="keep the model from the step with the best valid loss (fewer train.epochs or train.max_steps), or "
+                 "add regularization (train.dropout, train.weight_decay) or data",
+             limits=[Limit("overfitting_streak_max", 2, "warn",
+                           "evaluations in a row with train loss falling and valid loss rising; more warns")])
 def overfitting(m: dict, c: Grading) -> CheckResult:
     """Train loss does not keep falling while valid loss rises."""
     best = (f"; the best valid loss {m['best_valid_loss']:.4f} was at step {m['best_step']}"
@@ -67,12 +66,11 @@ def gain(m: dict, reference: str) -> float | None:
     return gain_over(float(m["model"]), float(m[reference]), m["metric"])
 
 
-@guarded("the bar")
-@check("beats_best_baseline", reads="bar", section="bar", question="gain", direction="min",
-       limits=[Limit("min_gain_over_baseline", 0.0, "warn",
-                     "valid primary metric, model minus the best baseline; below warns")],
-       fix="is the model worth its cost over the baseline? Train longer or tune (step 4), or keep the baseline; "
-           "answer at the gate")
+@probe_check("beats_best_baseline", about="the bar", reads="bar", section="bar", question="gain", direction="min",
+             limits=[Limit("min_gain_over_baseline", 0.0, "warn",
+                           "valid primary metric, model minus the best baseline; below warns")],
+             fix="is the model worth its cost over the baseline? Train longer or tune (step 4), or keep the "
+                 "baseline; answer at the gate")
 def beats_best_baseline(m: dict, c: Grading) -> CheckResult:
     """The model's valid score beats the best baseline's; if not, the user must answer why at the gate."""
     value = gain(m, "baseline")
@@ -84,10 +82,10 @@ def beats_best_baseline(m: dict, c: Grading) -> CheckResult:
                            f"({m['best_baseline']}): {value:+.4f}")
 
 
-@guarded("the bar")
-@check("beats_prior_guess", reads="bar", section="bar", question="gain", direction="min",
-       limits=[Limit("min_gain_over_prior", 0.0, "fail", "model minus guessing in class proportions; below fails")],
-       fix="the trained model is no better than guessing: look at the failing probes and the loss curves")
+@probe_check("beats_prior_guess", about="the bar", reads="bar", section="bar", question="gain", direction="min",
+             limits=[Limit("min_gain_over_prior", 0.0, "fail",
+                           "model minus guessing in class proportions; below fails")],
+             fix="the trained model is no better than guessing: look at the failing probes and the loss curves")
 def beats_prior_guess(m: dict, c: Grading) -> CheckResult:
     """The model's valid score beats guessing in the class proportions."""
     value = gain(m, "prior")

@@ -3,10 +3,10 @@ learning rate and overfitting a few samples (the probes of measure/probes/evalua
 
 from __future__ import annotations
 
-from clearance.checklist.declared import Grading, Limit, check
+from clearance.checklist.declared import Grading, Limit
 from clearance.checklist.results import CheckResult
 from clearance.core.config.model import lr_band_for
-from clearance.small_model.judge.grading import guarded, names, not_finite, pct
+from clearance.small_model.judge.grading import names, not_finite, pct, probe_check
 
 # -- evaluation mode ----------------------------------------------------------------------------------------------
 
@@ -15,10 +15,10 @@ EVAL_FIX = ("in eval mode the model (model._target_) must be deterministic: use 
             "override train()/eval()")
 
 
-@guarded("dropout left on in evaluation")
-@check("dropout_in_eval", reads="eval_repeat", section="evaluation", question="overfit_16",
-       limits=[Limit("eval_repeat_max", 1.0e-5, "fail", "two eval-mode passes on one batch: dropout on gives ~1e-1")],
-       fix=EVAL_FIX)
+@probe_check("dropout_in_eval", about="dropout left on in evaluation", reads="eval_repeat", section="evaluation",
+             question="overfit_16", fix=EVAL_FIX,
+             limits=[Limit("eval_repeat_max", 1.0e-5, "fail",
+                           "two eval-mode passes on one batch: dropout on gives ~1e-1")])
 def dropout_in_eval(m: dict, c: Grading) -> CheckResult:
     """Two eval-mode passes over one batch give the same logits."""
     still = m.get("still_training") or []
@@ -34,10 +34,10 @@ LOOP_PROBLEMS = {"evaluations_in_train_mode": "model calls during evaluation in 
                  "steps_in_eval_mode": "training steps in eval mode (dropout off while training)"}
 
 
-@guarded("the training loop's evaluations")
-@check("eval_mode_in_loop", reads="loop_eval", section="evaluation", question="overfit_16", direction="",
-       fix="the model (model._target_) must follow model.train()/model.eval(): do not override train() or eval(), "
-           "and keep dropout in registered submodules")
+@probe_check("eval_mode_in_loop", about="the training loop's evaluations", reads="loop_eval", section="evaluation",
+             question="overfit_16", direction="",
+             fix="the model (model._target_) must follow model.train()/model.eval(): do not override train() or "
+                 "eval(), and keep dropout in registered submodules")
 def eval_mode_in_loop(m: dict, c: Grading) -> CheckResult:
     """Every evaluation of the training loop runs in eval mode without gradients; every step in train mode."""
     problems = dict(LOOP_PROBLEMS)
@@ -59,11 +59,9 @@ ZERO_GRAD_FIX = ("the optimizer named by optimizer._target_ (conf/optimizer/) mu
                  "super().zero_grad(set_to_none)")
 
 
-@guarded("zero_grad")
-@check("zero_grad", reads="zero_grad", section="gradients", question="overfit_16",
-       limits=[Limit("update_repeat_max", 1.0e-3, "fail",
-                     "one step from stale vs clean gradients: a no-op zero_grad gives ~1")],
-       fix=ZERO_GRAD_FIX)
+@probe_check("zero_grad", about="zero_grad", reads="zero_grad", section="gradients", question="overfit_16",
+             fix=ZERO_GRAD_FIX, limits=[Limit("update_repeat_max", 1.0e-3, "fail",
+                                              "one step from stale vs clean gradients: a no-op zero_grad gives ~1")])
 def zero_grad(m: dict, c: Grading) -> CheckResult:
     """A step from stale gradients updates exactly like a step from clean ones: zero_grad clears them."""
     left = m["left_with_gradient"]
@@ -77,10 +75,10 @@ def zero_grad(m: dict, c: Grading) -> CheckResult:
                                             f"gradients by {m['update_difference']:.3g} (relative){detail}")
 
 
-@guarded("parameters without a gradient")
-@check("dead_parameters", reads="dead_parameters", section="gradients", question="overfit_16", direction="",
-       fix="in the model (model._target_), use these layers in forward, or remove them; freeze parameters you mean "
-           "to keep fixed (requires_grad=False); check for .detach() or integer casts cutting the graph")
+@probe_check("dead_parameters", about="parameters without a gradient", reads="dead_parameters",
+             section="gradients", question="overfit_16", direction="",
+             fix="in the model (model._target_), use these layers in forward, or remove them; freeze parameters you "
+                 "mean to keep fixed (requires_grad=False); check for .detach() or integer casts cutting the graph")
 def dead_parameters(m: dict, c: Grading) -> CheckResult:
     """After one backward pass, every trainable parameter has a non-zero gradient."""
     dead = m["dead"]
@@ -96,11 +94,11 @@ def rates(lrs: list[float]) -> str:
     return f"{lrs[0]:g}" if len(set(lrs)) == 1 else ", ".join(f"{r:g}" for r in lrs)
 
 
-@guarded("parameters changing after a step")
-@check("params_change", reads="param_change", section="gradients", question="overfit_16", direction="min",
-       limits=[Limit("changed_params_min", 0.5, "fail",
-                     "share of trainable parameters one training step must move (lr 0 moves none)")],
-       fix="check train.lr (0 freezes everything) and the optimizer settings; see also dead_parameters")
+@probe_check("params_change", about="parameters changing after a step", reads="param_change", section="gradients",
+             question="overfit_16", direction="min",
+             limits=[Limit("changed_params_min", 0.5, "fail",
+                           "share of trainable parameters one training step must move (lr 0 moves none)")],
+             fix="check train.lr (0 freezes everything) and the optimizer settings; see also dead_parameters")
 def params_change(m: dict, c: Grading) -> CheckResult:
     """One training step moves the trainable parameters."""
     if not m["trainable"]:
@@ -113,14 +111,14 @@ def params_change(m: dict, c: Grading) -> CheckResult:
                              + (f"; unchanged: {names(m['unchanged'])}" if m["unchanged"] else ""))
 
 
-@guarded("the learning rate")
-@check("lr_band", reads="param_change", section="gradients", question="overfit_16", direction="",
-       limits=[Limit("lr_band", {"AdamW": [1.0e-6, 1.0e-2], "Adam": [1.0e-6, 1.0e-2], "SGD": [1.0e-4, 1.0],
-                                 "default": [1.0e-6, 1.0]}, "",
-                     "plausible learning rates [min, max] by optimizer class (default: any other); warn outside, "
-                     "fail at 0")],
-       fix="set train.lr inside the band checks.model.lr_band gives the optimizer; if the value is deliberate, "
-           "widen the band in conf/checks/default.yaml")
+@probe_check("lr_band", about="the learning rate", reads="param_change", section="gradients", question="overfit_16",
+             direction="",
+             limits=[Limit("lr_band", {"AdamW": [1.0e-6, 1.0e-2], "Adam": [1.0e-6, 1.0e-2], "SGD": [1.0e-4, 1.0],
+                                       "default": [1.0e-6, 1.0]}, "",
+                           "plausible learning rates [min, max] by optimizer class (default: any other); warn outside, "
+                           "fail at 0")],
+             fix="set train.lr inside the band checks.model.lr_band gives the optimizer; if the value is deliberate, "
+                 "widen the band in conf/checks/default.yaml")
 def lr_band(m: dict, c: Grading) -> CheckResult:
     """The learning rate is above 0 and in the band plausible for the optimizer."""
     key, (low, high) = lr_band_for(m["optimizer"], c.t.lr_band)
@@ -156,11 +154,10 @@ def overfit_fix(m: dict, limit: float) -> str:
     return fix
 
 
-@guarded("overfitting a small sample")
-@check("overfit_small_sample", reads="overfit", section="fitting", question="overfit_16",
-       limits=[Limit("overfit_loss_max", 0.05, "fail",
-                     "training loss the 16-sample overfit run must get below (ln 3 ~ 1.10 at the start)")],
-       fix=OVERFIT_FIX)
+@probe_check("overfit_small_sample", about="overfitting a small sample", reads="overfit", section="fitting",
+             question="overfit_16", fix=OVERFIT_FIX,
+             limits=[Limit("overfit_loss_max", 0.05, "fail",
+                           "training loss the 16-sample overfit run must get below (ln 3 ~ 1.10 at the start)")])
 def overfit_small_sample(m: dict, c: Grading) -> CheckResult:
     """With regularization off, the training function drives the loss on a few samples near 0."""
     losses, limit = m["losses"], c.fail
@@ -176,13 +173,13 @@ def overfit_small_sample(m: dict, c: Grading) -> CheckResult:
                                      f"most {m['max_steps']}; {reached})", fix)
 
 
-@guarded("what overfitting proves")
-@check("overfit_predictions", reads="overfit", section="fitting", question="overfit_16", direction="min",
-       limits=[Limit("overfit_accuracy_min", 1.0, "fail",
-                     "share of the 16 overfit samples predicted as their labels, once the loss is low")],
-       fix="a loss near 0 with wrong predictions means the loss and the labels disagree: a label map shifted "
-           "between the data and the loss (class i must be logit i), or a loss that ignores or transforms its "
-           "target (loss._target_, conf/loss/)")
+@probe_check("overfit_predictions", about="what overfitting proves", reads="overfit", section="fitting",
+             question="overfit_16", direction="min",
+             limits=[Limit("overfit_accuracy_min", 1.0, "fail",
+                           "share of the 16 overfit samples predicted as their labels, once the loss is low")],
+             fix="a loss near 0 with wrong predictions means the loss and the labels disagree: a label map shifted "
+                 "between the data and the loss (class i must be logit i), or a loss that ignores or transforms its "
+                 "target (loss._target_, conf/loss/)")
 def overfit_predictions(m: dict, c: Grading) -> CheckResult:
     """After overfitting, the model predicts the labels of the samples it learned."""
     if m.get("accuracy") is None:

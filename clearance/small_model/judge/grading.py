@@ -1,5 +1,6 @@
-"""What step 3's check families share: the fixes for a probe that could not run, and the wrapper that grades
-a measurement which is an error, a skip or missing before the check's own grading sees it.
+"""What step 3's check families share: the fixes for a probe that could not run, and the declaration of a
+probe's check, which grades a measurement that is an error, a skip or missing before the check's own grading
+sees it.
 
 A probe's measurement may be ``{"error": why}`` (the probe could not run on this model: a failing check)
 or ``{"skipped": why}`` (it was not run, e.g. because an earlier probe failed or the real training did not
@@ -13,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from clearance.checklist.declared import Grading
+from clearance.checklist.declared import Grading, check
 from clearance.checklist.results import CheckResult
 
 Grade = Callable[[Any, Grading], CheckResult]
@@ -69,4 +70,13 @@ def guarded(about: str, fix: str = PARTS_FIX) -> Callable[[Grade], Grade]:
         # the declaration keeps its place in the source (the report order); its grading is the guarded one
         guarded_grade.declared = dataclasses.replace(grade.declared, grade=guarded_grade)  # type: ignore[attr-defined]
         return guarded_grade
+    return wrap
+
+
+def probe_check(check_id: str, *, about: str, error_fix: str = PARTS_FIX, **declared: Any) -> Callable:
+    """Declare a step-3 check, ``@check(check_id, **declared)``, and guard it: its grading function sees only
+    real measurements (``about`` names what the probe or the real run looks at, ``error_fix`` what to do
+    when it raised)."""
+    def wrap(grade: Grade) -> Grade:
+        return guarded(about, error_fix)(check(check_id, **declared)(grade))
     return wrap

@@ -6,14 +6,12 @@ without training again. Imports no torch (the CLI reads ``CHECKS`` from here).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from omegaconf import MISSING
-
 from clearance.checklist.required import FILE as QUESTIONS_FILE
-from clearance.checklist.judging import Measured, StepJudging, judge_step
+from clearance.checklist.judging import Measured, StepJudging, judge_step, thresholds_only
 from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.errors import UserError
 from clearance.core.paths import report_dir
@@ -27,12 +25,7 @@ SCORES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 # The checks of the real run: they say nothing about whether the probes stopped it.
 AFTER_TRAINING_CHECKS = frozenset(d.id for d in CHECKS if d.reads in AFTER_TRAINING)
 
-
-@dataclass
-class ModelJudge:
-    """Everything the judging of step 3 reads: only its thresholds."""
-
-    checks: ModelChecks = field(default=MISSING, metadata={"params": "checks.model"})  # type: ignore[valid-type]
+ModelJudge = thresholds_only("ModelJudge", ModelChecks, "model")  # what judging step 3 reads
 
 
 def read_runs(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -12,14 +12,7 @@ from __future__ import annotations
 import torch
 
 from clearance.neural.training.batches import Batch
-from clearance.small_model.measure.probes.common import (
-    ProbeError,
-    evaluating,
-    logits,
-    relative_difference,
-    rows,
-    scale,
-)
+from clearance.small_model.measure.probes.common import ProbeError, evaluating, logits, relative_difference, rows, scale
 from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 PROBED_ROWS = 3  # samples whose outputs are followed (each costs two forward passes)

@@ -19,14 +19,7 @@ import torch.nn.functional as F
 
 from clearance.neural.training.batches import Batch
 from clearance.small_model.measure.probes.batch import PROBED_ROWS, worst
-from clearance.small_model.measure.probes.common import (
-    ProbeError,
-    evaluating,
-    logits,
-    relative_difference,
-    rows,
-    scale,
-)
+from clearance.small_model.measure.probes.common import ProbeError, evaluating, logits, relative_difference, rows, scale
 from clearance.small_model.measure.probes.declared import ModelRun, probe
 
 WIDE_FACTOR = 4  # the "much larger" width: this many times the batch's width (capped by the model's limit)
