@@ -30,10 +30,9 @@ from clearance.neural.training.result import TrainResult
 from clearance.neural.training.schedule import drawn_rows, evaluation_sample, total_steps
 from clearance.neural.training.settings import TrainSettings
 from clearance.neural.training.state import RunProgress, TrainState
-from clearance.neural.training.step import (  # noqa: F401 (no_autocast re-exported for the probes)
+from clearance.neural.training.step import (
     Autocast,
     current_lr,
-    no_autocast,
     seed_everything,
     train_step,
 )

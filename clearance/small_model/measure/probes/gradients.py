@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 
 from clearance.neural.training.batches import Batch
-from clearance.neural.training.loop import no_autocast, train_step
+from clearance.neural.training.step import no_autocast, train_step
 from clearance.small_model.measure.probes.common import (
     fresh_copy,
     logits,
