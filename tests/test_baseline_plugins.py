@@ -8,7 +8,7 @@ import importlib
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +18,7 @@ import yaml
 
 from clearance.baselines.judge.run import BaselineChecks, judge_baselines
 from clearance.baselines.measure.plugged import PluggedBaseline
-from clearance.baselines.measure.run import BaselineResult, BaselinesOutcome, build, run_baselines
-from clearance.checklist.results import CheckResult, Judgement
+from clearance.baselines.measure.run import build, run_baselines
 from clearance.core.config.baselines import BaselinesConfig, BaselinesStage
 from clearance.core.config.data import DataConfig, PrepareStage, SplitConfig
 from clearance.core.config.params import from_conf
@@ -30,6 +29,7 @@ from clearance.core.paths import split_file
 from clearance.core.records import settings_digest
 from tests.conftest import REPO
 from tests.factory import make_texts, write_table
+from tests.test_baselines import Run
 
 EXAMPLE = REPO / "plugins" / "my_baselines.py"
 DOC = REPO / "docs" / "plugins.md"
@@ -111,31 +111,6 @@ class Recorder:
 '''
 
 
-@dataclass
-class Run:
-    """One step-2 run, measured then judged: checks by id, results by name, files."""
-
-    outcome: BaselinesOutcome
-    judged: Judgement
-    checks: dict[str, CheckResult] = field(init=False)
-    results: dict[str, BaselineResult] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.checks = {c.id: c for c in self.judged.checks}
-        self.results = {r.name: r for r in self.outcome.results}
-
-    @property
-    def facts(self) -> dict:
-        return self.judged.measurements["facts"]
-
-    @property
-    def files(self) -> dict[str, Path]:
-        return {**self.outcome.files, **self.judged.files}
-
-    def status(self, check_id: str) -> str:
-        return self.checks[check_id].status
-
-
 def prepared(frame: pd.DataFrame, folder: Path) -> Path:
     """Write ``frame`` as a CSV and run prepare on it (conf/ defaults); returns the prepared folder."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -157,7 +132,7 @@ def stage(run: list, seed: int = 42) -> BaselinesStage:
 def baselines_run(cfg: BaselinesStage, prepared_dir: Path, out: Path) -> Run:
     """The baselines stage then the judge_baselines stage, as DVC runs them."""
     outcome = run_baselines(cfg, prepared_dir, out)
-    return Run(outcome, judge_baselines(from_conf(BaselineChecks, "checks.baselines"), out))
+    return Run(outcome, judge_baselines(from_conf(BaselineChecks, "checks.baselines"), out), prepared_dir)
 
 
 def doc_section() -> str:
