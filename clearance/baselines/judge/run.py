@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.baselines.judge import checks as step_checks
-from clearance.baselines.measure.files import MEASUREMENTS_FILE, BaselinesMeasurements
+from clearance.baselines.measure.files import MEASUREMENTS_FILE, STEP, BaselinesMeasurements
 from clearance.baselines.measure.metric_choice import recommend_metric
 from clearance.checklist.declared import declared_in, grade_all, limits_schema
 from clearance.checklist.required import FILE as QUESTIONS_FILE
@@ -16,7 +16,6 @@ from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.paths import report_dir
 from clearance.core.records import read_dict
 
-STEP = "baselines"
 METRIC_NAMES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 
 CHECKS = declared_in(step_checks)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clearance.baselines.measure.files import MEASUREMENTS_FILE, BaselinesMeasurements
+from clearance.baselines.measure.files import MEASUREMENTS_FILE, STEP, BaselinesMeasurements
 from clearance.baselines.measure.metric_choice import imbalance
 from clearance.baselines.measure.models import REGISTRY, Baseline, CannotBuild
 from clearance.baselines.measure.plugged import PluggedBaseline, is_plugged, name_of, plugged
@@ -44,7 +44,6 @@ from clearance.core.report.long_texts import Cutter
 from clearance.core.records import METRICS_FILE, Bar, BaselinesMetrics
 from clearance.core.text.units import WHITESPACE, WordUnit, unit_of
 
-STEP = "baselines"
 # Random guesses are the floor, not candidates for the best baseline.
 GUESSES = ("uniform_random", "prior_random")
 MISTAKES_IN_REPORT = 30
