@@ -131,3 +131,14 @@ def test_params_check_detects_a_stale_file(workdir):
     assert stale.returncode == 1 and "seed" in stale.stderr
     result = run(CLI + ["params", "seed=5"], workdir)
     assert "seed: 5" in params.read_text() and "params.yaml.bak" in result.stdout
+
+
+def test_params_check_fails_on_a_declared_yaml_the_checks_no_longer_match(workdir):
+    shutil.copytree(REPO / "conf", workdir / "conf", dirs_exist_ok=True)
+    declared = workdir / "conf/checks/declared.yaml"
+    declared.write_text(declared.read_text().replace("imbalance_warn: 3.0", "imbalance_warn: 4.0"))
+    stale = run(CLI + ["params", "--check"], workdir, check=False)
+    assert stale.returncode == 1 and "conf/checks/declared.yaml" in stale.stderr and "clearance params" in stale.stderr
+    written = run(CLI + ["params"], workdir)
+    assert "conf/checks/declared.yaml" in written.stdout and "imbalance_warn: 3.0" in declared.read_text()
+    assert run(CLI + ["params", "--check"], workdir).returncode == 0
