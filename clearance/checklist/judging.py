@@ -49,7 +49,7 @@ class StepJudging:
     fingerprint: Callable[[Measured, Any], Any] = lambda measured, t: {"measured": measured.settings,
                                                                       "checks": asdict(t)}
     # The file and stage that write what the checks read: a field a declared check reads and the file lacks
-    # is an error naming both (False: the step's checks say "not measured" for a missing part themselves).
+    # is an error naming both (None: the step's checks say "not measured" for a missing part themselves).
     source: tuple[str, str] | None = None
 
 
