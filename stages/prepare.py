@@ -15,6 +15,8 @@ def main() -> None:
     how = summary["split"]
     origin = f"given by column {how['given_by']}" if how.get("given_by") else f"grouped by {how['grouped_by']}"
     print("split: " + ", ".join(f"{k} {v}" for k, v in sizes.items()) + f" ({origin})")
+    task = summary["task"]
+    print(f"task: {task['name']} ({task['reason']})")
     words = summary["words"]
     print(f"words: {words['unit']} ({words['reason']})")
 

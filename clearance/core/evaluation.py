@@ -11,10 +11,15 @@ import math
 import re
 
 import numpy as np
-from sklearn.metrics import accuracy_score, f1_score, log_loss
+from sklearn.metrics import accuracy_score, f1_score, log_loss, r2_score
 
-METRICS = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
-HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "weighted_f1": True, "log_loss": False}
+METRICS = ("accuracy", "macro_f1", "weighted_f1", "log_loss",
+           "micro_f1", "exact_match",  # multi-label
+           "rmse", "mae", "r2", "spearman")  # regression
+# Every comparison of scores (best baseline, best trial, gain, noise) takes its sign from here.
+HIGHER_IS_BETTER = {"accuracy": True, "macro_f1": True, "weighted_f1": True, "log_loss": False,
+                    "micro_f1": True, "exact_match": True,
+                    "rmse": False, "mae": False, "r2": True, "spearman": True}
 
 
 def class_keys(classes: list[str]) -> dict[str, str]:
@@ -45,6 +50,48 @@ def score(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray | None,
         out[f"{prefix}_log_loss"] = float(log_loss(truth, clipped / clipped.sum(axis=1, keepdims=True),
                                                    labels=classes))
     return out
+
+
+def score_multi_label(truth: np.ndarray, predicted: np.ndarray, probs: np.ndarray | None,
+                      classes: list[str], prefix: str) -> dict[str, float]:
+    """Micro/macro F1, exact match (every label of the text right), F1 per label and, with probabilities,
+    the log loss: per text, the sum over labels of the binary cross-entropy (what a sigmoid head's loss
+    adds up to), averaged over texts. ``truth`` and ``predicted`` are (rows, labels) 0/1 matrices."""
+    truth, predicted = np.asarray(truth), np.asarray(predicted)
+    out = {
+        f"{prefix}_micro_f1": float(f1_score(truth, predicted, average="micro", zero_division=0)),
+        f"{prefix}_macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0)),
+        f"{prefix}_exact_match": float((truth == predicted).all(axis=1).mean()) if len(truth) else 0.0,
+    }
+    per_label = f1_score(truth, predicted, average=None, zero_division=0)
+    keys = class_keys(classes)
+    out.update({f"{prefix}_f1_{keys[c]}": float(v) for c, v in zip(classes, per_label)})
+    if probs is not None:
+        out[f"{prefix}_log_loss"] = binary_log_loss(truth, probs)
+    return out
+
+
+def binary_log_loss(truth: np.ndarray, probs: np.ndarray) -> float:
+    """Per text, the sum over labels of the binary cross-entropy; averaged over texts."""
+    p = np.clip(np.asarray(probs, dtype=float), 1e-15, 1 - 1e-15)
+    y = np.asarray(truth, dtype=float)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).sum(axis=1).mean())
+
+
+def score_regression(truth: np.ndarray, predicted: np.ndarray, prefix: str) -> dict[str, float]:
+    """RMSE and MAE (in the target's units), R² and Spearman's rank correlation (0 when either side is
+    constant: a constant prediction ranks nothing)."""
+    from scipy.stats import spearmanr
+
+    y, p = np.asarray(truth, dtype=float), np.asarray(predicted, dtype=float)
+    error = p - y
+    rho = 0.0 if np.ptp(y) == 0 or np.ptp(p) == 0 else float(spearmanr(y, p).statistic)
+    return {
+        f"{prefix}_rmse": float(np.sqrt(np.mean(error ** 2))),
+        f"{prefix}_mae": float(np.mean(np.abs(error))),
+        f"{prefix}_r2": float(r2_score(y, p)) if len(y) > 1 else 0.0,
+        f"{prefix}_spearman": rho,
+    }
 
 
 def prior(labels: np.ndarray, classes: list[str]) -> np.ndarray:

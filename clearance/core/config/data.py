@@ -24,7 +24,13 @@ class DataConfig:
     path: str = MISSING
     format: str = MISSING  # auto (by extension) | csv | tsv | jsonl | parquet
     text_column: str = MISSING
-    label_column: str = MISSING
+    label_column: Optional[str] = MISSING  # null when data.label_columns names 0/1 columns instead
+    # What the labels are: auto (prepare decides from them and says why) | single_label | multi_label |
+    # regression (clearance.core.task).
+    task: str = MISSING
+    label_separator: str = MISSING  # between a multi-label cell's labels ("Humans|Male"); JSON lists need none
+    label_columns: list[str] = MISSING  # multi-label as 0/1 columns, one a label (data.label_column unused)
+    empty_label_set: str = MISSING  # a multi-label text with no label: keep (a valid answer) | drop | error
     group_column: Optional[str] = MISSING  # rows sharing a group stay in one split
     # The file's own train/valid/test split: kept exactly as given (no regrouping),
     # and step 1 checks it for leakage. It wins over group_column and conf/split/.

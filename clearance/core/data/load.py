@@ -230,7 +230,7 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
 
 def configured_columns(cfg: DataConfig) -> dict[str, str]:
     """The columns the settings name, by setting (optional ones only when set)."""
-    named = {"text_column": cfg.text_column, "label_column": cfg.label_column,
+    named = {"text_column": cfg.text_column, "label_column": None if cfg.label_columns else cfg.label_column,
              "group_column": cfg.group_column, "split_column": cfg.split_column}
     return {key: column for key, column in named.items() if column}
 

@@ -6,17 +6,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 from clearance.core.config.data import PrepareStage
 from clearance.core.data.clean import GIVEN_SPLIT, clean
 from clearance.core.data.digest import splits_digest
 from clearance.core.data.load import read_table
-from clearance.core.data.split import assign_splits, given_splits
+from clearance.core.data.split import assign_splits, given_splits, target_bins
+from clearance.core.data.task_detect import decide_task
 from clearance.core.errors import UserError
 from clearance.core.paths import PREPARED_DIR, SPLITS, split_file
 from clearance.core.progress import step
 from clearance.core.records import Record, read_dict, write_record
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL, decode_label_set
 from clearance.core.text.units import WordUnit, decide
 
 SUMMARY_FILE = "summary.json"
@@ -31,10 +34,11 @@ class PreparedSummary(Record):
     digest: str  # the splits' content (texts, labels, split): the evidence fingerprints and MLflow datasets use it
     text_column: str
     label_column: str
+    task: dict[str, Any]  # name, setting, reason, read_as (clearance.core.data.task_detect.TaskDecision)
     clean: dict[str, Any]
     split: dict[str, Any]
     sizes: dict[str, int]
-    classes: list[str]
+    classes: list[str]  # single-label: the classes; multi-label: every label; regression: none
     sampled: dict[str, int] | None  # {"rows", "from"} when data.sample kept fewer rows than cleaning left
     words: dict[str, Any]  # the word unit steps 1 and 2 measure in: unit, setting, reason, script shares
 
@@ -44,17 +48,18 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
     with step(f"Reading {cfg.data.path}"):
         raw = read_table(cfg.data)
     with step(f"Cleaning {len(raw)} rows, sampling and splitting"):
-        rows, cleaned = clean(raw, cfg.data)
+        task = decide_task(raw, cfg.data)
+        rows, cleaned = clean(raw, cfg.data, task)
         del raw  # the cleaned rows are a copy: the raw frame's memory goes back before splitting
         before = len(rows)
-        rows = sample_rows(rows, cfg.data.sample, cfg.seed)
+        rows = sample_rows(rows, cfg.data.sample, cfg.seed, task.name)
         words = decide(rows["text"], cfg.word_unit)
         if cfg.data.split_column:
             split, how = given_splits(rows, cfg.data)
             rows = rows.drop(columns=[GIVEN_SPLIT])
         else:
             split, how = assign_splits(rows, cfg.split, cfg.seed, WordUnit(words.unit).spaced,
-                                           source=cfg.data.path)
+                                       source=cfg.data.path, task=task.name)
     with step("Writing the splits"):
         out_dir.mkdir(parents=True, exist_ok=True)
         parts = {name: rows.loc[split == name].reset_index(drop=True) for name in SPLITS}
@@ -65,11 +70,12 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
         # What the data is, by content: the evidence fingerprint and MLflow's datasets use it.
         "digest": splits_digest(parts),
         "text_column": cfg.data.text_column,
-        "label_column": cfg.data.label_column,
+        "label_column": cfg.data.label_column or "",
+        "task": task.as_dict(),
         "clean": cleaned.as_dict(),
         "split": asdict(how),
         "sizes": {name: int((split == name).sum()) for name in SPLITS},
-        "classes": sorted(rows["label"].unique().tolist()),
+        "classes": label_vocabulary(rows["label"], task.name),
         "sampled": {"rows": len(rows), "from": before} if len(rows) < before else None,
         "words": words.as_dict(),
     }
@@ -77,17 +83,31 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
     return summary
 
 
-def sample_rows(rows: pd.DataFrame, size: int | None, seed: int) -> pd.DataFrame:
+def label_vocabulary(labels: pd.Series, task: str) -> list[str]:
+    """The classes, or every label of the label sets, sorted; none for a regression target."""
+    if task == REGRESSION:
+        return []
+    if task == MULTI_LABEL:
+        return sorted({label for kept in labels.unique() for label in decode_label_set(kept)})
+    return sorted(labels.unique().tolist())
+
+
+def sample_rows(rows: pd.DataFrame, size: int | None, seed: int, task: str = SINGLE_LABEL) -> pd.DataFrame:
     """``size`` rows drawn per label in proportion (seeded), in their original order; all rows when
-    ``size`` is None or not smaller. A given split column is kept as it is, so each split shrinks alike."""
+    ``size`` is None or not smaller. A given split column is kept as it is, so each split shrinks alike.
+    Label sets are drawn at random (most sets are rare), targets per quantile bin."""
     if size is None or size >= len(rows):
         return rows
     if size < 1:
         raise UserError(f"data.sample={size}", "must be a positive number of rows", "set data.sample to null or, "
                         "for a fast first try, a few hundred (conf/data/, or `clearance params debug=tiny`)")
     share = size / len(rows)
-    by = [GIVEN_SPLIT, "label"] if GIVEN_SPLIT in rows.columns else ["label"]
-    picked = rows.groupby(by, group_keys=False, sort=True).sample(frac=share, random_state=seed)
+    stratum = {MULTI_LABEL: np.zeros(len(rows), dtype=int),
+               REGRESSION: target_bins(rows["label"].to_numpy(dtype=float)) if task == REGRESSION else None
+               }.get(task, rows["label"].to_numpy())
+    by = [GIVEN_SPLIT, "stratum"] if GIVEN_SPLIT in rows.columns else ["stratum"]
+    picked = (rows.assign(stratum=stratum).groupby(by, group_keys=False, sort=True)
+              .sample(frac=share, random_state=seed))
     return rows.loc[sorted(picked.index)].reset_index(drop=True)
 
 

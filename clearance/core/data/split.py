@@ -14,7 +14,10 @@ from clearance.core.config.data import DataConfig, SplitConfig
 from clearance.core.data.clean import GIVEN_SPLIT
 from clearance.core.errors import UserError
 from clearance.core.paths import SPLITS
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL, Task, decode_label_set
 from clearance.core.text.normalize import duplicate_key
+
+TARGET_BINS = 10  # a regression split is stratified on this many quantiles of the target
 
 
 @dataclass
@@ -39,8 +42,37 @@ def split_groups(rows: pd.DataFrame, cfg: SplitConfig, spaced: bool = True) -> t
     return np.arange(len(rows)), "row"
 
 
+def target_bins(targets: np.ndarray, bins: int = TARGET_BINS) -> np.ndarray:
+    """Each target's quantile bin (fewer bins where many targets tie), the strata of a regression split."""
+    return pd.qcut(pd.Series(targets, dtype="float64").rank(method="first"), q=min(bins, len(targets)),
+                   labels=False, duplicates="drop").to_numpy()
+
+
+def strata(labels: np.ndarray, task: str) -> np.ndarray:
+    """What a split stratifies on: the class; the 0/1 label matrix of label sets; the target's quantile bin."""
+    if task == MULTI_LABEL:
+        sets = [decode_label_set(kept) for kept in labels]
+        return Task(MULTI_LABEL, tuple(sorted({x for s in sets for x in s}))).indicators(labels)
+    if task == REGRESSION:
+        return target_bins(labels.astype(float))
+    return labels
+
+
+def _two_way_sets(items: np.ndarray, matrix: np.ndarray, size: float, seed: int
+                  ) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Split ``items`` by iterative stratification on their label sets (iterative-stratification): each
+    label's share is kept on both sides as far as the sets allow."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+
+    splitter = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=size, random_state=seed)
+    a, b = next(splitter.split(items.reshape(-1, 1), matrix))
+    return items[np.sort(a)], items[np.sort(b)], True
+
+
 def _two_way(items: np.ndarray, labels: np.ndarray, size: float, seed: int) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Split ``items`` stratified by ``labels`` when every class allows it."""
+    """Split ``items`` stratified by ``labels`` when every class allows it (label sets: a 0/1 matrix)."""
+    if labels.ndim == 2:
+        return _two_way_sets(items, labels, size, seed)
     try:
         a, b = train_test_split(items, test_size=size, random_state=seed, stratify=labels)
         return a, b, True
@@ -82,10 +114,10 @@ def _require_enough_groups(n_groups: int, grouped_by: str, cfg: SplitConfig, sou
                     "split.test_size; or give the file its own split column and name it in data.split_column")
 
 
-def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int,
-                  spaced: bool = True, source: str = "data") -> tuple[pd.Series, SplitSummary]:
+def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int, spaced: bool = True, source: str = "data",
+                  task: str = SINGLE_LABEL) -> tuple[pd.Series, SplitSummary]:
     """Return the split name of every row and a summary of how it was made (``source``: the data file,
-    for messages)."""
+    for messages; ``task``: what the labels are, which says what the split stratifies on)."""
     held_out = cfg.valid_size + cfg.test_size
     if not (0 < cfg.valid_size < 1 and 0 < cfg.test_size < 1 and held_out < 1):
         raise UserError("split.valid_size / split.test_size",
@@ -96,7 +128,7 @@ def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int,
     _require_enough_groups(n_groups, grouped_by, cfg, source)
     # A group's label for stratification: the label of its first row.
     first = pd.Series(np.arange(len(rows))).groupby(group).first().to_numpy()
-    group_label = rows["label"].to_numpy()[first]
+    group_label = strata(rows["label"].to_numpy()[first], task)
     ids = np.arange(n_groups)
     train, rest, ok1 = _two_way(ids, group_label, held_out, seed)
     valid, test, ok2 = _two_way(rest, group_label[rest], cfg.test_size / held_out, seed)
@@ -104,6 +136,10 @@ def assign_splits(rows: pd.DataFrame, cfg: SplitConfig, seed: int,
     name[train], name[valid], name[test] = "train", "valid", "test"
     stratified = ok1 and ok2
     note = "" if stratified else "some class has too few examples to stratify; split at random"
+    if task == MULTI_LABEL:
+        note = "stratified on label sets by iterative stratification: each label's share kept as far as the sets allow"
+    elif task == REGRESSION and stratified:
+        note = f"stratified on {int(group_label.max()) + 1} quantile bins of the target"
     summary = SplitSummary(stratified=stratified, grouped_by=grouped_by, groups=n_groups, note=note)
     return pd.Series(name[group], index=rows.index, name="split"), summary
 
