@@ -18,7 +18,9 @@ from typing import Any
 from clearance.checklist.results import CheckResult, graded, one_of
 
 LEVELS = ("warn", "fail", "")  # "": a setting the grading reads that is not itself a grade level
-TASKS = ("single_label",)  # the task types a check can apply to (data.task); every check applies to these
+# The task types a check can apply to (data.task; clearance.core.task.TASKS, spelled here so the gate's
+# import stays light). A check declares those it applies to; by default all.
+TASKS = ("single_label", "multi_label", "regression")
 
 
 @dataclass(frozen=True)

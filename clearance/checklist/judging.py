@@ -32,6 +32,9 @@ class Measured:
     data_digest: str
     settings: Any  # the measuring stages' settings digest(s)
     kept: dict[str, Any] = field(default_factory=dict)  # the files read, for the report and the Judgement
+    # What the labels are (data.task, decided in prepare): checks and questions that do not apply to it are
+    # left out of checks.json, the report and the evidence manifest, not shown as passing.
+    task: str = "single_label"
 
 
 @dataclass(frozen=True)
@@ -69,13 +72,13 @@ def judge_step(spec: StepJudging, thresholds: Any, folder: Path | None = None) -
     measured = spec.read(folder, thresholds)
     if spec.source is not None:
         require_reads(spec, measured.graded, folder)
-    checks = grade_all(spec.checks, measured.graded, thresholds)
+    checks = grade_all(spec.checks, measured.graded, thresholds, measured.task)
     files = {"checks": folder / CHECKS_FILE, "report": folder / REPORT_FILE}
     write_checks(checks, files["checks"])
     write_report(spec.template, spec.context(measured, checks, thresholds, folder), files["report"])
     settings = settings_digest(spec.fingerprint(measured, thresholds))
     files["manifest"] = write_manifest(spec.step, measured.data_digest, settings, checks,
-                                       required_questions(spec.questions), folder)
+                                       required_questions(spec.questions, measured.task), folder)
     return Judgement(checks=checks, files=files, measurements=measured.kept)
 
 

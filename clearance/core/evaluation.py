@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, log_loss, r2_score
+
+from clearance.core.task import MULTI_LABEL, REGRESSION, Task
 
 METRICS = ("accuracy", "macro_f1", "weighted_f1", "log_loss",
            "micro_f1", "exact_match",  # multi-label
@@ -144,3 +147,34 @@ def gain(value: float, reference: float, metric: str) -> float:
     """How much better ``value`` is than ``reference`` (positive is better, whatever the metric's direction)."""
     sign = 1 if HIGHER_IS_BETTER[metric] else -1
     return sign * (value - reference)
+
+
+def score_task(task: Task, truth: Sequence, predicted: Sequence, probs: np.ndarray | None,
+               prefix: str) -> dict[str, float]:
+    """Every metric of ``task`` for predictions in the prepared labels' own form (clearance.core.task): class
+    names, kept label sets, or targets. ``probs``: softmax rows (single-label), each label's probability
+    (multi-label), None (regression, or a predictor without probabilities)."""
+    if task.name == MULTI_LABEL:
+        return score_multi_label(task.indicators(truth), task.indicators(predicted), probs, list(task.classes),
+                                 prefix)
+    if task.name == REGRESSION:
+        return score_regression(task.targets(truth), task.targets(predicted), prefix)
+    return score(np.asarray(truth), np.asarray(predicted), probs, list(task.classes), prefix)
+
+
+def expected_task_losses(task: Task, train_labels: Sequence) -> dict[str, float]:
+    """What a guess costs in the task's loss, the bar a model's loss at initialisation is held to.
+
+    single-label: cross-entropy, ln K (uniform) and the prior's entropy; multi-label: per text the sum over
+    labels of binary cross-entropy, K ln 2 (every label at one half) and the sum of the labels' binary
+    entropies (each at its share); regression: squared error of predicting the mean, the target's variance
+    (``prior_log_loss`` is that variance: the loss name stays the same across tasks), and 1.0 on the
+    standardised target a model learns."""
+    if task.name == MULTI_LABEL:
+        share = np.clip(task.indicators(train_labels).mean(axis=0), 1e-12, 1 - 1e-12)
+        entropy = -(share * np.log(share) + (1 - share) * np.log(1 - share))
+        return {"uniform_log_loss": len(task.classes) * math.log(2), "prior_log_loss": float(entropy.sum())}
+    if task.name == REGRESSION:
+        y = task.targets(train_labels)
+        return {"uniform_log_loss": 1.0, "prior_log_loss": float(np.var(y))}
+    return expected_losses(prior(np.asarray(train_labels), list(task.classes)))
