@@ -91,6 +91,8 @@ def summary_doc(classes: list[str], sizes: dict[str, int], digest: str = "test-d
                       "kept_columns": [], "missing_keep_columns": [], "label_changes": [], "label_variants": []},
             "split": {"stratified": True, "grouped_by": "", "groups": 0, "note": "", "given_by": ""},
             "sizes": sizes, "classes": classes, "sampled": None,
+            "task": {"name": "single_label", "setting": "auto", "reason": "test data: one class per text",
+                     "read_as": "one class per row"},
             "words": {"unit": "whitespace", "setting": "auto", "reason": "test data in English", "scripts": {"latin": 1.0}}}
 
 
