@@ -112,10 +112,21 @@ def answer_gate(repo: Path, step: str) -> list[str]:
     checks = json.loads((repo / "reports" / step / "checks.json").read_text(encoding="utf-8"))
     failing = [c["id"] for c in checks if c["status"] == "fail"]
     checklist = repo / "checklists" / f"{step}.yaml"
+    paste_task_questions(checklist, repo / "reports" / step / "evidence.json")
     fill_answers(checklist)
     add_waivers(checklist, failing)
     mark_reviewed(checklist)
     return failing
+
+
+def paste_task_questions(checklist: Path, manifest: Path) -> None:
+    """Paste the questions the gate asks for the data's task (multi-label, regression) that the shipped file
+    lacks, as its message tells a user to."""
+    from clearance.checklist.messages import paste_missing
+
+    text, _ = paste_missing(checklist.read_text(encoding="utf-8"),
+                            json.loads(manifest.read_text(encoding="utf-8"))["questions"])
+    checklist.write_text(text, encoding="utf-8")
 
 
 def walk(repo: Path, env: dict, through: str) -> list[Leg]:

@@ -43,12 +43,13 @@ FINGERPRINT = "0123456789ab"
 
 
 def write_evidence(folder: Path) -> None:
-    """The manifest the judging stage writes: a fingerprint and the required questions."""
+    """The manifest the judging stage writes: a fingerprint and the required questions (of one class per text,
+    what the shipped question file holds)."""
     from clearance.checklist.required import required_questions
     from clearance.inspection.judge.run import QUESTIONS
 
     manifest = {"step": "inspect", "fingerprint": FINGERPRINT, "basis": {},
-                "questions": required_questions(QUESTIONS)}
+                "questions": required_questions(QUESTIONS, "single_label")}
     (folder / "evidence.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 

@@ -24,7 +24,7 @@ answering is not counted. Then, on that finished state:
 comparison (~20 s on 2 cores).
 
     .venv/bin/python benchmarks/bench_pipeline.py [--through {inspect,baselines,model,sweep}] [--rows N]
-        [--set key=value ...] [--repeat N] [--keep] [--smoke]
+        [--csv FILE] [--set key=value ...] [--repeat N] [--keep] [--smoke]
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--through", choices=STEPS, default=STEPS[-1], help="the last step whose gate is cleared")
     parser.add_argument("--rows", type=int, default=0, help="N synthetic rows instead of the built-in corpus")
+    parser.add_argument("--csv", type=Path, help="a corpus of your own: copied to data/raw/ and read with data=custom "
+                        "(name its columns with --set data.label_column=...)")
     parser.add_argument("--set", action="append", default=[], help="a `clearance params` override (repeatable)")
     parser.add_argument("--repeat", type=int, default=5, help="no-op and threshold-change runs (medians)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
@@ -87,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         env = venv_env(DVC_NO_ANALYTICS="1")
         repo = git_copy(work / "repo", env, [])
-        settings = [*(synthetic_settings(repo, args.rows) if args.rows else []), *args.set]
+        settings = [*(synthetic_settings(repo, args.rows) if args.rows else []), *own_csv(repo, args.csv), *args.set]
         if args.smoke:
             settings = smoke_settings(*settings)
         compose_params(repo, settings, env)
@@ -104,6 +106,16 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def own_csv(repo: Path, csv: Path | None) -> list[str]:
+    """Copy ``csv`` into ``repo``'s data/raw/ (uncommitted, as synthetic rows are); the settings that read it."""
+    if csv is None:
+        return []
+    target = repo / "data" / "raw" / csv.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(csv, target)
+    return ["data=custom", f"data.path=data/raw/{csv.name}"]
 
 
 # -- the journey's figures ----------------------------------------------------------------------------------------

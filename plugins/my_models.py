@@ -29,7 +29,10 @@ class MyNet(nn.Module):
 
     The pipeline passes ``vocab_size``, ``num_labels`` and ``pad_token_id`` (from the
     tokenizer and the data) and ``dropout`` (train.dropout) because the signature names
-    them; ``width`` comes from the YAML (``+model.width=64``).
+    them; ``width`` comes from the YAML (``+model.width=64``). ``num_labels`` is the number
+    of outputs the task asks for: the classes, the labels of a multi-label task (one logit
+    each, a sigmoid applied by the loss), or 1 for a numeric target; a model that shapes its
+    head by task names ``task`` too (``task.name``: single_label, multi_label, regression).
     """
 
     def __init__(self, vocab_size: int, num_labels: int, pad_token_id: int = 0, width: int = 64,

@@ -89,3 +89,16 @@ def run_in_process(capsys, *argv: str) -> tuple[int, str, str]:
         code = stop.code
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+def add_missing_questions(path: Path) -> list[str]:
+    """Paste the step's required questions the file lacks (a task's own questions) as the gate's message
+    tells a user to; returns their ids."""
+    from clearance.checklist.messages import paste_missing
+
+    text = path.read_text(encoding="utf-8")
+    step = found.group(1) if (found := re.search(r"^step:\s*(\S+)", text, re.MULTILINE)) else path.stem
+    manifest = json.loads((path.resolve().parent.parent / "reports" / step / "evidence.json").read_text())
+    text, added = paste_missing(text, manifest["questions"])
+    path.write_text(text, encoding="utf-8")
+    return added

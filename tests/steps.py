@@ -18,6 +18,7 @@ def questions_file(step: str) -> Path:
     return REPO / "clearance" / PACKAGES[step] / "judge" / FILE
 
 
-def step_questions(step: str) -> list[dict]:
-    """The questions a step requires, as its judging stage copies them into evidence.json."""
-    return required_questions(questions_file(step))
+def step_questions(step: str, task: str = "single_label") -> list[dict]:
+    """The questions a step requires for ``task`` (the shipped question files are for one class per text), as
+    its judging stage copies them into evidence.json."""
+    return required_questions(questions_file(step), task)

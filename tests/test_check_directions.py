@@ -25,9 +25,10 @@ from clearance.sweep.judge.run import SweepChecks, SweepJudge, sweep_checks
 from tests.factory import inspection_stats, make_texts, write_table
 
 # The direction each check declares (clearance/<step>/judge/checks.py), graded on clean data below.
-INSPECT_DIRECTIONS = {d.id: d.direction for d in INSPECT_CHECKS}
-BASELINE_DIRECTIONS = {d.id: d.direction for d in BASELINE_CHECKS}
-SWEEP_DIRECTIONS = {d.id: d.direction for d in SWEEP_CHECKS}
+# The checks of one class per text (the data these tests grade); tests/test_*_tasks.py grade the others.
+INSPECT_DIRECTIONS = {d.id: d.direction for d in INSPECT_CHECKS if "single_label" in d.tasks}
+BASELINE_DIRECTIONS = {d.id: d.direction for d in BASELINE_CHECKS if "single_label" in d.tasks}
+SWEEP_DIRECTIONS = {d.id: d.direction for d in SWEEP_CHECKS if "single_label" in d.tasks}
 
 
 @pytest.fixture(scope="module")

@@ -117,6 +117,22 @@ def test_empty_label_sets_are_kept_dropped_or_refused_and_counted(tmp_path: Path
     assert "2 rows have no label" in message and "data row 4" in message and "empty_label_set" in message
 
 
+def test_an_empty_multi_label_cell_is_unlabelled_unless_it_means_no_label(tmp_path: Path) -> None:
+    frame = multi_label_rows(60)
+    frame.loc[[3, 7, 9], "label"] = ""
+    path = write(frame, tmp_path)
+    rows, summary = cleaned(data_config(path))
+    assert summary.missing_label == 3 and summary.dropped == 3 and len(rows) == 57
+    rows, summary = cleaned(data_config(path, missing_label="empty_set"))
+    assert summary.missing_label == 0 and summary.empty_label_sets == 3 and (rows["label"] == "[]").sum() == 3
+    rows, summary = cleaned(data_config(path, missing_label="empty_set", empty_label_set="drop"))
+    assert summary.dropped == 3 and len(rows) == 57
+    numbers = regression_rows(60).astype({"label": object})
+    numbers.loc[4, "label"] = ""
+    message = error_of(data_config(write(numbers, tmp_path, "numbers.csv"), missing_label="empty_set"))
+    assert "data.missing_label=empty_set" in message and "only in multi-label data" in message
+
+
 def test_a_separator_in_no_label_is_named_with_the_fix(tmp_path: Path) -> None:
     frame = multi_label_rows(60).assign(label=lambda f: f["label"].str.replace("|", ";"))
     message = error_of(data_config(write(frame, tmp_path), task="multi_label"))

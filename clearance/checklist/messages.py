@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import date
 
@@ -30,6 +31,21 @@ def question_snippet(question: RequiredQuestion) -> list[str]:
     return lines + ["    answer:"]
 
 
+def paste_missing(text: str, required: list[dict]) -> tuple[str, list[str]]:
+    """A question file's ``text`` with the ``required`` questions (evidence.json's ``questions``) it lacks pasted
+    as the gate's message shows them, after the last question; and their ids. The file's own lines stay."""
+    present = set(re.findall(r"^\s*-\s+id:\s*(\S+)\s*$", text, re.MULTILINE))
+    missing = [RequiredQuestion(q["id"], q["question"], tuple(q.get("evidence") or ()))
+               for q in required if q["id"] not in present]
+    if not missing:
+        return text, []
+    block = "".join("\n".join(question_snippet(q)) + "\n" for q in missing)
+    found = re.search(r"^waivers:", text, re.MULTILINE)
+    pasted = (text.rstrip("\n") + "\n" + block if found is None
+              else text[:found.start()] + block + "\n" + text[found.start():])
+    return pasted, [q.id for q in missing]
+
+
 def reviewed_line(v: Verdict) -> str:
     """The exact line that binds the question file to the current evidence."""
     return f"reviewed: {v.manifest.fingerprint}"
@@ -39,7 +55,8 @@ def _missing(v: Verdict) -> list[str]:
     path = v.checklist.path
     lines = [f"Required questions missing from {path} ({len(v.missing)}): "
              + ", ".join(q.id for q in v.missing) + ".",
-             "  This step requires them; paste each back under `questions:` and answer it:"]
+             "  This step requires them (some only for the kind of labels in use, data.task); paste each under "
+             "`questions:` and answer it:"]
     for question in v.missing:
         lines += question_snippet(question) + [""]
     return lines

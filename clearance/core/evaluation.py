@@ -178,3 +178,41 @@ def expected_task_losses(task: Task, train_labels: Sequence) -> dict[str, float]
         y = task.targets(train_labels)
         return {"uniform_log_loss": 1.0, "prior_log_loss": float(np.var(y))}
     return expected_losses(prior(np.asarray(train_labels), list(task.classes)))
+
+
+def expected_task_prior_score(task: Task, metric: str, train_labels: Sequence, eval_labels: Sequence) -> float:
+    """What the task's prior guess scores on ``eval_labels``, in expectation (no sampling noise).
+
+    multi-label: each label guessed independently at its train share q; per label, precision is the label's
+    eval share p and recall q, so F1 = 2pq/(p+q) (macro: their mean over labels; micro: pooled counts), or,
+    when it scores more, every label given (q = 1); exact match the chance of getting every label of a text
+    right, log loss the summed binary cross-entropy of q.
+    regression: the best constant for the metric: the train mean (RMSE, R², Spearman: a constant ranks
+    nothing, 0), the train median (MAE). single-label: ``expected_prior_score``."""
+    if task.name == MULTI_LABEL:
+        return _expected_label_prior(metric, task.indicators(train_labels).mean(axis=0),
+                                     task.indicators(eval_labels))
+    if task.name == REGRESSION:
+        train, y = task.targets(train_labels), task.targets(eval_labels)
+        guess = float(np.median(train)) if metric == "mae" else float(np.mean(train))
+        scored = score_regression(y, np.full(len(y), guess), "prior")
+        return scored[f"prior_{metric}"]
+    train, evaluated = np.asarray(train_labels), np.asarray(eval_labels)
+    return expected_prior_score(metric, prior(train, list(task.classes)), prior(evaluated, list(task.classes)))
+
+
+def _expected_label_prior(metric: str, q: np.ndarray, truth: np.ndarray) -> float:
+    """``expected_task_prior_score`` of a multi-label guess at shares ``q`` on a (rows, labels) 0/1 matrix."""
+    p = truth.mean(axis=0) if len(truth) else np.zeros_like(q)
+    # F1 grows with how often a label is given, so giving every label beats guessing at the shares (2p/(1+p)
+    # against p): the bar is the better of the two blind guesses, or a rule that learned nothing clears it.
+    if metric == "macro_f1":  # every label counts, as in score_multi_label (an absent one scores 0)
+        return float(max(np.divide(2 * p * guess, p + guess, out=np.zeros_like(p), where=(p + guess) > 0).mean()
+                         for guess in (q, np.ones_like(q))))
+    if metric == "micro_f1":
+        return float(max(2 * (p * guess).sum() / max(p.sum() + guess.sum(), 1e-12) for guess in (q, np.ones_like(q))))
+    if metric == "exact_match":
+        return float(np.where(truth == 1, q, 1 - q).prod(axis=1).mean()) if len(truth) else 0.0
+    if metric == "log_loss":
+        return binary_log_loss(truth, np.tile(q, (len(truth), 1))) if len(truth) else 0.0
+    raise ValueError(f"unknown multi-label metric {metric!r}")

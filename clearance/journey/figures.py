@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from clearance.journey.task import MULTI, REGRESSION, SINGLE, gain
 from clearance.journey.values import figure, mapping, metric_value, number, show
 
+# Step 2's guesses in words, by task: what "prior" and "uniform" are when the labels are sets or numbers.
+GUESSES = {
+    SINGLE: ("prior guess (class proportions)", "prior guess, log loss", "uniform guess, log loss (ln K)"),
+    MULTI: ("prior guess (each label at its share)", "prior guess, log loss (the labels' binary entropies)",
+            "uniform guess, log loss (K ln 2)"),
+    REGRESSION: ("predicting the training mean", "predicting the mean, squared error (the target's variance)",
+                 "predicting the mean of the standardised target, squared error"),
+}
 
-def inspect_figures(files: dict[str, dict]) -> list[dict]:
+
+def inspect_figures(files: dict[str, dict], task: str = SINGLE) -> list[dict]:
     """Step 1: size, balance, duplicates, leaks and the keyword rule."""
     metrics = files["metrics"]
     dup, patterns = mapping(metrics.get("duplicates")), mapping(metrics.get("patterns"))
@@ -27,35 +37,38 @@ def inspect_figures(files: dict[str, dict]) -> list[dict]:
     ]
 
 
-def baselines_figures(files: dict[str, dict]) -> list[dict]:
+def baselines_figures(files: dict[str, dict], task: str = SINGLE) -> list[dict]:
     """Step 2: the bar every later model must clear."""
     metrics = files["metrics"]
     bar = mapping(metrics.get("bar"))
     metric = bar.get("metric") or metrics.get("primary_metric")
+    prior, prior_loss, uniform_loss = GUESSES.get(task, GUESSES[SINGLE])
+    loss = "loss" if task == REGRESSION else "log loss"  # step 2 says which loss a regression baseline has
     return [
         figure("primary metric", metric, "text"),
         figure("best baseline", bar.get("best_baseline"), "text"),
         figure(f"best baseline, valid {metric}", bar.get("valid"), "score"),
-        figure(f"prior guess (class proportions), expected {metric}", bar.get("prior_expected"), "score"),
-        figure("best baseline, valid log loss", bar.get("valid_log_loss"), "score"),
-        figure("prior guess, log loss", bar.get("prior_log_loss"), "score"),
-        figure("uniform guess, log loss (ln K)", bar.get("uniform_log_loss"), "score"),
+        figure(f"{prior}, expected {metric}", bar.get("prior_expected"), "score"),
+        figure(f"best baseline, valid {loss}", bar.get("valid_log_loss"), "score"),
+        figure(prior_loss, bar.get("prior_log_loss"), "score"),
+        figure(uniform_loss, bar.get("uniform_log_loss"), "score"),
     ]
 
 
-def model_figures(files: dict[str, dict]) -> list[dict]:
-    """Step 3: the model's valid scores, its training and its place against the bar."""
+def model_figures(files: dict[str, dict], task: str = SINGLE) -> list[dict]:
+    """Step 3: the model's valid scores, its training and its place against the bar (a gain is positive when
+    the model is better, whichever way the metric points)."""
     metrics = files["metrics"]
     bar, valid = mapping(metrics.get("bar")), mapping(metrics.get("valid"))
     metric = bar.get("metric", "")
     model, baseline = number(bar.get("model")), number(bar.get("baseline"))
-    gain = model - baseline if model is not None and baseline is not None else None
+    ahead = gain(model, baseline, metric)
     return [
         figure("trained", metrics.get("trained"), "text"),
         figure(f"valid {metric}", model if model is not None else metric_value(valid, metric, "valid"), "score"),
         figure("valid loss", valid.get("valid_loss"), "score"),
         figure("valid accuracy", valid.get("valid_accuracy"), "score"),
-        figure(f"gain over the best baseline ({bar.get('best_baseline') or '–'})", gain, "gain"),
+        figure(f"gain over the best baseline ({bar.get('best_baseline') or '–'})", ahead, "gain"),
         figure("training steps", metrics.get("steps")),
         figure("samples per second", metrics.get("samples_per_second")),
     ]
@@ -74,7 +87,7 @@ def spread(run: dict) -> str | None:
     return f"{run['mean']:.4f}{std} ({len(run.get('values') or [])} seeds)"
 
 
-def sweep_figures(files: dict[str, dict]) -> list[dict]:
+def sweep_figures(files: dict[str, dict], task: str = SINGLE) -> list[dict]:
     """Step 4: the search, its gain against seed noise, and the final test."""
     measurements, seeds, final = files["measurements"], files["seeds"], files["final"]
     trials = [mapping(t) for t in measurements.get("trials") or []]

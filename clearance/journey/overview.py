@@ -10,14 +10,17 @@ from clearance.core.records import MEASUREMENTS_FILE, METRICS_FILE
 from clearance.journey.files import read_json, schemas
 from clearance.sweep.final.files import FINAL_FILE
 from clearance.sweep.search.files import SEEDS_FILE
+from clearance.journey.figures import GUESSES
+from clearance.journey.task import SINGLE, higher_is_better, journey_task
 from clearance.journey.values import mapping, metric_value, number, show
 
 NOT_REACHED = "not reached"
 CHOSEN = {"reference": "step 3's model", "best": "the sweep's best configuration"}
 
 
-def overview(root: Path, steps: list[dict]) -> dict:
-    """Prior guess, best baseline, step 3's model, best trial and final test on the primary metric."""
+def overview(root: Path, steps: list[dict], task: str | None = None) -> dict:
+    """Prior guess, best baseline, step 3's model, best trial and final test on the primary metric, and which
+    way it is better (``task``: clearance.journey.task; None reads it from the steps' files)."""
     folders = {s["step"]: s["folder"] for s in steps}
 
     def source(step: str, name: str) -> str:
@@ -37,8 +40,9 @@ def overview(root: Path, steps: list[dict]) -> dict:
     model_score = number(model_bar.get("model"))
     if model_score is None:
         model_score = metric_value(model.get("valid"), metric, "valid")
+    task = task or journey_task(root, metric)
     rows = [
-        ("prior guess (class proportions)", "valid (expected)", number(bar.get("prior_expected")),
+        (GUESSES.get(task, GUESSES[SINGLE])[0], "valid (expected)", number(bar.get("prior_expected")),
          source("baselines", "metrics.json#bar")),
         (f"best baseline ({bar['best_baseline']})" if bar.get("best_baseline") else "best baseline", "valid",
          number(bar.get("valid")),
@@ -53,7 +57,8 @@ def overview(root: Path, steps: list[dict]) -> dict:
         (chosen, "test", metric_value(final.get("test"), metric, "test"),
          source("sweep", "final.json#test")),
     ]
-    return {"metric": metric, "note": selection_note(base, number(mapping(final.get("ledger")).get("seen"))),
+    return {"metric": metric, "task": task, "lower_is_better": bool(metric) and not higher_is_better(metric),
+            "note": selection_note(base, number(mapping(final.get("ledger")).get("seen"))),
             "rows": [{"name": n, "split": s, "value": v, "text": show(v, "score") if v is not None else NOT_REACHED,
                       "source": src} for n, s, v, src in rows]}
 

@@ -14,6 +14,7 @@ from clearance.core.git import git_text
 from clearance.core.paths import CHECKLIST_DIR, GATE_DIR, REPORTS_DIR
 from clearance.journey.overview import overview
 from clearance.journey.steps import build_step
+from clearance.journey.task import journey_task
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")  # extends clearance/core/report/templates/base.html.j2
 
@@ -54,14 +55,15 @@ def build_journey(root: Path, checklists: Path | None = None, gates: Path | None
         raise UserError(str(folder), "no question files (checklists/<step>.yaml)",
                         "run `clearance report` in the project's root, or restore checklists/ from git")
     gates = root / (gates if gates is not None else GATE_DIR)
-    steps = [build_step(root, c, gates) for c in found]
+    task = journey_task(root)
+    steps = [build_step(root, c, gates, task) for c in found]
     cleared = [s for s in steps if s["gate"]["state"] == "cleared"]
     return {
         "project": root.name,
         "steps": steps,
         "complete": len(cleared) == len(steps),
         "reached": sum(s["reached"] for s in steps),
-        "overview": overview(root, steps),
+        "overview": overview(root, steps, task),
         "runs": runs(steps),
         "git": git_state(root),
     }

@@ -83,8 +83,9 @@ def plots(step: str, folder: Path) -> list[dict]:
             if p.is_file() and p.stat().st_size <= MAX_PLOT_BYTES]
 
 
-def build_step(root: Path, checklist, gates: Path) -> dict:
-    """Everything the report shows about one step; ``reached`` is False until its stage wrote files."""
+def build_step(root: Path, checklist, gates: Path, task: str = "single_label") -> dict:
+    """Everything the report shows about one step; ``reached`` is False until its stage wrote files.
+    ``task``: the project's (clearance.journey.task), which names the guesses and the gains' direction."""
     from clearance.checklist.results import read_checks
 
     checks_path = root / checklist.checks
@@ -94,7 +95,7 @@ def build_step(root: Path, checklist, gates: Path) -> dict:
     stamp = read_json(stamp_file(checklist.step, gates), GateStamp)
     # The gate's own list: a waiver whose reason falls short of its rules waives nothing.
     waived = set(stamp.get("waived") or []) if stamp else set()
-    figures = FIGURES.get(checklist.step, lambda _: [])(files)
+    figures = FIGURES.get(checklist.step, lambda *_: [])(files, task)
     return {
         "step": checklist.step, "title": checklist.title, "order": checklist.order,
         "reached": bool(checks or any(files.values())),

@@ -62,5 +62,6 @@ def sweep_detail(measurements: dict) -> dict:
     """What only step 4 has: importances and the budget curve."""
     curve = budget_curve(measurements)
     return {"importances": importances(measurements), "curve": curve,
+            "lower_is_better": measurements.get("direction") == "minimize",
             "curve_svg": curve_svg(complete_trials(measurements), curve),
             "trials": len(measurements.get("trials") or [])}

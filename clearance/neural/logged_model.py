@@ -17,7 +17,9 @@ def log_text_model(folder: Path, example: "pd.DataFrame", scored: "pd.DataFrame"
     Returns its URI, and its version in the Model Registry when ``registered_name`` is given.
 
     The pyfunc takes a DataFrame with a `text` column (or a list of strings) and returns the
-    predicted `label` and one `probability_<class>` column per class. ``example`` (a few texts)
+    predicted `label` and one `probability_<class>` column per class; for label sets, the kept
+    `labels` (a list per text) and one `probability_<label>` column per label; for numbers, the
+    `prediction` in the target's units (`TextPredictor.predict`). ``example`` (a few texts)
     and ``scored`` (the package's own output on them) give the signature and the input example.
     ``registered_name`` also registers it in the Model Registry. ``code``: the project's own
     modules the parts come from (`clearance.neural.serving.plugin_sources`), carried as MLflow code paths

@@ -1,4 +1,5 @@
-"""A trained model packaged to score raw texts: the parts' settings, the weights and the classes.
+"""A trained model packaged to score raw texts: the parts' settings, the weights, the classes and the task
+(a multi-label model's decision threshold, a regression target's scale).
 
 The package is a folder that rebuilds the model through the same plug-in contract it
 was trained with (`build_parts`), so any model, tokenizer and preprocessing a user plugs
@@ -22,7 +23,9 @@ import torch
 from clearance.core.config.model import ModelStage
 from clearance.core.errors import UserError
 from clearance.core.parts import plugins
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL, Task
 from clearance.neural.parts.parts import Parts, build_parts, forward
+from clearance.neural.task_heads import DEFAULT_THRESHOLD, TargetScale, decode, probabilities
 from clearance.neural.training.batches import by_length, collate, encode
 
 SETTINGS_FILE = "settings.json"
@@ -35,15 +38,17 @@ TEXT_COLUMN = "text"
 BATCH_SIZE = 64
 
 
-def save_predictor(folder: Path, cfg: ModelStage, parts: Parts, model: torch.nn.Module) -> Path:
-    """Write the settings (every part's `_target_` and keys, the classes) and the trained weights."""
+def save_predictor(folder: Path, cfg: ModelStage, parts: Parts, model: torch.nn.Module,
+                   threshold: float | None = None) -> Path:
+    """Write the settings (every part's `_target_` and keys, the classes, the task: a multi-label model's decision
+    ``threshold``, a regression target's scale) and the trained weights."""
     from omegaconf import OmegaConf
 
     from clearance.neural.parts.trained import saves_in_package
 
     folder.mkdir(parents=True, exist_ok=True)
     settings = {"trained": True, "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
-                "classes": list(parts.classes)}
+                "classes": list(parts.classes), **head_settings(parts, threshold)}
     shutil.rmtree(folder / TOKENIZER_DIR, ignore_errors=True)  # never a stale one from an earlier run
     if saves_in_package(parts.tokenizer):
         parts.tokenizer.save_pretrained(str(folder / TOKENIZER_DIR))
@@ -52,6 +57,17 @@ def save_predictor(folder: Path, cfg: ModelStage, parts: Parts, model: torch.nn.
     state = {k: v.detach().to("cpu") for k, v in model.state_dict().items()}
     torch.save(state, folder / WEIGHTS_FILE)  # a state dict: loading it never unpickles code
     return folder
+
+
+def head_settings(parts: Parts, threshold: float | None) -> dict[str, Any]:
+    """The task's part of a package's settings: its name, and what turns outputs into its answers."""
+    task = parts.task.name if parts.task is not None else SINGLE_LABEL
+    out: dict[str, Any] = {"task": task}
+    if task == MULTI_LABEL:
+        out["threshold"] = float(threshold if threshold is not None else DEFAULT_THRESHOLD)
+    if task == REGRESSION:
+        out["target_scale"] = parts.scale.to_dict()
+    return out
 
 
 def save_untrained(folder: Path, reason: str) -> Path:
@@ -100,10 +116,13 @@ def with_packaged_tokenizer(cfg: ModelStage, folder: Path, settings: dict[str, A
 
 
 class TextPredictor:
-    """Scores raw texts with a packaged model: preprocess, tokenise, forward, softmax."""
+    """Scores raw texts with a packaged model: preprocess, tokenise, forward, then the task's head (softmax;
+    a sigmoid per label and the threshold; the target back in its units)."""
 
-    def __init__(self, cfg: ModelStage, parts: Parts, model: torch.nn.Module, device: torch.device) -> None:
+    def __init__(self, cfg: ModelStage, parts: Parts, model: torch.nn.Module, device: torch.device,
+                 threshold: float = DEFAULT_THRESHOLD) -> None:
         self.cfg, self.parts, self.model, self.device = cfg, parts, model.eval().to(device), device
+        self.threshold = threshold
 
     @classmethod
     def load(cls, folder: Path, device: str = "auto") -> "TextPredictor":
@@ -125,36 +144,83 @@ class TextPredictor:
         cfg: ModelStage = OmegaConf.to_object(merged)  # type: ignore[assignment]
         # Scoring runs wherever it is loaded: the training machine's device may not exist here.
         cfg.train = replace(cfg.train, device="auto")
-        parts = build_parts(with_packaged_tokenizer(cfg, folder, settings), settings["classes"])
+        # A package written before tasks were recorded is single-label.
+        task = Task(settings.get("task", SINGLE_LABEL), tuple(settings["classes"]))
+        parts = build_parts(with_packaged_tokenizer(cfg, folder, settings), task,
+                            TargetScale.from_dict(settings.get("target_scale")))
         model = parts.build_model()
         model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
-        return cls(cfg, parts, model, resolve_device(device))
+        return cls(cfg, parts, model, resolve_device(device), float(settings.get("threshold", DEFAULT_THRESHOLD)))
 
     @property
     def classes(self) -> list[str]:
         return list(self.parts.classes)
 
+    @property
+    def task(self) -> Task:
+        return self.parts.task
+
+    @property
+    def scale(self) -> TargetScale:
+        return self.parts.scale
+
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """[N, K] class probabilities of raw texts (preprocessed as in training)."""
+        """[N, K] class probabilities of raw texts (preprocessed as in training); multi-label: each label's."""
+        if self.task.name == SINGLE_LABEL:
+            return self._softmax(texts)
+        return probabilities(self.task.name, self.outputs(texts))
+
+    def outputs(self, texts: list[str]) -> np.ndarray:
+        """[N, outputs] raw outputs (logits; a regression model's output in model units)."""
+        return self._scored(texts, lambda logits: logits, self.task.outputs)
+
+    def _softmax(self, texts: list[str]) -> np.ndarray:
+        return self._scored(texts, lambda logits: torch.softmax(logits, dim=-1), len(self.classes))
+
+    def _scored(self, texts: list[str], head: Any, width: int) -> np.ndarray:
+        """``head`` of the logits of raw texts, batched longest first, in the texts' order."""
         cleaned = self.parts.preprocess(pd.Series(list(texts), dtype=object)).astype(str).tolist()
         encoded = encode(self.parts.tokenizer, cleaned, np.zeros(len(cleaned), dtype=np.int64),
                          self.cfg.train.max_length)
         order = by_length(encoded)
         pad = int(self.parts.tokenizer.pad_token_id)
-        out = np.zeros((len(cleaned), len(self.classes)), dtype=np.float32)
+        out = np.zeros((len(cleaned), width), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, len(order), BATCH_SIZE):
                 rows = order[start: start + BATCH_SIZE]
                 batch = collate(encoded, rows, pad).to(self.device)
                 logits = forward(self.model, batch.input_ids, batch.attention_mask).float()
-                out[rows] = torch.softmax(logits, dim=-1).cpu().numpy()
+                out[rows] = head(logits).cpu().numpy()
         return out
 
+    def predict_labels(self, texts: list[str]) -> tuple[list, np.ndarray | None]:
+        """Predictions in the prepared labels' form (class names, kept label sets, targets in their units) and
+        the probabilities (softmax rows, each label's, None): what ``score_task`` takes."""
+        if self.task.name == SINGLE_LABEL:
+            probs = self.probabilities(texts)
+            return [self.classes[k] for k in probs.argmax(axis=1)] if len(probs) else [], probs
+        logits = self.outputs(texts)
+        return decode(self.task, logits, self.threshold, self.scale), probabilities(self.task.name, logits)
+
     def predict(self, texts: list[str]) -> pd.DataFrame:
-        """One row per text: the predicted ``label``, then the probability of each class."""
+        """One row per text: the predicted ``label``, then the probability of each class; multi-label: the
+        ``labels`` (a list) whose probability reaches the threshold, then each label's probability; regression:
+        the ``prediction`` in the target's units."""
+        if self.task.name != SINGLE_LABEL:
+            return self._predict_task(texts)
         probs = self.probabilities(texts)
         labels = [self.classes[k] for k in probs.argmax(axis=1)] if len(probs) else []
         frame = pd.DataFrame({"label": pd.Series(labels, dtype=object)})
+        for k, name in enumerate(self.classes):
+            frame[f"probability_{name}"] = probs[:, k].astype(np.float64)
+        return frame
+
+    def _predict_task(self, texts: list[str]) -> pd.DataFrame:
+        """``predict`` of a multi-label or regression model."""
+        predicted, probs = self.predict_labels(texts)
+        if self.task.name == REGRESSION:
+            return pd.DataFrame({"prediction": pd.Series(predicted, dtype=np.float64)})
+        frame = pd.DataFrame({"labels": pd.Series([json.loads(kept) for kept in predicted], dtype=object)})
         for k, name in enumerate(self.classes):
             frame[f"probability_{name}"] = probs[:, k].astype(np.float64)
         return frame

@@ -8,6 +8,8 @@ from typing import Any, ClassVar
 from clearance.core.paths import BASELINES_STEP as STEP  # noqa: F401 (this step's id, for its modules)
 from clearance.core.records import MEASUREMENTS_FILE, Bar, StepMeasurements  # noqa: F401
 
+MISTAKES_IN_REPORT = 30  # of the best baseline's mistakes, the report shows this many (the CSV holds more)
+
 
 @dataclass
 class BaselinesMeasurements(StepMeasurements):
@@ -18,3 +20,5 @@ class BaselinesMeasurements(StepMeasurements):
     results: list[dict[str, Any]]
     report: dict[str, Any]
     bar: Bar
+    # What the labels are (data/prepared/summary.json's task): the judging leaves out checks of other tasks.
+    task: str = "single_label"

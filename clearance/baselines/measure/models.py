@@ -129,11 +129,9 @@ class Majority(OwnPredictions):
         return np.full(len(texts), self.majority_, dtype=object)
 
 
-class KeywordRule(OwnPredictions):
-    """Step 1's rule: the class whose most indicative training tokens appear most."""
-
-    name = "keyword_rule"
-    description = "predicts the class whose most indicative tokens (train) appear most often"
+class KeywordSettings:
+    """The settings of step 1's keyword rule, which every task's version of it takes (mixed in before the
+    baseline class it extends)."""
 
     def __init__(self, classes, seed, *, keyword_tokens: int, min_token_count: int,
                  unit: WordUnit = WordUnit(WHITESPACE)) -> None:
@@ -142,6 +140,13 @@ class KeywordRule(OwnPredictions):
         self.min_token_count = min_token_count
         self.unit = unit
         self.params = {"keyword_tokens": keyword_tokens, "min_token_count": min_token_count, "words": unit.name}
+
+
+class KeywordRule(KeywordSettings, OwnPredictions):
+    """Step 1's rule: the class whose most indicative training tokens appear most."""
+
+    name = "keyword_rule"
+    description = "predicts the class whose most indicative tokens (train) appear most often"
 
     def fit(self, texts, labels):
         counts, vocab = count_matrix(texts, self.min_token_count, self.unit)
@@ -168,9 +173,13 @@ class SklearnBaseline(Baseline):
     def make(self) -> Any:
         raise NotImplementedError
 
+    def strata(self, labels: np.ndarray) -> np.ndarray:
+        """What a sample of train keeps in proportion: the classes (a task of other labels says its own)."""
+        return np.asarray(labels)
+
     def fit(self, texts, labels):
         texts = first_chars(texts, self.max_chars)
-        picked = stratified_rows(np.asarray(labels), self.max_rows, self.seed) if self.max_rows else None
+        picked = stratified_rows(self.strata(labels), self.max_rows, self.seed) if self.max_rows else None
         self.sampled = None
         if picked is not None:
             self.sampled = {"rows": len(picked), "from": len(labels), "setting": self.setting, "why": self.why}
@@ -262,6 +271,14 @@ class TfidfLogReg(SklearnBaseline):
                            max_chars=max_chars)
 
     def make(self):
+        features, nothing = self.features()
+        # saga with a loose tolerance matches lbfgs's macro-F1 here in well under half the time
+        classifier = LogisticRegression(solver="saga", C=self.params["C"], max_iter=200, tol=3e-3,
+                                        class_weight=self.params["class_weight"], random_state=self.seed)
+        return make_pipeline(features, RequireFeatures(nothing), classifier)
+
+    def features(self) -> tuple[FeatureUnion, str]:
+        """The word and character TF-IDF features, and what to say when neither finds a term."""
         p = self.params
         # float32 halves the memory traffic of the solver at no cost in accuracy
         common = dict(min_df=p["min_df"], sublinear_tf=True, max_features=p["max_features"], dtype=np.float32)
@@ -276,10 +293,7 @@ class TfidfLogReg(SklearnBaseline):
         ])
         nothing = (f"no word and no character n-gram occurs in {p['min_df']} train texts or more "
                    "(baselines.tfidf.min_df): TF-IDF has no feature to fit")
-        # saga with a loose tolerance matches lbfgs's macro-F1 here in well under half the time
-        classifier = LogisticRegression(solver="saga", C=p["C"], max_iter=200, tol=3e-3,
-                                        class_weight=p["class_weight"], random_state=self.seed)
-        return make_pipeline(features, RequireFeatures(nothing), classifier)
+        return features, nothing
 
     def fit(self, texts, labels):
         super().fit(texts, labels)

@@ -12,6 +12,12 @@ names when it has none). ``PluggedBaseline`` adapts it to step 2's own baselines
 only, scored on valid and test, checked and reported exactly as they are. What it returns is checked
 (one prediction per text, class names, rows of probabilities): a broken one fails `baselines_ran` with
 the reason, and the other baselines still set the bar.
+
+The task (data.task) changes what it is given and must return, as scikit-learn's own estimators take it:
+multi-label: ``fit(texts, Y)`` with ``Y`` a (texts, labels) 0/1 matrix, columns in ``classes`` order; ``predict``
+returns such a matrix (or each text's list of labels), ``predict_proba`` each label's probability, (texts,
+labels). Regression: ``fit(texts, y)`` with the targets as floats; ``predict`` returns a number per text, in the
+target's units (``predict_proba`` is not used). A signature that names ``task`` is given its name.
 """
 
 from __future__ import annotations
@@ -29,11 +35,12 @@ from clearance.baselines.measure.models import Baseline
 from clearance.core.errors import UserError
 from clearance.core.parts.plugins import plugins_dir
 from clearance.core.parts.targets import accepted_names, call_part, effective_signature, partial_of
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL, Task, encode_label_set
 
 FIX = ("name a class of yours in plugins/ with fit(texts, labels) and predict or predict_proba, or a built-in "
        "baseline (docs/plugins.md, \"A baseline of your own\")")
 # What the pipeline passes to a plug-in when its signature names it (a setting in the conf wins).
-FACTS = ("classes", "seed", "random_state")
+FACTS = ("classes", "seed", "random_state", "task")
 # Probabilities of a row may miss 1 by float rounding (float32 models), not by more.
 SUM_TOLERANCE = 1e-3
 
@@ -47,7 +54,8 @@ def is_plugged(entry: Any) -> bool:
     return isinstance(entry, dict) or (isinstance(entry, str) and "." in entry)
 
 
-def plugged(entry: str | dict[str, Any], key: str, classes: list[str], seed: int) -> "PluggedBaseline":
+def plugged(entry: str | dict[str, Any], key: str, classes: list[str], seed: int,
+            task: str = SINGLE_LABEL) -> "PluggedBaseline":
     """The baseline an entry names, located in plugins/ and built; every failure a UserError naming ``key``."""
     spec = {"_target_": entry} if isinstance(entry, str) else dict(entry)
     target = spec.get("_target_")
@@ -60,7 +68,7 @@ def plugged(entry: str | dict[str, Any], key: str, classes: list[str], seed: int
         if close:
             error.fix = f"did you mean {close}? {error.fix}"
         raise
-    facts = {"classes": list(classes), "seed": seed, "random_state": seed}
+    facts = {"classes": list(classes), "seed": seed, "random_state": seed, "task": task}
     wanted = accepted_names(function)
     passed = {name: facts[name] for name in FACTS if name in wanted and name not in function.keywords}
     signature = effective_signature(function.func)
@@ -78,7 +86,8 @@ def plugged(entry: str | dict[str, Any], key: str, classes: list[str], seed: int
         raise UserError(f"{key} (_target_={target})", f"what it builds ({type(model).__name__}) has no "
                         f"{' and no '.join(missing)}", FIX)
     settings = {k: v for k, v in spec.items() if k != "_target_"}
-    return PluggedBaseline(model, str(target), described(function.func, str(target)), settings, classes, seed)
+    return PluggedBaseline(model, str(target), described(function.func, str(target)), settings, classes, seed,
+                           task)
 
 
 def nearest(target: str) -> str:
@@ -102,16 +111,24 @@ class PluggedBaseline(Baseline):
     """A user's scikit-learn-style classifier, with step 2's baseline interface."""
 
     def __init__(self, model: Any, name: str, description: str, params: dict[str, Any], classes: list[str],
-                 seed: int) -> None:
+                 seed: int, task: str = SINGLE_LABEL) -> None:
         super().__init__(classes, seed)
         self.model, self.name, self.description, self.params = model, name, description, params
+        self.task = Task(task, tuple(classes) if task != REGRESSION else ())
 
     def fit(self, texts: pd.Series, labels: np.ndarray) -> "PluggedBaseline":
         # Copies: a plug-in that changes its inputs in place must not change what the next baseline sees.
-        self.model.fit(texts.copy(), np.array(labels, dtype=object))
+        if self.task.name == MULTI_LABEL:
+            self.model.fit(texts.copy(), self.task.indicators(labels))
+        elif self.task.name == REGRESSION:
+            self.model.fit(texts.copy(), self.task.targets(labels))
+        else:
+            self.model.fit(texts.copy(), np.array(labels, dtype=object))
         return self
 
     def predict_scored(self, texts: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+        if self.task.name != SINGLE_LABEL:
+            return task_scored(self.model, self.task, texts.copy())
         probs = self.probabilities(texts) if callable(getattr(self.model, "predict_proba", None)) else None
         if callable(getattr(self.model, "predict", None)):
             return self.predictions(texts), probs
@@ -178,3 +195,49 @@ def name_of(entry: Any) -> str:
     """The name an entry reports under: a built-in's name, a plug-in's `_target_` ("" when it names none)."""
     return str(entry.get("_target_") or "") if isinstance(entry, dict) else str(entry)
 
+
+
+def task_scored(model: Any, task: Task, texts: pd.Series) -> tuple[np.ndarray, np.ndarray | None]:
+    """A multi-label or regression plug-in's predictions in the prepared labels' form, checked."""
+    has = {m: callable(getattr(model, m, None)) for m in ("predict", "predict_proba")}
+    if task.name == REGRESSION:
+        if not has["predict"]:
+            raise BrokenContract("a regression baseline needs predict(texts), returning one number per text")
+        numbers = np.asarray(model.predict(texts), dtype=float).reshape(-1) if len(texts) else np.zeros(0)
+        if numbers.shape != (len(texts),) or not np.isfinite(numbers).all():
+            raise BrokenContract(f"predict returned {numbers.shape[0]} values for {len(texts)} texts, or values "
+                                 "that are not finite: return one finite number per text, in the target's units")
+        return numbers, None
+    probs = label_probabilities(model, task, texts) if has["predict_proba"] else None
+    if has["predict"]:
+        return np.asarray(label_sets(model.predict(texts), task, len(texts)), dtype=object), probs
+    return np.asarray(task.from_indicators(probs >= 0.5), dtype=object), probs
+
+
+def label_sets(predicted: Any, task: Task, rows: int) -> list[str]:
+    """Kept label sets of a multi-label predict's output: a (texts, labels) 0/1 matrix or a list of label lists."""
+    if isinstance(predicted, np.ndarray) or hasattr(predicted, "toarray"):
+        matrix = np.asarray(predicted.toarray() if hasattr(predicted, "toarray") else predicted)
+        if matrix.shape != (rows, len(task.classes)):
+            raise BrokenContract(f"predict returned shape {matrix.shape} for {rows} texts and {len(task.classes)} "
+                                 "labels: return a (texts, labels) 0/1 matrix, or each text's list of labels")
+        return task.from_indicators(matrix > 0.5)
+    sets = [[str(label) for label in row] for row in predicted]
+    unknown = sorted({label for row in sets for label in row} - set(task.classes))
+    if len(sets) != rows or unknown:
+        raise BrokenContract(f"predict returned {len(sets)} label lists for {rows} texts"
+                             + (f", with {quoted(unknown)} not among the labels" if unknown else "")
+                             + ": return each text's list of labels, as the data names them")
+    return [encode_label_set(row) for row in sets]
+
+
+def label_probabilities(model: Any, task: Task, texts: pd.Series) -> np.ndarray:
+    """A multi-label predict_proba's (texts, labels) matrix, checked."""
+    raw = np.asarray(model.predict_proba(texts), dtype=float)
+    if raw.shape != (len(texts), len(task.classes)):
+        raise BrokenContract(f"predict_proba returned shape {raw.shape} for {len(texts)} texts and "
+                             f"{len(task.classes)} labels: return each label's probability, one row per text")
+    if not np.isfinite(raw).all() or (raw < 0).any() or (raw > 1).any():
+        raise BrokenContract("predict_proba returned values outside [0, 1]: return each label's probability "
+                             "(a sigmoid), not scores or logits")
+    return raw

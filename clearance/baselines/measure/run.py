@@ -14,10 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from clearance.baselines.measure.files import MEASUREMENTS_FILE, STEP, BaselinesMeasurements
-from clearance.baselines.measure.metric_choice import imbalance
+from clearance.baselines.measure.files import MEASUREMENTS_FILE, MISTAKES_IN_REPORT, STEP, BaselinesMeasurements
+from clearance.baselines.measure.metric_choice import chosen_metric, imbalance
 from clearance.baselines.measure.models import REGISTRY, Baseline, CannotBuild
 from clearance.baselines.measure.plugged import PluggedBaseline, is_plugged, name_of, plugged
+from clearance.baselines.measure.task_analysis import write_task_analysis
+from clearance.baselines.measure.task_facts import data_facts, task_facts
+from clearance.baselines.measure.tasks import GUESSES as TASK_GUESSES
+from clearance.baselines.measure.tasks import registry_of
 from clearance.core import analysis
 from clearance.core.config.baselines import BaselinesStage
 from clearance.core.data.digest import splits_digest
@@ -31,6 +35,7 @@ from clearance.core.evaluation import (
     pick_best,
     prior,
     score,
+    score_task,
 )
 from clearance.core.records import settings_digest
 from clearance.core.parts.plugins import plugins_digest
@@ -42,11 +47,11 @@ from clearance.core.report import plot_data, plots
 from clearance.core.report.csv_safe import write_csv
 from clearance.core.report.long_texts import Cutter
 from clearance.core.records import METRICS_FILE, Bar, BaselinesMetrics
+from clearance.core.task import SINGLE_LABEL, Task, task_of
 from clearance.core.text.units import WHITESPACE, WordUnit, unit_of
 
 # Random guesses are the floor, not candidates for the best baseline.
 GUESSES = ("uniform_random", "prior_random")
-MISTAKES_IN_REPORT = 30
 
 
 @dataclass
@@ -86,19 +91,21 @@ class BaselinesOutcome:
 
 
 def build(name: Any, classes: list[str], cfg: BaselinesStage, unit: WordUnit = WordUnit(WHITESPACE),
-          index: int | None = None) -> Baseline:
+          index: int | None = None, task: str = SINGLE_LABEL) -> Baseline:
     """A baseline by name, with its configured settings; word features count ``unit``'s words (step 1's).
 
-    ``name`` is the entry ``index`` of `baselines.run`: a built-in name, or a plug-in of plugins/
-    (`module.Class`, or a mapping with `_target_` and its settings), located and built here."""
+    ``name`` is the entry ``index`` of `baselines.run`: a built-in name (``task``'s own version of it), or a
+    plug-in of plugins/ (`module.Class`, or a mapping with `_target_` and its settings), located and built
+    here."""
     key = "baselines.run" if index is None else f"baselines.run[{index}]"
     if is_plugged(name):
-        return plugged(name, key, classes, cfg.seed)
-    if not isinstance(name, str) or name not in REGISTRY:
-        close = difflib.get_close_matches(str(name), list(REGISTRY), n=1)
+        return plugged(name, key, classes, cfg.seed, task)
+    known = REGISTRY if task == SINGLE_LABEL else registry_of(task)
+    if not isinstance(name, str) or name not in known:
+        close = difflib.get_close_matches(str(name), list(known), n=1)
         raise UserError(f"{key}={name}", "unknown baseline",
                         (f"did you mean {close[0]}? " if close else "")
-                        + f"use any of: {', '.join(REGISTRY)}, or a class of yours in plugins/ as module.Class "
+                        + f"use any of: {', '.join(known)}, or a class of yours in plugins/ as module.Class "
                         "(docs/plugins.md, \"A baseline of your own\")")
     b = cfg.baselines
     extra: dict[str, Any] = {
@@ -106,12 +113,13 @@ def build(name: Any, classes: list[str], cfg: BaselinesStage, unit: WordUnit = W
         "tfidf_logreg": {**asdict(b.tfidf), "unit": unit},
         "embeddings_logreg": asdict(b.embeddings),
     }.get(name, {})
-    return REGISTRY[name](classes, cfg.seed, **extra)
+    return known[name](classes, cfg.seed, **extra)
 
 
 def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[str, np.ndarray],
-                  fit_rows: dict[str, set]) -> BaselineResult:
-    """Fit on train (recording which rows it saw), score on valid and test."""
+                  fit_rows: dict[str, set], task: Task | None = None) -> BaselineResult:
+    """Fit on train (recording which rows it saw), score on valid and test (``task``'s metrics; None:
+    single-label's)."""
     result = BaselineResult(baseline.name, baseline.description, dict(baseline.params))
     start = time.perf_counter()
     try:
@@ -124,7 +132,11 @@ def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[
             if len(texts[split]) == 0:
                 continue
             predicted, probs = baseline.predict_scored(texts[split])
-            result.metrics.update(score(*as_text_labels(labels[split], predicted), probs, baseline.classes, split))
+            if task is None or task.name == SINGLE_LABEL:
+                result.metrics.update(score(*as_text_labels(labels[split], predicted), probs, baseline.classes,
+                                            split))
+            else:
+                result.metrics.update(score_task(task, labels[split], predicted, probs, split))
             if split == "valid":
                 result.valid_predicted, result.valid_probs = predicted, probs
     except CannotBuild as exc:  # the data, not the code: a warning with the reason
@@ -161,10 +173,10 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
     if metric not in METRICS:
         raise UserError(f"baselines.primary_metric={metric}", "unknown metric", f"use one of: {', '.join(METRICS)}")
     splits, summary = load_splits(prepared), load_summary(prepared)
-    classes = summary["classes"]
+    classes, task = summary["classes"], task_of(summary)
     unit = unit_of(summary)
     # Built first: a misspelt entry of baselines.run stops the stage before the texts are preprocessed.
-    chosen = baselines if baselines is not None else configured(cfg, classes, unit)
+    chosen = baselines if baselines is not None else configured(cfg, classes, unit, task.name)
     with step("Preprocessing texts"):
         texts = preprocess_splits(splits, cfg.preprocess)
     labels = {name: frame["label"].to_numpy().astype(object) for name, frame in splits.items()}
@@ -172,7 +184,7 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
     countdown = Countdown("baselines", len(chosen), time_left_weights(chosen, len(texts["train"])), every=0)
     for done, baseline in enumerate(chosen, start=1):
         with step(f"Baseline {baseline.name}: {baseline.description}"):
-            results.append(fit_and_score(baseline, texts, labels, fit_rows))
+            results.append(fit_and_score(baseline, texts, labels, fit_rows, task))
             if results[-1].sampled:
                 sampled = results[-1].sampled
                 note(f"fitted on a stratified sample of {sampled['rows']} of {sampled['from']} train rows "
@@ -181,16 +193,23 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
                 if said:
                     note(said)
             countdown.tick(done)
-    best = pick_best({r.name: r.metrics for r in results}, metric, exclude=GUESSES)
-    facts = measure_facts(cfg, results, best, texts, labels, classes, fit_rows)
+    if task.name == SINGLE_LABEL:
+        best = pick_best({r.name: r.metrics for r in results}, metric, exclude=GUESSES)
+        facts = measure_facts(cfg, results, best, texts, labels, classes, fit_rows)
+    else:  # the task's own metric, chosen from the data when the configured one is not the task's
+        data = data_facts(task, labels)
+        metric, why = chosen_metric(task.name, metric, data)
+        best = pick_best({r.name: r.metrics for r in results}, metric, exclude=TASK_GUESSES[task.name])
+        facts = task_facts(task, metric, why, data, best, {r.name: r.metrics for r in results}, labels,
+                           common_facts(results, texts, fit_rows))
     digest = summary.get("digest") or splits_digest(splits)
     files = write_outputs(out, cfg, results, facts, next((r for r in results if r.name == best), None),
                           splits["valid"], texts["valid"], labels["valid"], classes, digest,
-                          with_plugins=any(isinstance(b, PluggedBaseline) for b in chosen))
+                          with_plugins=any(isinstance(b, PluggedBaseline) for b in chosen), task=task)
     return BaselinesOutcome(results=results, best=best, facts=facts, files=files, splits=splits, data_digest=digest)
 
 
-def configured(cfg: BaselinesStage, classes: list[str], unit: WordUnit) -> list[Baseline]:
+def configured(cfg: BaselinesStage, classes: list[str], unit: WordUnit, task: str = SINGLE_LABEL) -> list[Baseline]:
     """The baselines `baselines.run` names, all built (a plug-in located) before any is fitted."""
     seen: dict[str, int] = {}
     for i, entry in enumerate(cfg.baselines.run):
@@ -200,12 +219,23 @@ def configured(cfg: BaselinesStage, classes: list[str], unit: WordUnit) -> list[
                             "both would report under one name",
                             "keep one (to try other settings, subclass it under another name in plugins/)")
         seen.setdefault(name, i)
-    return [build(entry, classes, cfg, unit, index=i) for i, entry in enumerate(cfg.baselines.run)]
+    return [build(entry, classes, cfg, unit, index=i, task=task) for i, entry in enumerate(cfg.baselines.run)]
 
 
 def rows_outside(fit_rows: dict[str, set], train_rows: set) -> dict[str, int]:
     """How many of the rows each baseline was fitted on are not train rows."""
     return {name: len(rows - train_rows) for name, rows in fit_rows.items()}
+
+
+def common_facts(results: list[BaselineResult], texts: dict[str, pd.Series],
+                 fit_rows: dict[str, set]) -> dict[str, Any]:
+    """The facts every task's checks read alike: errors, skips, rows outside train, empty texts, samples."""
+    all_text = pd.concat(list(texts.values()))
+    return {"errors": {r.name: r.error for r in results if r.error},
+            "skipped": {r.name: r.skipped for r in results if r.skipped},
+            "rows_outside_train": rows_outside(fit_rows, set(texts["train"].index)),
+            "empty_share": float((all_text.astype(str).str.strip() == "").mean()) if len(all_text) else 0.0,
+            "sampled": {r.name: r.sampled for r in results if r.sampled}}
 
 
 def measure_facts(cfg: BaselinesStage, results: list[BaselineResult], best: str, texts: dict[str, pd.Series],
@@ -247,7 +277,7 @@ def bar(results: list[BaselineResult], facts: dict[str, Any]) -> Bar:
 def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult], facts: dict[str, Any],
                   best: BaselineResult | None, valid: pd.DataFrame, valid_texts: pd.Series,
                   valid_labels: np.ndarray, classes: list[str], digest: str,
-                  with_plugins: bool = False) -> dict[str, Path]:
+                  with_plugins: bool = False, task: Task | None = None) -> dict[str, Path]:
     """Metrics, the results table, the best baseline's error analysis, plots and measurements; with a
     plug-in baseline (``with_plugins``) the settings digest covers plugins/' code too, as step 3's does."""
     files = {name: out / f for name, f in (("metrics", METRICS_FILE), ("results", "results.csv"),
@@ -261,6 +291,37 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
     BaselinesMetrics(primary_metric=facts["primary_metric"], bar=must_beat,
                      baselines={r.name: {k: round(v, 4) for k, v in r.metrics.items()} for r in results}
                      ).write(files["metrics"])
+    cutter = Cutter(cfg.max_report_chars)
+    frame = valid.assign(text=valid_texts.to_numpy())
+    if task is None or task.name == SINGLE_LABEL:
+        report = single_label_analysis(files, cfg, facts, best, frame, valid_labels, classes, cutter)
+        report["confusion_png"] = files["confusion"].relative_to(out).as_posix()
+    else:  # no confusion matrix of label sets or numbers: the task's own analysis and plot data
+        for name in ("confusion", "predictions"):
+            files.pop(name)
+        report = write_task_analysis(task, files, cfg.baselines.mistakes, best, frame, cutter)
+    key = f"valid_{facts['primary_metric']}"
+    plot_data.scores([r.name for r in results], [r.metrics.get(key) for r in results], files["scores"])
+    files["measurements"] = write_record(BaselinesMeasurements, {
+        "step": STEP,
+        "task": SINGLE_LABEL if task is None else task.name,
+        "data_digest": digest,
+        "settings_digest": settings_digest({"seed": cfg.seed, "preprocess": cfg.preprocess,
+                                            "baselines": asdict(cfg.baselines),
+                                            **({"plugins": plugins_digest()} if with_plugins else {})}),
+        "facts": facts,
+        "results": [r.summary() for r in results],
+        "bar": must_beat.to_dict(),
+        "report": report,
+    }, out / MEASUREMENTS_FILE)
+    return files
+
+
+def single_label_analysis(files: dict[str, Path], cfg: BaselinesStage, facts: dict[str, Any],
+                          best: BaselineResult | None, valid: pd.DataFrame, valid_labels: np.ndarray,
+                          classes: list[str], cutter: Cutter) -> dict[str, Any]:
+    """The best baseline's confusion matrix, per-class scores and most confident mistakes (written out);
+    what the report shows of them."""
     confusion, report_rows, mistakes = pd.DataFrame(), [], pd.DataFrame(columns=["row", "label", "predicted",
                                                                                  "confidence", "text"])
     predicted = np.array([], dtype=object)
@@ -269,26 +330,10 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
             probs, predicted = best.valid_probs, best.valid_predicted
             confusion = analysis.confusion(valid_labels, predicted, classes)
             report_rows = analysis.per_class_report(valid_labels, predicted, classes)
-            mistakes = analysis.confident_mistakes(valid.assign(text=valid_texts.to_numpy()), predicted, probs,
-                                                   classes, cfg.baselines.mistakes)
-    cutter = Cutter(cfg.max_report_chars)
+            mistakes = analysis.confident_mistakes(valid, predicted, probs, classes, cfg.baselines.mistakes)
     mistakes = cutter.columns(mistakes)  # the texts, and any column kept beside them
     write_csv(mistakes, files["mistakes"])
     plots.confusion_matrix(confusion, files["confusion"], title=f"{facts['best'] or 'no baseline'} on valid")
     plot_data.predictions(valid_labels[: len(predicted)], predicted, files["predictions"])
-    key = f"valid_{facts['primary_metric']}"
-    plot_data.scores([r.name for r in results], [r.metrics.get(key) for r in results], files["scores"])
-    files["measurements"] = write_record(BaselinesMeasurements, {
-        "step": STEP,
-        "data_digest": digest,
-        "settings_digest": settings_digest({"seed": cfg.seed, "preprocess": cfg.preprocess,
-                                            "baselines": asdict(cfg.baselines),
-                                            **({"plugins": plugins_digest()} if with_plugins else {})}),
-        "facts": facts,
-        "results": [r.summary() for r in results],
-        "bar": must_beat.to_dict(),
-        "report": {"per_class": report_rows, "mistakes": mistakes.head(MISTAKES_IN_REPORT), "classes": classes,
-                   "cut": cutter.note(),
-                   "confusion_png": files["confusion"].relative_to(out).as_posix()},
-    }, out / MEASUREMENTS_FILE)
-    return files
+    return {"per_class": report_rows, "mistakes": mistakes.head(MISTAKES_IN_REPORT), "classes": classes,
+            "cut": cutter.note()}

@@ -40,7 +40,7 @@ class DataConfig:
     encoding: str = MISSING
     encoding_errors: str = MISSING  # strict | replace (bad bytes become U+FFFD, flagged)
     missing_text: str = MISSING  # drop | keep (as an empty string, flagged) | error
-    missing_label: str = MISSING  # drop | error
+    missing_label: str = MISSING  # drop | error | empty_set (multi-label: an empty cell is a text with no label)
     sample: Optional[int] = MISSING  # keep this many rows, drawn per label (seeded); null keeps every row
 
 

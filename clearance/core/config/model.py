@@ -31,6 +31,8 @@ class TrainConfig:
     precision: str = MISSING  # auto (bf16 autocast on a CUDA device that supports it) | fp32 | bf16
     run_despite_probes: bool = MISSING  # train even when a probe fails
     checkpoint_every: int = MISSING  # optimizer steps between checkpoints (an interrupted run resumes)
+    # regression: the model learns (target - train mean) / train std; serving answers in the target's units.
+    standardize_target: bool = MISSING
 
 
 @dataclass

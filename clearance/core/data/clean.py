@@ -107,6 +107,8 @@ def clean(frame: pd.DataFrame, cfg: DataConfig, task: TaskDecision | None = None
             summary.kept_columns.append(column)
 
     no_label = pd.Series(no_label.to_numpy(), index=out.index)
+    if cfg.missing_label == EMPTY_CELL_IS_EMPTY_SET:
+        no_label = _empty_cells_as_sets(out, no_label, task, cfg)
     no_text = out["text"].isna() | (out["text"].str.strip() == "")
     summary.missing_label = int(no_label.sum())
     summary.missing_text = int(no_text.sum())
@@ -133,6 +135,20 @@ def clean(frame: pd.DataFrame, cfg: DataConfig, task: TaskDecision | None = None
         summary.label_variants = label_variants(out["label"])
     _require_usable(out, cfg, summary, task)
     return out.reset_index(drop=True), summary
+
+
+EMPTY_CELL_IS_EMPTY_SET = "empty_set"  # data.missing_label: an empty multi-label cell is a text with no label
+
+
+def _empty_cells_as_sets(rows: pd.DataFrame, no_label: pd.Series, task: TaskDecision, cfg: DataConfig) -> pd.Series:
+    """data.missing_label=empty_set: multi-label rows whose label cell is empty get the empty label set (then
+    kept, dropped or refused by data.empty_label_set) instead of being dropped as unlabelled."""
+    if task.name != MULTI_LABEL:
+        raise UserError(f"{cfg.path}: data.missing_label=empty_set",
+                        f"an empty label cell can be read as 'no label' only in multi-label data, and this is "
+                        f"{task.name} ({task.reason})", "set data.missing_label to drop or error")
+    rows.loc[no_label, "label"] = EMPTY_SET
+    return pd.Series(False, index=no_label.index)
 
 
 def _empty_sets(rows: pd.DataFrame, cfg: DataConfig, summary: CleanSummary, dropped: pd.Series) -> pd.Series:

@@ -1,8 +1,8 @@
 """Step 1's automated checks, each declared once (``@check``) and graded from the inspection statistics.
 
 Each grading function gets the part of reports/inspect/measurements.json its ``reads`` names and a
-``Grading`` (its limits, its fix); the report shows them in this file's order. Adding a check is
-adding a function here (docs/extending.md).
+``Grading`` (its limits, its fix); the report shows them in this file's order, then checks_rules.py's.
+Adding a check is adding a function here (docs/extending.md).
 """
 
 from __future__ import annotations
@@ -13,6 +13,10 @@ from clearance.checklist.declared import Grading, Limit, check
 from clearance.checklist.results import CheckResult
 from clearance.core.text.visible import visible
 
+# The tasks a check applies to (data.task): a check of classes is left out for a target, and the other way round.
+SINGLE, MULTI, REGRESSION = ("single_label",), ("multi_label",), ("regression",)
+CLASSES = SINGLE + MULTI
+
 
 def _pct(x: float) -> str:
     return f"{100 * x:.2f}%"
@@ -20,7 +24,7 @@ def _pct(x: float) -> str:
 
 # -- balance ------------------------------------------------------------------------------------------------------
 
-@check("class_imbalance", reads="stats", section="balance", question="label_balance",
+@check("class_imbalance", reads="stats", section="balance", question="label_balance", tasks=SINGLE,
        fix="report macro-F1 rather than accuracy, and consider class weights or resampling",
        limits=[Limit("imbalance_warn", 3.0, "warn", "largest class / smallest class"), Limit("imbalance_fail", 100.0)])
 def class_imbalance(stats: dict[str, Any], c: Grading) -> CheckResult:
@@ -28,7 +32,7 @@ def class_imbalance(stats: dict[str, Any], c: Grading) -> CheckResult:
     return c.graded(stats["imbalance_ratio"], f"the largest class is {stats['imbalance_ratio']:.1f}x the smallest")
 
 
-@check("min_class_count", reads="stats", section="balance", question="label_balance", direction="min",
+@check("min_class_count", reads="stats", section="balance", question="label_balance", direction="min", tasks=SINGLE,
        limits=[Limit("min_class_count", 10, "fail", "fewest examples of any class in train")],
        fix="collect more examples of the rare class, or merge it with a related one")
 def min_class_count(stats: dict[str, Any], c: Grading) -> CheckResult:
@@ -37,15 +41,89 @@ def min_class_count(stats: dict[str, Any], c: Grading) -> CheckResult:
     return c.graded(smallest, f"the rarest class has {smallest} training examples")
 
 
-@check("classes_in_every_split", reads="stats.missing_classes", section="balance", question="label_balance",
+# reads "stats", not "stats.missing_classes": a target has no classes, and a record must hold what every check reads
+@check("classes_in_every_split", reads="stats", section="balance", question="label_balance", tasks=SINGLE,
        direction="", fix="add examples of those classes, or lower split.valid_size/test_size")
-def classes_in_every_split(missing_classes: dict[str, list[str]], c: Grading) -> CheckResult:
+def classes_in_every_split(stats: dict[str, Any], c: Grading) -> CheckResult:
     """Every class appears in train, valid and test."""
-    missing = {s: labels for s, labels in missing_classes.items() if labels}
+    missing = {s: labels for s, labels in stats["missing_classes"].items() if labels}
     return c.result("fail" if missing else "pass", {s: sorted(v) for s, v in missing.items()},
                     "every class in train, valid and test",
                     "every class appears in every split" if not missing
                     else "some split lacks a class: " + "; ".join(f"{s}: {', '.join(v)}" for s, v in missing.items()))
+
+
+# -- label sets (multi-label) and the target (regression) ---------------------------------------------------------
+
+def _listed(names: list[str], most: int = 8) -> str:
+    return ", ".join(names[:most]) + (f" and {len(names) - most} more" if len(names) > most else "")
+
+
+@check("label_imbalance", reads="stats", section="balance", question="label_balance", tasks=MULTI,
+       limits=[Limit("label_imbalance_warn", 20.0, "warn", "texts of the most frequent label / of the rarest; "
+                     "uneven labels are the rule in label sets, so it warns (rare_labels fails on too few)")],
+       fix="report macro-F1 beside micro-F1 (a frequent label dominates micro-F1), and read the rare labels' F1")
+def label_imbalance(stats: dict[str, Any], c: Grading) -> CheckResult:
+    """The most frequent label against the rarest."""
+    return c.graded(stats["imbalance_ratio"],
+                    f"the most frequent label is on {stats['imbalance_ratio']:.1f}x as many texts as the rarest")
+
+
+@check("rare_labels", reads="stats", section="balance", question="label_balance", direction="min", tasks=MULTI,
+       limits=[Limit("rare_label_warn", 30, "warn", "training texts carrying a label, below which its F1 is noise"),
+               Limit("rare_label_fail", 10, "fail", "training texts carrying a label, below which nothing is learnt")],
+       fix="collect more texts of the rare labels, merge them into a related label, or drop them from the sets")
+def rare_labels(stats: dict[str, Any], c: Grading) -> CheckResult:
+    """Every label is on enough training texts."""
+    train = {label: v["train"] for label, v in stats["classes"].items()}
+    rare = sorted((n, label) for label, n in train.items() if n < c.warn)
+    named = _listed([f"{label} ({n})" for n, label in rare])
+    return c.graded(min(train.values(), default=0), f"{len(rare)} of {len(train)} labels are on fewer than {c.warn} "
+                    f"training texts: {named}" if rare else f"every label is on at least {c.warn} training texts")
+
+
+@check("labels_in_every_split", reads="stats", section="balance", question="label_balance", direction="", tasks=MULTI,
+       fix="add texts carrying those labels, or lower split.valid_size/test_size")
+def labels_in_every_split(stats: dict[str, Any], c: Grading) -> CheckResult:
+    """Every label is on some text of train, valid and test."""
+    missing = {s: labels for s, labels in stats["missing_classes"].items() if labels}
+    return c.result("fail" if missing else "pass", {s: sorted(v) for s, v in missing.items()},
+                    "every label in train, valid and test",
+                    "every label is on texts of every split" if not missing
+                    else "some split lacks a label: " + "; ".join(f"{s}: {_listed(v)}" for s, v in missing.items()))
+
+
+@check("texts_without_labels", reads="stats", section="balance", question="label_pairs", tasks=MULTI,
+       limits=[Limit("texts_without_labels_warn", 0.1, "warn", "share of texts whose label set is empty")],
+       fix="if no label is a real answer, keep them (a model learns to say so); if they are unlabelled texts, "
+           "label them or drop them (data.empty_label_set=drop)")
+def texts_without_labels(stats: dict[str, Any], c: Grading) -> CheckResult:
+    """Texts with an empty label set."""
+    sets = stats["label_sets"]
+    return c.graded(sets["empty_share"], f"{sets['empty_rows']} texts ({_pct(sets['empty_share'])}) carry no label; "
+                                         f"a text carries {sets['per_text_mean']:.2f} labels on average")
+
+
+@check("target_outliers", reads="stats", section="target", question="target_distribution", tasks=REGRESSION,
+       limits=[Limit("target_outlier_warn", 0.001, "warn", "share of rows beyond 3 IQR from the quartiles or 4 sd "
+                     "from the mean"), Limit("target_outlier_fail", 0.05)],
+       fix="read them in the report: typos and unit mix-ups are fixed in the source; a real long tail is "
+           "transformed (log) or scored with MAE, which it sways less")
+def target_outliers(stats: dict[str, Any], c: Grading) -> CheckResult:
+    """Targets far from the bulk of the distribution."""
+    far = stats["target"]["outliers"]
+    return c.graded(far["share"], f"{far['rows']} rows ({_pct(far['share'])}) have a target beyond 3 IQR from the "
+                                  f"quartiles or 4 sd from the mean (outside {far['low']:.4g} to {far['high']:.4g})")
+
+
+@check("target_skew", reads="stats", section="target", question="target_distribution", tasks=REGRESSION,
+       limits=[Limit("target_skew_warn", 2.0, "warn", "absolute skewness of the target")],
+       fix="consider predicting a transformed target (log, rank) and scoring with MAE or Spearman")
+def target_skew(stats: dict[str, Any], c: Grading) -> CheckResult:
+    """A target piled up on one side: squared errors are then ruled by the long tail."""
+    skew = stats["target"]["skew"]
+    side = "right (a long tail of high values)" if skew > 0 else "left (a long tail of low values)"
+    return c.graded(abs(skew), f"the target's skewness is {skew:.2f}" + (f": skewed to the {side}" if skew else ""))
 
 
 # -- rows ---------------------------------------------------------------------------------------------------------
@@ -63,12 +141,15 @@ def _unit_note(stats: dict[str, Any]) -> str:
 def dropped_rows(stats: dict[str, Any], c: Grading) -> CheckResult:
     """Rows dropped on the way in for a missing text or label."""
     clean = stats["clean"]
+    empty_means_none = clean["missing_label"] and stats.get("task", {}).get("name") == "multi_label"
     return c.graded(stats["dropped_share"],
                     f"{clean['dropped']} of {clean['rows_read']} rows were dropped "
-                    f"(missing text {clean['missing_text']}, missing label {clean['missing_label']})")
+                    f"(missing text {clean['missing_text']}, missing label {clean['missing_label']})",
+                    c.declared.fix + ("; if an empty label cell means 'no label' here, set data.missing_label=empty_set"
+                             if empty_means_none else ""))
 
 
-@check("label_variants", reads="stats.clean", section="rows", question="disputed_labels",
+@check("label_variants", reads="stats.clean", section="rows", question="disputed_labels", tasks=CLASSES,
        limits=[Limit("label_variants_warn", 0.0, "warn",
                      "share of rows whose label was respelled (\" pos\" kept as \"pos\") or looks like another "
                      "label (\"Pos\" beside \"pos\"); it warns, not fails: a respelling is counted and meant, and "
@@ -122,6 +203,7 @@ def duplicates(dup: dict[str, Any], c: Grading) -> CheckResult:
 
 
 @check("conflicting_duplicates", reads="stats.duplicates", section="duplicates", question="disputed_labels",
+       tasks=SINGLE,
        limits=[Limit("conflicting_duplicates_warn", 0.002, "warn",
                      "share of rows whose duplicates carry another label"),
                Limit("conflicting_duplicates_fail", 0.02)],
@@ -131,6 +213,30 @@ def conflicting_duplicates(dup: dict[str, Any], c: Grading) -> CheckResult:
     return c.graded(dup["conflicting_share"],
                     f"{dup['conflicting_groups']} groups of equal texts carry different labels "
                     f"({_pct(dup['conflicting_share'])} of rows)")
+
+
+@check("conflicting_label_sets", reads="stats.duplicates", section="duplicates", question="disputed_labels",
+       tasks=MULTI, limits=[Limit("conflicting_label_sets_warn", 0.002, "warn",
+                                  "share of rows whose duplicates carry another label set"),
+                            Limit("conflicting_label_sets_fail", 0.02)],
+       fix="review them in the report; keep one label set per text (e.g. the labels most copies carry) or drop them")
+def conflicting_label_sets(dup: dict[str, Any], c: Grading) -> CheckResult:
+    """Equal texts with different label sets."""
+    return c.graded(dup["conflicting_share"],
+                    f"{dup['conflicting_groups']} groups of equal texts carry different label sets "
+                    f"({_pct(dup['conflicting_share'])} of rows)")
+
+
+@check("conflicting_targets", reads="stats", section="duplicates", question="disputed_labels", tasks=REGRESSION,
+       limits=[Limit("conflicting_targets_warn", 0.002, "warn", "share of rows whose duplicates' targets differ by "
+                     "more than a tenth of the target's sd"), Limit("conflicting_targets_fail", 0.02)],
+       fix="review them in the report; keep one target per text (e.g. the mean of the copies) or drop them")
+def conflicting_targets(stats: dict[str, Any], c: Grading) -> CheckResult:
+    """Equal texts with different targets, by more than a tenth of the target's sd."""
+    t = stats["target_conflicts"]
+    return c.graded(t["disagreeing_share"],
+                    f"{t['disagreeing_groups']} groups of equal texts have targets more than {t['tolerance']:.3g} apart "
+                    f"({_pct(t['disagreeing_share'])} of rows; largest spread {t['max_spread']:.3g})")
 
 
 @check("split_overlap", reads="stats", section="duplicates", question="diversity",
@@ -181,7 +287,7 @@ def html_entities(rates: dict[str, float], c: Grading) -> CheckResult:
 
 # -- labels -------------------------------------------------------------------------------------------------------
 
-@check("label_issues", reads="stats.label_issues", section="label-issues", question="disputed_labels",
+@check("label_issues", reads="stats.label_issues", section="label-issues", question="disputed_labels", tasks=SINGLE,
        limits=[Limit("label_issue_warn", 0.05, "warn", "share of rows suspected to be mislabelled"),
                Limit("label_issue_fail", 0.25)],
        fix="read reports/inspect/label_issues.csv from the top and correct real errors")
@@ -196,7 +302,39 @@ def label_issues(issues: dict[str, Any], c: Grading) -> CheckResult:
                                      f"look mislabelled to a cross-validated TF-IDF model{on_chars}")
 
 
+def _skipped(issues: dict[str, Any], c: Grading) -> CheckResult:
+    return c.result("warn", None, "the label-issue search to run", f"label-issue search skipped: {issues['skipped']}",
+                    issues.get("fix") or "add rows so every fold has some", direction="")
+
+
+@check("label_set_issues", reads="stats.label_issues", section="label-issues", question="disputed_labels",
+       tasks=MULTI, limits=[Limit("label_set_issue_warn", 0.1, "warn", "share of texts whose label set looks wrong "
+                                  "(a label given wrongly or missing: any of them flags the text)"),
+                            Limit("label_set_issue_fail", 0.3)],
+       fix="read reports/inspect/label_issues.csv from the top (its doubted column names the labels) and correct "
+           "real errors")
+def label_set_issues(issues: dict[str, Any], c: Grading) -> CheckResult:
+    """Texts a cross-validated one-vs-rest TF-IDF model suspects to carry a wrong or incomplete label set."""
+    if issues.get("skipped"):
+        return _skipped(issues, c)
+    return c.graded(issues["share"], f"{issues['issues']} of {issues['searched_rows']} texts ({_pct(issues['share'])}) "
+                                     "have a label set that looks wrong to a cross-validated one-vs-rest TF-IDF model")
+
+
+@check("target_issues", reads="stats.label_issues", section="label-issues", question="disputed_labels",
+       tasks=REGRESSION, limits=[Limit("target_issue_warn", 0.02, "warn", "share of rows whose target looks wrong"),
+                                 Limit("target_issue_fail", 0.1)],
+       fix="read reports/inspect/label_issues.csv from the top (given against predicted) and correct real errors")
+def target_issues(issues: dict[str, Any], c: Grading) -> CheckResult:
+    """Rows whose target a cross-validated TF-IDF + ridge model finds far off (cleanlab's regression score)."""
+    if issues.get("skipped"):
+        return _skipped(issues, c)
+    return c.graded(issues["share"], f"{issues['issues']} of {issues['searched_rows']} rows ({_pct(issues['share'])}) "
+                                     "have a target that looks wrong to a cross-validated TF-IDF + ridge model")
+
+
 @check("keyword_signal", reads="stats.keyword_rule", section="keyword-rule", question="rule_based", direction="min",
+       tasks=SINGLE,
        fix="if words carry no signal, check that labels are aligned with texts")
 def keyword_signal(rule: dict[str, Any], c: Grading) -> CheckResult:
     """A keyword rule must get at least one more valid row right than the majority class."""

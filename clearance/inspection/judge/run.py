@@ -11,13 +11,16 @@ from clearance.checklist.required import FILE as QUESTIONS_FILE
 from clearance.checklist.judging import Measured, StepJudging, judge_step, thresholds_only
 from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.paths import SPLITS, report_dir
+from clearance.core.errors import UserError
 from clearance.core.records import read_dict
+from clearance.core.task import SINGLE_LABEL, TASKS
 from clearance.inspection.judge import checks as step_checks
+from clearance.inspection.judge import checks_rules
 from clearance.inspection.measure.files import MEASUREMENTS_FILE, STEP, InspectMeasurements
 
-CHECKS = declared_in(step_checks)
+CHECKS = declared_in(step_checks) + declared_in(checks_rules)
 InspectChecks = limits_schema("InspectChecks", CHECKS,
-                              "Thresholds of step 1's automated checks (checks.inspect; declared in checks.py).")
+                              "Thresholds of step 1's automated checks (checks.inspect; declared in checks.py and checks_rules.py).")
 InspectJudge = thresholds_only("InspectJudge", InspectChecks, "inspect")  # what judging step 1 reads
 
 
@@ -25,7 +28,18 @@ def read(folder: Path, thresholds: Any) -> Measured:
     """reports/inspect/measurements.json, as the inspect stage wrote it."""
     measured = read_dict(InspectMeasurements, folder / MEASUREMENTS_FILE)
     return Measured(graded=measured, data_digest=measured["data_digest"], settings=measured["settings_digest"],
-                    kept=measured)
+                    kept=measured, task=task_of_stats(measured["stats"]))
+
+
+def task_of_stats(stats: dict[str, Any]) -> str:
+    """The task the measuring recorded (single-label for a record written before tasks were). A task it does not
+    know is refused: no check applies to it, so the step would be judged on none."""
+    name = (stats.get("task") or {}).get("name", SINGLE_LABEL)
+    if name not in TASKS:
+        raise UserError(f"{report_dir(STEP) / MEASUREMENTS_FILE}, field stats.task.name",
+                        f"unknown task {name!r} (one of {', '.join(TASKS)})",
+                        "run the inspect stage again (`dvc repro inspect`) rather than editing its record")
+    return name
 
 
 def context(measured: Measured, checks: list[CheckResult], thresholds: Any, folder: Path) -> dict[str, Any]:
@@ -35,7 +49,8 @@ def context(measured: Measured, checks: list[CheckResult], thresholds: Any, fold
     kept = measured.kept
     return {
         **kept["stats"], **kept["report"],
-        "title": "clearance · step 1 · data inspection", "summary": kept["summary"],
+        "title": "clearance · step 1 · data inspection", "summary": kept["summary"], "task": measured.task,
+        "task_reason": ((kept["summary"].get("task") or {}).get("reason", "")),
         "checks": [asdict(c) for c in checks], "split_names": SPLITS,
         "plots": {k: embed_png(folder / "plots" / name) for k, name in kept["plots"].items()},
     }
@@ -53,7 +68,8 @@ def judge_inspection(thresholds: Any, folder: Path | None = None) -> Judgement:
 
 
 def inspect_checks(stats: dict[str, Any], thresholds: Any) -> list[CheckResult]:
-    """Every step-1 check graded on the statistics alone, in report order (for notebooks and tests)."""
+    """Every step-1 check that applies to the statistics' task, graded on them alone, in report order (for
+    notebooks and tests)."""
     from clearance.checklist.declared import grade_all
 
-    return grade_all(CHECKS, {"stats": stats}, thresholds)
+    return grade_all(CHECKS, {"stats": stats}, thresholds, task_of_stats(stats))

@@ -37,3 +37,13 @@ class InspectMetrics(Record):
     length: dict[str, Any]
     keyword_rule: dict[str, Any]
     label_issue_share: float | None
+
+
+@dataclass
+class InspectTaskMetrics(InspectMetrics):
+    """metrics.json of label sets (multi-label) or a numeric target (regression): the same key figures (for a
+    target: no classes, no imbalance), which task, and the task's own figures (labels per text, texts with no
+    label; the target's mean, spread, skew, outliers, disagreeing duplicates, correlation with length)."""
+
+    task: str = ""
+    figures: dict[str, Any] | None = None

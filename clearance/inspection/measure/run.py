@@ -21,6 +21,7 @@ from clearance.core.records import write_record
 from clearance.core.report import plot_data, plots
 from clearance.core.report.csv_safe import write_csv
 from clearance.core.report.long_texts import Cutter
+from clearance.core.task import SINGLE_LABEL, task_of
 from clearance.core.text.lengths import length_stats, lengths
 from clearance.core.text.units import unit_of
 from clearance.inspection.measure import stats as S
@@ -30,11 +31,14 @@ from clearance.inspection.measure.files import (
     STEP,
     InspectMeasurements,
     InspectMetrics,
+    InspectTaskMetrics,
 )
 from clearance.inspection.measure.label_issues import find_label_issues
+from clearance.inspection.measure.task_run import ISSUE_COLUMNS, compute_task, cut_task_texts, draw_task, task_metrics
 
 
 ISSUE_ROWS_IN_REPORT = 50
+SINGLE_ISSUE_COLUMNS = ["rank", "split", "row", "label", "given_label_prob", "suggested_label", "suggested_prob"]
 # The phases' shares of compute()'s time on 1M synthetic tweets (benchmarks/bench_inspect.py), for the
 # estimate of the time left: balance, vocabulary, duplicates, surface patterns, label issues.
 PHASE_WEIGHTS = [1.0, 24.0, 27.0, 8.0, 34.0]
@@ -57,9 +61,14 @@ def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
     rows = S.combine(splits) if rows is None else rows
     classes = summary["classes"]
     unit = unit_of(summary)
+    task = task_of(summary)
     stats: dict[str, Any] = {"n_rows": len(rows), "clean": summary["clean"], "split": summary["split"],
                              "dropped_share": summary["clean"]["dropped"] / max(summary["clean"]["rows_read"], 1),
-                             "words": summary["words"]}
+                             "words": summary["words"],
+                             "task": {"name": task.name, "reason": (summary.get("task") or {}).get("reason", "")}}
+    if task.name != SINGLE_LABEL:  # label sets and targets have their own statistics; single-label's path below
+        lens = lengths(rows["text"], unit) if lens is None else lens
+        return compute_task(splits, stats, task, cfg, rows, lens, unit)
     phases = Countdown("step 1 phases", 5, PHASE_WEIGHTS, every=0)
     with step(f"Label balance and lengths (words: {unit.name})"):
         stats.update(S.balance(rows, classes))
@@ -85,12 +94,9 @@ def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
 
 
 def metrics(stats: dict[str, Any]) -> dict[str, Any]:
-    """The key figures, for `dvc metrics show` and MLflow."""
-    return {
+    """The key figures, for `dvc metrics show` and MLflow (label sets and targets: their own, task_run.py)."""
+    shared = {
         "rows": stats["n_rows"],
-        "classes": len(stats["classes"]),
-        "imbalance_ratio": round(stats["imbalance_ratio"], 4),
-        "class_share": {c: round(v["share"], 4) for c, v in stats["classes"].items()},
         "dropped_share": round(stats["dropped_share"], 4),
         "duplicates": {k: round(v, 4) for k, v in stats["duplicates"].items()},
         "overlap": {k: round(v, 4) for k, v in stats["overlap"].items()},
@@ -98,8 +104,17 @@ def metrics(stats: dict[str, Any]) -> dict[str, Any]:
         "vocab": {k: round(v, 4) for k, v in stats["vocab"].items()},
         "length": {f"{unit}_{k}": round(v, 2) for unit in ("chars", "words")
                    for k, v in stats["lengths"][unit]["all"].items()},
-        "keyword_rule": {k: round(stats["keyword_rule"][k], 4) for k in ("accuracy", "macro_f1", "majority_accuracy")},
         "label_issue_share": round(stats["label_issues"].get("share", 0.0), 4),
+    }
+    task = stats.get("task", {}).get("name", SINGLE_LABEL)
+    if task != SINGLE_LABEL:
+        return {**shared, "task": task, **task_metrics(stats, task)}
+    return {
+        **shared,
+        "classes": len(stats["classes"]),
+        "imbalance_ratio": round(stats["imbalance_ratio"], 4),
+        "class_share": {c: round(v["share"], 4) for c, v in stats["classes"].items()},
+        "keyword_rule": {k: round(stats["keyword_rule"][k], 4) for k in ("accuracy", "macro_f1", "majority_accuracy")},
     }
 
 
@@ -125,6 +140,7 @@ def cut_long_texts(stats: dict[str, Any], issues: pd.DataFrame, sample: pd.DataF
     cutter = Cutter(limit)
     stats["pattern_examples"] = {k: cutter.texts(v) for k, v in stats["pattern_examples"].items()}
     stats["conflict_examples"] = cutter.columns(stats["conflict_examples"])
+    cut_task_texts(stats, cutter)
     return cutter.columns(issues), cutter.columns(sample), cutter.note()
 
 
@@ -143,12 +159,14 @@ def run_inspection(cfg: InspectStage, prepared: Path = PREPARED_DIR, out: Path |
         "label_issues": out / "label_issues.csv",
         "sample": out / "sample.csv",
     }
-    write_record(InspectMetrics, metrics(stats), files["metrics"])
-    issue_columns = ["rank", "split", "row", "label", "given_label_prob", "suggested_label", "suggested_prob", *extra, "text"]
+    task = stats["task"]["name"]
+    write_record(InspectMetrics if task == SINGLE_LABEL else InspectTaskMetrics, metrics(stats), files["metrics"])
+    issue_columns = [*ISSUE_COLUMNS.get(task, SINGLE_ISSUE_COLUMNS), *extra, "text"]
     write_csv(issues.reindex(columns=issue_columns), files["label_issues"])
     write_csv(sample.reindex(columns=["split", "row", "label", *extra, "text"]), files["sample"])
     with step("Plots"):
-        drawn = draw(stats, rows, lens, out / "plots")
+        drawn = (draw(stats, rows, lens, out / "plots") if task == SINGLE_LABEL
+                 else draw_task(stats, task_of(summary), rows, lens, out / "plots"))
     digest = summary.get("digest") or splits_digest(splits)
     files["measurements"] = write_record(InspectMeasurements, {
         "step": STEP,

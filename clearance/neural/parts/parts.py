@@ -17,6 +17,7 @@ import torch
 
 from clearance.core.config.model import ModelStage, TrainConfig
 from clearance.core.errors import UserError
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL, Task
 from clearance.core.parts.preprocess import load_preprocess
 from clearance.core.parts.targets import (
     accepted_names,
@@ -24,6 +25,7 @@ from clearance.core.parts.targets import (
     check_binds,
     partial_of,
 )
+from clearance.neural.task_heads import RegressionLoss, TargetScale, trial_labels
 
 MODEL_FIX = ("name a class or function returning a torch.nn.Module whose forward(input_ids, attention_mask) "
              "returns logits [B, K]; see conf/model/")
@@ -31,13 +33,18 @@ TOKENIZER_FIX = ("name a function returning a tokenizer with the transformers ca
                  "(e.g. clearance.neural.parts.tokenizer.pretrained_tokenizer); see conf/tokenizer/")
 OPTIMIZER_FIX = ("name an optimizer class taking (params, lr=..., weight_decay=...), with `_partial_: true`; "
                  "see conf/optimizer/")
-LOSS_FIX = "name a class or function returning a callable(logits, labels) -> scalar loss; see conf/loss/"
+LOSS_FIX = ("name a class or function returning a callable(logits, labels) -> scalar loss, or `loss: auto` "
+            "(the task's own: cross-entropy, binary cross-entropy or squared error); see conf/loss/")
 # Train settings that must be >= 1, with a sensible example for the message.
 POSITIVE = {"max_length": "64 tokens (the truncation probe shows how many texts it cuts)", "batch_size": 32,
             "epochs": 1, "eval_every": 100, "max_steps": "null (no cap)",
             "eval_max_rows": "5000 (null: all of valid)"}
-# Arguments the model gets from the data and the tokenizer when its signature names them.
-FACTS = ("num_labels", "vocab_size", "pad_token_id")
+# Arguments the model gets from the data and the tokenizer when its signature names them (``task``: the
+# clearance.core.task.Task it serves, for a model that shapes its head by task).
+FACTS = ("num_labels", "vocab_size", "pad_token_id", "task")
+# What the loss's labels are, per task, for messages.
+LABELS_OF = {SINGLE_LABEL: "class ids [B] (long)", MULTI_LABEL: "multi-hot rows [B, K] (float)",
+             REGRESSION: "standardised targets [B] (float)"}
 
 
 @dataclass
@@ -49,8 +56,14 @@ class Parts:
     optimizer: Callable[..., torch.optim.Optimizer]  # optimizer(params, lr=..., weight_decay=...)
     loss: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
     preprocess: Callable[[pd.Series], pd.Series]
-    classes: list[str]  # class i <-> logit i
+    classes: list[str]  # class i <-> logit i (multi-label: label i <-> logit i; regression: none)
     names: dict[str, str]  # the _target_ of each part, for messages
+    task: Task | None = None  # None only for Parts made by hand: read as single-label over ``classes``
+    scale: TargetScale = TargetScale()  # how a regression target is standardised (identity otherwise)
+
+    def __post_init__(self) -> None:
+        if self.task is None:
+            self.task = Task(SINGLE_LABEL, tuple(self.classes))
 
 
 def logits_of(output: Any) -> torch.Tensor:
@@ -69,22 +82,37 @@ def forward(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: tor
     return logits_of(model(input_ids=input_ids, attention_mask=attention_mask))
 
 
-def build_parts(cfg: ModelStage, classes: list[str]) -> Parts:
-    """Build and check every configured part; raises UserError naming the key at fault."""
+def build_parts(cfg: ModelStage, task: Task | list[str], scale: TargetScale | None = None) -> Parts:
+    """Build and check every configured part; raises UserError naming the key at fault.
+
+    ``task``: the task the model serves (a plain list of classes reads as single-label); ``scale``: how a
+    regression target is standardised (``clearance.neural.training.inputs.parts_for`` fits it on train).
+    """
+    task = task if isinstance(task, Task) else Task(SINGLE_LABEL, tuple(task))
     check_train(cfg.train)
-    if len(classes) < 2:
-        raise UserError("data", f"{len(classes)} class(es) in train", "a classifier needs at least 2 classes")
+    check_task(task)
     tokenizer = build_tokenizer(cfg.tokenizer, cfg.train.max_length)
     return Parts(
-        build_model=model_builder(cfg.model, len(classes), tokenizer, cfg.train.seed, cfg.train.dropout),
+        build_model=model_builder(cfg.model, task.outputs, tokenizer, cfg.train.seed, cfg.train.dropout, task),
         tokenizer=tokenizer,
         optimizer=build_optimizer(cfg.optimizer, cfg.train),
-        loss=build_loss(cfg.loss, len(classes)),
+        loss=build_loss(cfg.loss, task),
         preprocess=load_preprocess(cfg.preprocess),
-        classes=list(classes),
+        classes=list(task.classes),
         names={key: str(getattr(cfg, key).get("_target_"))
                for key in ("model", "tokenizer", "optimizer", "loss", "preprocess")},
+        task=task,
+        scale=scale if scale is not None and task.name == REGRESSION else TargetScale(),
     )
+
+
+def check_task(task: Task) -> None:
+    """Labels no model can learn: fewer than 2 classes, or a multi-label task without a label."""
+    if task.name == SINGLE_LABEL and len(task.classes) < 2:
+        raise UserError("data", f"{len(task.classes)} class(es) in train", "a classifier needs at least 2 classes")
+    if task.name == MULTI_LABEL and not task.classes:
+        raise UserError("data", "no label in train (every text has an empty label set)",
+                        "check data.label_separator / data.label_columns, or set data.task")
 
 
 def check_train(train: TrainConfig) -> None:
@@ -103,11 +131,12 @@ def check_train(train: TrainConfig) -> None:
 
 
 def model_builder(spec: dict[str, Any], num_labels: int, tokenizer: Any, seed: int,
-                  configured_dropout: float | None) -> Callable[..., torch.nn.Module]:
+                  configured_dropout: float | None, task: Task | None = None) -> Callable[..., torch.nn.Module]:
     """``build_model(dropout=None)``: a fresh model, the same weights for the same seed."""
     function = partial_of(spec, "model", "model", MODEL_FIX)
     accepted = accepted_names(function)
-    facts = dict(zip(FACTS, (num_labels, len(tokenizer), tokenizer.pad_token_id)))
+    facts = dict(zip(FACTS, (num_labels, len(tokenizer), tokenizer.pad_token_id,
+                             task or Task(SINGLE_LABEL, tuple(str(k) for k in range(num_labels))))))
     # The YAML's own value wins over a fact: the user may mean it (e.g. a larger vocabulary).
     given = {k: v for k, v in facts.items() if k in accepted and k not in function.keywords}
     takes_dropout = "dropout" in accepted
@@ -162,19 +191,26 @@ def build_optimizer(spec: dict[str, Any], train: TrainConfig) -> Callable[..., t
     return function
 
 
-def build_loss(spec: dict[str, Any], num_labels: int) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """The configured loss, tried once on zero logits so a wrong one fails here, not mid-training."""
+def build_loss(spec: dict[str, Any], task: Task | int) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The configured loss (given ``task`` when its signature names it), tried once on zero logits and labels of
+    the task's shape so a wrong one fails here, not mid-training. A regression loss is wrapped to take the
+    model's [B, 1] outputs against [B] targets (``RegressionLoss``). An int ``task`` reads as K classes."""
+    task = task if isinstance(task, Task) else Task(SINGLE_LABEL, tuple(str(k) for k in range(task)))
     function = partial_of(spec, "loss", "loss", LOSS_FIX)
-    check_binds(function, "loss")
-    loss = call_part(function, "loss", "loss", LOSS_FIX)
+    given = {"task": task} if "task" in accepted_names(function) and "task" not in function.keywords else {}
+    check_binds(function, "loss", kwargs=given)
+    loss = call_part(function, "loss", "loss", LOSS_FIX, **given)
     where = f"loss._target_={spec.get('_target_')}"
     if not callable(loss):
         raise UserError(where, f"returned a {type(loss).__name__}, not a callable(logits, labels)", LOSS_FIX)
+    if task.name == REGRESSION:
+        loss = RegressionLoss(loss)
+    labels = trial_labels(task)
     try:
-        value = loss(torch.zeros(2, num_labels), torch.arange(2) % num_labels)
+        value = loss(torch.zeros(len(labels), task.outputs), labels)
     except Exception as exc:  # noqa: BLE001 - report whatever the user's loss raises
-        raise UserError(where, f"fails on logits [B, K] and labels [B]: {type(exc).__name__}: {exc}",
-                        LOSS_FIX) from None
+        raise UserError(where, f"fails on logits [B, {task.outputs}] and {task.name} labels, "
+                        f"{LABELS_OF[task.name]}: {type(exc).__name__}: {exc}", LOSS_FIX) from None
     if not isinstance(value, torch.Tensor) or value.dim() != 0:
         raise UserError(where, "does not return a scalar tensor", LOSS_FIX)
     return loss

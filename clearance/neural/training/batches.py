@@ -20,7 +20,7 @@ class Encoded:
     """Texts tokenised once, without padding; batches pad to their own longest text."""
 
     input_ids: list[list[int]]
-    labels: np.ndarray  # int64 class indices
+    labels: np.ndarray  # int64 class ids [N]; float32 multi-hot [N, K] or standardised targets [N] (task_heads)
     texts: list[str]  # the preprocessed texts, for reports
 
     def __len__(self) -> int:
@@ -41,13 +41,22 @@ class Batch:
 
     input_ids: torch.Tensor  # LongTensor [B, L]
     attention_mask: torch.Tensor  # LongTensor [B, L]
-    labels: torch.Tensor  # LongTensor [B]
+    labels: torch.Tensor  # LongTensor [B] (class ids), or FloatTensor [B, K] (multi-hot) / [B] (targets)
 
     def to(self, device: torch.device) -> "Batch":
         return Batch(self.input_ids.to(device), self.attention_mask.to(device), self.labels.to(device))
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
+
+
+def label_array(labels: np.ndarray | Any) -> np.ndarray:
+    """Labels as the loss takes them: integers stay int64 class ids, anything else is float32 (multi-hot rows,
+    standardised targets)."""
+    values = np.asarray(labels)
+    if values.dtype.kind in "iub" or values.size == 0 and values.dtype.kind != "f":
+        return values.astype(np.int64)
+    return values.astype(np.float32)
 
 
 ENCODE_CHUNK = 50_000  # texts per tokenizer call: one call's output for 1M texts (ids, masks, type ids) peaks ~10 GB
@@ -69,7 +78,7 @@ def token_ids(tokenizer: Any, texts: Sequence[str], max_length: int) -> list[lis
 def encode(tokenizer: Any, texts: list[str], labels: np.ndarray, max_length: int) -> Encoded:
     """Tokenise every text now, truncated at ``max_length`` (no padding: batches pad themselves)."""
     texts = list(texts)
-    return Encoded(token_ids(tokenizer, texts, max_length), np.asarray(labels, dtype=np.int64), texts)
+    return Encoded(token_ids(tokenizer, texts, max_length), label_array(labels), texts)
 
 
 class LazyEncoded:
@@ -80,7 +89,7 @@ class LazyEncoded:
 
     def __init__(self, tokenizer: Any, texts: list[str], labels: np.ndarray, max_length: int) -> None:
         self.texts = list(texts)
-        self.labels = np.asarray(labels, dtype=np.int64)
+        self.labels = label_array(labels)
         self._tokenizer, self._max_length = tokenizer, max_length
         self._ids: list[list[int] | None] = [None] * len(self.texts)
         self._untokenised = len(self.texts)
@@ -127,7 +136,8 @@ def collate(encoded: Encoded, rows: Sequence[int], pad_id: int) -> Batch:
         tokens = encoded.input_ids[i]
         ids[r, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
         mask[r, : len(tokens)] = 1
-    labels = torch.as_tensor(encoded.labels[list(rows)], dtype=torch.long)
+    picked = encoded.labels[list(rows)]
+    labels = torch.as_tensor(picked, dtype=torch.long if picked.dtype.kind in "iub" else torch.float32)
     return Batch(ids, mask, labels)
 
 

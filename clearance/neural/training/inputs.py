@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +12,12 @@ from clearance.core.config.model import ModelStage
 from clearance.core.data.digest import splits_digest
 from clearance.core.data.prepare import load_splits, load_summary
 from clearance.core.records import settings_digest
-from clearance.neural.parts.parts import Parts
+from clearance.core.task import REGRESSION, SINGLE_LABEL, Task, task_of
+from clearance.neural.parts.parts import Parts, build_parts
 from clearance.core.parts.plugins import plugins_digest
 from clearance.core.parts.preprocess import preprocess_splits
-from clearance.core.paths import PREPARED_DIR
+from clearance.core.paths import PREPARED_DIR, split_file
+from clearance.neural.task_heads import TargetScale, fit_scale, label_values
 from clearance.neural.training.batches import Encoded, LazyEncoded
 
 
@@ -30,12 +32,31 @@ class ModelInputs:
     valid_frame: pd.DataFrame  # row, label and the preprocessed text of every valid row
     tracked: Encoded  # the valid texts whose predictions each evaluation records
     data_digest: str
+    task: Task | None = None  # None: single-label over ``classes`` (ModelInputs made by hand)
+    scale: TargetScale = TargetScale()  # how a regression target was standardised (identity otherwise)
+    tracked_rows: list[int] = field(default_factory=list)  # the tracked texts' rows in valid
 
 
 def label_index(labels: pd.Series, classes: list[str]) -> np.ndarray:
     """Class names to logit indices (class i is logit i)."""
     index = {c: i for i, c in enumerate(classes)}
     return labels.map(index).to_numpy(dtype=np.int64)
+
+
+def task_scale(cfg: ModelStage, task: Task, prepared: Path = PREPARED_DIR) -> TargetScale:
+    """How a regression target is standardised: the train split's mean and std (train.standardize_target);
+    identity for the other tasks."""
+    if task.name != REGRESSION:
+        return TargetScale()
+    targets = pd.read_parquet(split_file("train", prepared), columns=["label"])["label"]
+    return fit_scale(task.targets(targets.tolist()), cfg.train.standardize_target)
+
+
+def parts_for(cfg: ModelStage, prepared: Path = PREPARED_DIR) -> Parts:
+    """Every part built for the prepared data's task (summary.json), a regression target's scale fitted on
+    train: what the probes, the training stage and the sweep build their parts with."""
+    task = task_of(load_summary(prepared))
+    return build_parts(cfg, task, task_scale(cfg, task, prepared))
 
 
 def tracked_rows(n: int, size: int, seed: int) -> list[int]:
@@ -51,13 +72,22 @@ def model_inputs(cfg: ModelStage, parts: Parts, prepared: Path = PREPARED_DIR) -
     used = {name: splits[name] for name in ("train", "valid")}
     texts = preprocess_splits(used, cfg.preprocess)
     encoded = {name: LazyEncoded(parts.tokenizer, texts[name].astype(str).tolist(),
-                                 label_index(used[name]["label"], classes), cfg.train.max_length)
+                                 labels_of(parts, used[name]["label"]), cfg.train.max_length)
                for name in used}
     valid_frame = used["valid"][["row", "label"]].assign(text=texts["valid"].to_numpy())
-    tracked = encoded["valid"].subset(tracked_rows(len(encoded["valid"]), cfg.probes.tracked_predictions, cfg.seed))
+    followed = tracked_rows(len(encoded["valid"]), cfg.probes.tracked_predictions, cfg.seed)
+    tracked = encoded["valid"].subset(followed)
     return ModelInputs(classes=classes, raw_train=used["train"]["text"].astype(str).tolist(),
                        train=encoded["train"], valid=encoded["valid"], valid_frame=valid_frame.reset_index(drop=True),
-                       tracked=tracked, data_digest=summary.get("digest") or splits_digest(splits))
+                       tracked=tracked, data_digest=summary.get("digest") or splits_digest(splits), task=parts.task,
+                       scale=parts.scale, tracked_rows=followed)
+
+
+def labels_of(parts: Parts, labels: pd.Series) -> np.ndarray:
+    """A split's labels as the loss takes them (single-label: class ids, as they always were)."""
+    if parts.task is None or parts.task.name == SINGLE_LABEL:
+        return label_index(labels, list(parts.classes))
+    return label_values(parts.task, labels.tolist(), parts.scale)
 
 
 def model_settings_digest(cfg: ModelStage) -> str:

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 
 from clearance.core.config.model import TrainConfig
-from clearance.core.evaluation import score
 from clearance.neural.parts.parts import Parts
 from clearance.neural.training.batches import Encoded, LazyEncoded, batch_rows, collate
 from clearance.neural.training.divergence import (
@@ -28,6 +27,7 @@ from clearance.neural.training.evaluation import Evaluation, evaluate
 from clearance.neural.training.norms import grad_norm, param_norms
 from clearance.neural.training.result import TrainResult
 from clearance.neural.training.schedule import drawn_rows, evaluation_sample, total_steps
+from clearance.neural.training.scoring import score_evaluation, task_name, tracked_predictions
 from clearance.neural.training.settings import TrainSettings
 from clearance.neural.training.state import RunProgress, TrainState
 from clearance.neural.training.step import (
@@ -57,7 +57,8 @@ class _Run:
 
 def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encoded | LazyEncoded | None,
             track: Encoded | None, progress: bool = False) -> tuple[dict[str, Any], Evaluation | None]:
-    """One evaluation's numbers: losses, the metric, lr, gradient and parameter norms.
+    """One evaluation's numbers: losses, the metric, lr, gradient and parameter norms (multi-label: also the
+    decision threshold chosen on the rows it scored).
 
     Raises ``Diverged`` when the evaluation's loss or logits are not finite: scoring them would fail.
     """
@@ -66,23 +67,22 @@ def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encode
                               "lr": current_lr(run.optimizer),
                               "grad_norm": grad_norm(run.model)}
     record.update({f"param_norm/{group}": norm for group, norm in param_norms(run.model).items()})
-    evaluation = None
+    evaluation, threshold, task = None, None, task_name(run.parts)
     if valid is not None and len(valid):
         evaluation = evaluate(run.model, run.parts.loss, valid, run.cfg.batch_size, run.pad_id, run.device,
-                              run.autocast, progress=progress and len(valid) >= PROGRESS_ROWS)
+                              run.autocast, progress=progress and len(valid) >= PROGRESS_ROWS, task=task)
         diverged = evaluation_divergence(step, evaluation.loss, evaluation.logits, record["lr"])
         if diverged is not None:
             raise Diverged(diverged)
-        classes = run.parts.classes
-        names = np.asarray(classes, dtype=object)
         record["valid_loss"] = evaluation.loss
-        scores = score(names[valid.labels], names[evaluation.predicted], evaluation.probabilities(), classes, "valid")
+        scores, threshold = score_evaluation(run.parts, evaluation, valid.labels, run.metric)
         record.update(scores)
+        if threshold is not None:
+            record["threshold"] = threshold
     if track is not None and len(track):
-        seen = evaluate(run.model, run.parts.loss, track, run.cfg.batch_size, run.pad_id, run.device, run.autocast)
-        probs = seen.probabilities()
-        record["predictions"] = [{"predicted": run.parts.classes[int(k)], "confidence": round(float(p[k]), 4)}
-                                 for k, p in zip(seen.predicted, probs)]
+        seen = evaluate(run.model, run.parts.loss, track, run.cfg.batch_size, run.pad_id, run.device, run.autocast,
+                        task=task)
+        record["predictions"] = tracked_predictions(run.parts, seen, threshold)
     return record, evaluation
 
 
@@ -253,7 +253,13 @@ def _result(loop: _Loop, seconds: float, diverged: Divergence | None) -> TrainRe
                        seconds=seconds, train_seconds=at.train_seconds,
                        samples_per_second=trained / max(at.train_seconds - (resume.train_seconds if resume else 0),
                                                         1e-9),
-                       valid=loop.valid_eval, resumed_from=loop.first, diverged=diverged)
+                       valid=loop.valid_eval, resumed_from=loop.first, diverged=diverged,
+                       threshold=last_threshold(at.history) if loop.valid_eval is not None else None)
+
+
+def last_threshold(history: list[dict[str, Any]]) -> float | None:
+    """The decision threshold the last evaluation chose on all of valid (multi-label; else None)."""
+    return history[-1].get("threshold") if history else None
 
 
 def curve_point(record: dict[str, Any]) -> dict[str, Any]:

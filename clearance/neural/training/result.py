@@ -27,3 +27,5 @@ class TrainResult:
     # Set when a loss or logits turned NaN or infinite: the run stopped there, ``valid`` is None and
     # the model holds the diverged weights (not a model to package).
     diverged: Divergence | None = None
+    # multi-label: the decision threshold the last evaluation chose on all of valid (None otherwise)
+    threshold: float | None = None

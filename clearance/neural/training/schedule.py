@@ -28,9 +28,14 @@ def drawn_rows(n: int, steps: int, batch_size: int, seed: int) -> list[int] | No
 
 def evaluation_sample(valid: Encoded | LazyEncoded | None, max_rows: int | None,
                       seed: int) -> Encoded | LazyEncoded | None:
-    """What the evaluations during training score: all of ``valid``, or a seeded, stratified sample of
-    ``max_rows`` of it when it is larger (each one costs a pass over what it scores)."""
+    """What the evaluations during training score: all of ``valid``, or a seeded sample of ``max_rows`` of it
+    when it is larger (each one costs a pass over what it scores): stratified on the classes of a single-label
+    task, a plain seeded draw for label sets and targets."""
     if valid is None or max_rows is None:
         return valid
-    picked = stratified_rows(valid.labels, max_rows, seed)
+    if valid.labels.dtype.kind == "f":  # multi-hot rows or targets: no classes to keep in proportion
+        picked = np.sort(np.random.default_rng(seed).permutation(len(valid))[:max_rows]) \
+            if len(valid) > max_rows else None
+    else:
+        picked = stratified_rows(valid.labels, max_rows, seed)
     return valid if picked is None else valid.subset(picked.tolist())

@@ -7,7 +7,12 @@ from typing import Any
 
 from clearance.checklist.declared import Grading, Limit
 from clearance.checklist.results import CheckResult
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL
 from clearance.small_model.judge.grading import MODEL_FIX, names, not_finite, pct, probe_check, unmeasured
+
+# What the model's outputs are, by task, in a check's words (single-label: as before tasks existed).
+OUTPUTS = {SINGLE_LABEL: "[batch, number of classes]", MULTI_LABEL: "[batch, number of labels]: one logit per label",
+           REGRESSION: "[batch, 1]: one number per text"}
 
 # -- what the model returns ---------------------------------------------------------------------------------------
 
@@ -17,7 +22,7 @@ def output_logits(m: dict, c: Grading) -> CheckResult:
     """Logits of shape [batch, K], floating point and finite."""
     problems = []
     if not m["shape_ok"]:
-        problems.append(f"shape {m['shape']} instead of {m['expected']} ([batch, number of classes])")
+        problems.append(f"shape {m['shape']} instead of {m['expected']} ({OUTPUTS[m.get('task', SINGLE_LABEL)]})")
     if not m["dtype"].startswith(("float", "bfloat")):
         problems.append(f"dtype {m['dtype']}, not floating point")
     if m.get("nonfinite"):
@@ -29,7 +34,7 @@ def output_logits(m: dict, c: Grading) -> CheckResult:
 
 
 @probe_check("probability_outputs", about="softmax before the loss", reads="outputs", section="outputs",
-             question="overfit_16",
+             question="overfit_16", tasks=(SINGLE_LABEL, MULTI_LABEL),
              limits=[Limit("probability_rows_max", 0.5, "fail",
                            "share of output rows in [0, 1] that sum to 1: softmax applied before the loss")],
              fix="remove the softmax/sigmoid at the end of the model's forward (model._target_): the loss "
@@ -38,9 +43,20 @@ def probability_outputs(m: dict, c: Grading) -> CheckResult:
     """Outputs in [0, 1] that sum to 1 per row are probabilities, and a loss that wants logits squashes them."""
     if m["probability_rows"] is None:
         return unmeasured(c.id, {"skipped": "the output has the wrong shape"}, "softmax before the loss")
+    if m.get("task") == MULTI_LABEL:
+        return c.graded(m["probability_rows"],
+                        f"{pct(m['probability_rows'])} of output rows lie in [0, 1] (a sigmoid applied; "
+                        f"{pct(m['sum_one_rows'])} also sum to 1: a softmax over the labels), not logits "
+                        f"(output range {m.get('range')})", LABEL_PROBABILITIES_FIX)
     return c.graded(m["probability_rows"],
                     f"{pct(m['probability_rows'])} of output rows lie in [0, 1] and sum to 1 (probabilities, not "
                     f"logits; output range {m.get('range')})")
+
+
+LABEL_PROBABILITIES_FIX = (
+    "remove the sigmoid or softmax at the end of the model's forward (model._target_): for label sets the model "
+    "returns one raw logit per label and the loss (BCEWithLogitsLoss, loss=auto or loss=bce) applies the sigmoid "
+    "itself; a softmax over the labels makes them compete, so a text cannot have two")
 
 
 INIT_LOSS_FIX = ("a loss far above ln K means confident wrong guesses at init: a last layer with large weights, or a "
@@ -57,6 +73,8 @@ INIT_LOSS_FIX = ("a loss far above ln K means confident wrong guesses at init: a
                            "below this warns: the untrained model already \"knows\" (leak? trained head?)")])
 def init_loss(m: dict, c: Grading) -> CheckResult:
     """The untrained model's loss is about ln K: it guesses uniformly (far below warns, far above fails)."""
+    if "guess" in m:  # label sets and numbers: the task's guesses, measured through the same loss
+        return task_init_loss(m, c)
     if m["ratio"] is None:
         return not_finite(c.id, c.t.init_loss_ratio_max, "the initial loss", INIT_LOSS_FIX)
     message = (f"initial loss {m['loss']:.4f} on {m['batch_size']} samples, {m['ratio']:.2f}x ln K = {m['ln_k']:.4f} "
@@ -64,6 +82,34 @@ def init_loss(m: dict, c: Grading) -> CheckResult:
     if m["ratio"] < c.t.init_loss_ratio_min:
         return c.graded(m["ratio"], message, warn=c.t.init_loss_ratio_min, fail=None, direction="min")
     return c.graded(m["ratio"], message, warn=None)
+
+
+GUESS_WORDS = {MULTI_LABEL: ("every label at one half", "each label at its share in train (the sum of the "
+                                                          "labels' binary entropies per text)"),
+               REGRESSION: ("predicting the mean of the target the loss sees", "its variance")}
+TARGET_FIX = ("; for numbers, a loss far above the variance means a target the model starts far from: standardise it "
+              "(train.standardize_target=true, see target_scale)")
+
+
+def task_init_loss(m: dict, c: Grading) -> CheckResult:
+    """Multi-label and regression: the initial loss against a uniform guess (far above fails: confident wrong
+    outputs) and against the prior guess (far below warns: the untrained model knows more than the labels' shares
+    or the target's mean, a leak), both measured through the loss on the same rows (its reduction cancels)."""
+    if m["ratio"] is None or m["prior_ratio"] is None:
+        return not_finite(c.id, c.t.init_loss_ratio_max, "the initial loss (or a guess's)", INIT_LOSS_FIX)
+    uniform, prior = GUESS_WORDS[m["task"]]
+    guess = m["guess"]
+    if m["task"] == REGRESSION:
+        message = (f"initial loss {m['loss']:.4g} on {m['batch_size']} samples, {m['ratio']:.2f}x the loss of "
+                   f"{uniform} = {guess['uniform']:.4g} ({prior}: 1 when standardised)")
+    else:
+        message = (f"initial loss {m['loss']:.4f} on {m['batch_size']} samples, {m['ratio']:.2f}x the loss of "
+                   f"{uniform} = {guess['uniform']:.4f} and {m['prior_ratio']:.2f}x that of {prior} = "
+                   f"{guess['prior']:.4f} (in the loss's own units)")
+    fix = INIT_LOSS_FIX + (TARGET_FIX if m["task"] == REGRESSION else "")
+    if m["prior_ratio"] < c.t.init_loss_ratio_min:
+        return c.graded(m["prior_ratio"], message, fix, warn=c.t.init_loss_ratio_min, fail=None, direction="min")
+    return c.graded(m["ratio"], message, fix, warn=None)
 
 
 @probe_check("symmetric_init", about="initialization that does not break symmetry", reads="symmetry",

@@ -7,6 +7,7 @@ from typing import Any
 
 from clearance.checklist.declared import Grading, Limit
 from clearance.checklist.results import CheckResult
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL
 from clearance.small_model.judge.grading import probe_check
 
 
@@ -20,8 +21,9 @@ def diverged_fix(lr: Any) -> str:
 @probe_check("training_diverged", about="divergence on the real run", reads="divergence", section="training",
              question="predictions", fix=diverged_fix(None),
              limits=[Limit("diverged_loss_ratio_max", 5.0, "fail",
-                           "mean training loss between two evaluations / ln K above this fails (a NaN or infinite "
-                           "loss stops the run and always fails)")])
+                           "mean training loss between two evaluations / ln K (label sets and numbers: / the loss of "
+                           "a uniform guess) above this fails (a NaN or infinite loss stops the run and always "
+                           "fails)")])
 def training_diverged(m: dict, c: Grading) -> CheckResult:
     """The training loss stays finite and near what guessing costs or below: a run whose loss turned NaN or
     infinite stopped there and left no model; one whose loss ran far above ln K diverged all the same."""
@@ -32,9 +34,10 @@ def training_diverged(m: dict, c: Grading) -> CheckResult:
     if m["ratio"] is None:
         return c.result("warn", None, limit, "not measured: no evaluation recorded a training loss",
                         "run the real training")
+    yardstick = (f"ln K = {m['ln_k']:.4f} (what guessing uniformly costs)" if m.get("guess") is None else
+                 f"the loss of {m['guess']} = {m['reference']:.4g}")
     return c.graded(m["ratio"], f"the training loss stayed finite; its highest mean between two evaluations, "
-                                f"{m['peak_loss']:.4g} at step {m['peak_step']}, is {m['ratio']:.2f}x ln K = "
-                                f"{m['ln_k']:.4f} (what guessing uniformly costs)", fix)
+                                f"{m['peak_loss']:.4g} at step {m['peak_step']}, is {m['ratio']:.2f}x {yardstick}", fix)
 
 
 @probe_check("overfitting", about="overfitting on the real run", reads="overfitting", section="training",
@@ -56,6 +59,22 @@ def overfitting(m: dict, c: Grading) -> CheckResult:
 
 
 # -- the bar ------------------------------------------------------------------------------------------------------
+
+# What step 2's prior guess is, by task (the bar's ``prior``: its expected score on the primary metric).
+PRIOR_GUESS = {SINGLE_LABEL: "guessing in the class proportions", MULTI_LABEL: "each label at its prior",
+               REGRESSION: "predicting the mean"}
+
+
+def better(m: dict) -> str:
+    """For label sets and numbers whose metric is better lower (rmse, mae, log_loss), how the gain reads
+    (single-label's messages stay as they were)."""
+    from clearance.core.evaluation import HIGHER_IS_BETTER
+
+    metric = m["metric"]
+    if m.get("task", SINGLE_LABEL) == SINGLE_LABEL or HIGHER_IS_BETTER.get(metric, True):
+        return ""
+    return f" (lower {metric} is better: the gain is positive when the model's is lower)"
+
 
 def gain(m: dict, reference: str) -> float | None:
     """The model's valid score over ``reference``'s, on the primary metric (None when either is missing)."""
@@ -79,7 +98,7 @@ def beats_best_baseline(m: dict, c: Grading) -> CheckResult:
                         f"no valid {m['metric']} to compare (model {m['model']}, best baseline {m['baseline']})",
                         "run step 2 and the real training so both have a valid score")
     return c.graded(value, f"valid {m['metric']} {m['model']:.4f} against {m['baseline']:.4f} for the best baseline "
-                           f"({m['best_baseline']}): {value:+.4f}")
+                           f"({m['best_baseline']}): {value:+.4f}{better(m)}")
 
 
 @probe_check("beats_prior_guess", about="the bar", reads="bar", section="bar", question="gain", direction="min",
@@ -92,5 +111,6 @@ def beats_prior_guess(m: dict, c: Grading) -> CheckResult:
     if value is None:
         return c.result("warn", None, c.fail, f"no valid {m['metric']} to compare with the prior guess",
                         "run the real training")
-    return c.graded(value, f"valid {m['metric']} {m['model']:.4f} against {m['prior']:.4f} for guessing in the class "
-                           f"proportions: {value:+.4f}")
+    guess = PRIOR_GUESS.get(m.get("task", SINGLE_LABEL), PRIOR_GUESS[SINGLE_LABEL])
+    return c.graded(value, f"valid {m['metric']} {m['model']:.4f} against {m['prior']:.4f} for {guess}: "
+                           f"{value:+.4f}{better(m)}")

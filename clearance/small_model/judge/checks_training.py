@@ -6,6 +6,7 @@ from __future__ import annotations
 from clearance.checklist.declared import Grading, Limit
 from clearance.checklist.results import CheckResult
 from clearance.core.config.model import lr_band_for
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL
 from clearance.small_model.judge.grading import names, not_finite, pct, probe_check
 
 # -- evaluation mode ----------------------------------------------------------------------------------------------
@@ -147,9 +148,11 @@ def overfit_fix(m: dict, limit: float) -> str:
     losses, fix = m["losses"], OVERFIT_FIX
     if len(losses) >= 10 and losses[-1] < 0.8 * losses[int(len(losses) * 0.8)]:
         fix += "; the loss was still falling at the end: raise probes.overfit_max_steps or train.lr"
-    stop = m.get("stop_below")
-    if stop is not None and stop >= limit:
-        fix += (f"; the run stopped once the loss fell below probes.overfit_stop_loss={stop}, which is not below "
+    stop, terms = m.get("stop_below"), m.get("loss_terms") or 1.0
+    if stop is not None and stop / terms >= limit:
+        # the setting: the stop per label (label sets); numbers stop at the setting / samples (fitting.stop_loss)
+        setting = round(stop * m["samples"], 12) if "errors" in m else stop / terms
+        fix += (f"; the run stopped once the loss fell below probes.overfit_stop_loss={setting}, which is not below "
                 f"this threshold: set probes.overfit_stop_loss under checks.model.overfit_loss_max")
     return fix
 
@@ -159,8 +162,10 @@ def overfit_fix(m: dict, limit: float) -> str:
              limits=[Limit("overfit_loss_max", 0.05, "fail",
                            "training loss the 16-sample overfit run must get below (ln 3 ~ 1.10 at the start)")])
 def overfit_small_sample(m: dict, c: Grading) -> CheckResult:
-    """With regularization off, the training function drives the loss on a few samples near 0."""
-    losses, limit = m["losses"], c.fail
+    """With regularization off, the training function drives the loss on a few samples near 0 (label sets: the
+    loss per label, so a loss that sums K labels' terms is held to the same bar as one that averages them)."""
+    terms = m.get("loss_terms") or 1.0
+    losses, limit = [loss / terms for loss in m["losses"]], c.fail
     below = next((i + 1 for i, loss in enumerate(losses) if loss < limit), None)
     reached = f"first below {limit} at step {below}" if below else f"never below {limit}"
     fix = overfit_fix(m, limit)
@@ -168,13 +173,14 @@ def overfit_small_sample(m: dict, c: Grading) -> CheckResult:
         return c.result("fail", None, limit, f"the overfit run: {m['diverged']}", f"lower train.lr; {fix}", "max")
     if m["final_loss"] is None:
         return not_finite(c.id, limit, "the overfit run's loss", fix)
-    return c.graded(m["final_loss"], f"with dropout and weight decay off, the loss on {m['samples']} training samples "
-                                     f"went from {losses[0]:.4f} to {m['final_loss']:.4f} in {m['steps']} steps (of at "
-                                     f"most {m['max_steps']}; {reached})", fix)
+    per = f" per label (the loss adds up {terms:g} labels' terms)" if terms != 1.0 else ""
+    return c.graded(losses[-1], f"with dropout and weight decay off, the loss{per} on {m['samples']} training "
+                                f"samples went from {losses[0]:.4f} to {losses[-1]:.4f} in {m['steps']} steps (of at "
+                                f"most {m['max_steps']}; {reached})", fix)
 
 
 @probe_check("overfit_predictions", about="what overfitting proves", reads="overfit", section="fitting",
-             question="overfit_16", direction="min",
+             question="overfit_16", direction="min", tasks=(SINGLE_LABEL,),
              limits=[Limit("overfit_accuracy_min", 1.0, "fail",
                            "share of the 16 overfit samples predicted as their labels, once the loss is low")],
              fix="a loss near 0 with wrong predictions means the loss and the labels disagree: a label map shifted "
@@ -195,3 +201,52 @@ def overfit_predictions(m: dict, c: Grading) -> CheckResult:
         return c.graded(m["accuracy"], message)
     return c.result("warn", m["accuracy"], c.fail, message + "; the loss did not get low either, so this says nothing "
                     "more", "see overfit_small_sample")
+
+
+OVERFIT_SETS_FIX = ("a loss near 0 whose label sets are not the samples' own means the loss and the labels disagree: "
+                    "a label order shifted between the data and the logits (label i must be logit i), or a softmax "
+                    "over the labels (see loss_reaches_zero), which lets a text keep only one of its labels")
+
+
+@probe_check("overfit_label_sets", about="what overfitting proves", reads="overfit", section="fitting",
+             question="overfit_16", direction="min", tasks=(MULTI_LABEL,), fix=OVERFIT_SETS_FIX,
+             limits=[Limit("overfit_sets_min", 1.0, "fail",
+                           "share of the overfit samples whose label set is reproduced exactly (each label on where "
+                           "its sigmoid is above one half)")])
+def overfit_label_sets(m: dict, c: Grading) -> CheckResult:
+    """After overfitting, the model gives each sample it learned exactly its own label set."""
+    if m.get("sets_reproduced") is None:
+        return c.result("warn", None, c.fail, "no predictions on the overfit samples", "see overfit_small_sample")
+    message = (f"after overfitting, {pct(m['sets_reproduced'])} of the {m['samples']} samples "
+               f"({m.get('label_sets', '?')} distinct label sets) get exactly their own label set")
+    wrong = m.get("wrong") or []
+    if wrong:
+        message += "; e.g. " + ", ".join(f"{w['labels']} given {w['predicted']}" for w in wrong[:3])
+    return c.graded(m["sets_reproduced"], message)
+
+
+OVERFIT_TARGETS_FIX = ("a model that cannot reproduce a handful of targets almost always has a bug: a target the loss "
+                       "sees on a large scale (see target_scale), outputs that do not line up with their targets (see "
+                       "loss_reaches_zero), or a learning rate too low or too high for the budget")
+
+
+@probe_check("overfit_targets", about="what overfitting proves", reads="overfit", section="fitting",
+             question="overfit_16", direction="min", tasks=(REGRESSION,), fix=OVERFIT_TARGETS_FIX,
+             limits=[Limit("overfit_target_tolerance", 0.25, "",
+                           "an overfit sample counts as reproduced when its error is within this share of the train "
+                           "target's standard deviation"),
+                     Limit("overfit_targets_min", 1.0, "fail",
+                           "share of the overfit samples whose target is reproduced within the tolerance")])
+def overfit_targets(m: dict, c: Grading) -> CheckResult:
+    """After overfitting, the model gives each sample it learned its own target, within a stated tolerance."""
+    errors, std = m.get("errors") or [], m.get("target_std")
+    if not errors or std is None:
+        return c.result("warn", None, c.fail, "no predictions on the overfit samples", "see overfit_small_sample")
+    tolerance = c.t.overfit_target_tolerance * std
+    if any(e is None for e in errors):
+        return not_finite(c.id, c.fail, "an overfit sample's prediction", OVERFIT_TARGETS_FIX)
+    within = sum(e <= tolerance for e in errors) / len(errors)
+    return c.graded(within, f"after overfitting, {pct(within)} of the {len(errors)} samples are within "
+                            f"{tolerance:.3g} of their targets ({c.t.overfit_target_tolerance:g}x the train target's "
+                            f"std {std:.3g}, in the units the loss sees; checks.model.overfit_target_tolerance); "
+                            f"largest error {max(errors):.3g}")

@@ -16,7 +16,9 @@ from clearance.checklist.results import CheckResult, Judgement
 from clearance.core.errors import UserError
 from clearance.core.paths import report_dir
 from clearance.core.records import read_dict
-from clearance.small_model.judge.checks import AFTER_TRAINING, CHECKS, ModelChecks, read_probes
+from clearance.core.task import REGRESSION, SINGLE_LABEL
+from clearance.small_model.judge.checks import AFTER_TRAINING, CHECKS, ModelChecks, read_probes, task_of_probes
+from clearance.small_model.judge.task_views import PRIOR_ROW, TASK_SCORES, task_view
 from clearance.small_model.measure.files import PROBES_FILE, STEP, TRAINING_FILE, TrainingRecord
 
 PLOTS_DIR = "plots"
@@ -46,10 +48,13 @@ def measurements(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, 
     instead of passing or vanishing; diverged, the bar does (there is no valid score to set against it).
     """
     measured = {key: value for key, value in probes.items() if key not in AFTER_TRAINING}
+    task = task_of_probes(probes)
     if training.get("trained"):
         measured["divergence"] = training.get("divergence")
         measured["overfitting"] = training.get("overfitting")
         measured["bar"] = training.get("bar_measure")
+        if task != SINGLE_LABEL and measured["bar"]:  # the bar's words for the task's prior guess
+            measured["bar"] = {**measured["bar"], "task": task}
         if diverged := diverged_of(training):
             measured["bar"] = {"skipped": f"no valid score: {diverged['message']}"}
     else:
@@ -90,8 +95,8 @@ def skipped_box(training: dict[str, Any], checks: list[CheckResult]) -> dict[str
     return {"reason": training.get("reason") or "", "failing": failing_probes(checks)}
 
 
-def bar_view(training: dict[str, Any]) -> dict[str, Any]:
-    """The model beside the best baseline and the prior guess, on the primary metric."""
+def bar_view(training: dict[str, Any], task: str = SINGLE_LABEL) -> dict[str, Any]:
+    """The model beside the best baseline and the prior guess, on the primary metric (and the task's scores)."""
     from clearance.core.evaluation import HIGHER_IS_BETTER, gain
 
     measured = training.get("bar_measure") or {}
@@ -101,13 +106,14 @@ def bar_view(training: dict[str, Any]) -> dict[str, Any]:
     rows = [("the model", model),
             (f"best baseline ({measured.get('best_baseline') or bar.get('best_baseline') or 'none ran'})",
              measured.get("baseline", bar.get("valid"))),
-            ("guessing in class proportions (prior)", measured.get("prior", bar.get("prior_expected")))]
+            (PRIOR_ROW.get(task, PRIOR_ROW[SINGLE_LABEL]), measured.get("prior", bar.get("prior_expected")))]
     known = metric in HIGHER_IS_BETTER
     table = [{"name": name, "value": value,
               "gain": None if i == 0 or model is None or value is None or not known else gain(model, value, metric)}
              for i, (name, value) in enumerate(rows)]
     valid = training.get("valid") or {}
-    return {"metric": metric, "rows": table, "scores": {m: valid.get(f"valid_{m}") for m in SCORES}}
+    scores = TASK_SCORES.get(task, SCORES)
+    return {"metric": metric, "rows": table, "scores": {m: valid.get(f"valid_{m}") for m in scores}}
 
 
 def overfit_view(probes: dict[str, Any], limit: float) -> dict[str, Any]:
@@ -120,8 +126,9 @@ def overfit_view(probes: dict[str, Any], limit: float) -> dict[str, Any]:
             "final": measured.get("final_loss")}
 
 
-def predictions_view(training: dict[str, Any]) -> dict[str, Any]:
-    """Rows: each tracked valid text; columns: each evaluation; cells: its prediction then."""
+def predictions_view(training: dict[str, Any], task: str = SINGLE_LABEL) -> dict[str, Any]:
+    """Rows: each tracked valid text; columns: each evaluation; cells: its prediction then (a number is not
+    right or wrong: regression's cells are not coloured)."""
     tracked = training.get("tracked") or []
     evaluations = [h for h in training.get("history") or [] if h.get("predictions")]
     rows = []
@@ -129,8 +136,9 @@ def predictions_view(training: dict[str, Any]) -> dict[str, Any]:
         cells = []
         for h in evaluations:
             guess = h["predictions"][i] if i < len(h["predictions"]) else None
-            cells.append(None if guess is None else
-                         {**guess, "correct": str(guess.get("predicted")) == str(item.get("label"))})
+            correct = None if task == REGRESSION else str(guess.get("predicted")) == str(item.get("label")) \
+                if guess is not None else None
+            cells.append(None if guess is None else {**guess, "correct": correct})
         rows.append({"text": item.get("text", ""), "label": item.get("label", ""), "cells": cells})
     return {"steps": [h["step"] for h in evaluations], "rows": rows}
 
@@ -180,8 +188,10 @@ def report_context(probes: dict[str, Any], training: dict[str, Any], checks: lis
         "trained": bool(training.get("trained")), "skipped": skipped_box(training, checks), "force": FORCE,
         "diverged": diverged_of(training),
         "despite": failing_probes(checks) if training.get("trained") else [],
-        "bar": bar_view(training), "overfit": overfit_view(probes, thresholds.overfit_loss_max),
-        "predictions": predictions_view(training), "samples": samples_view(probes),
+        "bar": bar_view(training, task_of_probes(probes)),
+        "overfit": overfit_view(probes, thresholds.overfit_loss_max),
+        "task": task_view(probes, training, thresholds),
+        "predictions": predictions_view(training, task_of_probes(probes)), "samples": samples_view(probes),
         "per_class": training.get("per_class") or [], "mistakes": training.get("mistakes") or [],
         "timing": timing_view(probes, training), "cut": cut_view(probes, training),
         "figures": {name: embed_png(path) for name, path in figures.items()},
@@ -193,7 +203,7 @@ def read(folder: Path, thresholds: Any) -> Measured:
     probes, training = read_runs(folder)
     return Measured(graded=measurements(probes, training), data_digest=data_digest(probes, training, folder),
                     settings=[probes.get("settings_digest"), training.get("settings_digest")],
-                    kept={"probes": probes, "training": training})
+                    kept={"probes": probes, "training": training}, task=task_of_probes(probes))
 
 
 def context(measured: Measured, checks: list[CheckResult], thresholds: Any, folder: Path) -> dict[str, Any]:

@@ -129,6 +129,12 @@ class TrainingRecord(Record):
     # training_diverged's measurement (probes.fitting.loss_peak): its "diverged" is set when a NaN or infinite
     # loss stopped the run (then no model is packaged and ``valid`` is empty); None when it did not train
     divergence: dict[str, Any] | None = None
+    # the task (clearance.core.task), what turns its outputs into answers: a multi-label run's decision threshold
+    # (chosen on valid) and a regression target's scale ({mean, std}; None when not standardised); None in a file
+    # written before tasks, or by a run the probes stopped
+    task: str | None = None
+    threshold: float | None = None
+    target_scale: dict[str, float] | None = None
 
     @classmethod
     def not_trained(cls, reason: str, decision: dict[str, Any], settings_digest: str, metric: str,

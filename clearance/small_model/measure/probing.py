@@ -6,14 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from clearance.core.config.model import ModelStage
-from clearance.core.data.prepare import load_summary
 from clearance.neural.parts.device import resolve
-from clearance.neural.parts.parts import build_parts
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import step
+from clearance.core.task import SINGLE_LABEL
 from clearance.core.report.long_texts import Cutter
 from clearance.core.text.input_cap import MODEL_READS, chars_for_tokens
-from clearance.neural.training.inputs import model_inputs, model_settings_digest
+from clearance.neural.training.inputs import model_inputs, model_settings_digest, parts_for
 from clearance.small_model.measure.files import PROBES_FILE, STEP, write_probes
 from clearance.small_model.measure.probes.suite import declared_probes, run_probes
 
@@ -22,9 +21,8 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
     """Build the parts, run every probe, write probes.json; returns what it wrote (the decoded samples' texts
     cut where the model stops reading: a report setting of step 1 must not re-run step 3)."""
     out = out or report_dir(STEP)
-    classes = load_summary(prepared)["classes"]
     with step("Building the model, tokenizer, optimizer and loss"):
-        parts = build_parts(cfg, classes)
+        parts = parts_for(cfg, prepared)  # the task's outputs, loss and label tensors (summary.json's task)
     with step("Preprocessing train and valid (rows are tokenised as the probes use them)"):
         inputs = model_inputs(cfg, parts, prepared)
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
@@ -39,8 +37,10 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
 
 
 def write_measured(measured: dict[str, Any], path: Path) -> Path:
-    """probes.json, refused (naming the key) when a declared probe's measurement is missing from ``measured``."""
-    return write_probes(measured, path, [p.key for p in declared_probes()])
+    """probes.json, refused (naming the key) when a measurement of a probe declared for its task (``task``,
+    single-label when absent) is missing from ``measured``."""
+    task = measured.get("task", SINGLE_LABEL)
+    return write_probes(measured, path, [p.key for p in declared_probes(task)])
 
 
 def cut_samples(measured: dict[str, Any], limit: int | None) -> dict[str, Any]:

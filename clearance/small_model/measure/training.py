@@ -14,9 +14,9 @@ import pandas as pd
 
 from clearance.core import analysis
 from clearance.core.config.model import ModelStage
-from clearance.core.data.prepare import load_summary
+from clearance.core.task import MULTI_LABEL, REGRESSION, SINGLE_LABEL, Task
 from clearance.neural.parts.device import resolve
-from clearance.neural.parts.parts import Parts, build_parts
+from clearance.neural.parts.parts import Parts
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.progress import note, step
 from clearance.core.records import write_record
@@ -31,7 +31,9 @@ from clearance.neural.training.inputs import (
     ModelInputs,
     model_inputs,
     model_settings_digest,
+    parts_for,
 )
+from clearance.neural.task_heads import DEFAULT_THRESHOLD, decode
 from clearance.neural.training.loop import train_model
 from clearance.neural.training.result import TrainResult
 from clearance.neural.training.settings import TrainSettings
@@ -44,6 +46,7 @@ from clearance.small_model.measure.files import (
     TrainingRecord,
 )
 from clearance.small_model.measure.probes.fitting import loss_peak, measure_bar, overfitting_streak
+from clearance.small_model.measure.probes.guess import task_guess
 
 MISTAKES_KEPT = 30
 DIVERGED_FIX = "lower train.lr (conf/train/) and run `dvc repro` (reports/model/report.html: training_diverged)"
@@ -120,7 +123,7 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
     digests = {"settings_digest": model_settings_digest(cfg)}
     if not decision["train"]:
         return skipped(decision, out, model_dir, digests)
-    parts = build_parts(cfg, load_summary(prepared)["classes"])
+    parts = parts_for(cfg, prepared)
     inputs = model_inputs(cfg, parts, prepared)
     digests["data_digest"] = inputs.data_digest
     checkpoints = checkpoints or Checkpoints.default()
@@ -136,7 +139,9 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
                                  checkpoint_every=cfg.train.checkpoint_every, resume=resume, device=device,
                                  autocast=autocast, metric=bar.metric)
         result = train_model(cfg.train, parts, inputs.train, inputs.valid, settings)
-    record = cut_texts(training_record(result, inputs, bar, decision, digests), chars_for_tokens(cfg.train.max_length))
+    guess = task_guess(parts.task, parts.loss, inputs.train.labels)  # label sets, numbers: ln K means nothing
+    record = cut_texts(training_record(result, inputs, bar, decision, digests, guess),
+                       chars_for_tokens(cfg.train.max_length))
     record["epochs_seen"] = epochs_seen(result.steps, cfg.train.batch_size, len(inputs.train))
     record["valid_rows"] = valid_rows(result.history)
     bound = f"; train.max_steps={cfg.train.max_steps}" if cfg.train.max_steps else ""
@@ -163,7 +168,7 @@ def package(model_dir: Path, cfg: ModelStage, parts: Parts, result: TrainResult)
     there is no model (loading it is a UserError naming the divergence)."""
     if result.diverged is not None:
         return save_untrained(model_dir, f"{result.diverged.message()}; {DIVERGED_FIX}")
-    return save_predictor(model_dir, cfg, parts, result.model)
+    return save_predictor(model_dir, cfg, parts, result.model, result.threshold)
 
 
 def epochs_seen(steps: int, batch_size: int, train_rows: int) -> float:
@@ -182,33 +187,92 @@ def valid_rows(history: list[dict[str, Any]]) -> dict[str, int] | None:
 
 
 def training_record(result: TrainResult, inputs: ModelInputs, bar: Bar, decision: dict[str, Any],
-                    digests: dict[str, str]) -> dict[str, Any]:
-    """Everything the judging and the report read about the run."""
+                    digests: dict[str, str], guess: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Everything the judging and the report read about the run (``guess``: ``task_guess``'s yardstick for
+    divergence, {} for one class per text)."""
+    task = inputs.task or Task(SINGLE_LABEL, tuple(inputs.classes))
+    if task.name == SINGLE_LABEL:
+        record = single_label_outcome(result, inputs)
+    else:
+        record = task_outcome(result, inputs, task)
+    # A diverged run's last evaluation scored weights it no longer has: no valid scores to judge or compare.
+    scores = final_scores(result.history) if result.diverged is None else {}
+    diverged = result.diverged.to_dict() if result.diverged is not None else None
+    return {
+        "trained": True, "reason": "", "forced": decision.get("forced", False),
+        "failing_probes": decision.get("failing", []),
+        "history": result.history, "step_losses": result.step_losses,
+        "steps": result.steps, "seconds": result.seconds, "train_seconds": result.train_seconds,
+        "samples_per_second": result.samples_per_second, "resumed_from": result.resumed_from,
+        "valid": scores, "primary_metric": bar.metric, "bar": bar.to_dict(),
+        "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, bar),
+        "divergence": loss_peak(result.history, len(inputs.classes), diverged, **(guess or {})),
+        **record, **head_record(task, result, inputs), **digests,
+    }
+
+
+def head_record(task: Task, result: TrainResult, inputs: ModelInputs) -> dict[str, Any]:
+    """The task, and what turns the model's outputs into its answers: a multi-label decision threshold (chosen
+    on valid), a regression target's scale (its train mean and std; None when not standardised)."""
+    scale = inputs.scale.to_dict() if task.name == REGRESSION and not inputs.scale.identity else None
+    return {"task": task.name, "threshold": result.threshold if task.name == MULTI_LABEL else None,
+            "target_scale": scale}
+
+
+def single_label_outcome(result: TrainResult, inputs: ModelInputs) -> dict[str, Any]:
+    """The predictions, confusion, per-class scores and confident mistakes of a single-label run."""
     classes = inputs.classes
     names = np.asarray(classes, dtype=object)
     # No final evaluation (a run that diverged): no predictions to set against the labels.
     truth = names[inputs.valid.labels] if result.valid is not None else np.array([], dtype=object)
     predicted = names[result.valid.predicted] if result.valid is not None else np.array([], dtype=object)
     probs = result.valid.probabilities() if result.valid is not None else None
-    # A diverged run's last evaluation scored weights it no longer has: no valid scores to judge or compare.
-    scores = final_scores(result.history) if result.diverged is None else {}
-    diverged = result.diverged.to_dict() if result.diverged is not None else None
     mistakes = analysis.confident_mistakes(inputs.valid_frame, predicted, probs, classes, MISTAKES_KEPT) \
         if len(predicted) else pd.DataFrame()
     return {
-        "trained": True, "reason": "", "forced": decision.get("forced", False),
-        "failing_probes": decision.get("failing", []),
-        "history": result.history, "step_losses": result.step_losses,
         "tracked": [{"text": t, "label": classes[int(y)]} for t, y in zip(inputs.tracked.texts, inputs.tracked.labels)],
-        "steps": result.steps, "seconds": result.seconds, "train_seconds": result.train_seconds,
-        "samples_per_second": result.samples_per_second, "resumed_from": result.resumed_from,
-        "valid": scores, "primary_metric": bar.metric, "bar": bar.to_dict(),
-        "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, bar),
-        "divergence": loss_peak(result.history, len(classes), diverged),
         "confusion": {"classes": classes,
                       "matrix": analysis.confusion(truth, predicted, classes).to_numpy().tolist()
                       if len(predicted) else []},
         "per_class": analysis.per_class_report(truth, predicted, classes) if len(predicted) else [],
         "mistakes": mistakes, "predictions": {"actual": truth.tolist(), "predicted": predicted.tolist()},
-        **digests,
     }
+
+
+def task_outcome(result: TrainResult, inputs: ModelInputs, task: Task) -> dict[str, Any]:
+    """A multi-label or regression run's predictions on valid (kept label sets; targets in their units), its
+    worst mistakes and the tracked texts' labels; no confusion matrix (it is a single-label view)."""
+    frame = inputs.valid_frame
+    tracked = [{"text": t, "label": label} for t, label in zip(inputs.tracked.texts, tracked_labels(inputs))]
+    if result.valid is None:
+        return {"tracked": tracked, "confusion": {}, "per_class": [], "mistakes": pd.DataFrame(),
+                "predictions": {"actual": [], "predicted": []}}
+    predicted = decode(task, result.valid.logits, result.threshold or DEFAULT_THRESHOLD, inputs.scale)
+    truth = frame["label"].tolist()
+    return {"tracked": tracked, "confusion": {}, "per_class": [],
+            "mistakes": task_mistakes(task, frame, predicted, result.valid.probabilities(), result.threshold),
+            "predictions": {"actual": truth, "predicted": predicted}}
+
+
+def tracked_labels(inputs: ModelInputs) -> list[Any]:
+    """The tracked valid texts' labels as the prepared data holds them."""
+    labels = inputs.valid_frame["label"].tolist()
+    return [labels[i] for i in inputs.tracked_rows]
+
+
+def task_mistakes(task: Task, frame: pd.DataFrame, predicted: list, probs: np.ndarray | None,
+                  threshold: float | None) -> pd.DataFrame:
+    """The worst valid predictions: a regression's largest errors (in the target's units); a multi-label run's
+    wrong label sets, the surest first (how sure: its least sure label decision)."""
+    out = frame[["row", "label", "text"]].copy()
+    out["predicted"] = predicted
+    if task.name == REGRESSION:
+        out["error"] = (out["predicted"].astype(float) - out["label"].astype(float)).round(4)
+        out["predicted"] = out["predicted"].astype(float).round(4)
+        worst = out.reindex(out["error"].abs().sort_values(ascending=False, kind="stable").index)
+        return worst.head(MISTAKES_KEPT).reset_index(drop=True)[["row", "label", "predicted", "error", "text"]]
+    cut = threshold if threshold is not None else DEFAULT_THRESHOLD
+    out["confidence"] = np.where(probs >= cut, probs, 1 - probs).min(axis=1).round(4) if probs is not None \
+        and probs.shape[1] else np.nan
+    wrong = out[out["label"] != out["predicted"]].sort_values("confidence", ascending=False, kind="stable")
+    return wrong.head(MISTAKES_KEPT).reset_index(drop=True)[["row", "label", "predicted", "confidence", "text"]]

@@ -43,6 +43,7 @@ class FinalRecord(Record):
     valid: dict[str, float] | None = None
     test: dict[str, float] | None = None
     test_rows: int | None = None
+    threshold: float | None = None  # multi-label: the decision threshold the scored package holds (chosen on valid)
 
     def __post_init__(self) -> None:
         scored = [self.model_dir, self.model_digest, self.valid, self.test, self.test_rows]

@@ -9,6 +9,7 @@ nothing here registers or logs a model (that waits for gate 4: clearance.sweep.f
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,9 @@ import numpy as np
 
 from clearance.core.data.prepare import load_splits
 from clearance.core.errors import UserError
-from clearance.core.evaluation import score
+from clearance.core.evaluation import score, score_task
 from clearance.core.paths import BEST_MODEL_DIR, MODEL_DIR, PREPARED_DIR
+from clearance.core.task import MULTI_LABEL, SINGLE_LABEL
 from clearance.sweep.final.choice import Choice
 from clearance.sweep.final.files import LEDGER
 from clearance.sweep.final.ledger import (
@@ -32,6 +34,7 @@ from clearance.sweep.final.ledger import (
 
 # The packaged model of each choice: the best configuration at the sweep's budget, or step 3's own model.
 MODEL_DIRS = {"best": BEST_MODEL_DIR, "reference": MODEL_DIR}
+PACKAGE_SETTINGS = "settings.json"  # clearance.neural.serving.SETTINGS_FILE, read here without torch
 
 
 def folder_digest(folder: Path) -> str:
@@ -44,11 +47,14 @@ def folder_digest(folder: Path) -> str:
 
 
 def _scores(folder: Path, splits: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """The packaged model's scores on valid and test, in its task's metrics (score_task)."""
     from clearance.neural.serving import (
         TextPredictor,  # torch: only when a model is scored
     )
 
     predictor = TextPredictor.load(folder)
+    if predictor.task.name != SINGLE_LABEL:
+        return {split: task_scores(predictor, splits[split], split) for split in ("valid", "test")}
     classes = predictor.classes
     scores: dict[str, dict[str, float]] = {}
     for split in ("valid", "test"):
@@ -57,6 +63,13 @@ def _scores(folder: Path, splits: dict[str, Any]) -> dict[str, dict[str, float]]
         predicted = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
         scores[split] = score(frame["label"].astype(str).to_numpy(), predicted, probs, classes, split)
     return scores
+
+
+def task_scores(predictor: Any, frame: Any, split: str) -> dict[str, float]:
+    """A multi-label or regression model on one split: its predictions in the prepared labels' form (label
+    sets at the threshold chosen on valid; targets in their units) scored by ``score_task``."""
+    predicted, probs = predictor.predict_labels(frame["text"].astype(str).tolist())
+    return score_task(predictor.task, frame["label"].tolist(), predicted, probs, split)
 
 
 def score_on_test(choice: Choice, prepared: Path = PREPARED_DIR, models: dict[str, Path] | None = None,
@@ -90,4 +103,11 @@ def score_on_test(choice: Choice, prepared: Path = PREPARED_DIR, models: dict[st
     record["ledger"]["seen"] += 1
     return {**record, "params": params, "seed": choice.seed, "model_dir": folder.as_posix(),
             "model_digest": folder_digest(folder), "valid": scores["valid"], "test": scores["test"],
-            "test_rows": int(len(splits["test"]))}
+            "test_rows": int(len(splits["test"])), **package_head(folder)}
+
+
+def package_head(folder: Path) -> dict[str, Any]:
+    """What a multi-label package decides its label sets with (its threshold), for final.json; nothing for the
+    other tasks, whose final.json stays as it was."""
+    settings = json.loads((folder / PACKAGE_SETTINGS).read_text(encoding="utf-8"))
+    return {"threshold": float(settings["threshold"])} if settings.get("task") == MULTI_LABEL else {}

@@ -43,6 +43,8 @@ from clearance.sweep.final.choice import (
     gain_verdict,
 )
 
+# The tasks of clearance.core.task, spelled here so that reading the declarations stays light (the CLI does).
+CLASSIFICATION, REGRESSION = ("single_label", "multi_label"), "regression"
 LR_KEY = "train.lr"
 RESUME = "`dvc repro` resumes the study: finished trials are kept"
 TRIALS_FIX = f"read the error, fix the search space (conf/sweep/) or the code, then {RESUME}"
@@ -282,20 +284,47 @@ def final_choice(choice: dict[str, Any] | None, c: Grading) -> CheckResult:
     return c.result("pass", recorded["chosen"], threshold, str(recorded.get("reason")))
 
 
-@check("test_consistent", reads="final", section="final", question="test",
+def _final_scores(final: dict[str, Any] | None) -> str | None:
+    """Why the final model's valid and test scores cannot be compared, or None when they can."""
+    why = absent(final, "the final model was not tested yet")
+    if not why and not all(isinstance(final.get(k), (int, float)) for k in ("valid", "test")):
+        why = "the final model has no valid and test scores"
+    return why
+
+
+# A score between 0 and 1 (accuracy, F1, exact match): an absolute gap reads the same on every corpus.
+@check("test_consistent", reads="final", section="final", question="test", tasks=CLASSIFICATION,
        limits=[Limit("test_gap_warn", 0.05, "warn",
                      "|test - valid| of the final model, primary metric, above this warns")],
        fix=TEST_FIX)
 def test_consistent(final: dict[str, Any] | None, c: Grading) -> CheckResult:
     """The final model's test score is close to its valid score."""
-    why = absent(final, "the final model was not tested yet")
-    if not why and not all(isinstance(final.get(k), (int, float)) for k in ("valid", "test")):
-        why = "the final model has no valid and test scores"
+    why = _final_scores(final)
     if why:
         return not_measured(c, c.warn, why)
     gap = abs(final["test"] - final["valid"])
     metric = final.get("metric") or "the primary metric"
     return c.graded(gap, f"final model, {metric}: valid {final['valid']:g}, test {final['test']:g}, gap {gap:.4g}")
+
+
+# An error in the target's units (RMSE, MAE) has no scale of its own: 0.05 is nothing on prices in the
+# thousands and everything on scores in [0, 1], so the gap is read as a share of the valid error.
+@check("test_consistent_relative", reads="final", section="final", question="test", tasks=(REGRESSION,),
+       limits=[Limit("test_relative_gap_warn", 0.1, "warn",
+                     "|test - valid| / |valid| of the final model's primary metric (an error in the target's "
+                     "units), above this warns")],
+       fix=TEST_FIX)
+def test_consistent_relative(final: dict[str, Any] | None, c: Grading) -> CheckResult:
+    """The final model's test error is close to its valid error, as a share of the valid error."""
+    why = _final_scores(final)
+    if why:
+        return not_measured(c, c.warn, why)
+    valid, test = final["valid"], final["test"]
+    gap = abs(test - valid)
+    share = gap / abs(valid) if valid else (0.0 if gap == 0 else float("inf"))
+    metric = final.get("metric") or "the primary metric"
+    return c.graded(share, f"final model, {metric}: valid {valid:g}, test {test:g}, gap {gap:.4g} "
+                           f"({share:.1%} of the valid score)")
 
 
 def _counts(ledger: dict[str, Any]) -> list[int]:

@@ -36,9 +36,14 @@ def _positions(values: list[Any]) -> tuple[list[float], list[str] | None]:
     return [float(labels.index(str(v))) for v in values], [safe(label) for label in labels]
 
 
+def axis_label(metric: str, direction: str) -> str:
+    """The score axis: the valid metric, and which way is better when lower is (RMSE, log loss)."""
+    return safe(f"valid {metric}") + (" (lower is better)" if direction == "minimize" else "")
+
+
 @with_chain
 def scatter(key: str, points: list[list[Any]], log: bool, metric: str, best: tuple[Any, Any] | None,
-            path: Path) -> Path:
+            path: Path, direction: str = "maximize") -> Path:
     """The metric of each complete trial against its value of ``key`` (log x for log-scaled ranges).
 
     ``best`` is the best trial's (value, metric): its point is a red star, so the plot and the
@@ -60,7 +65,7 @@ def scatter(key: str, points: list[list[Any]], log: bool, metric: str, best: tup
     elif log and min(xs) > 0:
         ax.set_xscale("log")  # the range was drawn on a log scale: show it the same way
     ax.set_xlabel(safe(key) + (" (log scale)" if log and labels is None else ""))
-    ax.set_ylabel(safe(f"valid {metric}"))
+    ax.set_ylabel(axis_label(metric, direction))
     ax.set_title(safe(key), fontsize="medium")
     return _save(fig, path)
 
@@ -82,7 +87,7 @@ def budget(trials: list[dict[str, Any]], curve: list[float | None], metric: str,
     ax.step([n for n, _ in steps], [v for _, v in steps], where="post", color="tab:blue", linewidth=2,
             label="best so far")
     ax.set_xlabel("trial number")
-    ax.set_ylabel(safe(f"valid {metric}") + (" (lower is better)" if direction == "minimize" else ""))
+    ax.set_ylabel(axis_label(metric, direction))
     ax.set_title("Best valid score so far")
     ax.legend(fontsize="small", loc="best")
     return _save(fig, path)
@@ -113,7 +118,8 @@ def draw_all(measured: dict[str, Any], logs: dict[str, bool], folder: Path) -> d
         path = folder / scatter_file(key)
         if key in points:
             mark = (params[key], score) if key in params and _number(score) else None
-            paths[SCATTER_KEY + key] = scatter(key, points[key], logs.get(key, False), metric, mark, path)
+            paths[SCATTER_KEY + key] = scatter(key, points[key], logs.get(key, False), metric, mark, path,
+                                               measured.get("direction") or "maximize")
         else:
             paths[SCATTER_KEY + key] = placeholder(f"no values recorded for {key}", path)
     return paths

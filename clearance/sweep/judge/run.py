@@ -25,6 +25,7 @@ from clearance.core.config.tracking import TrackingConfig
 from clearance.core.errors import UserError
 from clearance.core.paths import report_dir
 from clearance.core.report.html import embed_png
+from clearance.core.task import SINGLE_LABEL
 from clearance.sweep.final.files import FINAL_FILE, LEDGER
 from clearance.sweep.final.ledger import StoreRuns
 from clearance.sweep.judge import checks as step_checks
@@ -52,6 +53,11 @@ ROUGH = ("Importances from few trials are rough: each one rests on {n} complete 
 VALID_ONLY = ("Every selection used the valid split only: the best trial, the seed re-runs and the choice of "
               "the final model were all decided on valid. The test split is scored only for the chosen model, "
               "and the ledger counts every scoring of it.")
+
+# What step 2's prior guess is, by task (its expected score is the bar's prior_expected).
+PRIOR_ROW = {SINGLE_LABEL: "guessing in class proportions (prior, expected)",
+             "multi_label": "each label guessed at its share (prior, expected)",
+             "regression": "predicting the training target's mean (prior, expected)"}
 
 CHECKS = declared_in(step_checks)
 SweepChecks = limits_schema("SweepChecks", CHECKS,
@@ -103,7 +109,8 @@ def comparison(measured: dict[str, Any], seeds: dict[str, Any] | None, final: di
         ("step 3's model (its full run)", model_score, "model/metrics.json#bar"),
         (f"best baseline ({bar['best_baseline']})" if bar.get("best_baseline") else "best baseline",
          bar.get("valid"), "baselines/metrics.json#bar"),
-        ("guessing in class proportions (prior, expected)", bar.get("prior_expected"), "baselines/metrics.json#bar"),
+        (PRIOR_ROW.get(measured.get("task") or SINGLE_LABEL, PRIOR_ROW[SINGLE_LABEL]), bar.get("prior_expected"),
+         "baselines/metrics.json#bar"),
     ]
     top = rows[0][1]
     table = [{"name": name, "value": value, "text": show(value), "source": f"reports/{source}",
@@ -210,7 +217,8 @@ def final_view(final: dict[str, Any] | None, metric: str) -> dict[str, Any]:
             "params": final.get("params") or {}, "metric": metric,
             "scores": [{"metric": m, "valid": show(valid.get(f"valid_{m}")), "test": show(test.get(f"test_{m}"))}
                        for m in names],
-            "model_dir": final.get("model_dir") or "", "seen": ledger.get("seen"),
+            "model_dir": final.get("model_dir") or "", "seen": ledger.get("seen"), "threshold": final.get("threshold"),
+            "lower_is_better": final.get("direction") == "minimize",
             "ledger": ledger.get("path") or "", "note": final.get("error") or ""}
 
 
@@ -267,7 +275,8 @@ def judging(lr_band: dict[str, list[float]], model_folder: Path = MODEL_FOLDER, 
         measured, seeds, final = read_inputs(folder)
         return Measured(graded=checks_input(measured, seeds, final, lr_band, ledger, store_runs),
                         data_digest=measured["data_digest"], settings=measured_settings(measured, seeds, final),
-                        kept={"measurements": measured, "seeds": seeds, "final": final})
+                        kept={"measurements": measured, "seeds": seeds, "final": final},
+                        task=measured.get("task") or SINGLE_LABEL)
 
     def context(found: Measured, checks: list[CheckResult], thresholds: Any, folder: Path) -> dict[str, Any]:
         measured, seeds, final = found.kept["measurements"], found.kept["seeds"], found.kept["final"]
@@ -295,7 +304,8 @@ def judge_sweep(cfg: SweepJudge, folder: Path | None = None, model_folder: Path 
     return judge_step(judging(cfg.lr_band, model_folder, ledger, store_runs), cfg.checks, folder)
 
 
-def sweep_checks(record: dict[str, Any], thresholds: Any, lr_band: dict[str, list[float]]) -> list[CheckResult]:
-    """Every step-4 check graded on a record (its fields: checks.py) and step 3's band, in report order
-    (for notebooks and tests)."""
-    return grade_all(CHECKS, {**record, "lr_band": lr_band}, thresholds)
+def sweep_checks(record: dict[str, Any], thresholds: Any, lr_band: dict[str, list[float]],
+                 task: str = SINGLE_LABEL) -> list[CheckResult]:
+    """Every step-4 check that applies to ``task`` graded on a record (its fields: checks.py) and step 3's band,
+    in report order (for notebooks and tests)."""
+    return grade_all(CHECKS, {**record, "lr_band": lr_band}, thresholds, task)

@@ -63,6 +63,7 @@ class SweepMeasurements(Record):
     overhead: dict[str, float | None]
     bar: Bar
     diverged: dict[str, Any] | None = None  # analysis.diverged: how many trials diverged, and at which settings
+    task: str = "single_label"  # data.task as prepare decided it (clearance.core.task): which checks apply
 
 
 @dataclass

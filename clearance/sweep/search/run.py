@@ -17,6 +17,7 @@ from optuna.trial import TrialState
 from clearance.core.config.sweep import SweepStage, final_rule
 from clearance.core.data.prepare import load_summary
 from clearance.core.errors import UserError
+from clearance.core.evaluation import pick_best
 from clearance.core.records import write_json
 from clearance.core.paths import PREPARED_DIR, report_dir
 from clearance.core.records import write_record
@@ -182,10 +183,10 @@ def measure(sweep: Sweep) -> dict[str, Any]:
     cfg = sweep.stage.sweep
     trials = [trial_record(t) for t in counted(sweep.study)]
     complete = [t for t in trials if t["state"] == "COMPLETE"]
-    maximize = sweep.setup.direction == "maximize"
-    best = (max if maximize else min)(complete, key=lambda t: t["value"]) if complete else None
+    best = best_trial(complete, sweep.setup.metric)
     return {
-        "metric": sweep.setup.metric, "direction": sweep.setup.direction, "data_digest": sweep.data_digest,
+        "metric": sweep.setup.metric, "direction": sweep.setup.direction, "task": sweep.setup.task.name,
+        "data_digest": sweep.data_digest,
         "study": sweep.key.name, "storage": mask(cfg.storage) or "journal", "sampler": cfg.sampler,
         "trials_budget": cfg.trials, "fixed": sweep.setup.fixed,
         "space": {d.key: cfg_text(d) for d in sweep.dims},
@@ -200,6 +201,15 @@ def measure(sweep: Sweep) -> dict[str, Any]:
         "overhead": overhead(complete),
         "bar": sweep.bar,
     }
+
+
+def best_trial(complete: list[dict[str, Any]], metric: str) -> dict[str, Any] | None:
+    """The complete trial with the best valid score in the metric's own direction (lower RMSE is better);
+    on a tie, the earliest trial (the one Optuna names best)."""
+    if not complete:
+        return None
+    chosen = pick_best({str(i): {f"valid_{metric}": t["value"]} for i, t in enumerate(complete)}, metric)
+    return complete[int(chosen)]
 
 
 def cfg_text(dim: Dimension) -> str:

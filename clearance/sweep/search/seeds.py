@@ -52,7 +52,8 @@ def rerun(setup: Setup, values: dict[str, Any], seeds: list[int], name: str, bes
         scores.append(scored.value)
         optimizer = optimizer or optimizer_name(scored.parts.optimizer)
         if packaged:
-            save_predictor(best_dir, scored.cfg, scored.parts, scored.result.model)
+            # a multi-label model's decision threshold, chosen on valid, travels with it
+            save_predictor(best_dir, scored.cfg, scored.parts, scored.result.model, threshold=scored.result.threshold)
     return {"params": values, "values": scores, "run_ids": runs, "diverged": diverged,
             "optimizer": optimizer or str(cfg.optimizer.get("_target_", "")).rsplit(".", 1)[-1]}
 

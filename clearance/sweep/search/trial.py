@@ -15,10 +15,11 @@ from clearance.core.config.params import load_stage_config
 from clearance.core.data.prepare import load_summary
 from clearance.core.evaluation import HIGHER_IS_BETTER
 from clearance.neural.parts.device import resolve
-from clearance.neural.parts.parts import Parts, build_parts
+from clearance.neural.parts.parts import Parts
 from clearance.core.paths import PREPARED_DIR
+from clearance.core.task import Task, task_of
 from clearance.neural.training.divergence import Diverged
-from clearance.neural.training.inputs import ModelInputs, model_inputs
+from clearance.neural.training.inputs import ModelInputs, model_inputs, parts_for
 from clearance.neural.training.loop import train_model
 from clearance.neural.training.result import TrainResult
 from clearance.neural.training.settings import TrainSettings
@@ -42,6 +43,11 @@ class Setup:
     @property
     def classes(self) -> list[str]:
         return load_summary(self.prepared)["classes"]
+
+    @property
+    def task(self) -> Task:
+        """What the labels are (data/prepared/summary.json): the model's outputs, loss and scores follow it."""
+        return task_of(load_summary(self.prepared))
 
 
 @dataclass
@@ -80,7 +86,7 @@ def train_and_score(setup: Setup, cfg: ModelStage, on_eval: Callable[[dict[str, 
     A loss or logits that turn NaN or infinite stop the run there and raise ``Diverged``: a finding about
     these settings, with no score.
     """
-    parts = build_parts(cfg, setup.classes)
+    parts = parts_for(cfg, setup.prepared)  # the task's outputs and loss; a regression target's scale
     inputs = inputs_for(setup, cfg, parts)
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
     settings = TrainSettings(on_eval=on_eval, device=device, autocast=autocast, metric=setup.metric,

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from clearance.core.task import SINGLE_LABEL, TASKS, Task
+
 
 @dataclass
 class InputRun:
@@ -52,6 +54,16 @@ class ModelRun:
     def classes(self) -> int:
         return len(self.parts.classes)
 
+    @property
+    def task(self) -> Task:
+        return task_of_parts(self.parts)
+
+
+def task_of_parts(parts: Any) -> Task:
+    """The task the parts serve: ``parts.task``, or single-label over ``parts.classes`` (parts made by hand)."""
+    task = getattr(parts, "task", None)
+    return task if isinstance(task, Task) else Task(SINGLE_LABEL, tuple(parts.classes))
+
 
 @dataclass(frozen=True)
 class Probe:
@@ -61,13 +73,16 @@ class Probe:
     measure: Callable[[Any], Any] = field(compare=False, repr=False)
     needs_logits: bool = False  # skipped when the model's output is not logits [batch, classes]
     on_inputs: bool = False  # measures an InputRun (before the model is built), else a ModelRun
+    tasks: tuple[str, ...] = TASKS  # the tasks it measures something for (others neither run nor record it)
     line: int = 0  # where it is declared: the suite runs a family's probes in source order
 
 
-def probe(key: str, *, needs_logits: bool = False, on_inputs: bool = False) -> Callable:
-    """Declare ``measure(run) -> dict`` as the probe whose measurement probes.json keeps under ``key``."""
+def probe(key: str, *, needs_logits: bool = False, on_inputs: bool = False,
+          tasks: Iterable[str] = TASKS) -> Callable:
+    """Declare ``measure(run) -> dict`` as the probe whose measurement probes.json keeps under ``key`` (for the
+    ``tasks`` it applies to: its checks apply to those alone)."""
     def wrap(measure: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        measure.probe = Probe(key, measure, needs_logits, on_inputs,  # type: ignore[attr-defined]
+        measure.probe = Probe(key, measure, needs_logits, on_inputs, tuple(tasks),  # type: ignore[attr-defined]
                               measure.__code__.co_firstlineno)
         return measure
     return wrap

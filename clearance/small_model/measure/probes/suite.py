@@ -27,20 +27,22 @@ from clearance.small_model.measure.probes import (
     outputs,
     padding,
     reading,
+    targets,
 )
 from clearance.small_model.measure.probes.common import json_ready
-from clearance.small_model.measure.probes.declared import InputRun, ModelRun, Probe, probes_in
+from clearance.small_model.measure.probes.declared import InputRun, ModelRun, Probe, probes_in, task_of_parts
 from clearance.small_model.measure.probes.inputs import length_limit, sample_rows, untruncated_ids
 
 # The families, in the order their probes run: the inputs first (no model), then what the model returns
 # (whether its output is logits decides whether the probes that need logits run), the rest after.
-FAMILIES = (inputs, outputs, init, batch, padding, reading, evaluation, gradients, fitting)
+FAMILIES = (inputs, outputs, init, targets, batch, padding, reading, evaluation, gradients, fitting)
 NOT_LOGITS = {"skipped": "the model's output is not logits [batch, classes]: see output_logits"}
 
 
-def declared_probes() -> tuple[Probe, ...]:
-    """Every probe the families declare, in the order they run (probes.json holds each one's key)."""
-    return probes_in(FAMILIES)
+def declared_probes(task: str | None = None) -> tuple[Probe, ...]:
+    """Every probe the families declare, in the order they run (probes.json holds each one's key); given
+    ``task``, those that apply to it."""
+    return tuple(p for p in probes_in(FAMILIES) if task is None or task in p.tasks)
 
 
 def attempt(measure: Callable[[], Any], ready: Callable[[Any], Any] = json_ready) -> Any:
@@ -72,7 +74,7 @@ def input_probes(parts: Any, raw_texts: Sequence[str], train: Encoded, max_lengt
     tokenizer = parts.tokenizer
     full = attempt(lambda: {"ids": untruncated_ids(tokenizer, train.texts, train.input_ids, max_length)},
                    ready=lambda ids: ids)  # plain ints already; rounding would walk every token
-    declared = [p for p in declared_probes() if p.on_inputs]
+    declared = [p for p in declared_probes(task_of_parts(parts).name) if p.on_inputs]
     if "error" in full:  # nothing to measure: each input probe says why
         return {p.key: full for p in declared}
     run = InputRun(tokenizer, raw_texts, train.texts, full["ids"], max_length, limit, samples, seed)
@@ -106,7 +108,7 @@ def model_probes(parts: Any, train_cfg: Any, probes_cfg: Any, train: Encoded | L
     run = model_run(parts, train_cfg, probes_cfg, train, valid, device, autocast, seed, stop_below, model, limit)
     measured: dict[str, Any] = {}
     seconds: dict[str, float] = {}
-    for declared in (p for p in declared_probes() if not p.on_inputs):
+    for declared in (p for p in declared_probes(run.task.name) if not p.on_inputs):
         if declared.needs_logits and not (measured.get("outputs") or {}).get("logits_ok"):
             measured[declared.key] = dict(NOT_LOGITS)
             continue
@@ -123,8 +125,8 @@ def run_probes(parts: Any, train_cfg: Any, probes_cfg: Any, raw_texts: Sequence[
     with ``train`` (whose ``texts`` are preprocessed). ``stop_below`` ends the overfit run early at that loss.
     The input probes measure a seeded sample of ``probes_cfg.input_max_rows`` train rows (None: all of them).
 
-    Returns each declared probe's measurement by its key (as step 3's checks read them; ``decoded_samples``
-    for the report), plus ``input_rows`` and ``seconds`` (per probe).
+    Returns the measurement of each probe declared for the parts' task by its key (as step 3's checks read
+    them; ``decoded_samples`` for the report), plus ``input_rows``, ``seconds`` (per probe) and ``task``.
     """
     started = time.perf_counter()
     model = parts.build_model()  # built first: its position table bounds the max_length truncation suggests
@@ -141,4 +143,5 @@ def run_probes(parts: Any, train_cfg: Any, probes_cfg: Any, raw_texts: Sequence[
     measured.update(found)
     measured["seconds"] = {"inputs": inputs_seconds, **seconds,
                            "total": round(time.perf_counter() - started, 3)}
+    measured["task"] = task_of_parts(parts).name  # which probes ran, and which checks grade them
     return measured
