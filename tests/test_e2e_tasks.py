@@ -52,7 +52,10 @@ def registered_predictions(root: Path) -> pd.DataFrame:
     return mlflow.pyfunc.load_model(f"models:/{name}/1").predict(pd.DataFrame({"text": TEXTS}))
 
 
-@pytest.mark.parametrize("task, rows", [("multi_label", multi_label_rows(240)), ("regression", regression_rows(240))])
+# One journey per task costs ~2.5 minutes: the multi-label one runs in CI, the regression one in `make test-all`
+# (each step's regression path is tested on its own in tests/test_*_tasks.py, its report and pyfunc included).
+@pytest.mark.parametrize("task, rows", [("multi_label", multi_label_rows(240)),
+                                        pytest.param("regression", regression_rows(240), marks=pytest.mark.slow)])
 def test_a_task_goes_through_the_four_gates_on_its_own_terms(task, rows, project: Path, monkeypatch):
     rows.to_csv(project / "data/tiny.csv", index=False)
     run(["clearance", "params", *SETTINGS], project)
