@@ -20,7 +20,7 @@ SETTINGS = ["debug=tiny", "data=custom", "data.path=data/tiny.csv", "~model", "+
 STEPS = ("inspect", "baselines", "model", "sweep")
 # Checks only one class per text has: none may appear for label sets or numbers.
 SINGLE_LABEL_ONLY = {"inspect": {"class_imbalance", "min_class_count", "classes_in_every_split", "label_issues",
-                                 "keyword_signal", "conflicting_duplicates"},
+                                 "keyword_signal"},
                      "model": {"overfit_predictions"}}
 OWN = {"multi_label": {"inspect": {"label_imbalance", "texts_without_labels"}, "model": {"overfit_label_sets"}},
        "regression": {"inspect": {"target_outliers", "target_skew"}, "model": {"overfit_targets", "target_scale"}}}

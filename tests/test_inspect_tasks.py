@@ -32,7 +32,7 @@ LABELS = sorted(LABEL_WORDS)
 SCORE_WORDS = {"love": 2.0, "great": 1.5, "fine": 0.5, "meh": -0.5, "awful": -1.5, "hate": -2.0}
 
 MULTI_CHECKS = ["label_imbalance", "rare_labels", "labels_in_every_split", "texts_without_labels", "dropped_rows",
-                "label_variants", "empty_texts", "very_short_texts", "duplicates", "conflicting_label_sets",
+                "label_variants", "empty_texts", "very_short_texts", "duplicates", "conflicting_duplicates",
                 "split_overlap", "mojibake", "replacement_chars", "html_entities", "label_set_issues",
                 "sample_written", "label_keyword_signal"]
 REGRESSION_CHECKS = ["target_outliers", "target_skew", "dropped_rows", "empty_texts", "very_short_texts",
@@ -40,11 +40,10 @@ REGRESSION_CHECKS = ["target_outliers", "target_skew", "dropped_rows", "empty_te
                      "html_entities", "target_issues", "sample_written", "score_keyword_signal",
                      "target_length_shortcut"]
 MULTI_ONLY = {"label_imbalance", "rare_labels", "labels_in_every_split", "texts_without_labels",
-              "conflicting_label_sets", "label_set_issues", "label_keyword_signal"}
+              "label_set_issues", "label_keyword_signal"}
 REGRESSION_ONLY = {"target_outliers", "target_skew", "conflicting_targets", "target_issues", "score_keyword_signal",
                    "target_length_shortcut"}
-SINGLE_ONLY = {"class_imbalance", "min_class_count", "classes_in_every_split", "conflicting_duplicates",
-               "label_issues", "keyword_signal"}
+SINGLE_ONLY = {"class_imbalance", "min_class_count", "classes_in_every_split", "label_issues", "keyword_signal"}
 
 
 # -- small corpora ------------------------------------------------------------------------------------------------
@@ -220,13 +219,14 @@ def test_texts_without_labels_warns_on_a_fifth_of_empty_sets(tmp_path: Path) -> 
     assert result.stats["label_sets"]["empty_rows"] == round(check.value * 300)
 
 
-def test_conflicting_label_sets_fails_on_copies_with_other_sets(tmp_path: Path) -> None:
+def test_conflicting_duplicates_fails_on_copies_with_other_label_sets(tmp_path: Path) -> None:
     data = label_set_texts(seed=5)
     copies = data.head(15).assign(label=label_set_texts(15, seed=50)["label"].to_numpy())
     copies = copies[copies["label"] != data.head(15)["label"].to_numpy()]
     result = inspect(pd.concat([data, copies], ignore_index=True), tmp_path, "multi_label")
-    check = result.checks["conflicting_label_sets"]
+    check = result.checks["conflicting_duplicates"]
     assert check.status == "fail" and check.value == pytest.approx(2 * len(copies) / (300 + len(copies)))
+    assert "label sets" in check.message and "label set per text" in check.fix
     assert result.status("split_overlap") == "pass"  # copies stay in one split
 
 

@@ -202,29 +202,19 @@ def duplicates(dup: dict[str, Any], c: Grading) -> CheckResult:
                            "(after normalising)")
 
 
-@check("conflicting_duplicates", reads="stats.duplicates", section="duplicates", question="disputed_labels",
-       tasks=SINGLE,
+@check("conflicting_duplicates", reads="stats", section="duplicates", question="disputed_labels", tasks=CLASSES,
        limits=[Limit("conflicting_duplicates_warn", 0.002, "warn",
-                     "share of rows whose duplicates carry another label"),
+                     "share of rows whose duplicates carry another label (label set)"),
                Limit("conflicting_duplicates_fail", 0.02)],
        fix="review them in the report; keep one label per text (e.g. majority vote) or drop them")
-def conflicting_duplicates(dup: dict[str, Any], c: Grading) -> CheckResult:
-    """Equal texts with different labels."""
+def conflicting_duplicates(stats: dict[str, Any], c: Grading) -> CheckResult:
+    """Equal texts with different labels (several labels per text: different label sets)."""
+    dup, sets = stats["duplicates"], stats.get("task", {}).get("name") == MULTI[0]
     return c.graded(dup["conflicting_share"],
-                    f"{dup['conflicting_groups']} groups of equal texts carry different labels "
-                    f"({_pct(dup['conflicting_share'])} of rows)")
-
-
-@check("conflicting_label_sets", reads="stats.duplicates", section="duplicates", question="disputed_labels",
-       tasks=MULTI, limits=[Limit("conflicting_label_sets_warn", 0.002, "warn",
-                                  "share of rows whose duplicates carry another label set"),
-                            Limit("conflicting_label_sets_fail", 0.02)],
-       fix="review them in the report; keep one label set per text (e.g. the labels most copies carry) or drop them")
-def conflicting_label_sets(dup: dict[str, Any], c: Grading) -> CheckResult:
-    """Equal texts with different label sets."""
-    return c.graded(dup["conflicting_share"],
-                    f"{dup['conflicting_groups']} groups of equal texts carry different label sets "
-                    f"({_pct(dup['conflicting_share'])} of rows)")
+                    f"{dup['conflicting_groups']} groups of equal texts carry different {'label sets' if sets else 'labels'} "
+                    f"({_pct(dup['conflicting_share'])} of rows)",
+                    "review them in the report; keep one label set per text (e.g. the labels most copies carry) or "
+                    "drop them" if sets else None)
 
 
 @check("conflicting_targets", reads="stats", section="duplicates", question="disputed_labels", tasks=REGRESSION,
