@@ -12,14 +12,17 @@ from clearance.core.tracking_store import check_store
 from clearance.sweep.final.choice import Choice
 from clearance.sweep.final.files import CHOICE_FILE, FINAL_FILE, STEP, FinalRecord
 from clearance.sweep.final.ledger import DIGEST_TAG, SCORING_TAG, SEEN_METRIC
-from clearance.sweep.final.scoring import score_on_test
+from clearance.sweep.final.scoring import save_test_answers, score_on_test
 
 
 def main() -> None:
     stage = load_stage_config(TrackingOnly)
     check_store(stage.tracking)  # before the test split is scored (and counted in the ledger)
     choice = Choice.read(report_dir(STEP) / CHOICE_FILE)
-    record = score_on_test(choice, store_runs=lambda digest: tagged_runs(stage.tracking, DIGEST_TAG, digest))
+    answers: list = []
+    record = score_on_test(choice, store_runs=lambda digest: tagged_runs(stage.tracking, DIGEST_TAG, digest),
+                           test_answers=answers)
+    save_test_answers(answers[0] if answers else None, report_dir(STEP))  # read_final reads the model's errors
     ledger = record["ledger"]
     if ledger["restored"]:
         print(f"{ledger['path']} lacked {ledger['restored']} scoring(s) of this test split that the MLflow store "

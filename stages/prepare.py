@@ -1,7 +1,8 @@
-"""DVC stage prepare: read data.path, clean and split it into data/prepared/."""
+"""DVC stage prepare: read data.path, clean and split it, apply data.corrections, write data/prepared/."""
 
 from clearance.core.config.data import PrepareStage
 from clearance.core.config.params import load_stage_config
+from clearance.core.data.corrections import describe
 from clearance.core.data.prepare import prepare
 from clearance.core.errors import run_main
 
@@ -19,6 +20,8 @@ def main() -> None:
     print(f"task: {task['name']} ({task['reason']})")
     words = summary["words"]
     print(f"words: {words['unit']} ({words['reason']})")
+    if summary.get("corrections"):
+        print(describe(summary["corrections"]))
 
 
 if __name__ == "__main__":

@@ -190,7 +190,7 @@ def test_sweep_final_best_on_a_worse_space_fails_before_the_test_split_is_scored
     run(["clearance", "params", *SETTINGS, "sweep.final=best"], project)
     code, output = repro(project)
     assert code != 0 and "GATE CLOSED: step 4" in output and "final_choice" in output, output
-    assert ran_stages(output) == ["choose_final", "final_test", "judge_sweep", "gate_sweep"], output
+    assert ran_stages(output) == ["choose_final", "final_test", "read_final", "judge_sweep", "gate_sweep"], output
     rejected = json.loads((project / "reports/sweep/final.json").read_text())
     assert rejected["chosen"] is None and rejected["test"] is None and "it was not scored" in rejected["why"]
     assert statuses(project, "sweep")["final_choice"] == "fail" and ledger_lines(project) == 1

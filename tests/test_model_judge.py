@@ -20,12 +20,14 @@ from clearance.core.config.params import from_conf
 from clearance.core.errors import UserError
 from clearance.core.records import jsonable
 from clearance.core.records import Bar
+from clearance.core.task import Task
 from clearance.neural.training.loop import train_model
 from clearance.neural.training.settings import TrainSettings
 from clearance.neural.training.step import no_autocast
 from clearance.small_model.judge import plots as model_plots
 from clearance.small_model.judge import run as J
 from clearance.small_model.judge.checks import CHECKS, ModelChecks
+from clearance.small_model.measure.calibration_record import calibration_record
 from clearance.small_model.measure.files import TrainingRecord
 from clearance.small_model.measure.probes.fitting import loss_peak, measure_bar, overfitting_streak
 from clearance.small_model.measure.probes.suite import run_probes
@@ -77,6 +79,8 @@ def training_record(parts: Any, train: Any, valid: Any) -> dict[str, Any]:
         "per_class": per_class_report(truth, predicted, parts.classes),
         "mistakes": confident_mistakes(frame, predicted, result.valid.probabilities(), parts.classes, 30),
         "forced": False, "failing_probes": [], "predictions": {"actual": truth.tolist(), "predicted": predicted.tolist()},
+        "calibration": calibration_record(Task("single_label", tuple(parts.classes)), result.valid.logits,
+                                          valid.labels, result.temperature),
         **DIGESTS,
     })
 
@@ -92,10 +96,24 @@ def runs() -> tuple[dict, dict]:
     return json.loads(json.dumps(probes)), json.loads(json.dumps(training_record(parts, train, valid)))
 
 
-def write_runs(folder: Path, probes: dict, training: dict) -> Path:
+def errors_doc(training: dict) -> dict[str, Any]:
+    """errors.json as read_model writes it for this run: one slice no worse than the whole, no baseline answers
+    to pair with (beats_best_baseline then grades the point difference, as the bar tests below set it)."""
+    value = float(training["valid"].get("valid_macro_f1", 0.0))
+    interval = {"value": value, "low": value - 0.05, "high": value + 0.05}
+    return {"split": "valid", "task": "single_label", "metric": "macro_f1", "rows": 40, "overall": interval,
+            "level": 0.95, "bootstrap": 200,
+            "slices": [{"name": "length Q1 (≤ 5 words)", "kind": "length", "size": 40, **interval, "examples": []}],
+            "versus_baseline": {"skipped": "no baseline answered these rows"},
+            "doubted": {"count": 0, "share": 0.0, "skipped": "", "top": [],
+                        "overlap": {"step1_rows": 0, "both": 0, "rows": []}}}
+
+
+def write_runs(folder: Path, probes: dict, training: dict, errors: dict | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / J.PROBES_FILE).write_text(json.dumps(probes), encoding="utf-8")
     (folder / J.TRAINING_FILE).write_text(json.dumps(training), encoding="utf-8")
+    (folder / J.ERRORS_FILE).write_text(json.dumps(errors or errors_doc(training)), encoding="utf-8")
     return folder
 
 
@@ -126,7 +144,9 @@ def fingerprint_of(folder: Path) -> str:
 
 def test_a_clean_model_passes_every_check_and_the_report_shows_every_section(runs, tmp_path: Path):
     probes, training = runs
-    judgement = judged(tmp_path, probes, training)
+    # the kit's bag of words trains for a few steps and is not calibrated: calibration's own tests
+    # (tests/test_calibration.py) make it warn and pass; here every other check must pass
+    judgement = judged(tmp_path, probes, training, thresholds(calibration_ece_max=1.0))
     statuses = {c.id: c.status for c in judgement.checks}
     single = [d for d in CHECKS if "single_label" in d.tasks]  # the checks that apply to one class per text
     assert [c.id for c in judgement.checks] == [d.id for d in single]
@@ -135,10 +155,11 @@ def test_a_clean_model_passes_every_check_and_the_report_shows_every_section(run
     assert {c.id: c.direction for c in judgement.checks} == {d.id: d.direction for d in single}
     assert set(written_checks(tmp_path)) == set(statuses)
     html = report(tmp_path)
-    for section in ("checks", "bar", "overfit", "curves", "predictions", "errors", "mistakes", "samples", "timing"):
+    for section in ("checks", "bar", "overfit", "curves", "predictions", "errors", "mistakes", "samples", "timing",
+                    "calibration", "reading", "slices", "doubted"):
         assert f'id="{section}"' in html, section
     assert 'id="skipped"' not in html
-    # the five figures, embedded, and written where dvc.yaml can declare them
+    # the figures, embedded, and written where dvc.yaml can declare them
     assert html.count("data:image/png;base64,") == len(model_plots.FILES)
     assert all((tmp_path / J.PLOTS_DIR / name).read_bytes()[:4] == b"\x89PNG" for name in model_plots.FILES.values())
 
@@ -313,7 +334,8 @@ def test_a_run_whose_loss_turned_nan_fails_training_diverged_with_a_lower_lr_to_
     html = report(tmp_path)
     box = html[html.index('id="diverged"'):html.index('id="checks"')]
     assert f"training diverged at step {step}" in box and "<code>train.lr</code>" in box
-    assert html.count("data:image/png;base64,") == len(model_plots.FILES)  # the curves up to that step still draw
+    # the curves up to that step still draw; a diverged run has no probabilities to calibrate (no reliability diagram)
+    assert html.count("data:image/png;base64,") == len(model_plots.FILES) - 1
 
 
 def test_a_loss_that_runs_far_above_ln_k_fails_training_diverged_without_a_nan(runs, tmp_path: Path):

@@ -31,7 +31,7 @@ from clearance.core.evaluation import expected_task_losses, expected_task_prior_
 from clearance.core.task import Task, task_of
 from clearance.neural.parts.parts import build_parts
 from clearance.neural.serving import SETTINGS_FILE, TextPredictor, save_predictor
-from clearance.neural.task_heads import THRESHOLDS, choose_threshold
+from clearance.neural.task_heads import THRESHOLDS, choose_threshold, probabilities
 from clearance.neural.training.checkpoint import Checkpoints
 from clearance.small_model.judge.checks import ModelChecks, grade, probe_checks
 from clearance.small_model.measure import probing
@@ -196,8 +196,9 @@ def test_label_sets_train_past_each_label_at_its_prior_with_a_threshold_chosen_o
     assert training["task"] == "multi_label" and training["target_scale"] is None
     assert metrics["valid"]["valid_micro_f1"] == round(training["valid"]["valid_micro_f1"], 4)
     assert training["valid"]["valid_micro_f1"] > prior + 0.2, (training["valid"], prior)
-    # one threshold, chosen on all of valid at the last evaluation, recorded with the run and the package
-    probs = outcome.result.valid.probabilities()
+    # one threshold, chosen on all of valid at the last evaluation (on the probabilities calibrated by the
+    # temperature fitted there), recorded with the run and the package
+    probs = probabilities("multi_label", outcome.result.valid.logits, outcome.result.temperature)
     chosen = choose_threshold(task, outcome.inputs.valid_frame["label"].tolist(), probs, "micro_f1")
     assert training["threshold"] == chosen == training["history"][-1]["threshold"] and chosen in THRESHOLDS
     assert package["task"] == "multi_label" and package["threshold"] == chosen

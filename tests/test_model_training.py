@@ -84,7 +84,7 @@ def test_ctrl_c_during_training_saves_a_checkpoint_and_says_so_in_one_line(proje
     assert (project / CHECKPOINT).exists(), running.communicate(timeout=60)
     running.send_signal(signal.SIGINT)
     try:
-        out, err = running.communicate(timeout=120)
+        out, err = running.communicate(timeout=300)
     finally:
         running.kill()
     said = [line for line in err.splitlines() if line.startswith("clearance: interrupted")]

@@ -87,6 +87,9 @@ def spread(run: dict) -> str | None:
     return f"{run['mean']:.4f}{std} ({len(run.get('values') or [])} seeds)"
 
 
+SLICE_ROWS_SHOWN = 30  # slices of fewer test rows are too noisy to name among the weakest
+
+
 def sweep_figures(files: dict[str, dict], task: str = SINGLE) -> list[dict]:
     """Step 4: the search, its gain against seed noise, and the final test."""
     measurements, seeds, final = files["measurements"], files["seeds"], files["final"]
@@ -114,6 +117,28 @@ def sweep_figures(files: dict[str, dict], task: str = SINGLE) -> list[dict]:
         figure("times this test split has been scored (ledger)", number(ledger.get("seen")), "num"),
         figure("registered model", registered_text(registered) if final else None, "text"),
         figure("model URI", registered.get("model_uri"), "text"),
+        *test_errors(mapping(files.get("final_errors"))),
+    ]
+
+
+def test_errors(record: dict) -> list[dict]:
+    """The final model's errors read on test (reports/sweep/final_errors.json), as step 3 read valid's: its score
+    with an interval, the gain over the best baseline on the same rows, the weakest slices, the doubted labels."""
+    if not record or "skipped" in record:
+        return []
+    metric, overall = record.get("metric") or "", mapping(record.get("overall"))
+    versus, doubted = mapping(record.get("versus_baseline")), mapping(record.get("doubted"))
+    gain = mapping(versus.get("gain"))
+    slices = [mapping(s) for s in record.get("slices") or [] if mapping(s).get("size", 0) >= SLICE_ROWS_SHOWN]
+    interval = lambda g: f"{show(g.get('value'), 'score')} [{show(g.get('low'), 'score')}, {show(g.get('high'), 'score')}]"  # noqa: E731
+    return [
+        figure(f"test {metric} with its {record.get('level', 0.95):.0%} bootstrap interval", interval(overall), "text"),
+        figure(f"test gain over the best baseline ({versus.get('baseline', '–')}), same rows",
+               f"{show(gain.get('value'), 'gain')} [{show(gain.get('low'), 'gain')}, {show(gain.get('high'), 'gain')}]"
+               if gain else versus.get("skipped"), "text"),
+        figure(f"weakest test slices (≥ {SLICE_ROWS_SHOWN} rows)",
+               "; ".join(f"{s['name']} ({s['size']}): {interval(s)}" for s in slices[:3]) or None, "text"),
+        figure("test labels the model doubts (cleanlab)", doubted.get("count"), "num"),
     ]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from clearance.journey.values import mapping
 
 # The files a step's key figures come from, by name; any of them may be missing.
-STEP_FILES = {"sweep": ("measurements", "seeds", "final", "registered")}
+STEP_FILES = {"sweep": ("measurements", "seeds", "final", "registered", "final_errors")}
 
 
 def schemas() -> dict[str, Any]:

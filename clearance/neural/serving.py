@@ -1,5 +1,10 @@
 """A trained model packaged to score raw texts: the parts' settings, the weights, the classes and the task
-(a multi-label model's decision threshold, a regression target's scale).
+(a classifier's temperature, a multi-label model's decision threshold, a regression target's scale).
+
+A classifier's probabilities are served calibrated: its logits divided by the temperature fitted on valid
+(clearance.core.calibration) before the softmax or the sigmoids; a package without one (written before it was
+kept) serves them at 1.0, as it always did. The class a text gets never moves with it; a multi-label package's
+threshold was chosen on the calibrated probabilities, the ones it is compared with.
 
 The package is a folder that rebuilds the model through the same plug-in contract it
 was trained with (`build_parts`), so any model, tokenizer and preprocessing a user plugs
@@ -39,16 +44,19 @@ BATCH_SIZE = 64
 
 
 def save_predictor(folder: Path, cfg: ModelStage, parts: Parts, model: torch.nn.Module,
-                   threshold: float | None = None) -> Path:
-    """Write the settings (every part's `_target_` and keys, the classes, the task: a multi-label model's decision
-    ``threshold``, a regression target's scale) and the trained weights."""
+                   threshold: float | None = None, temperature: float | None = None) -> Path:
+    """Write the settings (every part's `_target_` and keys, the classes, the task: a classifier's
+    ``temperature``, a multi-label model's decision ``threshold``, a regression target's scale) and the weights.
+
+    ``temperature`` and ``threshold``: what the training run fitted on valid (TrainResult's), None for 1.0 and
+    0.5."""
     from omegaconf import OmegaConf
 
     from clearance.neural.parts.trained import saves_in_package
 
     folder.mkdir(parents=True, exist_ok=True)
     settings = {"trained": True, "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
-                "classes": list(parts.classes), **head_settings(parts, threshold)}
+                "classes": list(parts.classes), **head_settings(parts, threshold, temperature)}
     shutil.rmtree(folder / TOKENIZER_DIR, ignore_errors=True)  # never a stale one from an earlier run
     if saves_in_package(parts.tokenizer):
         parts.tokenizer.save_pretrained(str(folder / TOKENIZER_DIR))
@@ -59,10 +67,12 @@ def save_predictor(folder: Path, cfg: ModelStage, parts: Parts, model: torch.nn.
     return folder
 
 
-def head_settings(parts: Parts, threshold: float | None) -> dict[str, Any]:
+def head_settings(parts: Parts, threshold: float | None, temperature: float | None = None) -> dict[str, Any]:
     """The task's part of a package's settings: its name, and what turns outputs into its answers."""
     task = parts.task.name if parts.task is not None else SINGLE_LABEL
     out: dict[str, Any] = {"task": task}
+    if task != REGRESSION:
+        out["temperature"] = float(temperature if temperature is not None else 1.0)
     if task == MULTI_LABEL:
         out["threshold"] = float(threshold if threshold is not None else DEFAULT_THRESHOLD)
     if task == REGRESSION:
@@ -117,12 +127,13 @@ def with_packaged_tokenizer(cfg: ModelStage, folder: Path, settings: dict[str, A
 
 class TextPredictor:
     """Scores raw texts with a packaged model: preprocess, tokenise, forward, then the task's head (softmax;
-    a sigmoid per label and the threshold; the target back in its units)."""
+    a sigmoid per label and the threshold; the target back in its units), on the logits divided by the
+    temperature."""
 
     def __init__(self, cfg: ModelStage, parts: Parts, model: torch.nn.Module, device: torch.device,
-                 threshold: float = DEFAULT_THRESHOLD) -> None:
+                 threshold: float = DEFAULT_THRESHOLD, temperature: float = 1.0) -> None:
         self.cfg, self.parts, self.model, self.device = cfg, parts, model.eval().to(device), device
-        self.threshold = threshold
+        self.threshold, self.temperature = threshold, temperature
 
     @classmethod
     def load(cls, folder: Path, device: str = "auto") -> "TextPredictor":
@@ -150,7 +161,8 @@ class TextPredictor:
                             TargetScale.from_dict(settings.get("target_scale")))
         model = parts.build_model()
         model.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
-        return cls(cfg, parts, model, resolve_device(device), float(settings.get("threshold", DEFAULT_THRESHOLD)))
+        return cls(cfg, parts, model, resolve_device(device), float(settings.get("threshold", DEFAULT_THRESHOLD)),
+                   float(settings.get("temperature", 1.0)))
 
     @property
     def classes(self) -> list[str]:
@@ -165,17 +177,19 @@ class TextPredictor:
         return self.parts.scale
 
     def probabilities(self, texts: list[str]) -> np.ndarray:
-        """[N, K] class probabilities of raw texts (preprocessed as in training); multi-label: each label's."""
+        """[N, K] calibrated class probabilities of raw texts (preprocessed as in training); multi-label: each
+        label's."""
         if self.task.name == SINGLE_LABEL:
             return self._softmax(texts)
-        return probabilities(self.task.name, self.outputs(texts))
+        return probabilities(self.task.name, self.outputs(texts), self.temperature)
 
     def outputs(self, texts: list[str]) -> np.ndarray:
         """[N, outputs] raw outputs (logits; a regression model's output in model units)."""
         return self._scored(texts, lambda logits: logits, self.task.outputs)
 
     def _softmax(self, texts: list[str]) -> np.ndarray:
-        return self._scored(texts, lambda logits: torch.softmax(logits, dim=-1), len(self.classes))
+        return self._scored(texts, lambda logits: torch.softmax(logits / self.temperature, dim=-1),
+                            len(self.classes))
 
     def _scored(self, texts: list[str], head: Any, width: int) -> np.ndarray:
         """``head`` of the logits of raw texts, batched longest first, in the texts' order."""
@@ -200,7 +214,8 @@ class TextPredictor:
             probs = self.probabilities(texts)
             return [self.classes[k] for k in probs.argmax(axis=1)] if len(probs) else [], probs
         logits = self.outputs(texts)
-        return decode(self.task, logits, self.threshold, self.scale), probabilities(self.task.name, logits)
+        return (decode(self.task, logits, self.threshold, self.scale, self.temperature),
+                probabilities(self.task.name, logits, self.temperature))
 
     def predict(self, texts: list[str]) -> pd.DataFrame:
         """One row per text: the predicted ``label``, then the probability of each class; multi-label: the

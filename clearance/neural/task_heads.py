@@ -85,24 +85,26 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
 
 
-def probabilities(task_name: str, logits: np.ndarray) -> np.ndarray | None:
-    """Each class's (softmax), each label's (sigmoid) probability; None for a regression output."""
+def probabilities(task_name: str, logits: np.ndarray, temperature: float = 1.0) -> np.ndarray | None:
+    """Each class's (softmax), each label's (sigmoid) probability of ``logits / temperature`` (the temperature
+    fitted on valid, clearance.core.calibration); None for a regression output."""
     if task_name == REGRESSION:
         return None
+    scaled = np.asarray(logits) / temperature if temperature != 1.0 else logits
     if task_name == MULTI_LABEL:
-        return sigmoid(logits)
-    return softmax(logits)
+        return sigmoid(scaled)
+    return softmax(scaled)
 
 
 def decode(task: Task, logits: np.ndarray, threshold: float = DEFAULT_THRESHOLD,
-           scale: TargetScale = TargetScale()) -> list:
-    """Outputs as the prepared labels hold them: class names, kept label sets (each label whose probability
-    reaches ``threshold``), or targets in their own units."""
+           scale: TargetScale = TargetScale(), temperature: float = 1.0) -> list:
+    """Outputs as the prepared labels hold them: class names, kept label sets (each label whose probability,
+    calibrated by ``temperature``, reaches ``threshold``), or targets in their own units."""
     logits = np.asarray(logits)
     if task.name == REGRESSION:
         return scale.restore(logits.reshape(len(logits), -1)[:, 0]).tolist()
     if task.name == MULTI_LABEL:
-        return task.from_indicators(sigmoid(logits) >= threshold)
+        return task.from_indicators(probabilities(MULTI_LABEL, logits, temperature) >= threshold)
     return [task.classes[int(k)] for k in logits.argmax(axis=1)] if len(logits) else []
 
 

@@ -37,6 +37,7 @@ from clearance.core.evaluation import (
     score,
     score_task,
 )
+from clearance.core.row_outputs import BEST_TEST, BEST_VALID, RowOutputs
 from clearance.core.records import settings_digest
 from clearance.core.parts.plugins import plugins_digest
 from clearance.core.parts.preprocess import preprocess_splits
@@ -70,6 +71,9 @@ class BaselineResult:
     # valid predictions and probabilities, kept for the error analysis
     valid_predicted: np.ndarray | None = field(default=None, repr=False)
     valid_probs: np.ndarray | None = field(default=None, repr=False)
+    # test answers, kept for step 4's final test to read the chosen model's errors against them
+    test_predicted: np.ndarray | None = field(default=None, repr=False)
+    test_probs: np.ndarray | None = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """What the report and the judging need (no arrays)."""
@@ -137,8 +141,8 @@ def fit_and_score(baseline: Baseline, texts: dict[str, pd.Series], labels: dict[
                                             split))
             else:
                 result.metrics.update(score_task(task, labels[split], predicted, probs, split))
-            if split == "valid":
-                result.valid_predicted, result.valid_probs = predicted, probs
+            setattr(result, f"{split}_predicted", predicted)
+            setattr(result, f"{split}_probs", probs)
     except CannotBuild as exc:  # the data, not the code: a warning with the reason
         result.skipped = str(exc)
     # A failing baseline must not hide the others: its error becomes a failing check.
@@ -205,7 +209,8 @@ def run_baselines(cfg: BaselinesStage, prepared: Path = PREPARED_DIR, out: Path 
     digest = summary.get("digest") or splits_digest(splits)
     files = write_outputs(out, cfg, results, facts, next((r for r in results if r.name == best), None),
                           splits["valid"], texts["valid"], labels["valid"], classes, digest,
-                          with_plugins=any(isinstance(b, PluggedBaseline) for b in chosen), task=task)
+                          with_plugins=any(isinstance(b, PluggedBaseline) for b in chosen), task=task,
+                          test=splits["test"])
     return BaselinesOutcome(results=results, best=best, facts=facts, files=files, splits=splits, data_digest=digest)
 
 
@@ -277,7 +282,8 @@ def bar(results: list[BaselineResult], facts: dict[str, Any]) -> Bar:
 def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult], facts: dict[str, Any],
                   best: BaselineResult | None, valid: pd.DataFrame, valid_texts: pd.Series,
                   valid_labels: np.ndarray, classes: list[str], digest: str,
-                  with_plugins: bool = False, task: Task | None = None) -> dict[str, Path]:
+                  with_plugins: bool = False, task: Task | None = None,
+                  test: pd.DataFrame | None = None) -> dict[str, Path]:
     """Metrics, the results table, the best baseline's error analysis, plots and measurements; with a
     plug-in baseline (``with_plugins``) the settings digest covers plugins/' code too, as step 3's does."""
     files = {name: out / f for name, f in (("metrics", METRICS_FILE), ("results", "results.csv"),
@@ -300,6 +306,9 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
         for name in ("confusion", "predictions"):
             files.pop(name)
         report = write_task_analysis(task, files, cfg.baselines.mistakes, best, frame, cutter)
+    files["best_valid"] = best_answers(best, "valid", valid, out / BEST_VALID)
+    if test is not None:
+        files["best_test"] = best_answers(best, "test", test, out / BEST_TEST)
     key = f"valid_{facts['primary_metric']}"
     plot_data.scores([r.name for r in results], [r.metrics.get(key) for r in results], files["scores"])
     files["measurements"] = write_record(BaselinesMeasurements, {
@@ -315,6 +324,15 @@ def write_outputs(out: Path, cfg: BaselinesStage, results: list[BaselineResult],
         "report": report,
     }, out / MEASUREMENTS_FILE)
     return files
+
+
+def best_answers(best: BaselineResult | None, split: str, frame: pd.DataFrame, path: Path) -> Path:
+    """The best baseline's answers on ``split`` by row (and probabilities): step 3 sets the model against them
+    row by row on valid, step 4's final test on test. With no baseline, a file with no rows."""
+    predicted = None if best is None else getattr(best, f"{split}_predicted")
+    if predicted is None:
+        return RowOutputs("", np.array([], dtype=np.int64), []).save(path)
+    return RowOutputs(best.name, frame["row"].to_numpy(), list(predicted), getattr(best, f"{split}_probs")).save(path)
 
 
 def single_label_analysis(files: dict[str, Path], cfg: BaselinesStage, facts: dict[str, Any],

@@ -42,6 +42,9 @@ class DataConfig:
     missing_text: str = MISSING  # drop | keep (as an empty string, flagged) | error
     missing_label: str = MISSING  # drop | error | empty_set (multi-label: an empty cell is a text with no label)
     sample: Optional[int] = MISSING  # keep this many rows, drawn per label (seeded); null keeps every row
+    # A folder of CSV files of labels to fix (row, label or drop, reason), applied by prepare; the data file
+    # is never edited (clearance.core.data.corrections, data/corrections/README.md).
+    corrections: str = MISSING
 
 
 @dataclass

@@ -11,9 +11,10 @@ import pandas as pd
 
 from clearance.core.config.data import PrepareStage
 from clearance.core.data.clean import GIVEN_SPLIT, clean
+from clearance.core.data.corrections import apply_corrections, read_corrections, resolve
 from clearance.core.data.digest import splits_digest
 from clearance.core.data.load import read_table
-from clearance.core.data.split import assign_splits, given_splits, target_bins
+from clearance.core.data.split import SplitSummary, assign_splits, given_splits, target_bins
 from clearance.core.data.task_detect import decide_task
 from clearance.core.errors import UserError
 from clearance.core.paths import PREPARED_DIR, SPLITS, split_file
@@ -41,25 +42,37 @@ class PreparedSummary(Record):
     classes: list[str]  # single-label: the classes; multi-label: every label; regression: none
     sampled: dict[str, int] | None  # {"rows", "from"} when data.sample kept fewer rows than cleaning left
     words: dict[str, Any]  # the word unit steps 1 and 2 measure in: unit, setting, reason, script shares
+    # The labels data.corrections changed or dropped (clearance.core.data.corrections.apply_corrections):
+    # files, counts and the first rows; absent when there are none.
+    corrections: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The record as plain data; no corrections key when there are none, so that a project without
+        corrections writes the same bytes as before they existed (and as after a corrections file is removed)."""
+        out = super().to_dict()
+        if out["corrections"] is None:
+            del out["corrections"]
+        return out
 
 
 def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
     """Write the three splits and a summary of every row dropped or kept; return the summary."""
     with step(f"Reading {cfg.data.path}"):
         raw = read_table(cfg.data)
+        found = read_corrections(Path(cfg.data.corrections))
     with step(f"Cleaning {len(raw)} rows, sampling and splitting"):
         task = decide_task(raw, cfg.data)
         rows, cleaned = clean(raw, cfg.data, task)
         del raw  # the cleaned rows are a copy: the raw frame's memory goes back before splitting
+        fixes = resolve(found, rows, cleaned.rows_read, task.name, label_vocabulary(rows["label"], task.name),
+                        cfg.data)
         before = len(rows)
         rows = sample_rows(rows, cfg.data.sample, cfg.seed, task.name)
+        sampled = {"rows": len(rows), "from": before} if len(rows) < before else None
         words = decide(rows["text"], cfg.word_unit)
-        if cfg.data.split_column:
-            split, how = given_splits(rows, cfg.data)
-            rows = rows.drop(columns=[GIVEN_SPLIT])
-        else:
-            split, how = assign_splits(rows, cfg.split, cfg.seed, WordUnit(words.unit).spaced,
-                                       source=cfg.data.path, task=task.name)
+        rows, split, how = split_rows(rows, cfg, task.name, words.unit)
+        # After the split, so that a corrected label changes that label only, not which rows are in which split.
+        rows, split, corrected = apply_corrections(rows, split, fixes)
     with step("Writing the splits"):
         out_dir.mkdir(parents=True, exist_ok=True)
         parts = {name: rows.loc[split == name].reset_index(drop=True) for name in SPLITS}
@@ -76,11 +89,23 @@ def prepare(cfg: PrepareStage, out_dir: Path = PREPARED_DIR) -> dict:
         "split": asdict(how),
         "sizes": {name: int((split == name).sum()) for name in SPLITS},
         "classes": label_vocabulary(rows["label"], task.name),
-        "sampled": {"rows": len(rows), "from": before} if len(rows) < before else None,
+        "sampled": sampled,
         "words": words.as_dict(),
     }
+    if corrected:
+        summary["corrections"] = corrected
     write_record(PreparedSummary, summary, out_dir / SUMMARY_FILE)
     return summary
+
+
+def split_rows(rows: pd.DataFrame, cfg: PrepareStage, task: str, unit: str
+               ) -> tuple[pd.DataFrame, pd.Series, SplitSummary]:
+    """The rows (the file's own split column gone), each row's split, and how the split was made."""
+    if cfg.data.split_column:
+        split, how = given_splits(rows, cfg.data)
+        return rows.drop(columns=[GIVEN_SPLIT]), split, how
+    split, how = assign_splits(rows, cfg.split, cfg.seed, WordUnit(unit).spaced, source=cfg.data.path, task=task)
+    return rows, split, how
 
 
 def label_vocabulary(labels: pd.Series, task: str) -> list[str]:

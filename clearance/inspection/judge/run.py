@@ -51,6 +51,7 @@ def context(measured: Measured, checks: list[CheckResult], thresholds: Any, fold
         **kept["stats"], **kept["report"],
         "title": "clearance · step 1 · data inspection", "summary": kept["summary"], "task": measured.task,
         "task_reason": ((kept["summary"].get("task") or {}).get("reason", "")),
+        "corrections": kept["summary"].get("corrections"),  # absent when no label was corrected
         "checks": [asdict(c) for c in checks], "split_names": SPLITS,
         "plots": {k: embed_png(folder / "plots" / name) for k, name in kept["plots"].items()},
     }

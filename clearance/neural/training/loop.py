@@ -57,8 +57,8 @@ class _Run:
 
 def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encoded | LazyEncoded | None,
             track: Encoded | None, progress: bool = False) -> tuple[dict[str, Any], Evaluation | None]:
-    """One evaluation's numbers: losses, the metric, lr, gradient and parameter norms (multi-label: also the
-    decision threshold chosen on the rows it scored).
+    """One evaluation's numbers: losses, the metric, lr, gradient and parameter norms; a classifier's temperature
+    fitted on the rows it scored (multi-label: also the decision threshold chosen on them, after it).
 
     Raises ``Diverged`` when the evaluation's loss or logits are not finite: scoring them would fail.
     """
@@ -67,7 +67,7 @@ def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encode
                               "lr": current_lr(run.optimizer),
                               "grad_norm": grad_norm(run.model)}
     record.update({f"param_norm/{group}": norm for group, norm in param_norms(run.model).items()})
-    evaluation, threshold, task = None, None, task_name(run.parts)
+    evaluation, threshold, temperature, task = None, None, None, task_name(run.parts)
     if valid is not None and len(valid):
         evaluation = evaluate(run.model, run.parts.loss, valid, run.cfg.batch_size, run.pad_id, run.device,
                               run.autocast, progress=progress and len(valid) >= PROGRESS_ROWS, task=task)
@@ -75,14 +75,16 @@ def _record(run: _Run, step: int, epoch: int, recent: list[float], valid: Encode
         if diverged is not None:
             raise Diverged(diverged)
         record["valid_loss"] = evaluation.loss
-        scores, threshold = score_evaluation(run.parts, evaluation, valid.labels, run.metric)
+        scores, threshold, temperature = score_evaluation(run.parts, evaluation, valid.labels, run.metric)
         record.update(scores)
+        if temperature is not None:
+            record["temperature"] = temperature
         if threshold is not None:
             record["threshold"] = threshold
     if track is not None and len(track):
         seen = evaluate(run.model, run.parts.loss, track, run.cfg.batch_size, run.pad_id, run.device, run.autocast,
                         task=task)
-        record["predictions"] = tracked_predictions(run.parts, seen, threshold)
+        record["predictions"] = tracked_predictions(run.parts, seen, threshold, temperature)
     return record, evaluation
 
 
@@ -254,12 +256,18 @@ def _result(loop: _Loop, seconds: float, diverged: Divergence | None) -> TrainRe
                        samples_per_second=trained / max(at.train_seconds - (resume.train_seconds if resume else 0),
                                                         1e-9),
                        valid=loop.valid_eval, resumed_from=loop.first, diverged=diverged,
-                       threshold=last_threshold(at.history) if loop.valid_eval is not None else None)
+                       threshold=last_threshold(at.history) if loop.valid_eval is not None else None,
+                       temperature=last_temperature(at.history) if loop.valid_eval is not None else None)
 
 
 def last_threshold(history: list[dict[str, Any]]) -> float | None:
     """The decision threshold the last evaluation chose on all of valid (multi-label; else None)."""
     return history[-1].get("threshold") if history else None
+
+
+def last_temperature(history: list[dict[str, Any]]) -> float | None:
+    """The temperature the last evaluation fitted on all of valid (classes and label sets; else None)."""
+    return history[-1].get("temperature") if history else None
 
 
 def curve_point(record: dict[str, Any]) -> dict[str, Any]:

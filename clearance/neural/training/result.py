@@ -29,3 +29,6 @@ class TrainResult:
     diverged: Divergence | None = None
     # multi-label: the decision threshold the last evaluation chose on all of valid (None otherwise)
     threshold: float | None = None
+    # classes and label sets: the temperature the last evaluation fitted on all of valid, by NLL, before it chose
+    # the threshold (clearance.core.calibration); the package serves probabilities calibrated by it (else None)
+    temperature: float | None = None

@@ -1,5 +1,6 @@
 """Step 3's checks, each declared once (``@probe_check``) in its family module, collected here in report order:
-what the model reads, what it returns, the batch, evaluation mode, gradients, fitting, the real run and the bar.
+what the model reads, what it returns, the batch, evaluation mode, gradients, fitting, the real run and the bar,
+the calibration of its probabilities.
 
 Each grading function gets the measurement its ``reads`` names (a probe's key in probes.json, or the real
 run's in training.json) and a ``Grading`` (its limits, its fix). Adding a check is adding a function to a
@@ -16,16 +17,25 @@ from clearance.checklist.results import CheckResult
 from clearance.core.errors import UserError
 from clearance.core.records import read_dict
 from clearance.core.task import SINGLE_LABEL
-from clearance.small_model.judge import checks_inputs, checks_model, checks_run, checks_targets, checks_training
+from clearance.small_model.judge import (
+    checks_calibration,
+    checks_errors,
+    checks_inputs,
+    checks_model,
+    checks_run,
+    checks_targets,
+    checks_training,
+)
 from clearance.small_model.measure.files import Probes
 
 # Report order: the families in this order, each family's checks in its source order.
-FAMILIES = (checks_inputs, checks_model, checks_targets, checks_training, checks_run)
+FAMILIES = (checks_inputs, checks_model, checks_targets, checks_training, checks_run, checks_calibration,
+            checks_errors)
 CHECKS: tuple[Declared, ...] = tuple(d for family in FAMILIES for d in declared_in(family))
 if len({d.id for d in CHECKS}) != len(CHECKS):
     raise ValueError(f"a step-3 check id is declared in two families: {sorted(d.id for d in CHECKS)}")
 # What the real run measures (training.json), graded after the probes; every other ``reads`` is a probe's key.
-AFTER_TRAINING = ("divergence", "overfitting", "bar")
+AFTER_TRAINING = ("divergence", "overfitting", "bar", "calibration", "errors")  # errors: errors.json
 PROBE_CHECKS = tuple(d for d in CHECKS if d.reads not in AFTER_TRAINING)  # what decides whether to train
 ORDER = tuple(d.id for d in CHECKS)  # the check ids, in report order
 PROBES = tuple(dict.fromkeys(d.reads for d in CHECKS))  # the measurement keys the checks read, in order

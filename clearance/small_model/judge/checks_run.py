@@ -85,20 +85,41 @@ def gain(m: dict, reference: str) -> float | None:
     return gain_over(float(m["model"]), float(m[reference]), m["metric"])
 
 
+def paired_words(paired: dict[str, Any]) -> str:
+    """The paired comparison on the same valid rows, in words: the interval, and McNemar's test when there is one."""
+    g = paired["gain"]
+    words = (f"; {paired['level']:.0%} interval of the gain over {paired['bootstrap']} paired resamples of the same "
+             f"valid rows [{g['low']:+.4f}, {g['high']:+.4f}]")
+    if paired.get("mcnemar"):
+        t = paired["mcnemar"]
+        words += (f"; McNemar p={t['p_value']:.3g} (the model alone right on {t['model_only']} rows, the baseline "
+                  f"alone on {t['baseline_only']})")
+    return words
+
+
 @probe_check("beats_best_baseline", about="the bar", reads="bar", section="bar", question="gain", direction="min",
              limits=[Limit("min_gain_over_baseline", 0.0, "warn",
-                           "valid primary metric, model minus the best baseline; below warns")],
+                           "valid primary metric, model minus the best baseline: the lower end of the paired bootstrap "
+                           "interval (the point difference when there is no interval); below warns")],
              fix="is the model worth its cost over the baseline? Train longer or tune (step 4), or keep the "
                  "baseline; answer at the gate")
 def beats_best_baseline(m: dict, c: Grading) -> CheckResult:
-    """The model's valid score beats the best baseline's; if not, the user must answer why at the gate."""
+    """The model beats the best baseline on the same valid rows by more than chance explains (the lower end of a
+    paired bootstrap interval of the gain); if not, the user must answer why at the gate."""
     value = gain(m, "baseline")
     if value is None:
         return c.result("warn", None, c.warn,
                         f"no valid {m['metric']} to compare (model {m['model']}, best baseline {m['baseline']})",
                         "run step 2 and the real training so both have a valid score")
-    return c.graded(value, f"valid {m['metric']} {m['model']:.4f} against {m['baseline']:.4f} for the best baseline "
-                           f"({m['best_baseline']}): {value:+.4f}{better(m)}")
+    head = (f"valid {m['metric']} {m['model']:.4f} against {m['baseline']:.4f} for the best baseline "
+            f"({m['best_baseline']}): {value:+.4f}{better(m)}")
+    paired = m.get("paired") or {}
+    if "gain" not in paired:
+        return c.graded(value, head)
+    low, high = paired["gain"]["low"], paired["gain"]["high"]
+    verdict = ("" if low >= c.warn else ": within noise, the model ties the baseline" if high >= c.warn
+               else ": the baseline is better beyond noise")
+    return c.graded(low, head + paired_words(paired) + verdict)
 
 
 @probe_check("beats_prior_guess", about="the bar", reads="bar", section="bar", question="gain", direction="min",

@@ -17,7 +17,7 @@ from clearance.core.report.plots import _plt, _save, empty_axis, placeholder
 
 # The files this module writes under the report folder (for dvc.yaml's outs).
 FILES = {"loss": "loss.png", "grad_norm": "grad_norm.png", "param_norm": "param_norm.png",
-         "overfit": "overfit.png", "confusion": "confusion.png"}
+         "overfit": "overfit.png", "confusion": "confusion.png", "reliability": "reliability.png"}
 NORM_PREFIX = "param_norm/"
 
 
@@ -146,12 +146,52 @@ def confusion(confusion_data: dict[str, Any] | None, path: Path) -> Path:
     return plots.confusion_matrix(table, path, "The model on valid")
 
 
+def _reliability_points(table: list[dict[str, Any]]) -> tuple[list[float], list[float], list[int]]:
+    """(confidence, accuracy, count) of the bins that hold decisions."""
+    kept = [row for row in table if row.get("count")]
+    return ([float(r["confidence"]) for r in kept], [float(r["accuracy"]) for r in kept],
+            [int(r["count"]) for r in kept])
+
+
+@with_chain
+def reliability(calibration: dict[str, Any] | None, path: Path) -> Path:
+    """The reliability diagram on valid: accuracy against confidence per bin, before and after the temperature
+    (the diagonal is a calibrated model), and how many decisions each bin holds."""
+    if not (calibration and calibration.get("applies")):
+        why = (calibration or {}).get("why") or "no calibration recorded"
+        return placeholder(f"no reliability diagram: {why}", path)
+    fig, (diagram, counts) = _plt().subplots(1, 2, figsize=(10, 3.6))
+    diagram.plot([0, 1], [0, 1], linestyle=":", color="gray", label="calibrated")
+    tables = calibration.get("reliability") or {}
+    everything: list[int] = []
+    for key, label, color in (("before", f"model (ECE {calibration['ece_before']:.3f})", "tab:red"),
+                              ("after", f"T = {calibration['temperature']:.3g} (ECE {calibration['ece_after']:.3f})",
+                               "tab:blue")):
+        confidence, accuracy, count = _reliability_points(tables.get(key) or [])
+        diagram.plot(confidence, accuracy, marker="o", markersize=3, color=color, label=label)
+        counts.plot(confidence, count, marker="o", markersize=3, color=color, label=key)
+        everything += count
+    _log_if_positive(counts, everything)  # one bin often holds most decisions
+    diagram.set_xlim(0, 1)
+    diagram.set_ylim(0, 1)
+    diagram.set_xlabel("confidence (mean in bin)")
+    diagram.set_ylabel("accuracy in bin")
+    diagram.set_title("Reliability on valid")
+    diagram.legend(fontsize="small")
+    counts.set_xlim(0, 1)
+    counts.set_xlabel("confidence (mean in bin)")
+    counts.set_ylabel("decisions in bin")
+    counts.set_title("How many decisions each bin holds")
+    counts.legend(fontsize="small")
+    return _save(fig, path)
+
+
 def draw_all(training: dict[str, Any], overfit: dict[str, Any] | None, overfit_limit: float,
              folder: Path) -> dict[str, Path]:
     """Every figure in ``FILES``, written under ``folder`` (a placeholder where there is nothing to draw)."""
     paths = {"overfit": overfit_curve(overfit or {}, overfit_limit, folder / FILES["overfit"])}
     if not training.get("trained"):
-        for name in ("loss", "grad_norm", "param_norm", "confusion"):
+        for name in ("loss", "grad_norm", "param_norm", "confusion", "reliability"):
             paths[name] = placeholder("the real training did not run", folder / FILES[name])
         return paths
     history = training.get("history") or []
@@ -160,4 +200,5 @@ def draw_all(training: dict[str, Any], overfit: dict[str, Any] | None, overfit_l
     paths["grad_norm"] = grad_norm_curve(history, folder / FILES["grad_norm"])
     paths["param_norm"] = param_norm_curves(history, folder / FILES["param_norm"])
     paths["confusion"] = confusion(training.get("confusion"), folder / FILES["confusion"])
+    paths["reliability"] = reliability(training.get("calibration"), folder / FILES["reliability"])
     return paths

@@ -22,6 +22,7 @@ from clearance.small_model.judge.task_views import PRIOR_ROW, TASK_SCORES, task_
 from clearance.small_model.measure.files import PROBES_FILE, STEP, TRAINING_FILE, TrainingRecord
 
 PLOTS_DIR = "plots"
+ERRORS_FILE = "errors.json"  # clearance.reading.step writes it
 FORCE = "train.run_despite_probes=true"
 SCORES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 # The checks of the real run: they say nothing about whether the probes stopped it.
@@ -53,6 +54,7 @@ def measurements(probes: dict[str, Any], training: dict[str, Any]) -> dict[str, 
         measured["divergence"] = training.get("divergence")
         measured["overfitting"] = training.get("overfitting")
         measured["bar"] = training.get("bar_measure")
+        measured["calibration"] = training.get("calibration")
         if task != SINGLE_LABEL and measured["bar"]:  # the bar's words for the task's prior guess
             measured["bar"] = {**measured["bar"], "task": task}
         if diverged := diverged_of(training):
@@ -194,16 +196,42 @@ def report_context(probes: dict[str, Any], training: dict[str, Any], checks: lis
         "predictions": predictions_view(training, task_of_probes(probes)), "samples": samples_view(probes),
         "per_class": training.get("per_class") or [], "mistakes": training.get("mistakes") or [],
         "timing": timing_view(probes, training), "cut": cut_view(probes, training),
+        "calibration": training.get("calibration") or {},
         "figures": {name: embed_png(path) for name, path in figures.items()},
     }
 
 
+def read_errors(folder: Path) -> dict[str, Any] | None:
+    """What reading the model's errors found (errors.json; None when the stage has not written it)."""
+    from clearance.core.records import read_stage_json
+
+    path = folder / ERRORS_FILE
+    return read_stage_json(path, "errors record") if path.exists() else None
+
+
+def with_errors(measured: dict[str, Any], errors: dict[str, Any] | None) -> dict[str, Any]:
+    """The measurements with the errors record (weak_slices reads it) and its paired comparison beside the bar
+    (beats_best_baseline judges the interval)."""
+    if errors is None:
+        return measured
+    out = {**measured, "errors": measured.get("errors", errors)}
+    paired = errors.get("versus_baseline") or {}
+    if isinstance(out.get("bar"), dict) and "skipped" not in out["bar"] and "gain" in paired:
+        out["bar"] = {**out["bar"], "paired": {k: v for k, v in paired.items() if k != "listed"}}
+    return out
+
+
 def read(folder: Path, thresholds: Any) -> Measured:
-    """probes.json and training.json, as the model stages wrote them, measured on the same data."""
+    """probes.json and training.json, as the model stages wrote them, measured on the same data; errors.json."""
     probes, training = read_runs(folder)
-    return Measured(graded=measurements(probes, training), data_digest=data_digest(probes, training, folder),
+    errors = read_errors(folder)
+    graded = measurements(probes, training)
+    if "errors" not in graded and errors is not None:  # untrained: measurements() already says why
+        graded = with_errors(graded, errors)
+    return Measured(graded=graded, data_digest=data_digest(probes, training, folder),
                     settings=[probes.get("settings_digest"), training.get("settings_digest")],
-                    kept={"probes": probes, "training": training}, task=task_of_probes(probes))
+                    kept={"probes": probes, "training": training, "errors": errors or {}},
+                    task=task_of_probes(probes))
 
 
 def context(measured: Measured, checks: list[CheckResult], thresholds: Any, folder: Path) -> dict[str, Any]:
@@ -212,7 +240,10 @@ def context(measured: Measured, checks: list[CheckResult], thresholds: Any, fold
 
     probes, training = measured.kept["probes"], measured.kept["training"]
     figures = model_plots.draw_all(training, probes.get("overfit"), thresholds.overfit_loss_max, folder / PLOTS_DIR)
-    return report_context(probes, training, checks, thresholds, figures)
+    from clearance.small_model.judge.reading_view import reading_view
+
+    return {**report_context(probes, training, checks, thresholds, figures),
+            "reading": reading_view(measured.kept.get("errors") or {}, thresholds.weak_slice_min_size)}
 
 
 JUDGING = StepJudging(step=STEP, checks=CHECKS, template=Path(__file__).with_name("report.html.j2"),

@@ -135,6 +135,10 @@ class TrainingRecord(Record):
     task: str | None = None
     threshold: float | None = None
     target_scale: dict[str, float] | None = None
+    # whether the valid probabilities can be trusted: ECE before and after the temperature fitted on valid, the
+    # reliability tables (measure/calibration_record.py); {"applies": false, "why": ...} for a number or a diverged
+    # run; None in a file written before it was measured, or by a run the probes stopped
+    calibration: dict[str, Any] | None = None
 
     @classmethod
     def not_trained(cls, reason: str, decision: dict[str, Any], settings_digest: str, metric: str,

@@ -1,5 +1,6 @@
 """Step 3's training stage: the real run through the one training function, resumable, and
-everything the judging and the report need (training.json, metrics, curves' data)."""
+everything the judging and the report need (training.json with its calibration, metrics, curves' data, the
+valid outputs)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ from clearance.neural.training.inputs import (
     model_settings_digest,
     parts_for,
 )
-from clearance.neural.task_heads import DEFAULT_THRESHOLD, decode
+from clearance.neural.task_heads import DEFAULT_THRESHOLD, decode, probabilities
 from clearance.neural.training.loop import train_model
 from clearance.neural.training.result import TrainResult
 from clearance.neural.training.settings import TrainSettings
+from clearance.small_model.measure.calibration_record import calibration_record, not_applicable
 from clearance.small_model.measure.files import (
     GO_FILE,
     MODEL_DIR,
@@ -47,6 +49,7 @@ from clearance.small_model.measure.files import (
 )
 from clearance.small_model.measure.probes.fitting import loss_peak, measure_bar, overfitting_streak
 from clearance.small_model.measure.probes.guess import task_guess
+from clearance.small_model.measure.valid_outputs import VALID_OUTPUTS_FILE, write_no_outputs, write_valid_outputs
 
 MISTAKES_KEPT = 30
 DIVERGED_FIX = "lower train.lr (conf/train/) and run `dvc repro` (reports/model/report.html: training_diverged)"
@@ -91,6 +94,7 @@ def skipped(decision: dict[str, Any], out: Path, model_dir: Path, digests: dict[
     record = TrainingRecord.not_trained(reason, decision, digests["settings_digest"], bar.metric,
                                         bar.to_dict()).to_dict()
     files = write_outputs(record, out, bar.metric)
+    files["valid_outputs"] = write_no_outputs(out / VALID_OUTPUTS_FILE, reason)
     files["model"] = save_untrained(model_dir, reason)
     return TrainingOutcome(record, files)
 
@@ -151,6 +155,7 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
         note(f"evaluations during training scored {record['valid_rows']['during']} of the {len(inputs.valid)} valid "
              f"rows (train.eval_max_rows, a stratified sample); the last scored all")
     files = write_outputs(record, out, bar.metric)
+    files["valid_outputs"] = valid_outputs(out / VALID_OUTPUTS_FILE, result, inputs)
     files["model"] = package(model_dir, cfg, parts, result)
     checkpoints.clear()  # a diverged run too: resuming it would diverge again
     return TrainingOutcome(record, files, result, inputs, parts)
@@ -168,7 +173,17 @@ def package(model_dir: Path, cfg: ModelStage, parts: Parts, result: TrainResult)
     there is no model (loading it is a UserError naming the divergence)."""
     if result.diverged is not None:
         return save_untrained(model_dir, f"{result.diverged.message()}; {DIVERGED_FIX}")
-    return save_predictor(model_dir, cfg, parts, result.model, result.threshold)
+    return save_predictor(model_dir, cfg, parts, result.model, result.threshold, result.temperature)
+
+
+def valid_outputs(path: Path, result: TrainResult, inputs: ModelInputs) -> Path:
+    """reports/model/valid_outputs.npz: the model's outputs on every valid row (none when the run diverged)."""
+    task = inputs.task or Task(SINGLE_LABEL, tuple(inputs.classes))
+    if result.diverged is not None or result.valid is None:
+        why = result.diverged.message() if result.diverged is not None else "no evaluation scored valid"
+        return write_no_outputs(path, why, task)
+    return write_valid_outputs(path, task, inputs.valid_frame["row"].to_numpy(), result.valid.logits,
+                               result.threshold, result.temperature, inputs.scale)
 
 
 def epochs_seen(steps: int, batch_size: int, train_rows: int) -> float:
@@ -207,8 +222,18 @@ def training_record(result: TrainResult, inputs: ModelInputs, bar: Bar, decision
         "valid": scores, "primary_metric": bar.metric, "bar": bar.to_dict(),
         "overfitting": overfitting_streak(result.history), "bar_measure": measure_bar(scores, bar),
         "divergence": loss_peak(result.history, len(inputs.classes), diverged, **(guess or {})),
-        **record, **head_record(task, result, inputs), **digests,
+        **record, **head_record(task, result, inputs), "calibration": calibration_of(task, result, inputs),
+        **digests,
     }
+
+
+def calibration_of(task: Task, result: TrainResult, inputs: ModelInputs) -> dict[str, Any]:
+    """The valid probabilities' calibration before and after the run's temperature (calibration_record)."""
+    if task.name != REGRESSION and (result.diverged is not None or result.valid is None):
+        return not_applicable("the run diverged: no valid outputs to measure" if result.diverged is not None
+                              else "no evaluation scored valid")
+    return calibration_record(task, result.valid.logits if result.valid is not None else np.zeros((0, 1)),
+                              inputs.valid.labels, result.temperature)
 
 
 def head_record(task: Task, result: TrainResult, inputs: ModelInputs) -> dict[str, Any]:
@@ -247,10 +272,13 @@ def task_outcome(result: TrainResult, inputs: ModelInputs, task: Task) -> dict[s
     if result.valid is None:
         return {"tracked": tracked, "confusion": {}, "per_class": [], "mistakes": pd.DataFrame(),
                 "predictions": {"actual": [], "predicted": []}}
-    predicted = decode(task, result.valid.logits, result.threshold or DEFAULT_THRESHOLD, inputs.scale)
+    # label sets: decided on the calibrated probabilities the threshold was chosen on, as the package decides
+    temperature = result.temperature or 1.0
+    predicted = decode(task, result.valid.logits, result.threshold or DEFAULT_THRESHOLD, inputs.scale, temperature)
     truth = frame["label"].tolist()
+    probs = probabilities(task.name, result.valid.logits, temperature)
     return {"tracked": tracked, "confusion": {}, "per_class": [],
-            "mistakes": task_mistakes(task, frame, predicted, result.valid.probabilities(), result.threshold),
+            "mistakes": task_mistakes(task, frame, predicted, probs, result.threshold),
             "predictions": {"actual": truth, "predicted": predicted}}
 
 

@@ -19,6 +19,7 @@ from clearance.core.data.prepare import load_splits
 from clearance.core.errors import UserError
 from clearance.core.evaluation import score, score_task
 from clearance.core.paths import BEST_MODEL_DIR, MODEL_DIR, PREPARED_DIR
+from clearance.core.row_outputs import TEST_ANSWERS, RowOutputs
 from clearance.core.task import MULTI_LABEL, SINGLE_LABEL
 from clearance.sweep.final.choice import Choice
 from clearance.sweep.final.files import LEDGER
@@ -46,39 +47,45 @@ def folder_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _scores(folder: Path, splits: dict[str, Any]) -> dict[str, dict[str, float]]:
-    """The packaged model's scores on valid and test, in its task's metrics (score_task)."""
+def _scores(folder: Path, splits: dict[str, Any]) -> tuple[dict[str, dict[str, float]], RowOutputs]:
+    """The packaged model's scores on valid and test, in its task's metrics (score_task), and its test answers
+    by row (for reading its errors on test)."""
     from clearance.neural.serving import (
         TextPredictor,  # torch: only when a model is scored
     )
 
     predictor = TextPredictor.load(folder)
-    if predictor.task.name != SINGLE_LABEL:
-        return {split: task_scores(predictor, splits[split], split) for split in ("valid", "test")}
-    classes = predictor.classes
     scores: dict[str, dict[str, float]] = {}
+    answers = RowOutputs("model", np.array([], dtype=np.int64), [])
     for split in ("valid", "test"):
         frame = splits[split]
-        probs = predictor.probabilities(frame["text"].astype(str).tolist())
-        predicted = np.asarray(classes, dtype=object)[probs.argmax(axis=1)]
-        scores[split] = score(frame["label"].astype(str).to_numpy(), predicted, probs, classes, split)
-    return scores
+        texts = frame["text"].astype(str).tolist()
+        if predictor.task.name != SINGLE_LABEL:
+            predicted, probs = predictor.predict_labels(texts)
+            scores[split] = score_task(predictor.task, frame["label"].tolist(), predicted, probs, split)
+        else:
+            probs = predictor.probabilities(texts)
+            predicted = np.asarray(predictor.classes, dtype=object)[probs.argmax(axis=1)]
+            scores[split] = score(frame["label"].astype(str).to_numpy(), predicted, probs, predictor.classes, split)
+        if split == "test":
+            answers = RowOutputs("model", frame["row"].to_numpy(), list(predicted), probs)
+    return scores, answers
 
 
-def task_scores(predictor: Any, frame: Any, split: str) -> dict[str, float]:
-    """A multi-label or regression model on one split: its predictions in the prepared labels' form (label
-    sets at the threshold chosen on valid; targets in their units) scored by ``score_task``."""
-    predicted, probs = predictor.predict_labels(frame["text"].astype(str).tolist())
-    return score_task(predictor.task, frame["label"].tolist(), predicted, probs, split)
+def save_test_answers(answers: RowOutputs | None, out: Path) -> Path:
+    """The chosen model's test answers by row (none when no model met the test split), for read_final."""
+    return (answers or RowOutputs("", np.array([], dtype=np.int64), [])).save(out / TEST_ANSWERS)
 
 
 def score_on_test(choice: Choice, prepared: Path = PREPARED_DIR, models: dict[str, Path] | None = None,
-                  ledger: Path = LEDGER, store_runs: StoreRuns | None = None) -> dict[str, Any]:
+                  ledger: Path = LEDGER, store_runs: StoreRuns | None = None,
+                  test_answers: list[RowOutputs] | None = None) -> dict[str, Any]:
     """The record final.json holds: the choice and, when a model was chosen, its valid and test scores.
 
     The ledger is read first (an unreadable one stops here, before anything is scored); scorings the
     store records and the ledger lost are written back to it (``store_runs``), and a new scoring is
-    appended once done. A rejected best configuration is not scored and adds nothing.
+    appended once done. A rejected best configuration is not scored and adds nothing. ``test_answers``, when
+    given, receives the chosen model's test answers by row.
     """
     entries = read_ledger(ledger)
     splits = load_splits(prepared)
@@ -95,7 +102,9 @@ def score_on_test(choice: Choice, prepared: Path = PREPARED_DIR, models: dict[st
         ensure_ledger(ledger)
         return record
     folder = (models or MODEL_DIRS)[choice.chosen]
-    scores = _scores(folder, splits)
+    scores, answers = _scores(folder, splits)
+    if test_answers is not None:
+        test_answers.append(answers)
     metric, params = choice.metric, choice.params
     record_scoring({"test_digest": digest, "test_rows": int(len(splits["test"])), "chosen": choice.chosen,
                     "rule": choice.rule, "params": params, "metric": metric, "scoring": record["ledger"]["seen"] + 1,

@@ -52,8 +52,9 @@ def rerun(setup: Setup, values: dict[str, Any], seeds: list[int], name: str, bes
         scores.append(scored.value)
         optimizer = optimizer or optimizer_name(scored.parts.optimizer)
         if packaged:
-            # a multi-label model's decision threshold, chosen on valid, travels with it
-            save_predictor(best_dir, scored.cfg, scored.parts, scored.result.model, threshold=scored.result.threshold)
+            # a multi-label model's decision threshold and the temperature, both fitted on valid, travel with it
+            save_predictor(best_dir, scored.cfg, scored.parts, scored.result.model, threshold=scored.result.threshold,
+                           temperature=scored.result.temperature)
     return {"params": values, "values": scores, "run_ids": runs, "diverged": diverged,
             "optimizer": optimizer or str(cfg.optimizer.get("_target_", "")).rsplit(".", 1)[-1]}
 

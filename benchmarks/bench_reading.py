@@ -1,0 +1,64 @@
+"""Reading the trained model's errors (the read_model stage: slices with bootstrap intervals, the best baseline
+row by row, the labels the model doubts) against the rest of step 3 (probes, training, judging).
+
+On the built-in corpus with the default settings: a temporary copy of the repository runs step 1, step 2 and
+step 3 stage by stage as DVC runs them, and the read_model stage's time is set against probe_model +
+judge_probes + train_model + judge_model.
+
+Goal: the analysis adds at most 10% to step 3's time.
+
+`--smoke`: the debug group on 100 rows (a tiny model), seconds.
+
+    .venv/bin/python benchmarks/bench_reading.py [--keep] [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import add_builtin_corpus, add_smoke, project_copy, result, run_stage, smoke_settings, venv_env, verdict  # noqa: E402,E501
+
+SHARE_GOAL = 0.10
+BEFORE = ("prepare", "inspect_data", "baselines")
+STEP_3 = ("probe_model", "judge_probes", "train_model")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
+    add_smoke(parser)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="clearance-bench-reading-"))
+    env = venv_env(DVC_NO_ANALYTICS="1")
+    try:
+        repo = project_copy(work / "repo", smoke_settings() if args.smoke else [], env)
+        add_builtin_corpus(repo)
+        for stage in BEFORE:
+            run_stage(repo, stage, env)
+        seconds = {stage: run_stage(repo, stage, env).seconds for stage in STEP_3}
+        seconds["read_model"] = run_stage(repo, "read_model", env).seconds
+        seconds["judge_model"] = run_stage(repo, "judge_model", env).seconds
+        for stage, value in seconds.items():
+            print(f"{stage}: {value:.1f} s", flush=True)
+        rest = sum(v for k, v in seconds.items() if k != "read_model")
+        share = seconds["read_model"] / rest
+        tag = " (smoke: a tiny model on 100 rows)" if args.smoke else ""
+        result(f"read_model's time / the rest of step 3 (probes, training, judging){tag}",
+               f"<= {SHARE_GOAL:.0%}", f"{share:.1%} ({seconds['read_model']:.1f} s of {rest:.1f} s)",
+               verdict(share <= SHARE_GOAL, args.smoke))
+        if args.keep:
+            print(f"kept: {work}")
+        return 0
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
