@@ -10,10 +10,13 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -227,6 +230,19 @@ def result(figure: str, goal: str, value: str, met: bool | None) -> None:
     the value measured and whether the goal is met (None: a figure with no goal)."""
     verdict = "-" if met is None else "MET" if met else "NOT MET"
     print(f"{RESULT_PREFIX}\t{figure}\t{goal}\t{value}\t{verdict}", flush=True)
+
+
+@contextmanager
+def work_folder(prefix: str, keep: bool) -> Iterator[Path]:
+    """A temporary folder for a benchmark's copies: removed afterwards, or kept (``--keep``) and its path printed."""
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield work
+        if keep:
+            print(f"kept: {work}")
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def add_smoke(parser) -> None:

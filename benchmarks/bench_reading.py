@@ -15,14 +15,22 @@ Goal: the analysis adds at most 10% to step 3's time.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import add_builtin_corpus, add_smoke, project_copy, result, run_stage, smoke_settings, venv_env, verdict  # noqa: E402,E501
+from _common import (  # noqa: E402
+    add_builtin_corpus,
+    add_smoke,
+    project_copy,
+    result,
+    run_stage,
+    smoke_settings,
+    venv_env,
+    verdict,
+    work_folder,
+)
 
 SHARE_GOAL = 0.10
 BEFORE = ("prepare", "inspect_data", "baselines")
@@ -34,16 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
     add_smoke(parser)
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="clearance-bench-reading-"))
     env = venv_env(DVC_NO_ANALYTICS="1")
-    try:
+    with work_folder("clearance-bench-reading-", args.keep) as work:
         repo = project_copy(work / "repo", smoke_settings() if args.smoke else [], env)
         add_builtin_corpus(repo)
         for stage in BEFORE:
             run_stage(repo, stage, env)
-        seconds = {stage: run_stage(repo, stage, env).seconds for stage in STEP_3}
-        seconds["read_model"] = run_stage(repo, "read_model", env).seconds
-        seconds["judge_model"] = run_stage(repo, "judge_model", env).seconds
+        seconds = {stage: run_stage(repo, stage, env).seconds for stage in (*STEP_3, "read_model", "judge_model")}
         for stage, value in seconds.items():
             print(f"{stage}: {value:.1f} s", flush=True)
         rest = sum(v for k, v in seconds.items() if k != "read_model")
@@ -52,13 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         result(f"read_model's time / the rest of step 3 (probes, training, judging){tag}",
                f"<= {SHARE_GOAL:.0%}", f"{share:.1%} ({seconds['read_model']:.1f} s of {rest:.1f} s)",
                verdict(share <= SHARE_GOAL, args.smoke))
-        if args.keep:
-            print(f"kept: {work}")
-        return 0
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,6 +32,7 @@ from _common import (  # noqa: E402
     smoke_settings,
     venv_env,
     verdict,
+    work_folder,
 )
 from task_corpora import DEFAULT_CACHE, multi_label_corpus, regression_corpus  # noqa: E402
 
@@ -93,9 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary copies and print their path")
     add_smoke(parser)
     args = parser.parse_args(argv)
-    work = Path(tempfile.mkdtemp(prefix="clearance-bench-tasks-"))
     env = venv_env(DVC_NO_ANALYTICS="1")
-    try:
+    with work_folder("clearance-bench-tasks-", args.keep) as work:
         builtin = project_copy(work / "builtin", smoke_settings() if args.smoke else [], env)
         add_builtin_corpus(builtin)
         base_rows, base_seconds, _ = steps_1_2(builtin, env, "built-in")
@@ -108,13 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             tag = " (smoke: generated rows)" if args.smoke else ""
             result(f"steps 1+2 time per row, {kind} ({task}, {rows} rows) / built-in corpus{tag}", goal,
                    f"{ratio:.2f}x ({seconds / rows * 1e6:.0f} vs {per_row * 1e6:.0f} us/row)", met)
-        if args.keep:
-            print(f"kept: {work}")
-        return 0
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-
+    return 0
 
 if __name__ == "__main__":
     sys.exit(main())
