@@ -76,8 +76,11 @@ def test_a_run_that_diverges_writes_its_files_says_where_and_packages_no_model(p
 
 def test_ctrl_c_during_training_saves_a_checkpoint_and_says_so_in_one_line(project: Path):
     stage_config("train.epochs=100000", "train.checkpoint_every=2", "train.eval_every=100000")
+    # Ctrl-C as a terminal delivers it: a runner started in the background (`cmd &`) ignores SIGINT, and its
+    # children would inherit that and never see the interrupt
     running = subprocess.Popen([sys.executable, "-c", TRAINING], cwd=project, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240  # a guard against a hang, not a measurement
     while not (project / CHECKPOINT).exists() and running.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
