@@ -28,9 +28,11 @@ DOUBTED_SHOWN = 3  # labels named per suspect: those the model disagrees with mo
 
 
 def quick_label_model(seed: int) -> OneVsRestClassifier:
-    """One binary logistic regression per label (liblinear: fast for a binary problem on sparse TF-IDF)."""
-    return OneVsRestClassifier(LogisticRegression(solver="liblinear", C=4.0, max_iter=100, tol=1e-3,
-                                                  random_state=seed))
+    """One binary logistic regression per label: liblinear's dual solver, fast for a binary problem on sparse
+    TF-IDF with more features than rows (a third faster than its primal, the same probabilities to 0.01),
+    the labels fitted in worker processes (liblinear's solver shares one random generator per process)."""
+    return OneVsRestClassifier(LogisticRegression(solver="liblinear", dual=True, C=4.0, max_iter=100, tol=1e-2,
+                                                  random_state=seed), n_jobs=-1)
 
 
 def out_of_fold(features, targets: np.ndarray, folds: int, seed: int,
@@ -39,12 +41,15 @@ def out_of_fold(features, targets: np.ndarray, folds: int, seed: int,
     uses no labels)."""
     out = np.zeros(targets.shape, dtype=float)
     countdown = Countdown("fold", folds, every=0)
+    features = features.tocsr()
     for i, (fit, held) in enumerate(KFold(n_splits=folds, shuffle=True, random_state=seed).split(features), 1):
+        part = features[fit]
+        part.sort_indices()  # worker processes read it read-only: sorting there would fail
         with warnings.catch_warnings():
             # a loose tolerance is enough to rank examples; a label absent from a fold is predicted constant
             warnings.simplefilter("ignore", ConvergenceWarning)
             warnings.simplefilter("ignore", UserWarning)
-            out[held] = fit_predict(features[fit], targets[fit], features[held])
+            out[held] = fit_predict(part, targets[fit], features[held])
         countdown.tick(i)
     return out
 
