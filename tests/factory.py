@@ -79,7 +79,18 @@ def inspection_stats(splits: dict[str, pd.DataFrame], summary: dict, inspect_cfg
     stats.update(S.duplicates(rows, unit))
     stats.update(S.surface(rows, inspect_cfg, unit.count(rows["text"])))
     stats["sample_size"] = len(S.stratified_sample(rows, inspect_cfg.sample_size, 0))
+    stats["shortcuts"] = shortcut_stats(rows, summary, unit, stats, inspect_cfg)
     return stats
+
+
+def shortcut_stats(rows: pd.DataFrame, summary: dict, unit, stats: dict, inspect_cfg) -> dict:
+    """Step 1's shortcut search on the combined rows, as the inspect stage runs it."""
+    from clearance.core.task import task_of
+    from clearance.core.text.lengths import lengths
+    from clearance.inspection.measure.shortcuts.run import find_shortcuts
+
+    return find_shortcuts(rows, lengths(rows["text"], unit), task_of(summary), unit, stats,
+                          inspect_cfg.shortcut_max_rows, inspect_cfg.template_words, inspect_cfg.template_min_texts, 0)
 
 
 def summary_doc(classes: list[str], sizes: dict[str, int], digest: str = "test-data-digest",

@@ -106,7 +106,7 @@ def test_unknown_step_lists_the_known_ones(workdir):
 
 def test_status_and_show(workdir):
     status = run(CLI + ["status"], workdir).stdout
-    assert re.search(r"inspect\s+0/7\s+1 failing, 0 waived, 1 warn\s+BLOCKED", status)
+    assert re.search(r"inspect\s+0/8\s+1 failing, 0 waived, 1 warn\s+BLOCKED", status)
     show = run(CLI + ["show", "inspect"], workdir).stdout
     assert "[UNANSWERED] label_balance" in show
     assert "reports/inspect/checks.json#mojibake: fail: value 0.08 is above the maximum 0.05" in show

@@ -33,6 +33,7 @@ CHECK_IDS = [
     "class_imbalance", "min_class_count", "classes_in_every_split", "dropped_rows", "label_variants", "empty_texts",
     "very_short_texts", "duplicates", "conflicting_duplicates", "split_overlap", "mojibake",
     "replacement_chars", "html_entities", "label_issues", "keyword_signal", "sample_written",
+    "label_in_text", "property_shortcut", "too_good_rule", "templates",
 ]
 WARN_ONLY = {"very_short_texts", "duplicates", "replacement_chars", "html_entities", "keyword_signal"}
 LABELS = sorted(KEYWORDS)

@@ -34,11 +34,12 @@ SCORE_WORDS = {"love": 2.0, "great": 1.5, "fine": 0.5, "meh": -0.5, "awful": -1.
 MULTI_CHECKS = ["label_imbalance", "rare_labels", "labels_in_every_split", "texts_without_labels", "dropped_rows",
                 "label_variants", "empty_texts", "very_short_texts", "duplicates", "conflicting_duplicates",
                 "split_overlap", "mojibake", "replacement_chars", "html_entities", "label_set_issues",
-                "sample_written", "label_keyword_signal"]
+                "sample_written", "label_keyword_signal", "label_in_text", "property_shortcut", "too_good_rule",
+                "templates"]
 REGRESSION_CHECKS = ["target_outliers", "target_skew", "dropped_rows", "empty_texts", "very_short_texts",
                      "duplicates", "conflicting_targets", "split_overlap", "mojibake", "replacement_chars",
                      "html_entities", "target_issues", "sample_written", "score_keyword_signal",
-                     "target_length_shortcut"]
+                     "target_length_shortcut", "property_shortcut", "too_good_rule", "templates"]
 MULTI_ONLY = {"label_imbalance", "rare_labels", "labels_in_every_split", "texts_without_labels",
               "label_set_issues", "label_keyword_signal"}
 REGRESSION_ONLY = {"target_outliers", "target_skew", "conflicting_targets", "target_issues", "score_keyword_signal",
@@ -133,7 +134,10 @@ def test_checks_json_holds_only_the_tasks_checks_and_clean_data_passes_them(task
     expected = MULTI_CHECKS if task == "multi_label" else REGRESSION_CHECKS
     checks = read_checks(run.files["checks"])
     assert [c.id for c in checks] == expected
-    assert [(c.id, c.status) for c in checks if c.status != "pass"] == []
+    # the generated texts carry their labels' keywords on purpose: a keyword rule that is too good to be true is
+    # what too_good_rule reports, and it does
+    too_good = [] if task == "regression" else [("too_good_rule", "warn")]
+    assert [(c.id, c.status) for c in checks if c.status != "pass"] == too_good
     assert not SINGLE_ONLY & {c.id for c in checks}
 
 

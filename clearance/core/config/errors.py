@@ -22,6 +22,7 @@ class ErrorsConfig:
     max_groups: int = MISSING
     examples: int = MISSING
     rows_listed: int = MISSING
+    shortcut_max_texts: int = MISSING  # valid texts a shortcut step 1 suspected touches, predicted per suspect
 
 
 @dataclass
@@ -32,4 +33,15 @@ class ErrorsStage:
     group_column: Optional[str] = field(default=MISSING, metadata={"params": "data.group_column"})
     keep_columns: list[str] = field(default=MISSING, metadata={"params": "data.keep_columns"})
     errors: ErrorsConfig = MISSING
+    tracking: TrackingConfig = MISSING
+
+
+@dataclass
+class ShortcutStage:
+    """What step 3's shortcut probe reads: the seed, how many touched valid texts it predicts per suspect, how
+    long a text it copies into its record."""
+
+    seed: int = MISSING
+    max_texts: int = field(default=MISSING, metadata={"params": "errors.shortcut_max_texts"})
+    max_report_chars: int = field(default=MISSING, metadata={"params": "inspect.max_report_chars"})
     tracking: TrackingConfig = MISSING

@@ -22,6 +22,9 @@ class InspectConfig:
     short_text_words: int = MISSING  # texts with fewer words count as very short
     label_issue_folds: int = MISSING  # folds of out-of-fold probabilities for the label-issue search
     label_issue_max_rows: int = MISSING  # larger data is searched on a stratified sample
+    shortcut_max_rows: int = MISSING  # the shortcut search reads a random sample of this many rows
+    template_words: int = MISSING  # words in a span that makes a template
+    template_min_texts: int = MISSING  # distinct texts that must share a span for it to be a template
     max_report_chars: int = MISSING  # texts longer than this are cut in reports and samples (with a marker)
 
 

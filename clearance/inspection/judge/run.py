@@ -15,12 +15,13 @@ from clearance.core.errors import UserError
 from clearance.core.records import read_dict
 from clearance.core.task import SINGLE_LABEL, TASKS
 from clearance.inspection.judge import checks as step_checks
-from clearance.inspection.judge import checks_rules
+from clearance.inspection.judge import checks_rules, checks_shortcuts
 from clearance.inspection.measure.files import MEASUREMENTS_FILE, STEP, InspectMeasurements
 
-CHECKS = declared_in(step_checks) + declared_in(checks_rules)
+CHECKS = declared_in(step_checks) + declared_in(checks_rules) + declared_in(checks_shortcuts)
 InspectChecks = limits_schema("InspectChecks", CHECKS,
-                              "Thresholds of step 1's automated checks (checks.inspect; declared in checks.py and checks_rules.py).")
+                              "Thresholds of step 1's automated checks (checks.inspect; declared in checks.py, checks_rules.py "
+                              "and checks_shortcuts.py).")
 InspectJudge = thresholds_only("InspectJudge", InspectChecks, "inspect")  # what judging step 1 reads
 
 
@@ -64,8 +65,14 @@ JUDGING = StepJudging(step=STEP, checks=CHECKS, template=TEMPLATE, questions=QUE
 
 
 def judge_inspection(thresholds: Any, folder: Path | None = None) -> Judgement:
-    """Grade step 1's measurements against ``checks.inspect``; write checks, report and manifest."""
-    return judge_step(JUDGING, thresholds, folder or report_dir(STEP))
+    """Grade step 1's measurements against ``checks.inspect``; write checks, report, manifest and the shortcuts
+    step 3 probes (suspects.py)."""
+    from clearance.inspection.judge.suspects import write_suspects
+
+    folder = folder or report_dir(STEP)
+    judged = judge_step(JUDGING, thresholds, folder)
+    judged.files["shortcuts"] = write_suspects(folder, judged.measurements.get("stats", {}), thresholds, judged.checks)
+    return judged
 
 
 def inspect_checks(stats: dict[str, Any], thresholds: Any) -> list[CheckResult]:

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import f1_score
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -113,4 +114,6 @@ def find_label_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int,
     issues["suggested_prob"] = probs[ranked].max(axis=1).round(4)
     summary["issues"] = len(issues)
     summary["share"] = len(issues) / len(searched)
+    # the out-of-fold model's own score: the strongest simple rule step 1 has (shortcut checks compare to it)
+    summary["oof_score"] = float(f1_score(given, probs.argmax(axis=1), average="macro", zero_division=0))
     return issues.reset_index(drop=True), summary

@@ -68,7 +68,9 @@ def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
                              "task": {"name": task.name, "reason": (summary.get("task") or {}).get("reason", "")}}
     if task.name != SINGLE_LABEL:  # label sets and targets have their own statistics; single-label's path below
         lens = lengths(rows["text"], unit) if lens is None else lens
-        return compute_task(splits, stats, task, cfg, rows, lens, unit)
+        stats, issues, sample = compute_task(splits, stats, task, cfg, rows, lens, unit)
+        stats["shortcuts"] = shortcut_search(rows, lens, task, unit, stats, cfg)
+        return stats, issues, sample
     phases = Countdown("step 1 phases", 5, PHASE_WEIGHTS, every=0)
     with step(f"Label balance and lengths (words: {unit.name})"):
         stats.update(S.balance(rows, classes))
@@ -88,9 +90,21 @@ def compute(splits: dict[str, pd.DataFrame], summary: dict, cfg: InspectStage,
         issues, stats["label_issues"] = find_label_issues(
             rows, cfg.inspect.label_issue_folds, cfg.inspect.label_issue_max_rows, cfg.seed, unit)
         phases.tick(5)
+    stats["shortcuts"] = shortcut_search(rows, lens, task, unit, stats, cfg)
     sample = S.stratified_sample(rows, cfg.inspect.sample_size, cfg.seed)
     stats["sample_size"] = len(sample)
     return stats, issues, sample
+
+
+def shortcut_search(rows: pd.DataFrame, lens: pd.DataFrame, task, unit, stats: dict[str, Any],
+                    cfg: InspectStage) -> dict[str, Any]:
+    """Whether the data gives the answer away: label names, properties, single tokens, templates."""
+    from clearance.inspection.measure.shortcuts.run import find_shortcuts
+
+    c = cfg.inspect
+    with step("Shortcuts: label names in texts, properties, single tokens, templates"):
+        return find_shortcuts(rows, lens, task, unit, stats, c.shortcut_max_rows, c.template_words,
+                              c.template_min_texts, cfg.seed)
 
 
 def metrics(stats: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +155,11 @@ def cut_long_texts(stats: dict[str, Any], issues: pd.DataFrame, sample: pd.DataF
     stats["pattern_examples"] = {k: cutter.texts(v) for k, v in stats["pattern_examples"].items()}
     stats["conflict_examples"] = cutter.columns(stats["conflict_examples"])
     cut_task_texts(stats, cutter)
+    shortcuts = stats.get("shortcuts", {})
+    for v in shortcuts.get("label_names", {}).get("labels", {}).values():
+        v["examples"] = cutter.texts(v.get("examples", []))
+    for t in shortcuts.get("templates", {}).get("templates", []):
+        t["example"] = cutter.texts([t["example"]])[0]
     return cutter.columns(issues), cutter.columns(sample), cutter.note()
 
 

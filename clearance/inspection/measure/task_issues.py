@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import f1_score, r2_score
 from sklearn.model_selection import KFold, train_test_split
 from sklearn.multiclass import OneVsRestClassifier
 
@@ -112,7 +113,8 @@ def find_label_set_issues(rows: pd.DataFrame, task: Task, folds: int, max_rows: 
     issues["label_quality"] = quality[ranked].round(4)
     issues["suggested_label"] = [encode_label_set(np.array(classes)[p >= 0.5]) for p in probs[ranked]]
     issues["doubted"] = [_doubted(given[i], probs[i], classes) for i in ranked]
-    summary.update(issues=len(issues), share=len(issues) / len(searched))
+    summary.update(issues=len(issues), share=len(issues) / len(searched),
+                   oof_score=float(f1_score(given, probs >= 0.5, average="micro", zero_division=0)))
     return issues.reset_index(drop=True), summary
 
 
@@ -139,5 +141,6 @@ def find_target_issues(rows: pd.DataFrame, folds: int, max_rows: int, seed: int,
     issues["label_quality"] = quality[ranked].round(4)
     residual = y - predicted
     summary.update(issues=len(issues), share=len(issues) / len(searched),
-                   rmse=float(np.sqrt(np.mean(residual ** 2))), threshold=REGRESSION_ISSUE_SHARE)
+                   rmse=float(np.sqrt(np.mean(residual ** 2))), threshold=REGRESSION_ISSUE_SHARE,
+                   oof_score=float(r2_score(y, predicted)) if np.var(y) > 0 else 0.0)
     return issues.reset_index(drop=True), summary

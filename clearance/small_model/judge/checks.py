@@ -1,6 +1,6 @@
 """Step 3's checks, each declared once (``@probe_check``) in its family module, collected here in report order:
 what the model reads, what it returns, the batch, evaluation mode, gradients, fitting, the real run and the bar,
-the calibration of its probabilities.
+the calibration of its probabilities, its errors, the shortcuts it may rest on.
 
 Each grading function gets the measurement its ``reads`` names (a probe's key in probes.json, or the real
 run's in training.json) and a ``Grading`` (its limits, its fix). Adding a check is adding a function to a
@@ -23,19 +23,22 @@ from clearance.small_model.judge import (
     checks_inputs,
     checks_model,
     checks_run,
+    checks_shortcuts,
     checks_targets,
     checks_training,
 )
 from clearance.small_model.measure.files import Probes
 
-# Report order: the families in this order, each family's checks in its source order.
-FAMILIES = (checks_inputs, checks_model, checks_targets, checks_training, checks_run, checks_calibration,
-            checks_errors)
+# Report order: the families in this order, each family's checks in its source order. The shortcut probe reads the
+# trained model but sits before the real run's checks, so the bar and what reading the model found stay last.
+FAMILIES = (checks_inputs, checks_model, checks_targets, checks_training, checks_shortcuts, checks_run,
+            checks_calibration, checks_errors)
 CHECKS: tuple[Declared, ...] = tuple(d for family in FAMILIES for d in declared_in(family))
 if len({d.id for d in CHECKS}) != len(CHECKS):
     raise ValueError(f"a step-3 check id is declared in two families: {sorted(d.id for d in CHECKS)}")
 # What the real run measures (training.json), graded after the probes; every other ``reads`` is a probe's key.
-AFTER_TRAINING = ("divergence", "overfitting", "bar", "calibration", "errors")  # errors: errors.json
+# errors: errors.json; shortcuts: shortcuts.json (the shortcut probe on the trained model)
+AFTER_TRAINING = ("divergence", "overfitting", "bar", "calibration", "errors", "shortcuts")
 PROBE_CHECKS = tuple(d for d in CHECKS if d.reads not in AFTER_TRAINING)  # what decides whether to train
 ORDER = tuple(d.id for d in CHECKS)  # the check ids, in report order
 PROBES = tuple(dict.fromkeys(d.reads for d in CHECKS))  # the measurement keys the checks read, in order

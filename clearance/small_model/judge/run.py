@@ -23,6 +23,7 @@ from clearance.small_model.measure.files import PROBES_FILE, STEP, TRAINING_FILE
 
 PLOTS_DIR = "plots"
 ERRORS_FILE = "errors.json"  # clearance.reading.step writes it
+SHORTCUTS_FILE = "shortcuts.json"  # the shortcut probe writes it (clearance.small_model.measure.shortcut_run)
 FORCE = "train.run_despite_probes=true"
 SCORES = ("accuracy", "macro_f1", "weighted_f1", "log_loss")
 # The checks of the real run: they say nothing about whether the probes stopped it.
@@ -221,16 +222,34 @@ def with_errors(measured: dict[str, Any], errors: dict[str, Any] | None) -> dict
     return out
 
 
+def read_shortcuts(folder: Path) -> dict[str, Any]:
+    """What the shortcut probe found (shortcuts.json). The pipeline always writes it before judging; a folder
+    judged without it (a run from before the probe existed) has no suspect to grade, and the record says so."""
+    from clearance.core.records import read_stage_json
+
+    path = folder / SHORTCUTS_FILE
+    if not path.exists():
+        return {"found": 0, "suspects": [], "skipped": f"no shortcut probe record ({path}: stage probe_shortcuts "
+                                                         "writes it)"}
+    record = read_stage_json(path, "shortcut probe record")
+    if not isinstance(record, dict) or not isinstance(record.get("suspects"), list):
+        raise UserError(str(path), "expected an object with a `suspects` list",
+                        "run `dvc repro -f probe_shortcuts` so it rewrites this file")
+    return record
+
+
 def read(folder: Path, thresholds: Any) -> Measured:
-    """probes.json and training.json, as the model stages wrote them, measured on the same data; errors.json."""
+    """probes.json and training.json, as the model stages wrote them, measured on the same data; errors.json and
+    shortcuts.json."""
     probes, training = read_runs(folder)
-    errors = read_errors(folder)
+    errors, shortcuts = read_errors(folder), read_shortcuts(folder)
     graded = measurements(probes, training)
     if "errors" not in graded and errors is not None:  # untrained: measurements() already says why
         graded = with_errors(graded, errors)
+    graded.setdefault("shortcuts", shortcuts)  # untrained: measurements() already says why
     return Measured(graded=graded, data_digest=data_digest(probes, training, folder),
                     settings=[probes.get("settings_digest"), training.get("settings_digest")],
-                    kept={"probes": probes, "training": training, "errors": errors or {}},
+                    kept={"probes": probes, "training": training, "errors": errors or {}, "shortcuts": shortcuts},
                     task=task_of_probes(probes))
 
 
@@ -240,10 +259,12 @@ def context(measured: Measured, checks: list[CheckResult], thresholds: Any, fold
 
     probes, training = measured.kept["probes"], measured.kept["training"]
     figures = model_plots.draw_all(training, probes.get("overfit"), thresholds.overfit_loss_max, folder / PLOTS_DIR)
-    from clearance.small_model.judge.reading_view import reading_view
+    from clearance.small_model.judge.reading_view import reading_view, shortcuts_view
 
+    shortcuts = shortcuts_view(measured.kept.get("shortcuts"), thresholds)
     return {**report_context(probes, training, checks, thresholds, figures),
-            "reading": reading_view(measured.kept.get("errors") or {}, thresholds.weak_slice_min_size)}
+            "reading": {**reading_view(measured.kept.get("errors") or {}, thresholds.weak_slice_min_size),
+                        "shortcuts": shortcuts}}
 
 
 JUDGING = StepJudging(step=STEP, checks=CHECKS, template=Path(__file__).with_name("report.html.j2"),
