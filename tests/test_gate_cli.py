@@ -69,12 +69,12 @@ def test_failing_checks_read_in_their_direction(step1, capsys):
 def test_clean_step_clears(step1, capsys):
     ready(step1)
     code, out, _ = clearance(capsys, "gate", "inspect", "--no-track")
-    assert code == 0 and "GATE CLEARED" in out and "7 questions answered" in out
+    assert code == 0 and "GATE CLEARED" in out and "8 questions answered" in out
     assert "Stale waiver" not in out
     stamp = json.loads((step1 / "gates/inspect.json").read_text())
     assert stamp["reviewed"] == json.loads((step1 / "reports/inspect/evidence.json").read_text())["fingerprint"]
     _, status, _ = clearance(capsys, "status")
-    assert re.search(r"inspect\s+7/7\s+0 failing, 2 waived, 0 warn\s+cleared by .+ on \d{4}-\d\d-\d\dT", status, re.M), status
+    assert re.search(r"inspect\s+8/8\s+0 failing, 2 waived, 0 warn\s+cleared by .+ on \d{4}-\d\d-\d\dT", status, re.M), status
 
 
 def test_deleted_question_blocks_with_the_snippet_to_paste_back(step1, capsys):
@@ -109,7 +109,7 @@ def test_minimum_answer_words_is_read_from_params(step1, capsys):
     ready(step1)
     edit(step1 / "params.yaml", "min_answer_words: 5", "min_answer_words: 20")
     code, _, err = clearance(capsys, "gate", "inspect", "--no-track")
-    assert code == 1 and "Answers too short (7)" in err and "at least 20 different words" in err
+    assert code == 1 and "Answers too short (8)" in err and "at least 20 different words" in err
 
 
 def test_without_params_yaml_the_minimum_comes_from_conf(step1, capsys):
@@ -129,7 +129,7 @@ def test_new_evidence_makes_the_answers_stale_until_reviewed(step1, capsys):
     assert code == 1 and "Evidence changed since the answers were written" in err
     assert f"    reviewed: {fingerprint}" in err.splitlines()
     _, status, _ = clearance(capsys, "status")
-    assert re.search(r"^inspect\s+7/7\s+.*BLOCKED: stale", status, re.M)
+    assert re.search(r"^inspect\s+8/8\s+.*BLOCKED: stale", status, re.M)
     _, show, _ = clearance(capsys, "show", "inspect")
     assert "evidence: STALE" in show and f"`reviewed: {fingerprint}`" in show
     edit(checklist, "reviewed: ", f"reviewed: {fingerprint}  # was: ")  # the one-line edit a user makes
@@ -173,7 +173,7 @@ def test_missing_manifest_says_to_run_the_stage(step1, capsys):
     code, _, err = clearance(capsys, "gate", "inspect", "--no-track")
     assert code == 2 and "reports/inspect/evidence.json" in err and "dvc repro" in err
     _, status, _ = clearance(capsys, "status")
-    assert re.search(r"inspect\s+0/7\s+not run yet", status)
+    assert re.search(r"inspect\s+0/8\s+not run yet", status)
     _, show, _ = clearance(capsys, "show", "inspect")
     assert "evidence: not written yet" in show
 
@@ -189,7 +189,7 @@ def test_status_text_and_json_tell_the_same_state(step1, capsys):
     the JSON's "cleared" with no one named; once the gate runs, both name who cleared it."""
     ready(step1)
     _, status, _ = clearance(capsys, "status")
-    assert re.search(r"^inspect\s+7/7\s+0 failing, 2 waived, 0 warn\s+ready: run `dvc repro` to clear$", status, re.M)
+    assert re.search(r"^inspect\s+8/8\s+0 failing, 2 waived, 0 warn\s+ready: run `dvc repro` to clear$", status, re.M)
     _, shown, _ = clearance(capsys, "status", "--json")
     step = json.loads(shown)["steps"][0]
     assert step["state"] == "cleared" and step["cleared_by"] is None

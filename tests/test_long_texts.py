@@ -306,8 +306,9 @@ def test_a_text_too_long_for_the_memory_is_named_before_reading(tmp_path: Path):
 
 def test_every_stage_that_cuts_texts_depends_on_the_setting():
     """A changed inspect.max_report_chars re-runs each stage that cuts texts with it (and only those): step 3
-    cuts where its model stops reading (train.max_length x 64), so a report setting never re-trains."""
+    cuts where its model stops reading (train.max_length x 64), so a report setting never re-trains (the shortcut
+    probe cuts the texts it shows, and re-runs in seconds)."""
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text(encoding="utf-8"))["stages"]
     reading = {name for name, stage in stages.items()
                if {"inspect", SETTING} & {str(p) for p in stage.get("params", [])}}
-    assert reading == {"inspect", "baselines"}
+    assert reading == {"inspect", "baselines", "probe_shortcuts"}

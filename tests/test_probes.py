@@ -536,7 +536,7 @@ def test_the_suite_passes_every_probe_on_a_clean_model(t):
     assert len(measured["decoded_samples"]) == 5 and measured["seconds"]["total"] > 0
     assert set(C.reads_for("single_label")) - set(measured) == set(C.AFTER_TRAINING) == {"divergence", "overfitting",
                                                                                            "bar", "calibration",
-                                                                                           "errors"}
+                                                                                           "errors", "shortcuts"}
 
 
 @pytest.mark.parametrize("model_class, failing", [
