@@ -8,6 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run
 from tests.journey import clear, repro
 
@@ -27,6 +29,7 @@ def no_glyph_warning(output: str) -> bool:
     return not any(w in output for w in GLYPH_WARNINGS)
 
 
+@pytest.mark.slow  # make test-all (2+ minutes); CI runs the four-gate journey and the Chinese unit tests
 def test_chinese_reviews_are_measured_in_words_and_step_3_runs_offline(project: Path):
     shutil.copy(ZH, project / "data/zh.csv")
     run(["clearance", "params", *SETTINGS], project)
