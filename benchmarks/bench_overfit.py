@@ -75,7 +75,8 @@ def setup(hydra_overrides: tuple[str, ...] = (), texts: int = TEXTS, vocabulary:
     from clearance.neural.parts.parts import build_parts
     from clearance.neural.training.batches import encode
 
-    cfg = from_conf(ModelStage, hydra_overrides=hydra_overrides)
+    # synthetic texts, no prepared split to read a length from: the built-in corpus's 64 tokens
+    cfg = from_conf(ModelStage, hydra_overrides=("train.max_length=64", *hydra_overrides))
     cfg.train = replace(cfg.train, device="cpu", precision="fp32")
     threshold = cfg.probes.overfit_stop_loss  # what the probe stage passes as stop_below
     parts = build_parts(cfg, list(CLASSES))

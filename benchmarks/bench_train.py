@@ -35,7 +35,8 @@ def parts_and_data(rows: int, hydra_overrides: tuple[str, ...] = (), valid_rows:
     from clearance.neural.parts.parts import build_parts
     from clearance.neural.training.batches import encode
 
-    cfg = from_conf(ModelStage, hydra_overrides=hydra_overrides)
+    # synthetic texts, no prepared split to read a length from: the built-in corpus's 64 tokens
+    cfg = from_conf(ModelStage, hydra_overrides=("train.max_length=64", *hydra_overrides))
     cfg.train = replace(cfg.train, device="cpu", precision="fp32")
     parts = build_parts(cfg, list(CLASSES))
     texts, labels = generate(rows + valid_rows, seed=0, vocabulary=vocabulary)

@@ -254,7 +254,7 @@ def test_a_regression_package_answers_in_the_targets_units(trained, projects):
 
 
 def test_a_single_label_package_is_as_it_was(tmp_path: Path):  # no threshold or scale; softmax rows
-    cfg = from_conf(ModelStage, hydra_overrides=("model=micro",), conf_dir=CONF)
+    cfg = from_conf(ModelStage, hydra_overrides=("model=micro", "train.max_length=64"), conf_dir=CONF)  # by hand
     parts = build_parts(cfg, ["negative", "positive"])
     folder = save_predictor(tmp_path / "model", cfg, parts, parts.build_model().eval())
     settings = json.loads((folder / SETTINGS_FILE).read_text())

@@ -37,6 +37,9 @@ from tests.conftest import REPO
 CLASSES = ["negative", "neutral", "positive"]
 TEXTS = ["what a lovely day &amp; sun", "the bus is late again", "ok", "I LOVE this so much!!!"]
 
+# packaged here without the pipeline, which resolves train.max_length: auto from the data: a number
+FIXED = "train.max_length=64"
+
 
 def moved_off_init(model: torch.nn.Module) -> torch.nn.Module:
     """Weights moved off their init, as training moves them: loading must restore them, not rebuild them."""
@@ -57,7 +60,7 @@ def tracking_in(folder: Path, monkeypatch) -> TrackingConfig:
 @pytest.fixture(scope="module")
 def packaged(tmp_path_factory) -> tuple[Path, ModelStage, torch.nn.Module]:
     """The tiny model with its default tokenizer and preprocessing, weights moved off their init, packaged."""
-    cfg = from_conf(ModelStage, hydra_overrides=("model=tiny",), conf_dir=REPO / "conf")
+    cfg = from_conf(ModelStage, hydra_overrides=("model=tiny", FIXED), conf_dir=REPO / "conf")
     parts = build_parts(cfg, CLASSES)
     model = moved_off_init(parts.build_model())
     folder = save_predictor(tmp_path_factory.mktemp("pkg") / "model", cfg, parts, model.eval())
@@ -203,7 +206,7 @@ def root_module(tmp_path: Path, monkeypatch) -> Iterator[Path]:
 
 def package_root_model(root: Path) -> Path:
     """`model._target_: my_models.MyNet` built, its weights moved off their init, and packaged."""
-    overrides = ("~model", "+model._target_=my_models.MyNet", "+model.width=32")
+    overrides = ("~model", "+model._target_=my_models.MyNet", "+model.width=32", FIXED)
     cfg = from_conf(ModelStage, hydra_overrides=overrides, conf_dir=REPO / "conf")
     parts = build_parts(cfg, CLASSES)
     return save_predictor(root / "models/model", cfg, parts, moved_off_init(parts.build_model()).eval())
@@ -264,7 +267,7 @@ def trained_package(tmp_path: Path, monkeypatch) -> Path:
     (project / "data/prepared").mkdir(parents=True)
     pd.read_csv(REPO / "tests/data/zh_reviews.csv").to_parquet(project / "data/prepared/train.parquet")
     monkeypatch.chdir(project)
-    cfg = from_conf(ModelStage, hydra_overrides=("model=micro", "tokenizer=trained"), conf_dir=REPO / "conf")
+    cfg = from_conf(ModelStage, hydra_overrides=("model=micro", "tokenizer=trained", FIXED), conf_dir=REPO / "conf")
     parts = build_parts(cfg, CLASSES)
     return save_predictor(project / "models/model", cfg, parts, moved_off_init(parts.build_model()).eval())
 

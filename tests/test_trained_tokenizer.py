@@ -127,7 +127,9 @@ def test_without_a_prepared_split_it_says_so(tmp_path: Path, monkeypatch):
 def test_the_package_carries_the_tokenizer_and_scores_texts_without_the_data(project: Path, reviews: pd.DataFrame,
                                                                                tmp_path: Path, monkeypatch):
     monkeypatch.chdir(project)
-    cfg = from_conf(ModelStage, hydra_overrides=("model=micro", "tokenizer=trained"), conf_dir=REPO / "conf")
+    # packaged by hand, without the pipeline that resolves train.max_length: auto: a number
+    cfg = from_conf(ModelStage, hydra_overrides=("model=micro", "tokenizer=trained", "train.max_length=64"),
+                    conf_dir=REPO / "conf")
     parts = build_parts(cfg, CLASSES)
     model = moved_off_init(parts.build_model()).eval()
     texts = reviews["text"].iloc[:8].tolist()

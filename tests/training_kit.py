@@ -82,7 +82,7 @@ def train_config(**changes: Any) -> TrainConfig:
     """A small, fast training config (conf/ values do not matter here)."""
     values = dict(lr=0.01, weight_decay=0.0, dropout=0.1, batch_size=16, epochs=3, max_steps=None, max_length=32,
                   seed=0, eval_every=10, device="cpu", precision="fp32", run_despite_probes=False, group_by_length=False,
-                  checkpoint_every=0, eval_max_rows=None)
+                  checkpoint_every=0, eval_max_rows=None, schedule="constant", warmup_ratio=0.0)
     values.update(changes)
     return TrainConfig(**values)
 

@@ -16,13 +16,16 @@ class TrainConfig:
     """How the model is trained (values: conf/train/)."""
 
     lr: float = MISSING
+    schedule: str = MISSING  # constant | linear | cosine after the warm-up (clearance.neural.training.schedule)
+    warmup_ratio: float = MISSING  # share of the steps the rate climbs from 0 to lr
     weight_decay: float = MISSING
     dropout: Optional[float] = MISSING  # passed to the model when it accepts `dropout`; null keeps its own
     batch_size: int = MISSING
     group_by_length: bool = MISSING  # batches of texts of similar length: less padding, faster steps
     epochs: int = MISSING
     max_steps: Optional[int] = MISSING  # a cap on optimizer steps; null: epochs decide
-    max_length: int = MISSING  # tokens per text after truncation
+    max_length: Any = MISSING  # tokens per text after truncation, or "auto": a percentile of train's token lengths
+    max_length_percentile: float = MISSING  # the percentile "auto" reads (within the model's limit)
     seed: int = MISSING
     eval_every: int = MISSING  # optimizer steps between evaluations on valid
     eval_max_rows: Optional[int] = MISSING  # rows of valid scored by the evaluations during training (a seeded,

@@ -9,7 +9,7 @@ identical copy.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -60,6 +60,7 @@ class Parts:
     names: dict[str, str]  # the _target_ of each part, for messages
     task: Task | None = None  # None only for Parts made by hand: read as single-label over ``classes``
     scale: TargetScale = TargetScale()  # how a regression target is standardised (identity otherwise)
+    length_choice: dict[str, Any] | None = None  # how train.max_length: auto was resolved (None: a number was set)
 
     def __post_init__(self) -> None:
         if self.task is None:
@@ -89,9 +90,12 @@ def build_parts(cfg: ModelStage, task: Task | list[str], scale: TargetScale | No
     regression target is standardised (``clearance.neural.training.inputs.parts_for`` fits it on train).
     """
     task = task if isinstance(task, Task) else Task(SINGLE_LABEL, tuple(task))
-    check_train(cfg.train)
+    from clearance.neural.training.auto_length import PROVISIONAL, is_auto
+
+    auto = is_auto(cfg.train.max_length)  # resolved from the data by inputs.parts_for; checked here with a stand-in
+    check_train(replace(cfg.train, max_length=PROVISIONAL) if auto else cfg.train)
     check_task(task)
-    tokenizer = build_tokenizer(cfg.tokenizer, cfg.train.max_length)
+    tokenizer = build_tokenizer(cfg.tokenizer, PROVISIONAL if auto else cfg.train.max_length)
     return Parts(
         build_model=model_builder(cfg.model, task.outputs, tokenizer, cfg.train.seed, cfg.train.dropout, task),
         tokenizer=tokenizer,

@@ -54,9 +54,20 @@ def task_scale(cfg: ModelStage, task: Task, prepared: Path = PREPARED_DIR) -> Ta
 
 def parts_for(cfg: ModelStage, prepared: Path = PREPARED_DIR) -> Parts:
     """Every part built for the prepared data's task (summary.json), a regression target's scale fitted on
-    train: what the probes, the training stage and the sweep build their parts with."""
+    train: what the probes, the training stage and the sweep build their parts with. ``train.max_length: auto``
+    is resolved here, in ``cfg`` itself (its settings digest is taken before: it names the setting), and the
+    choice kept on the parts (``length_choice``) for the reports."""
+    from dataclasses import replace
+
+    from clearance.neural.training.auto_length import PROVISIONAL, is_auto, resolve
+
     task = task_of(load_summary(prepared))
-    return build_parts(cfg, task, task_scale(cfg, task, prepared))
+    auto = is_auto(cfg.train.max_length)
+    parts = build_parts(cfg, task, task_scale(cfg, task, prepared))
+    if auto:
+        train = pd.read_parquet(split_file("train", prepared), columns=["text"])["text"]
+        parts.length_choice = resolve(cfg, parts, train, cfg.seed)
+    return parts
 
 
 def tracked_rows(n: int, size: int, seed: int) -> list[int]:
@@ -67,7 +78,11 @@ def tracked_rows(n: int, size: int, seed: int) -> list[int]:
 def model_inputs(cfg: ModelStage, parts: Parts, prepared: Path = PREPARED_DIR) -> ModelInputs:
     """Read and preprocess train and valid with the configured parts; each row is tokenised when first used
     (on 1M texts a run bounded by train.max_steps tokenises the rows it draws, not the split)."""
+    from clearance.neural.training.auto_length import is_auto, resolve
+
     splits, summary = load_splits(prepared), load_summary(prepared)
+    if is_auto(cfg.train.max_length):  # parts built by hand (build_parts), not by parts_for: resolved here
+        parts.length_choice = resolve(cfg, parts, splits["train"]["text"], cfg.seed)
     classes = list(parts.classes)
     used = {name: splits[name] for name in ("train", "valid")}
     texts = preprocess_splits(used, cfg.preprocess)

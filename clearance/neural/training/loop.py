@@ -26,7 +26,7 @@ from clearance.neural.training.divergence import (
 from clearance.neural.training.evaluation import Evaluation, evaluate
 from clearance.neural.training.norms import grad_norm, param_norms
 from clearance.neural.training.result import TrainResult
-from clearance.neural.training.schedule import drawn_rows, evaluation_sample, total_steps
+from clearance.neural.training.schedule import drawn_rows, evaluation_sample, lr_factor, require_schedule, total_steps
 from clearance.neural.training.scoring import score_evaluation, task_name, tracked_predictions
 from clearance.neural.training.settings import TrainSettings
 from clearance.neural.training.state import RunProgress, TrainState
@@ -34,6 +34,7 @@ from clearance.neural.training.step import (
     Autocast,
     current_lr,
     seed_everything,
+    set_lr_factor,
     train_step,
 )
 
@@ -109,6 +110,7 @@ class _Loop:
 
 def _open(cfg: TrainConfig, parts: Parts, settings: TrainSettings) -> _Run:
     """Seed, then build the model on its device and its optimizer (with the run's lr and weight decay)."""
+    require_schedule(cfg.schedule, cfg.warmup_ratio)
     device, autocast = settings.device, settings.autocast
     if device is None or autocast is None:
         from clearance.neural.parts.device import resolve
@@ -201,6 +203,7 @@ def _step(loop: _Loop, epoch: int, index: int, rows: list[int]) -> None:
     run.model.train()
     at.settled = False
     tick = time.perf_counter()
+    set_lr_factor(run.optimizer, lr_factor(at.step, loop.total, run.cfg.schedule, run.cfg.warmup_ratio))
     try:
         loss = train_step(run.model, run.optimizer, run.parts.loss, batch, run.autocast)
     except RuntimeError as error:

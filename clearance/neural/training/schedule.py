@@ -39,3 +39,34 @@ def evaluation_sample(valid: Encoded | LazyEncoded | None, max_rows: int | None,
     else:
         picked = stratified_rows(valid.labels, max_rows, seed)
     return valid if picked is None else valid.subset(picked.tolist())
+
+
+SCHEDULES = ("constant", "linear", "cosine")
+
+
+def lr_factor(step: int, total: int, kind: str, warmup_ratio: float) -> float:
+    """The share of ``train.lr`` that step ``step`` (0-based) of ``total`` trains at: a linear warm-up over the
+    first ``warmup_ratio`` of the steps, then constant, a linear decay to zero, or a half cosine to zero (the
+    shapes of transformers' get_constant/linear/cosine_schedule_with_warmup). It reads the step alone, so a
+    resumed run picks its rate up where it left off."""
+    warmup = int(round(warmup_ratio * total))
+    if step < warmup:
+        return (step + 1) / warmup
+    if kind == "constant" or total <= warmup:
+        return 1.0
+    done = (step - warmup) / max(total - warmup, 1)
+    if kind == "linear":
+        return max(0.0, 1.0 - done)
+    return 0.5 * (1.0 + math.cos(math.pi * done))
+
+
+def require_schedule(kind: str, warmup_ratio: float) -> None:
+    """A schedule this module draws, and a warm-up share in [0, 1); else a UserError naming the setting."""
+    from clearance.core.errors import UserError
+
+    if kind not in SCHEDULES:
+        raise UserError(f"train.schedule={kind}", "is not a learning-rate schedule",
+                        f"set train.schedule to one of {', '.join(SCHEDULES)} (conf/train/default.yaml)")
+    if not 0.0 <= warmup_ratio < 1.0:
+        raise UserError(f"train.warmup_ratio={warmup_ratio}", "is not a share of the steps in [0, 1)",
+                        "set train.warmup_ratio to e.g. 0.06 (6% of the steps warm up), or 0 for none")

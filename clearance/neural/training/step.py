@@ -43,3 +43,11 @@ def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, loss_fn
 def current_lr(optimizer: torch.optim.Optimizer) -> float:
     """The learning rate of the optimizer's first parameter group (what a divergence message names)."""
     return float(optimizer.param_groups[0]["lr"])
+
+
+def set_lr_factor(optimizer: torch.optim.Optimizer, factor: float) -> None:
+    """Each parameter group at ``factor`` times the rate it was built with (kept as ``initial_lr``, as torch's
+    schedulers keep it): the schedule sets the rate from the step, so a resumed run needs no scheduler state."""
+    for group in optimizer.param_groups:
+        group.setdefault("initial_lr", group["lr"])
+        group["lr"] = group["initial_lr"] * factor

@@ -21,6 +21,7 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
     """Build the parts, run every probe, write probes.json; returns what it wrote (the decoded samples' texts
     cut where the model stops reading: a report setting of step 1 must not re-run step 3)."""
     out = out or report_dir(STEP)
+    digest = model_settings_digest(cfg)  # of the settings as written (train.max_length: auto, not its value)
     with step("Building the model, tokenizer, optimizer and loss"):
         parts = parts_for(cfg, prepared)  # the task's outputs, loss and label tensors (summary.json's task)
     with step("Preprocessing train and valid (rows are tokenised as the probes use them)"):
@@ -31,7 +32,8 @@ def probe(cfg: ModelStage, prepared: Path = PREPARED_DIR, out: Path | None = Non
                               device, autocast, cfg.seed, stop_below=cfg.probes.overfit_stop_loss)
     measured = cut_samples(measured, chars_for_tokens(cfg.train.max_length))
     measured.update({"classes": inputs.classes, "data_digest": inputs.data_digest,
-                     "settings_digest": model_settings_digest(cfg), "parts": parts.names})
+                     "settings_digest": digest, "parts": parts.names,
+                     "max_length": parts.length_choice or {"setting": "number", "value": cfg.train.max_length}})
     write_measured(measured, out / PROBES_FILE)
     return measured
 

@@ -128,6 +128,8 @@ def train(cfg: ModelStage, on_eval: Callable[[dict[str, Any]], None] | None = No
     if not decision["train"]:
         return skipped(decision, out, model_dir, digests)
     parts = parts_for(cfg, prepared)
+    if parts.length_choice:
+        note(parts.length_choice["why"])
     inputs = model_inputs(cfg, parts, prepared)
     digests["data_digest"] = inputs.data_digest
     checkpoints = checkpoints or Checkpoints.default()

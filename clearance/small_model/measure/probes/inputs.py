@@ -18,6 +18,7 @@ import numpy as np
 
 from clearance.core.text.input_cap import chars_for_tokens, first_chars
 from clearance.core.text.units import SPACELESS_CLASS
+from clearance.neural.parts.length_limit import length_limit  # noqa: F401 - the probes' callers import it here
 from clearance.small_model.measure.probes.declared import InputRun, probe
 
 UNLIMITED = 1_000_000  # a max_length no text reaches: tokenise in full through the usual call
@@ -90,26 +91,6 @@ def kept_share(raw: str, decoded: str) -> float | None:
     before = Counter(words(raw))
     total = sum(before.values())
     return sum((before & Counter(words(decoded))).values()) / total if total else None
-
-
-def length_limit(tokenizer: Any, model: Any = None) -> int | None:
-    """The most tokens a text can have, so a suggested ``max_length`` never exceeds it (None: no limit known).
-
-    The smallest of the tokenizer's ``model_max_length`` when it is a real limit (512 for MiniLM's) and the
-    model's position table: a transformers config's ``max_position_embeddings`` anywhere in the model, or
-    an embedding named after positions (``positions`` in model=tiny, ``position_embeddings`` in BERT).
-    """
-    limits = [int(n) for n in [getattr(tokenizer, "model_max_length", None)]
-              if isinstance(n, int) and 0 < n < NO_LIMIT]
-    named_modules = getattr(model, "named_modules", None)
-    for name, module in named_modules() if callable(named_modules) else []:
-        configured = getattr(getattr(module, "config", None), "max_position_embeddings", None)
-        if isinstance(configured, int) and configured > 0:
-            limits.append(configured)
-        rows = getattr(module, "num_embeddings", None)
-        if isinstance(rows, int) and "position" in name.rsplit(".", 1)[-1].lower():
-            limits.append(rows)
-    return min(limits) if limits else None
 
 
 def measure_truncation(full_ids: list[list[int]], max_length: int, limit: int | None = None,

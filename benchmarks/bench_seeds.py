@@ -1,0 +1,122 @@
+"""Step 3's model over seeds, side by side: an ablation of training settings against the TF-IDF bar.
+
+The built-in corpus is prepared once (`prepare` in a temporary copy of the repository, as DVC runs it); the
+TF-IDF + logistic regression baseline (conf/baselines settings) is fitted on train and scored on valid; then
+each configuration (the defaults, plus Hydra overrides of conf/) trains `train_model` on train for each seed,
+exactly as the train_model stage reads its inputs (clearance.neural.training.inputs), and its last evaluation
+scores all of valid. Prints, per configuration: valid macro-F1 of each seed, their mean and minimum, the gain
+of the mean over the bar and the training seconds.
+
+Goal (issue: the default journey): the defaults' mean >= bar + 0.02 with every seed >= bar + 0.01.
+
+    .venv/bin/python benchmarks/bench_seeds.py [--seeds 3] [--config NAME=override,override ...] [--smoke]
+
+`--config` adds a configuration (repeatable); `--only NAME` keeps the named ones (repeatable). `--smoke`: the
+debug group's tiny model on 100 rows, one seed, the defaults only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import (  # noqa: E402
+    add_builtin_corpus,
+    add_smoke,
+    project_copy,
+    result,
+    run_stage,
+    smoke_settings,
+    venv_env,
+    verdict,
+    work_folder,
+)
+
+GAIN_GOAL, SEED_GOAL = 0.02, 0.01
+CONFIGS = {
+    "defaults": [],
+    "linear decay, 6% warm-up": ["train.schedule=linear", "train.warmup_ratio=0.06"],
+    "linear decay, 6% warm-up, lr 5e-4": ["train.schedule=linear", "train.warmup_ratio=0.06", "train.lr=5e-4"],
+}
+
+
+def tfidf_bar(prepared: Path, seed: int) -> float:
+    """Valid macro-F1 of step 2's TF-IDF + logistic regression (conf/baselines settings) fitted on train."""
+    from sklearn.metrics import f1_score
+
+    from clearance.baselines.measure.models import TfidfLogReg
+    from clearance.core.compose import compose
+    from clearance.core.data.prepare import load_splits, load_summary
+
+    splits, summary = load_splits(prepared), load_summary(prepared)
+    settings = compose([])["baselines"]["tfidf"]
+    model = TfidfLogReg(summary["classes"], seed, **settings).fit(splits["train"]["text"], splits["train"]["label"])
+    predicted = model.predict(splits["valid"]["text"])
+    return float(f1_score(splits["valid"]["label"], predicted, average="macro"))
+
+
+def train_once(prepared: Path, overrides: list[str], seed: int) -> tuple[float, float]:
+    """(valid macro-F1, training seconds) of one run of the configured model with ``seed``."""
+    from clearance.core.config.model import ModelStage
+    from clearance.core.config.params import from_conf
+    from clearance.neural.training.inputs import model_inputs, parts_for
+    from clearance.neural.training.loop import train_model
+
+    cfg = from_conf(ModelStage, hydra_overrides=(*overrides, f"seed={seed}"))
+    parts = parts_for(cfg, prepared)
+    inputs = model_inputs(cfg, parts, prepared)
+    run = train_model(cfg.train, parts, inputs.train, inputs.valid, progress=False)
+    return float(run.history[-1]["valid_macro_f1"]), run.seconds
+
+
+def ablation(prepared: Path, configs: dict[str, list[str]], seeds: list[int], bar: float, smoke: bool) -> None:
+    """Each configuration over the seeds, printed and judged against the bar."""
+    for name, overrides in configs.items():
+        scores, seconds = [], []
+        for seed in seeds:
+            score, spent = train_once(prepared, overrides, seed)
+            scores.append(score)
+            seconds.append(spent)
+            print(f"[{name}] seed {seed}: valid macro-F1 {score:.4f}, {spent:.0f} s", flush=True)
+        mean = sum(scores) / len(scores)
+        met = mean >= bar + GAIN_GOAL and min(scores) >= bar + SEED_GOAL
+        goal = f">= bar+{GAIN_GOAL} (mean), every seed >= bar+{SEED_GOAL}" if name == "defaults" else "-"
+        result(f"step 3 valid macro-F1 over {len(seeds)} seeds, {name} ({' '.join(overrides) or 'conf/'})", goal,
+               f"mean {mean:.4f} ({mean - bar:+.4f} over the bar {bar:.4f}), min {min(scores):.4f}, "
+               f"{sum(seconds) / len(seconds):.0f} s a run", verdict(met, smoke) if name == "defaults" else None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--config", action="append", default=[], help="NAME=override,override (repeatable)")
+    parser.add_argument("--only", action="append", default=[], help="keep only the named configurations")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
+    add_smoke(parser)
+    args = parser.parse_args(argv)
+    configs = dict(CONFIGS)
+    configs.update({name: [o for o in spec.split(",") if o] for name, spec in
+                    (c.split("=", 1) for c in args.config)})
+    if args.only or args.smoke:
+        configs = {k: v for k, v in configs.items() if k in (args.only or ["defaults"])}
+    env = venv_env(DVC_NO_ANALYTICS="1")
+    with work_folder("clearance-bench-seeds-", args.keep) as work:
+        repo = project_copy(work / "repo", smoke_settings() if args.smoke else [], env)
+        add_builtin_corpus(repo)
+        run_stage(repo, "prepare", env)
+        prepared = repo / "data" / "prepared"
+        start = time.perf_counter()
+        bar = tfidf_bar(prepared, 42)
+        print(f"TF-IDF + LR bar on valid: macro-F1 {bar:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
+        debug = ["debug=tiny"] if args.smoke else []
+        ablation(prepared, {k: debug + v for k, v in configs.items()}, list(range(1 if args.smoke else args.seeds)),
+                 bar, args.smoke)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
