@@ -205,7 +205,7 @@ def test_a_multi_label_threshold_is_chosen_on_the_calibrated_probabilities():
 @pytest.fixture(scope="module")
 def package(tmp_path_factory) -> Path:
     """The micro model, weights off their init, packaged with a temperature of 4."""
-    cfg = from_conf(ModelStage, hydra_overrides=("model=micro",), conf_dir=CONF)
+    cfg = from_conf(ModelStage, hydra_overrides=("model=micro", "train.max_length=64"), conf_dir=CONF)
     parts = build_parts(cfg, list(CLASSES))
     torch.manual_seed(0)
     model = parts.build_model().eval()

@@ -27,7 +27,7 @@ def project(tmp_path: Path, monkeypatch) -> Path:
     """A project folder with step 3's packaged model and the default tracking (SQLite at its root)."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DVC_ROOT", raising=False)
-    cfg = from_conf(ModelStage, hydra_overrides=("model=tiny",), conf_dir=REPO / "conf")
+    cfg = from_conf(ModelStage, hydra_overrides=("model=tiny", "train.max_length=64"), conf_dir=REPO / "conf")
     parts = build_parts(cfg, CLASSES)
     save_predictor(tmp_path / "models/model", cfg, parts, parts.build_model().eval())
     return tmp_path

@@ -242,7 +242,7 @@ def test_the_stage_loads_and_scores_with_a_real_packaged_model(tmp_path: Path):
     from clearance.small_model.measure.shortcut_run import load_model
 
     root = project(tmp_path, [LABEL_NAMES])
-    cfg = from_conf(ModelStage, hydra_overrides=("model=tiny",), conf_dir=REPO / "conf")
+    cfg = from_conf(ModelStage, hydra_overrides=("model=tiny", "train.max_length=64"), conf_dir=REPO / "conf")
     parts = build_parts(cfg, ["negative", "neutral", "positive"])
     save_predictor(root / "models/model", cfg, parts, parts.build_model().eval())
     found = probe(root, load_model)["suspects"][0]

@@ -53,7 +53,11 @@ def save_predictor(folder: Path, cfg: ModelStage, parts: Parts, model: torch.nn.
     from omegaconf import OmegaConf
 
     from clearance.neural.parts.trained import saves_in_package
+    from clearance.neural.training.auto_length import is_auto
 
+    if is_auto(cfg.train.max_length):  # a package must read texts as its model was trained to
+        raise ValueError("train.max_length is still 'auto': build the parts with clearance.neural.training.inputs."
+                         "parts_for, which reads it from the data, before packaging")
     folder.mkdir(parents=True, exist_ok=True)
     settings = {"trained": True, "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
                 "classes": list(parts.classes), **head_settings(parts, threshold, temperature)}
