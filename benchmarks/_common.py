@@ -177,15 +177,24 @@ ANSWER_LINE = re.compile(r"^(?P<indent>\s*)answer:\s*$", re.MULTILINE)
 
 
 def fill_answers(checklist: Path) -> int:
-    """Give every empty ``answer:`` in a question file a real one-line answer; return how many."""
+    """Give every empty ``answer:`` in a question file a real one-line answer, quoting one thing its evidence
+    shows where there is one (the gate's gate.cite_evidence); return how many."""
+    import json
+
+    from clearance.checklist.citations import suggestions
+
+    quoted = suggestions(checklist)
     text = checklist.read_text(encoding="utf-8")
+    ids = [(m.start(), m.group(1)) for m in re.finditer(r"^\s*-\s+id:\s*(\S+)\s*$", text, re.MULTILINE)]
     count = 0
 
     def answer(match: re.Match) -> str:
         nonlocal count
         count += 1
-        return (f"{match.group('indent')}answer: Benchmark answer {count}, written after reading "
-                f"the report, the sample and the evidence listed above.")
+        qid = next((found for at, found in reversed(ids) if at < match.start()), "")
+        cite = f" It shows {quoted[qid]}." if qid in quoted else ""
+        return (f"{match.group('indent')}answer: " + json.dumps(f"Benchmark answer {count}, written after reading "
+                f"the report, the sample and the evidence listed above.{cite}", ensure_ascii=False))
 
     checklist.write_text(ANSWER_LINE.sub(answer, text), encoding="utf-8")
     return count

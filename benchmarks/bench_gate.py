@@ -114,9 +114,9 @@ def main() -> int:
         results["blocked (unanswered questions, 1 failing check)"] = time_gate(repo, env, repeat, expect=1)
         blocked_imports = heavy_imports(repo, env)
 
-        answered = fill_answers(repo / "checklists" / "inspect.yaml")
-        mark_reviewed(repo / "checklists" / "inspect.yaml", FINGERPRINT)
         checks_json.write_text(json.dumps(PASSING_CHECKS, indent=2) + "\n", encoding="utf-8")
+        answered = fill_answers(repo / "checklists" / "inspect.yaml")  # citing the checks it is judged with
+        mark_reviewed(repo / "checklists" / "inspect.yaml", FINGERPRINT)
         results[f"cleared ({answered} answers, passing checks)"] = time_gate(repo, env, repeat, expect=0)
         cleared_imports = heavy_imports(repo, env)
         if not (repo / "gates" / "inspect.json").exists():

@@ -1,8 +1,8 @@
 """Every step's declared checks, and conf/checks/declared.yaml written from them.
 
 Each step's judge/run.py exports ``CHECKS`` (its declarations, in report order); this module is the one
-place that knows all four, for the CLI (`clearance show`, `clearance params`) and the tests. It imports
-a step's judging only when asked, and never torch.
+place that knows all four, for the CLI (`clearance show`; `clearance params`: declared.yaml and the question
+files' schemas) and the tests. It imports a step's judging only when asked, and never torch.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from clearance.checklist.declared import Declared, Limit, limits_of
+from clearance.checklist.declared import TASKS, Declared, Limit, limits_of
 from clearance.core.paths import CONF_DIR, STEPS
 
 # Where each step's judging lives (its judge/run.py exports CHECKS).
@@ -43,6 +43,21 @@ def questions_of(step: str) -> dict[str, list[Declared]]:
     for declared in declared_checks(step):
         paired.setdefault(declared.question, []).append(declared)
     return paired
+
+
+def check_about(declared: Declared) -> str:
+    """What a check tells, in words: its grading function's summary, the labels it applies to and its fix
+    (an editor shows it beside a waiver's `check:`)."""
+    summary = " ".join((declared.grade.__doc__ or "").strip().split("\n\n")[0].split()) or declared.id
+    tasks = "" if set(declared.tasks) == set(TASKS) else f" Only for data.task {' or '.join(declared.tasks)}."
+    fix = f" Fix: {declared.fix.rstrip('.')}." if declared.fix else ""
+    return f"{summary}{tasks}{fix}"
+
+
+def described_checks() -> dict[str, list[tuple[str, str]]]:
+    """Every step's checks as (id, what it tells), in report order: the question files' schemas' waiver ids
+    (clearance.checklist.schema)."""
+    return {step: [(d.id, check_about(d)) for d in declared_checks(step)] for step in STEPS}
 
 
 def _value(value: Any) -> str:

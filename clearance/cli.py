@@ -64,13 +64,14 @@ def cmd_diff_revisions(args: argparse.Namespace) -> int:
     """What changed between two git revisions, step by step (evidence, checks, answers, waivers, sign-offs)."""
     from clearance.checklist.diff import cmd_diff
 
-    return cmd_diff(args.rev_a, args.rev_b, args.json, Path.cwd())
+    return cmd_diff(args.rev_a, args.rev_b, root=Path.cwd(), fmt=args.format)
 
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Each question beside its answer and the evidence values it points to."""
     import textwrap
 
+    from clearance.checklist.citations import could_cite
     from clearance.checklist.evidence import resolve
     from clearance.checklist.messages import notes, question_snippet
     from clearance.checklist.results import describe
@@ -91,6 +92,9 @@ def cmd_show(args: argparse.Namespace) -> int:
             print(line)
         if q.answered:
             print(textwrap.indent(q.answer.strip(), "  > "))
+        for _, found in (u for u in (verdict.uncited if verdict else []) if u[0] is q):
+            print(textwrap.fill("  ! cites none of its evidence; could cite: " + ", ".join(could_cite(found)), 96,
+                                subsequent_indent="    "))
         print()
     if verdict is None:
         return 0
@@ -147,6 +151,8 @@ def _marks(question, verdict) -> list[str]:
         marks = [f"TOO SHORT: under {verdict.min_words} words"]
     elif shared:
         marks = [f"SAME ANSWER AS {', '.join(shared)}"]
+    elif any(q is question for q, _ in verdict.uncited):
+        marks = ["CITES NOTHING"]
     else:
         marks = ["answered"]
     return marks + (["edited"] if question in verdict.edited else [])
@@ -157,7 +163,8 @@ def cmd_params(args: argparse.Namespace) -> int:
     from clearance.core.compose import compose, diff, write_params
     from clearance.core.config.params import read_params
 
-    from clearance.check_catalogue import DECLARED_CONF, declared_conf_text, write_declared_conf
+    from clearance.check_catalogue import DECLARED_CONF, declared_conf_text, described_checks, write_declared_conf
+    from clearance.checklist.schema import stale_schemas, write_schemas
 
     if args.check:
         declared = CONF_DIR / DECLARED_CONF
@@ -167,6 +174,13 @@ def cmd_params(args: argparse.Namespace) -> int:
             return 1
     elif written := write_declared_conf(CONF_DIR):
         print(f"wrote {written} (the thresholds the checks declare)")
+    # The question files' schemas for editors, from their keys and the checks (in a project: checklists/ is there).
+    if args.check and CHECKLIST_DIR.is_dir() and (stale := stale_schemas(described_checks())):
+        print(f"{', '.join(map(str, stale))}: not the question files' schema (keys and checks) of now", file=sys.stderr)
+        print("fix: run `clearance params` (add your overrides) to rewrite it", file=sys.stderr)
+        return 1
+    for path in write_schemas(described_checks()) if not args.check and CHECKLIST_DIR.is_dir() else []:
+        print(f"wrote {path} (the question files' schema, for editors)")
     params = compose(args.overrides)
     if args.check:
         changes = diff(read_params(), params) if PARAMS_FILE.exists() else ["params.yaml is missing"]
@@ -276,7 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
     diff = sub.add_parser("diff", help="what changed between two git revisions (default: HEAD vs the working tree)")
     diff.add_argument("rev_a", nargs="?", default=None, help="a commit, branch or tag (default HEAD)")
     diff.add_argument("rev_b", nargs="?", default=None, help="a second revision (default: the working tree)")
-    diff.add_argument("--json", action="store_true", help="one JSON document")
+    diff.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                      help="text for a terminal (default), one JSON document, or markdown for a pull-request comment")
+    diff.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     diff.set_defaults(func=cmd_diff_revisions)
     show = sub.add_parser("show", help="a step's questions beside their evidence")
     show.add_argument("step")

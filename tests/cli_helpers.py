@@ -9,20 +9,37 @@ from pathlib import Path
 ID_LINE = re.compile(r"^\s*-\s+id:\s*(?P<id>\S+)\s*$")
 EMPTY_ANSWER = re.compile(r"^(?P<key>\s+answer:)\s*$")
 REVIEWED = re.compile(r"^reviewed:.*$", re.MULTILINE)
-DEFAULT_ANSWER = "Looked at the evidence for {id}, and it is fine for this task."
+DEFAULT_ANSWER = "Looked at the evidence for {id}, and it is fine for this task{cite}."
+
+
+def citations(path: Path) -> dict[str, str]:
+    """For each question of the question file at ``path``, one thing its evidence shows, as a person quotes it
+    (e.g. "42.5% (class_share.negative)"), read the way the gate reads it; none for a question with nothing
+    to cite (no evidence, or the step's stage has not run)."""
+    from clearance.checklist.citations import suggestions
+    from clearance.core.errors import UserError
+
+    try:
+        return suggestions(path)
+    except UserError:  # a file damaged on purpose: its test is about that, not about citing
+        return {}
 
 
 def fill_answers(path: Path, answer: str = DEFAULT_ANSWER) -> None:
     """Answer every empty `answer:` in the file's text; ``{id}`` in ``answer`` becomes the
-    question's id, so the default gives each question its own answer of enough words."""
+    question's id, so the default gives each question its own answer of enough words, and ``{cite}``
+    "; it shows <a figure of its evidence>" (the gate's gate.cite_evidence), or nothing when there is none."""
+    quoted = citations(path) if "{cite}" in answer else {}
     current = ""
     lines = []
     for line in path.read_text(encoding="utf-8").splitlines(keepends=True):
         if found := ID_LINE.match(line):
             current = found.group("id")
         if found := EMPTY_ANSWER.match(line.rstrip("\n")):
+            cite = f"; it shows {quoted[current]}" if current in quoted else ""
+            written = answer.replace("{id}", current).replace("{cite}", cite)
             # A double-quoted scalar is valid YAML whatever the answer holds.
-            line = f"{found.group('key')} {json.dumps(answer.replace('{id}', current), ensure_ascii=False)}\n"
+            line = f"{found.group('key')} {json.dumps(written, ensure_ascii=False)}\n"
         lines.append(line)
     path.write_text("".join(lines), encoding="utf-8")
 

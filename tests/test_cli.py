@@ -66,7 +66,7 @@ def test_gate_clears_when_answered_and_waived(workdir):
 
 def test_cleared_gate_logs_answers_and_waivers_to_mlflow(workdir):
     checklist = workdir / "checklists/inspect.yaml"
-    fill_answers(checklist, "Balanced enough for {id}, as the report shows.")
+    fill_answers(checklist, "Balanced enough for {id}, as the report shows{cite}.")
     add_waivers(checklist, ["mojibake"])
     mark_reviewed(checklist)
     result = run(CLI + ["gate", "inspect"], workdir)

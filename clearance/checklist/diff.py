@@ -3,8 +3,9 @@
 For each step (a question file in checklists/) it compares the evidence
 fingerprint, the checks whose status moved, the answers, the waivers, the
 sign-offs and the gate's stamp, so a reviewer reads one short text in a pull
-request instead of diffing YAML and JSON. It reads files with ``git show
-REV:path`` (or from the working tree) and runs no stage.
+request instead of diffing YAML and JSON: as text, as JSON, or as markdown for a
+pull-request comment. It reads files with ``git show REV:path`` (or from the
+working tree) and runs no stage.
 
 A file that one revision does not hold (reports/ and gates/ are often
 git-ignored) is named and left out of the comparison rather than shown as
@@ -17,12 +18,16 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-# The command's parts live beside it: reading a revision, comparing a step, writing the text.
+# The command's parts live beside it: reading a revision, comparing a step, writing text or markdown.
 from clearance.checklist.diff_changes import StepDiff
 from clearance.checklist.diff_compare import compare
+from clearance.checklist.diff_markdown import render_markdown
 from clearance.checklist.diff_reading import read_step
 from clearance.checklist.diff_revisions import WORKING_TREE, side
 from clearance.checklist.diff_text import render
+from clearance.core.errors import UserError
+
+FORMATS = ("text", "json", "markdown")
 
 
 def diff_steps(rev_a: str | None, rev_b: str | None, root: Path) -> list[StepDiff]:
@@ -44,14 +49,21 @@ def as_json(diffs: list[StepDiff], label_a: str = "HEAD", label_b: str = WORKING
     return _json_doc(diffs, label_a, label_b)
 
 
-def cmd_diff(rev_a: str | None, rev_b: str | None, as_json: bool, root: Path = Path(".")) -> int:
-    """`clearance diff [REV_A [REV_B]]`: no revision compares HEAD with the working tree, one compares
-    it with the working tree, two compare each other. Prints and returns 0; UserError propagates."""
+def cmd_diff(rev_a: str | None, rev_b: str | None, as_json: bool = False, root: Path = Path("."),
+             fmt: str | None = None) -> int:
+    """`clearance diff [REV_A [REV_B]] [--format text|json|markdown]`: no revision compares HEAD with the
+    working tree, one compares it with the working tree, two compare each other. ``fmt`` names the form
+    (default text; ``as_json`` is the older spelling of "json"). Prints and returns 0; UserError propagates."""
+    fmt = fmt or ("json" if as_json else "text")
+    if fmt not in FORMATS:
+        raise UserError(f"--format {fmt}", "not a form clearance diff writes", f"use one of: {', '.join(FORMATS)}")
     rev_a = rev_a or "HEAD"
     diffs = diff_steps(rev_a, rev_b, root)
     label_b = rev_b or WORKING_TREE
-    if as_json:  # the flag shadows the function of that name here
+    if fmt == "json":
         print(json.dumps(_json_doc(diffs, rev_a, label_b), indent=2, ensure_ascii=False, default=str))
+    elif fmt == "markdown":
+        print(render_markdown(diffs, rev_a, label_b))
     else:
         print(render(diffs, rev_a, label_b))
     return 0

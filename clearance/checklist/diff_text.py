@@ -1,4 +1,4 @@
-"""`clearance diff` as plain text for a pull request: one block per step."""
+"""`clearance diff` as plain text for a terminal: one block per step (the markdown form reuses its pieces)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,15 @@ from clearance.checklist.diff_revisions import WORKING_TREE
 SHORT = 48  # characters of an answer or value shown before "…"
 
 
-def _short(value: Any) -> str:
-    """A value or answer cut to one short line."""
+def short(value: Any, width: int = SHORT) -> str:
+    """A value or answer on one line, cut to ``width`` characters (the markdown form allows more)."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     text = collapsed(text)
-    return text if len(text) <= SHORT else text[:SHORT - 1].rstrip() + "…"
+    return text if len(text) <= width else text[:width - 1].rstrip() + "…"
 
 
-def _header(d: StepDiff) -> str:
+def headline(d: StepDiff) -> str:
+    """The step's first line: its number, name and what became of its evidence fingerprint."""
     head = f"step {d.order} {d.step}:"
     if not d.file_a:
         return f"{head} question file added"
@@ -37,9 +38,9 @@ def _header(d: StepDiff) -> str:
 
 
 def _check_lines(d: StepDiff) -> list[str]:
-    lines = [f"  checks: {c.id} {c.status_a} -> {c.status_b} ({_short(c.value_a)} -> {_short(c.value_b)})"
+    lines = [f"  checks: {c.id} {c.status_a} -> {c.status_b} ({short(c.value_a)} -> {short(c.value_b)})"
              for c in d.checks_moved]
-    lines += [f"  checks: + {c.id} {c.status_b} ({_short(c.value_b)})" for c in d.checks_added]
+    lines += [f"  checks: + {c.id} {c.status_b} ({short(c.value_b)})" for c in d.checks_added]
     lines += [f"  checks: - {c.id} (was {c.status_a})" for c in d.checks_removed]
     return lines
 
@@ -49,31 +50,32 @@ def _review_lines(d: StepDiff) -> list[str]:
     lines = []
     if d.reviewed_changed:
         lines.append(f"  reviewed: {d.reviewed_a or '(empty)'} -> {d.reviewed_b or '(empty)'}")
-    lines += [f"  answers: + {x.id} ({_short(x.after)!r})" for x in d.answers_added]
-    lines += [f"  answers: changed {x.id} ({_short(x.before)!r} -> {_short(x.after)!r})" for x in d.answers_changed]
-    lines += [f"  answers: - {x.id} (was {_short(x.before)!r})" for x in d.answers_removed]
-    lines += [f"  waivers: + {w.check} (reason: {_short(w.reason_b)})" for w in d.waivers_added]
-    lines += [f"  waivers: changed {w.check} (reason: {_short(w.reason_a)!r} -> {_short(w.reason_b)!r})"
+    lines += [f"  answers: + {x.id} ({short(x.after)!r})" for x in d.answers_added]
+    lines += [f"  answers: changed {x.id} ({short(x.before)!r} -> {short(x.after)!r})" for x in d.answers_changed]
+    lines += [f"  answers: - {x.id} (was {short(x.before)!r})" for x in d.answers_removed]
+    lines += [f"  waivers: + {w.check} (reason: {short(w.reason_b)})" for w in d.waivers_added]
+    lines += [f"  waivers: changed {w.check} (reason: {short(w.reason_a)!r} -> {short(w.reason_b)!r})"
               for w in d.waivers_changed]
-    lines += [f"  waivers: - {w.check} (reason was: {_short(w.reason_a)})" for w in d.waivers_removed]
+    lines += [f"  waivers: - {w.check} (reason was: {short(w.reason_a)})" for w in d.waivers_removed]
     lines += [f"  sign-offs: + {s}" for s in d.signoffs_added]
     lines += [f"  sign-offs: - {s}" for s in d.signoffs_removed]
     return lines
 
 
+def gate_state(cleared: bool | None, by: str | None, at: str | None) -> str:
+    """One side of a gate stamp: "cleared by Ada Lovelace on 2026-12-06" or "not cleared"."""
+    return ("cleared" if cleared else "not cleared") + (f" by {by}" if by else "") + (f" on {at}" if at else "")
+
+
 def _gate_line(d: StepDiff) -> list[str]:
     if not d.gate_changed:
         return []
-
-    def state(cleared: bool | None, by: str | None, at: str | None) -> str:
-        return ("cleared" if cleared else "not cleared") + (f" by {by}" if by else "") + (f" on {at}" if at else "")
-
-    before = state(d.cleared_a, d.cleared_by_a, d.cleared_at_a)
-    return [f"  gate: {before} -> {state(d.cleared_b, d.cleared_by_b, d.cleared_at_b)}"]
+    before = gate_state(d.cleared_a, d.cleared_by_a, d.cleared_at_a)
+    return [f"  gate: {before} -> {gate_state(d.cleared_b, d.cleared_by_b, d.cleared_at_b)}"]
 
 
 def _render_step(d: StepDiff, label_a: str, label_b: str) -> list[str]:
-    lines = [_header(d)]
+    lines = [headline(d)]
     if d.changed:
         lines += _check_lines(d) + _review_lines(d) + _gate_line(d)
     for label, missing in ((label_a, d.missing_a), (label_b, d.missing_b)):

@@ -4,16 +4,23 @@ A pointer is a file, optionally with a fragment:
 ``reports/inspect/metrics.json#imbalance_ratio`` (a dotted key in a JSON file),
 ``reports/inspect/checks.json#mojibake`` (a check by id), or
 ``reports/inspect/report.html#balance`` (a section of a report).
+``resolve`` renders one line for `clearance show`; ``raw_value`` gives the data itself, for the gate's
+rule that answers cite their evidence (clearance.checklist.citations).
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 from clearance.checklist.results import CheckResult, describe
+
+# The rows of a CSV pointer read for citations: the sample and the lists of suspects are shorter, and a
+# gate that runs on every `dvc repro` must not read a large file whole.
+MAX_ROWS = 2000
 
 
 def _lookup(data: Any, dotted: str) -> Any:
@@ -61,3 +68,25 @@ def resolve(pointer: str, root: Path = Path(".")) -> str:
             return f"(not readable as a UTF-8 CSV: {exc}; run its step's stage again to rewrite it)"
         return f"{rows} rows to read"
     return "open it" + (f" at section #{fragment}" if fragment else "")
+
+
+def raw_value(pointer: str, root: Path = Path(".")) -> Any:
+    """What the pointer names, as data: a JSON file's value at the fragment (a check: its checks.json item;
+    no fragment: the whole document), a CSV's rows as dicts (at most MAX_ROWS), or None when the file is not
+    written yet, cannot be read, lacks the fragment, or is a page to open (a report section)."""
+    file, _, fragment = pointer.partition("#")
+    path = root / file
+    try:
+        if path.suffix == ".json":
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not fragment:
+                return data
+            if isinstance(data, list):
+                return next((item for item in data if isinstance(item, dict) and item.get("id") == fragment), None)
+            return _lookup(data, fragment)
+        if path.suffix == ".csv":
+            with path.open(encoding="utf-8", newline="") as handle:
+                return list(itertools.islice(csv.DictReader(handle), MAX_ROWS))
+    except (OSError, KeyError, TypeError, ValueError, csv.Error):  # UnicodeDecodeError is a ValueError
+        return None
+    return None

@@ -27,10 +27,13 @@ def fingerprint(data_digest: str, settings_digest: str, statuses: dict[str, str]
 
 
 def write_manifest(step: str, data_digest: str, settings_digest: str, checks: list[CheckResult],
-                   questions: list[dict[str, Any]], folder: Path) -> Path:
-    """Write reports/<step>/evidence.json: the fingerprint and the step's required questions."""
+                   questions: list[dict[str, Any]], folder: Path,
+                   checks_by_question: dict[str, list[str]] | None = None) -> Path:
+    """Write reports/<step>/evidence.json: the fingerprint, the step's required questions and which graded
+    checks inform each question (the gate, which reads no step's code, lets an answer cite them)."""
     value, basis = fingerprint(data_digest, settings_digest, {c.id: c.status for c in checks})
-    manifest = {"step": step, "fingerprint": value, "basis": basis, "questions": questions}
+    manifest = {"step": step, "fingerprint": value, "basis": basis, "questions": questions,
+                "checks_by_question": checks_by_question or {}}
     path = folder / MANIFEST_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from clearance.checklist.answers import distinct_words, normalised_answer, normalised_name, normalised_question
+from clearance.checklist.citations import Citable, citable, cites, declared_by_question
 from clearance.checklist.entries import Checklist, Question, SignOff, Waiver
 from clearance.checklist.manifest import Manifest, RequiredQuestion
 from clearance.checklist.results import CheckResult
@@ -50,6 +51,8 @@ class Verdict:
     cleared_by: str = ""  # what the stamp says, once write_stamp has written or kept it
     cleared_at: str = ""
     blocked: list[str] = field(default_factory=list)  # what a rule of RULES found, in words with its fix
+    cite_evidence: bool = True  # gate.cite_evidence: each answer must cite a figure, check or row it is paired with
+    uncited: list[tuple[Question, Citable]] = field(default_factory=list)  # answers citing none of what they could
 
     @property
     def review(self) -> str:
@@ -60,8 +63,8 @@ class Verdict:
 
     @property
     def incomplete(self) -> list[Question]:
-        """Questions whose answer does not count yet (empty, too short or shared)."""
-        shared = {q.id for group in self.duplicates for q in group}
+        """Questions whose answer does not count yet (empty, too short, shared, or citing nothing it could)."""
+        shared = {q.id for group in self.duplicates for q in group} | {q.id for q, _ in self.uncited}
         return [q for q in self.checklist.questions
                 if q in self.unanswered or q in self.short or q.id in shared]
 
@@ -81,7 +84,7 @@ class Verdict:
     @property
     def cleared(self) -> bool:
         return not (self.missing or self.unanswered or self.short or self.duplicates or self.failing
-                    or self.review != REVIEWED or self.missing_sign_offs or self.blocked)
+                    or self.review != REVIEWED or self.missing_sign_offs or self.blocked or self.uncited)
 
 
 def _required(verdict: Verdict) -> None:
@@ -106,6 +109,23 @@ def _answers(verdict: Verdict) -> None:
             verdict.short.append(q)
         by_text.setdefault(normalised_answer(q.answer), []).append(q)
     verdict.duplicates = [group for group in by_text.values() if len(group) > 1]
+
+
+def _citations(verdict: Verdict) -> None:
+    """With gate.cite_evidence, each answer cites something its evidence shows (a figure, a check, a sample
+    row: clearance.checklist.citations). Evidence pointers are read from the project folder (the working
+    directory, as `clearance show` reads them); a question with nothing to cite is exempt."""
+    if not verdict.cite_evidence:
+        return
+    declared = declared_by_question(verdict.checklist.checks)
+    required = {q.id: q.evidence for q in verdict.manifest.questions}
+    for question in verdict.checklist.questions:
+        if question in verdict.unanswered or question in verdict.short:
+            continue  # already told to write more
+        found = citable(question, verdict.checks, pointers=required.get(question.id, ()),
+                        declared=declared.get(question.id, ()))
+        if not found.empty and not cites(question.answer, found):
+            verdict.uncited.append((question, found))
 
 
 def _shared_reasons(waivers: list[Waiver]) -> dict[int, Waiver]:
@@ -158,19 +178,20 @@ def _checks(verdict: Verdict) -> None:
 
 # The gate's rules, in order: each reads the verdict and records what it finds (a rule of your own appends a
 # sentence that says what is wrong and how to fix it to ``verdict.blocked``: docs/extending.md).
-RULES: tuple[Callable[[Verdict], None], ...] = (_required, _answers, _checks)
+RULES: tuple[Callable[[Verdict], None], ...] = (_required, _answers, _citations, _checks)
 
 
 def evaluate(checklist: Checklist, checks: list[CheckResult], manifest: Manifest, min_words: int, *,
-             min_reason_words: int | None = None, min_sign_offs: int = 0, reviewer: str | None = None) -> Verdict:
+             min_reason_words: int | None = None, min_sign_offs: int = 0, reviewer: str | None = None,
+             cite_evidence: bool = True) -> Verdict:
     """A step clears when every required question is present, every question has its own
-    answer of at least ``min_words`` different words, the answers were reviewed against
-    the current evidence, every failing check is fixed or waived with a reason of its own
-    (at least ``min_reason_words`` different words; ``min_words`` when None), and at least
+    answer of at least ``min_words`` different words (that cites its evidence, with ``cite_evidence``),
+    the answers were reviewed against the current evidence, every failing check is fixed or waived
+    with a reason of its own (at least ``min_reason_words`` different words; ``min_words`` when None), and at least
     ``min_sign_offs`` different people signed off. Warnings and stale waivers never block."""
     verdict = Verdict(checklist=checklist, checks=checks, manifest=manifest, min_words=min_words,
                       min_reason_words=min_words if min_reason_words is None else min_reason_words,
-                      min_sign_offs=min_sign_offs, reviewer=reviewer)
+                      min_sign_offs=min_sign_offs, reviewer=reviewer, cite_evidence=cite_evidence)
     for rule in RULES:
         rule(verdict)
     return verdict

@@ -78,8 +78,20 @@ def judge_step(spec: StepJudging, thresholds: Any, folder: Path | None = None) -
     write_report(spec.template, spec.context(measured, checks, thresholds, folder), files["report"])
     settings = settings_digest(spec.fingerprint(measured, thresholds))
     files["manifest"] = write_manifest(spec.step, measured.data_digest, settings, checks,
-                                       required_questions(spec.questions, measured.task), folder)
+                                       required_questions(spec.questions, measured.task), folder,
+                                       pair_questions(spec.checks, checks))
     return Judgement(checks=checks, files=files, measurements=measured.kept)
+
+
+def pair_questions(declared: tuple[Declared, ...], graded: list[CheckResult]) -> dict[str, list[str]]:
+    """Which graded checks inform each question (evidence.json's ``checks_by_question``): the gate, which
+    reads no step's code, lets an answer cite them (clearance.checklist.citations)."""
+    ran = {c.id for c in graded}
+    paired: dict[str, list[str]] = {}
+    for check in declared:
+        if check.id in ran and check.question:
+            paired.setdefault(check.question, []).append(check.id)
+    return paired
 
 
 def require_reads(spec: StepJudging, graded: dict[str, Any], folder: Path) -> None:

@@ -9,6 +9,7 @@ from datetime import date
 from clearance.checklist.gate import CHANGED, UNREVIEWED, Verdict
 from clearance.checklist.manifest import RequiredQuestion
 from clearance.checklist.answers import distinct_words
+from clearance.checklist.citations import could_cite
 from clearance.checklist.results import describe
 
 RULE = "─" * 72
@@ -83,7 +84,19 @@ def _answers(v: Verdict) -> list[str]:
             ids = " and ".join(f"{q.id} (line {q.line})" for q in group)
             lines.append(f"  • {ids}: {_quote(group[0].answer)}")
         lines.append("")
-    return lines
+    return lines + _uncited(v)
+
+
+def _uncited(v: Verdict) -> list[str]:
+    """Answers that cite nothing of their evidence, each with a few figures it could cite."""
+    if not v.uncited:
+        return []
+    lines = [f"Answers that cite none of their evidence ({len(v.uncited)}) — quote a figure it shows (rounded as "
+             "you would write it), a check id or a sample row:"]
+    for question, found in v.uncited:
+        lines.append(f"  • {question.id} (line {question.line}): {_quote(question.answer)}")
+        lines.append(_wrap("could cite: " + ", ".join(could_cite(found)), "      "))
+    return lines + ["  (gate.cite_evidence: false turns this rule off, for teams that review answers otherwise)", ""]
 
 
 def _failing(v: Verdict) -> list[str]:

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from clearance.checklist.entries import FILE_KEYS, Key
 from clearance.core.errors import UserError
 from clearance.core.user_files import read_utf8, yaml_error
 
@@ -119,3 +120,39 @@ def first_repeat(items: list[Any], key: Callable[[Any], str]) -> tuple[Any, Any]
             return first[key(item)], item
         first[key(item)] = item
     return None
+
+
+def _places(keys: tuple[Key, ...] = FILE_KEYS, place: str = "the file's top level (not indented)") -> dict[str, str]:
+    """Each key the tables name -> where in a question file it belongs."""
+    found = {k.name: place for k in keys}
+    for key in keys:
+        for name, where in _places(key.entries, f"each `{key.name}:` entry (indented under its `- `)").items():
+            found.setdefault(name, where)
+    return found
+
+
+def _unknown_key_fix(key: str, keys: tuple[Key, ...]) -> str:
+    """Where a key that is not allowed here belongs, or the allowed key it most likely misspells."""
+    import difflib
+
+    names = [k.name for k in keys]
+    allowed = "the keys allowed here are " + ", ".join(f"`{n}:`" for n in names)
+    home = _places().get(key)
+    if home is not None:
+        return f"`{key}:` belongs in {home}: move it there (its indentation decides where it is); {allowed}"
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean `{close[0]}:`? Rename it ({allowed})"
+    return f"delete it, or keep it as a comment (`# {key}: ...`): {allowed}"
+
+
+def refuse_unknown_keys(mapping: Any, keys: tuple[Key, ...], path: Path, where: str, line: int) -> None:
+    """A key the table ``keys`` (clearance.checklist.entries) does not name is refused at its line, with the key
+    it misspells or where it belongs: ignored, a misspelt `waiver:` would waive nothing, silently."""
+    names = {k.name for k in keys}
+    for key in mapping:
+        if isinstance(key, str) and key in names:
+            continue
+        text = key if isinstance(key, str) else as_text(key) or "null"
+        raise UserError(f"{path}, line {line_of(mapping, key) or line}", f"{where} has an unknown key `{text}:`",
+                        _unknown_key_fix(text, keys))

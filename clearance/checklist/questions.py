@@ -8,7 +8,7 @@ from typing import Any
 
 # What a question file holds and when an answer counts live beside this reader; importers of the
 # question files' API find them here too.
-from clearance.checklist.entries import Checklist, Question
+from clearance.checklist.entries import FILE_KEYS, QUESTION_KEYS, Checklist, Question
 from clearance.checklist.question_yaml import (
     as_text,
     first_repeat,
@@ -16,6 +16,7 @@ from clearance.checklist.question_yaml import (
     one_value,
     parse_yaml,
     prose,
+    refuse_unknown_keys,
     require_field,
 )
 from clearance.checklist.sign_offs import read_sign_offs
@@ -45,6 +46,9 @@ def _question(item: Any, index: int, path: Path) -> Question:
     if not hasattr(item, "get"):
         raise UserError(f"{path}, line {line}", f"question {index + 1} is not a mapping",
                         "each question needs `id:`, `question:` and `answer:` fields")
+    named = item.get("id")
+    refuse_unknown_keys(item, QUESTION_KEYS, path,
+                        f"question {named!r}" if isinstance(named, str) else f"question {index + 1}", line)
     id_line = line_of(item, "id") or line
     qid = one_value(require_field(item, "id", path, f"question {index + 1}", line), path, id_line,
                     f"the `id:` of question {index + 1}").strip()
@@ -109,6 +113,7 @@ def load_checklist(path: Path) -> Checklist:
     doc = parse_yaml(path)
     if not hasattr(doc, "get"):
         raise UserError(str(path), _not_a_mapping(doc), damaged_fix(path))
+    refuse_unknown_keys(doc, FILE_KEYS, path, "the file's top level", 1)
     require_field(doc, "step", path, "the file", 1)
     step = _field(doc, "step", path).strip()
     if not step:

@@ -18,6 +18,7 @@ def log_cleared_gate(verdict: Verdict) -> str:
     from clearance.core.tracking import (
         log_artifacts,
         log_dict,
+        link_step_runs,
         log_metrics,
         set_tags,
         stage_run,
@@ -44,4 +45,5 @@ def log_cleared_gate(verdict: Verdict) -> str:
         # Who cleared the gate and when, as the stamp records them (write_stamp set them on the verdict).
         signed = {"clearance.cleared_by": verdict.cleared_by, "clearance.cleared_at": verdict.cleared_at}
         set_tags({key: value for key, value in signed.items() if value})
+        link_step_runs(checklist.step)
         return run.info.run_id

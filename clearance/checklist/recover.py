@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from clearance.checklist.schema import modeline
 from clearance.core.git import git_succeeds, git_text
 
 # Each step's judging package ships the questions it requires: clearance/<package>/judge/questions.yaml.
@@ -47,8 +48,8 @@ def fresh_copy_fix(path: Path, step: str) -> str:
     if source is None:
         return template
     return (f"{template}, or start one from the questions step {step!r} requires, shipped in {source} "
-            "(add `answer:` under each question, and `order:`, `checks:` and `waivers: []` as in the other "
-            "question files)")
+            "(add `answer:` under each question and delete its `tasks:` line, add `order:`, `checks:` and "
+            f"`waivers: []` as in the other question files, and make `{modeline(step)}` its first line)")
 
 
 def missing_fix(path: Path, step: str) -> str:

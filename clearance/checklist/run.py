@@ -57,7 +57,7 @@ def judge_checklist(checklist, min_words: int | None = None, settings=None):
     manifest = read_step_manifest(checklist.checks, checklist.step)
     return evaluate(checklist, checks, manifest, settings.min_answer_words if min_words is None else min_words,
                     min_reason_words=settings.min_reason_words, min_sign_offs=settings.min_sign_offs,
-                    reviewer=settings.reviewer)
+                    reviewer=settings.reviewer, cite_evidence=settings.cite_evidence)
 
 
 def verdict_of(step: str, folder: Path):

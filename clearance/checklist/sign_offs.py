@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from clearance.checklist.answers import parses_as_date
-from clearance.checklist.entries import SignOff
-from clearance.checklist.question_yaml import item_line, line_of, one_value
+from clearance.checklist.entries import SIGN_OFF_KEYS, SignOff
+from clearance.checklist.question_yaml import item_line, line_of, one_value, refuse_unknown_keys
 from clearance.core.errors import UserError
 
 SIGN_OFF_FIX = "write each sign-off as `- name: <your name>` with `date: YYYY-MM-DD` below it"
@@ -17,6 +17,7 @@ def _sign_off(item: Any, line: int, path: Path) -> SignOff:
     """One `signed_off_by:` entry (on ``line``); without a name or with a date that does not parse it names the line."""
     if not hasattr(item, "get"):
         raise UserError(f"{path}, line {line}", "a `signed_off_by` entry is not a mapping", SIGN_OFF_FIX)
+    refuse_unknown_keys(item, SIGN_OFF_KEYS, path, f"the `signed_off_by` entry on line {line}", line)
     name = one_value(item.get("name"), path, line, "a sign-off's `name:`").strip()
     if not name:
         raise UserError(f"{path}, line {line}", "a `signed_off_by` entry has no name",

@@ -5,8 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from clearance.checklist.entries import Waiver
-from clearance.checklist.question_yaml import first_repeat, item_line, line_of, one_value, prose
+from clearance.checklist.entries import WAIVER_KEYS, Waiver
+from clearance.checklist.question_yaml import (
+    first_repeat,
+    item_line,
+    line_of,
+    one_value,
+    prose,
+    refuse_unknown_keys,
+)
 from clearance.core.errors import UserError
 
 
@@ -29,6 +36,8 @@ def read_waivers(doc: Any, path: Path) -> list[Waiver]:
     out = []
     for index, item in enumerate(items):
         line = item_line(items, index)
+        if hasattr(item, "get"):
+            refuse_unknown_keys(item, WAIVER_KEYS, path, f"the waiver on line {line}", line)
         if not hasattr(item, "get") or "check" not in item:
             raise UserError(f"{path}, line {line}", "a waiver has no `check:` field",
                             "write `- check: <check id>` and `reason: <why it is acceptable>`")

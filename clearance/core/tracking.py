@@ -122,9 +122,10 @@ def stage_run(stage: str, cfg: TrackingConfig, params: dict[str, Any]) -> Iterat
 
     # The store's schema migrations log at INFO on first use; they are not news.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from clearance.core.run_links import step_tags
     from clearance.core.run_owner import owner_tags
 
-    tags = {"clearance.stage": stage, "mlflow.source.git.commit": git_commit(), **owner_tags()}
+    tags = {"clearance.stage": stage, **step_tags(stage), "mlflow.source.git.commit": git_commit(), **owner_tags()}
     # Opening the store is converted to a clear error; the stage's own work (the body) is not.
     with opening_store(cfg):
         mlflow.set_tracking_uri(tracking_uri(cfg))
@@ -220,13 +221,16 @@ def child_run(name: str, params: dict[str, Any], metrics: dict[str, Any] | None 
     """
     import mlflow
 
+    from clearance.core.run_links import STEP_TAG
     from clearance.core.run_owner import owner_tags
 
     parent = mlflow.active_run()
+    # A nested run is filed under its parent's step, so filtering on the step shows it too.
+    step = {STEP_TAG: parent.data.tags[STEP_TAG]} if parent and STEP_TAG in parent.data.tags else {}
     # Without the parent's experiment id, a nested run lands in the Default experiment.
     with mlflow.start_run(run_name=name, nested=True,
                           experiment_id=parent.info.experiment_id if parent else None) as run:
-        _log_batch(run.info.run_id, params=params, metrics=metrics, tags={**owner_tags(), **(tags or {})})
+        _log_batch(run.info.run_id, params=params, metrics=metrics, tags={**owner_tags(), **step, **(tags or {})})
         yield run
 
 
@@ -242,11 +246,16 @@ def attached_run(name: str, cfg: TrackingConfig, parent_id: str, params: dict[st
 
     from clearance.core.run_owner import owner_tags
 
+    from clearance.core.run_links import STEP_TAG
+
     with opening_store(cfg):
         mlflow.set_tracking_uri(tracking_uri(cfg))
+        # Filed under the parent's step (the parent may live in another process or machine: read its tags).
+        parent_tags = mlflow.MlflowClient().get_run(parent_id).data.tags
+        step = {STEP_TAG: parent_tags[STEP_TAG]} if STEP_TAG in parent_tags else {}
         run = mlflow.start_run(run_name=name, experiment_id=_experiment_id(cfg),
                                nested=mlflow.active_run() is not None,
-                               tags={"mlflow.parentRunId": parent_id, **owner_tags()})
+                               tags={"mlflow.parentRunId": parent_id, **step, **owner_tags()})
     with run:
         with opening_store(cfg):
             _log_batch(run.info.run_id, params=params, tags=tags)
@@ -266,6 +275,18 @@ def log_epoch(metrics: dict[str, Any], step: int) -> None:
 def set_tags(tags: dict[str, Any]) -> None:
     """Tag the active run (values as text)."""
     _log_batch(_active_run_id(), tags=tags)
+
+
+def link_step_runs(step: str) -> None:
+    """Tag the active run (a gate's) with links to the runs behind its step's evidence: the latest finished
+    run of each of the step's stages and the runs nested under them (clearance/core/run_links.py)."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from clearance.core.run_links import latest_step_runs, link_tags
+
+    experiment_id = mlflow.active_run().info.experiment_id
+    set_tags(link_tags(step, experiment_id, latest_step_runs(MlflowClient(), experiment_id, step)))
 
 
 def log_artifacts(paths: list[Path]) -> None:

@@ -18,6 +18,7 @@ class GateConfig:
     min_reason_words: int = MISSING  # a waiver's reason: different words, like an answer
     min_sign_offs: int = MISSING  # distinct names under `signed_off_by:`; 0: none required
     reviewer: Optional[str] = MISSING  # who the stamp names; null: the git user
+    cite_evidence: bool = MISSING  # each answer cites a figure, check or sample row of its evidence
 
 
 @dataclass
