@@ -92,7 +92,8 @@ def ablation(prepared: Path, configs: dict[str, list[str]], seeds: list[int], ba
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1")
+    parser.add_argument("--seed", type=int, action="append", default=[], help="these seeds instead (repeatable)")
     parser.add_argument("--config", action="append", default=[], help="NAME=override,override (repeatable)")
     parser.add_argument("--only", action="append", default=[], help="keep only the named configurations")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     configs.update({name: [o for o in spec.split(",") if o] for name, spec in
                     (c.split("=", 1) for c in args.config)})
     if args.only or args.smoke:
-        configs = {k: v for k, v in configs.items() if k in (args.only or ["defaults"])}
+        # in the order named: the configurations that matter most first
+        configs = {k: configs[k] for k in (args.only or ["defaults"]) if k in configs}
     env = venv_env(DVC_NO_ANALYTICS="1")
     with work_folder("clearance-bench-seeds-", args.keep) as work:
         repo = project_copy(work / "repo", smoke_settings() if args.smoke else [], env)
@@ -113,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         bar = tfidf_bar(prepared, 42)
         print(f"TF-IDF + LR bar on valid: macro-F1 {bar:.4f} ({time.perf_counter() - start:.0f} s)", flush=True)
         debug = ["debug=tiny"] if args.smoke else []
-        ablation(prepared, {k: debug + v for k, v in configs.items()}, list(range(1 if args.smoke else args.seeds)),
+        ablation(prepared, {k: debug + v for k, v in configs.items()}, args.seed or list(range(1 if args.smoke else args.seeds)),
                  bar, args.smoke)
     return 0
 
