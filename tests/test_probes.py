@@ -165,7 +165,7 @@ def t() -> ModelChecks:
 def train_config(**changes: Any) -> TrainConfig:
     """conf/'s training settings, on CPU in fp32, sized for tiny models."""
     values = dict(lr=0.01, weight_decay=0.0, dropout=0.1, batch_size=16, epochs=2, max_steps=None, max_length=32,
-                  device="cpu", precision="fp32", eval_every=5, seed=0)
+                  device="cpu", precision="fp32", eval_every=5, seed=0, schedule="constant", warmup_ratio=0.0)
     values.update(changes)
     return from_conf(TrainConfig, "train", **values)
 
