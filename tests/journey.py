@@ -21,10 +21,11 @@ from tests.factory import make_texts
 # The debug group, on a small keyword corpus of its own, with the user's own model from plugins/ (the
 # worked example, plugins/my_models.py) and absurd learning rates in the sweep (a new user's mistake):
 # every trial predicts one class, so the sweep's best is worse than step 3's configuration beyond seed
-# noise, and the pipeline must keep step 3's model.
+# noise, and the pipeline must keep step 3's model. At a constant rate: a warm-up and decay would soften the
+# absurd rates over the trials' few steps.
 SETTINGS = ["debug=tiny", "data=custom", "data.path=data/tiny.csv", "~model", "+model._target_=my_models.MyNet",
-            "+model.width=32", "train.lr=8e-3", "sweep.space.model.layers=null",
-            "sweep.space.train.lr='loguniform(0.5, 5.0)'"]
+            "+model.width=32", "train.lr=8e-3", "train.schedule=constant", "train.warmup_ratio=0.0",
+            "sweep.space.model.layers=null", "sweep.space.train.lr='loguniform(0.5, 5.0)'"]
 ROWS_PER_CLASS = 60
 
 

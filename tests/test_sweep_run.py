@@ -28,9 +28,10 @@ from clearance.sweep.search.trial import Setup
 from tests.conftest import REPO
 from tests.factory import prepared_project, project_copy
 
-# The debug group (conf/debug/tiny.yaml) on a tiny corpus; each test sets the space and budget it needs.
+# The debug group (conf/debug/tiny.yaml) on a tiny corpus; each test sets the space and budget it needs. At a
+# constant rate, so a trial diverges at the rate it drew (a warm-up would reach it later, or never in 8 steps).
 SETTINGS = ["debug=tiny", "data=custom", "data.path=data/tiny.csv", "train.max_length=32", "train.batch_size=16",
-            "sweep.trials=4"]
+            "sweep.trials=4", "train.schedule=constant", "train.warmup_ratio=0.0"]
 SPACE = {"train": {"lr": "loguniform(1e-3, 3e-2)"}, "model": {"layers": "choice(1, 2)"}}
 BUDGET = {"train": {"max_steps": 8, "eval_every": 8, "epochs": 1}}
 

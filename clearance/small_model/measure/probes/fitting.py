@@ -57,7 +57,10 @@ def measure_overfit(train_cfg: Any, parts: Any, train: Encoded, n: int, max_step
     subset = train.subset(overfit_rows(train.labels, n, seed, task.name))
     terms = loss_terms(task, parts.loss, subset.labels)
     stop_below = stop_loss(task, stop_below, terms, len(subset))
-    cfg = replace(train_cfg, batch_size=len(subset), epochs=max_steps, dropout=0.0, weight_decay=0.0)
+    # At a constant rate: the probe asks whether the model can fit, and a warm-up or a decay to 0 over its few
+    # steps would spend some of them at a rate near 0 (train.schedule is the real run's).
+    cfg = replace(train_cfg, batch_size=len(subset), epochs=max_steps, dropout=0.0, weight_decay=0.0,
+                  schedule="constant", warmup_ratio=0.0)
     losses: list[float] = []
 
     def watch(record: dict) -> None:
