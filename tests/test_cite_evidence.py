@@ -273,3 +273,14 @@ def test_cite_evidence_false_lets_the_filler_through(journey: Journey, tmp_path:
     params.write_text(params.read_text().replace("cite_evidence: true", "cite_evidence: false"))
     code, output = gate_1(project)
     assert code == 0 and "GATE CLEARED: step 1" in output, output
+
+
+def test_what_the_gate_offers_to_cite_cites_when_quoted():
+    """A figure shown too round to count ("60%" for 0.6034) is not offered; the ones offered count when quoted."""
+    from clearance.checklist.citations import Citable, Figure, cites, could_cite
+
+    found = Citable(figures=(Figure(0.6034, "60%", "vocab.hapax_share"), Figure(0.6034, "60.3%", "vocab.hapax_share", 1),
+                             Figure(320.0, "320", "length.chars_max", 2)))
+    offered = could_cite(found)
+    assert offered and not any(o.startswith("60% ") for o in offered), offered
+    assert all(cites(f"It shows {o}.", found) for o in offered), offered

@@ -244,12 +244,18 @@ def cites(answer: str, found: Citable) -> bool:
     return any(_names_check(text, c) for c in found.checks) or _cites_row(text, found.rows)
 
 
+def _quotable(figure: Figure) -> bool:
+    """Whether the figure as shown cites it when quoted ("60%" for 0.6034 is too round to: it is not offered)."""
+    return any(not w.trivial and w.matches(figure.value) for w in written_numbers(figure.shown))
+
+
 def could_cite(found: Citable, figures: int = SHOWN) -> list[str]:
     """A few of the most quotable things ``found`` holds: a figure from each source first (in the evidence's
     order), then a check id and a sample row; each written so that quoting it cites it."""
     by_source: dict[int, list[Figure]] = {}
     for figure in found.figures:
-        by_source.setdefault(figure.source, []).append(figure)
+        if _quotable(figure):
+            by_source.setdefault(figure.source, []).append(figure)
     chosen: list[str] = []
     for rank in range(max((len(group) for group in by_source.values()), default=0)):
         for group in by_source.values():
