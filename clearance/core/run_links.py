@@ -37,6 +37,11 @@ def step_tags(stage: str) -> dict[str, str]:
     return {STEP_TAG: step} if step else {}
 
 
+def inherited_step(parent_tags: dict[str, str] | None) -> dict[str, str]:
+    """The step tag a nested run takes from its parent's tags (none when the parent has none)."""
+    return {STEP_TAG: parent_tags[STEP_TAG]} if parent_tags and STEP_TAG in parent_tags else {}
+
+
 def stages_of(step: str) -> list[str]:
     """The stages whose runs make up a step's evidence, in pipeline order."""
     return [stage for stage, owner in STAGE_STEPS.items() if owner == step]

@@ -221,12 +221,12 @@ def child_run(name: str, params: dict[str, Any], metrics: dict[str, Any] | None 
     """
     import mlflow
 
-    from clearance.core.run_links import STEP_TAG
+    from clearance.core.run_links import inherited_step
     from clearance.core.run_owner import owner_tags
 
     parent = mlflow.active_run()
     # A nested run is filed under its parent's step, so filtering on the step shows it too.
-    step = {STEP_TAG: parent.data.tags[STEP_TAG]} if parent and STEP_TAG in parent.data.tags else {}
+    step = inherited_step(parent.data.tags if parent else None)
     # Without the parent's experiment id, a nested run lands in the Default experiment.
     with mlflow.start_run(run_name=name, nested=True,
                           experiment_id=parent.info.experiment_id if parent else None) as run:
@@ -246,13 +246,12 @@ def attached_run(name: str, cfg: TrackingConfig, parent_id: str, params: dict[st
 
     from clearance.core.run_owner import owner_tags
 
-    from clearance.core.run_links import STEP_TAG
+    from clearance.core.run_links import inherited_step
 
     with opening_store(cfg):
         mlflow.set_tracking_uri(tracking_uri(cfg))
         # Filed under the parent's step (the parent may live in another process or machine: read its tags).
-        parent_tags = mlflow.MlflowClient().get_run(parent_id).data.tags
-        step = {STEP_TAG: parent_tags[STEP_TAG]} if STEP_TAG in parent_tags else {}
+        step = inherited_step(mlflow.MlflowClient().get_run(parent_id).data.tags)
         run = mlflow.start_run(run_name=name, experiment_id=_experiment_id(cfg),
                                nested=mlflow.active_run() is not None,
                                tags={"mlflow.parentRunId": parent_id, **step, **owner_tags()})
