@@ -8,11 +8,11 @@ whole pipeline with register and summary; an earlier step: `dvc repro gate_<step
 answering is not counted. Then, on that finished state:
 
 - each step's and each stage's seconds, and the peak resident memory of the biggest process; through
-  the sweep, the whole pipeline (goal <= 35 min on 2 CPU cores);
+  the sweep, the whole pipeline (goal <= 15 min on 2 CPU cores);
 - when step 3 ran: the `dvc repro` from the cleared step-2 gate to the step-3 gate (goal <= 10 min on
   2 cores), the training throughput, the epochs seen, and valid macro-F1 against the best baseline's;
 - when step 4 ran: the sweep's trials, the share of a trial spent outside the training function
-  (goal <= 5%), the sweep plus the seed re-runs (goal <= 20 min) and the final choice;
+  (goal <= 5%), the sweep plus the seed re-runs and the final choice;
 - a no-op `dvc repro` (every stage up to date), `--repeat` calls, median: it must run no stage;
 - a threshold change (`clearance params ... checks.inspect.duplicate_warn=0.2`, then `dvc repro`): it
   must re-run only the judging (judge_inspect, gate_inspect), never a measuring stage (builtin_data,
@@ -60,7 +60,7 @@ from _pipeline import (  # noqa: E402
     walk,
 )
 
-GOALS = {"pipeline": 35 * 60, "step3": 10 * 60, "sweep_and_seeds": 20 * 60, "overhead": 0.05}
+GOALS = {"pipeline": 15 * 60, "step3": 10 * 60, "overhead": 0.05}  # the default journey on 2 CPU cores
 THRESHOLD = "checks.inspect.duplicate_warn"
 NOOP_GOAL = 3.0  # seconds: a `dvc repro` with nothing to do
 REWORD_MAY_RUN = {"gate_inspect", "summary"}  # the journey page quotes the answers
@@ -147,8 +147,8 @@ def report_steps(stages: list[tuple[str, float]], through: str, peak: float, smo
         print(f"    {name:<16} {seconds:7.1f} s")
     if through == STEPS[-1]:
         met = whole <= GOALS["pipeline"]
-        print(f"whole pipeline: goal <= 35 min: {'MET' if met else 'NOT MET'}")
-        result("whole pipeline, four gates", "<= 35 min", f"{whole:.0f} s ({whole / 60:.1f} min)",
+        print(f"whole pipeline: goal <= {GOALS['pipeline'] // 60} min: {'MET' if met else 'NOT MET'}")
+        result("whole pipeline, four gates", f"<= {GOALS['pipeline'] // 60} min", f"{whole:.0f} s ({whole / 60:.1f} min)",
                verdict(met, smoke))
     else:
         result(f"steps 1-{len(ran)}, through gate {len(ran)} ({through})", "-",
@@ -200,11 +200,9 @@ def epochs_seen(repo: Path, metrics: dict) -> float | None:
 def report_sweep(repo: Path, stages: list[tuple[str, float]], smoke: bool = False) -> None:
     """Step 4: the sweep plus seed re-runs against their goal, the trials and their overhead, the final choice."""
     sweep_seconds = sum(s for n, s in stages if n in ("sweep", "seed_runs"))
-    met = sweep_seconds <= GOALS["sweep_and_seeds"]
-    print(f"sweep + seed re-runs: {sweep_seconds:.0f} s ({sweep_seconds / 60:.1f} min; goal <= 20 min: "
-          f"{'MET' if met else 'NOT MET'})")
-    result("sweep + seed re-runs", "<= 20 min", f"{sweep_seconds:.0f} s ({sweep_seconds / 60:.1f} min)",
-           verdict(met, smoke))
+    print(f"sweep + seed re-runs: {sweep_seconds:.0f} s ({sweep_seconds / 60:.1f} min; within the whole pipeline's "
+          f"goal)")
+    result("sweep + seed re-runs", "-", f"{sweep_seconds:.0f} s ({sweep_seconds / 60:.1f} min)", None)
     measured = json.loads((repo / "reports/sweep/measurements.json").read_text(encoding="utf-8"))
     complete = [t for t in measured["trials"] if t["state"] == "COMPLETE"]
     print(f"trials: {len(measured['trials'])} ({len(complete)} complete), mean "
@@ -222,7 +220,10 @@ def report_sweep(repo: Path, stages: list[tuple[str, float]], smoke: bool = Fals
     print(f"best trial {best['number']}: valid {measured['metric']} {best['value']:.4f} {best['params']}")
     seeds = json.loads((repo / "reports/sweep/seeds.json").read_text(encoding="utf-8"))
     boot = seeds["bootstrap"]
-    print(f"seed re-runs {seeds['seeds']}: best {seeds['best']['values']}, step 3's {seeds['reference']['values']}; "
+    reused = sum(t is not None for name in ("best", "reference") for t in seeds[name].get("trials", []))
+    result("seed re-runs reused from trials", "-", f"{reused} of {2 * len(seeds['seeds'])}", None)
+    print(f"seed re-runs {seeds['seeds']} ({reused} reused from trials): best {seeds['best']['values']}, "
+          f"step 3's {seeds['reference']['values']}; "
           f"mean gain {boot['mean_gain']:.4f} [{boot['low']:.4f}, {boot['high']:.4f}]")
     final = json.loads((repo / "reports/sweep/final.json").read_text(encoding="utf-8"))
     metric = final["metric"]

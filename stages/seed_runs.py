@@ -43,12 +43,17 @@ def main() -> None:
 
     with stage_run("seed_runs", stage.tracking, flatten({"sweep": asdict(stage.sweep)})) as run:
         record = rerun_seeds(stage, setup, measured["best"], tracked,
-                             on_eval=lambda point: log_epoch(curve_point(point), point["step"]))
+                             on_eval=lambda point: log_epoch(curve_point(point), point["step"]), measured=measured)
         boot = record["bootstrap"]
         log_metrics({"mean_gain": boot.get("mean_gain"), "gain_low": boot.get("low"), "gain_high": boot.get("high")})
     write_record(SeedReruns, record, report_dir(STEP) / SEEDS_FILE)
     print(f"{gain_line(boot, record['seeds'])} (MLflow run {run.info.run_id})")
+    if record["reference"].get("shared"):
+        print("the best configuration is step 3's own: its seed runs are the reference's (no gain to find)")
     for name in ("best", "reference"):
+        if record[name]["trials"] and record[name]["trials"][0] is not None:
+            print(f"{name}, seed {record['seeds'][0]}: trial {record[name]['trials'][0]}'s run, reused (the same "
+                  f"settings, seed and budget)")
         for seed in record[name]["diverged"]:
             print(f"{name}, seed {seed['seed']}: {seed['message']}")
 

@@ -49,6 +49,27 @@ def test_auto_reads_long_chinese_reviews_where_64_tokens_would_cut(tmp_path: Pat
     assert model_settings_digest(from_conf(ModelStage, conf_dir=CONF, hydra_overrides=overrides)) == digest
 
 
+def test_a_sweep_measures_the_lengths_once_per_setting(tmp_path: Path, monkeypatch) -> None:
+    """``known`` (a sweep's trials share one): the same settings reuse the choice without measuring again, and
+    another percentile measures afresh."""
+    import clearance.neural.training.auto_length as auto_length
+
+    folder = zh_project(tmp_path, monkeypatch)
+    overrides = ("model=tiny", "tokenizer=trained", "model.max_positions=512", "train.max_length=auto")
+    known: dict = {}
+    first = from_conf(ModelStage, conf_dir=CONF, hydra_overrides=overrides)
+    measured = parts_for(first, folder, known).length_choice
+    calls = []
+    real = auto_length.resolve
+    monkeypatch.setattr(auto_length, "resolve", lambda *a: calls.append(a) or real(*a))
+    second = from_conf(ModelStage, conf_dir=CONF, hydra_overrides=overrides)
+    assert parts_for(second, folder, known).length_choice == measured and calls == []
+    assert second.train.max_length == first.train.max_length
+    other = from_conf(ModelStage, conf_dir=CONF, hydra_overrides=(*overrides, "train.max_length_percentile=50"))
+    assert parts_for(other, folder, known).length_choice["value"] < measured["value"] and len(calls) == 1
+    assert len(known) == 2
+
+
 def test_a_number_is_kept_as_set(tmp_path: Path, monkeypatch) -> None:
     folder = zh_project(tmp_path, monkeypatch)
     cfg = from_conf(ModelStage, conf_dir=CONF, hydra_overrides=("model=tiny", "tokenizer=trained", "train.max_length=48"))

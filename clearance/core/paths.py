@@ -14,6 +14,7 @@ PREPARED_DIR = Path("data/prepared")
 # The packaged models steps hand on (clearance.neural.serving): step 3's, and the sweep's best configuration's.
 MODEL_DIR = Path("models/model")
 BEST_MODEL_DIR = Path("models/sweep/best")
+KEPT_TRIAL_DIR = Path("models/sweep/trial")  # the sweep's leading trial, reused as the best one's first seed
 SPLITS = ("train", "valid", "test")
 
 # The four steps, in order: each names its reports/<step>/, checklists/<step>.yaml and gates/<step>.json.

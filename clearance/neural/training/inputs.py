@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,21 +54,32 @@ def task_scale(cfg: ModelStage, task: Task, prepared: Path = PREPARED_DIR) -> Ta
     return fit_scale(task.targets(targets.tolist()), cfg.train.standardize_target)
 
 
-def parts_for(cfg: ModelStage, prepared: Path = PREPARED_DIR) -> Parts:
+def parts_for(cfg: ModelStage, prepared: Path = PREPARED_DIR, known: dict[str, Any] | None = None) -> Parts:
     """Every part built for the prepared data's task (summary.json), a regression target's scale fitted on
     train: what the probes, the training stage and the sweep build their parts with. ``train.max_length: auto``
     is resolved here, in ``cfg`` itself (its settings digest is taken before: it names the setting), and the
-    choice kept on the parts (``length_choice``) for the reports."""
+    choice kept on the parts (``length_choice``) for the reports.
+
+    ``known``: choices already made, by what they depend on (a sweep's trials share one: measuring the lengths
+    again, ~2 s on 20k texts, was most of a trial's time outside training)."""
     from dataclasses import replace
 
-    from clearance.neural.training.auto_length import PROVISIONAL, is_auto, resolve
+    from clearance.neural.training.auto_length import is_auto, resolve
 
     task = task_of(load_summary(prepared))
     auto = is_auto(cfg.train.max_length)
     parts = build_parts(cfg, task, task_scale(cfg, task, prepared))
     if auto:
-        train = pd.read_parquet(split_file("train", prepared), columns=["text"])["text"]
-        parts.length_choice = resolve(cfg, parts, train, cfg.seed)
+        key = json.dumps([str(prepared), cfg.tokenizer, cfg.preprocess, cfg.model, cfg.train.max_length_percentile,
+                          cfg.seed], sort_keys=True, default=str)
+        if known is not None and key in known:
+            cfg.train = replace(cfg.train, max_length=known[key]["value"])
+            parts.length_choice = dict(known[key])
+        else:
+            train = pd.read_parquet(split_file("train", prepared), columns=["text"])["text"]
+            parts.length_choice = resolve(cfg, parts, train, cfg.seed)
+            if known is not None:
+                known[key] = dict(parts.length_choice)
     return parts
 
 

@@ -28,6 +28,8 @@ class Trial(Record):
     worker: str
     # PRUNED trials whose loss or logits turned NaN or infinite: step, loss (text), lr, where, message
     diverged: dict[str, Any] | None = None
+    seed: int | None = None  # the train.seed it trained with
+    reference: bool = False  # step 3's own values, queued as the study's first trial
 
 
 @dataclass
@@ -76,6 +78,8 @@ class Rerun(Record):
     mean: float | None
     std: float | None
     diverged: list[dict[str, Any]] = field(default_factory=list)  # the seeds that diverged: seed, step, loss, lr
+    trials: list[int | None] = field(default_factory=list)  # per seed: the sweep trial whose run it is, or None
+    shared: bool = False  # the reference's: the best configuration is step 3's own, so its runs are these
 
 
 @dataclass

@@ -19,13 +19,15 @@ from clearance.core.data.prepare import load_summary
 from clearance.core.errors import UserError
 from clearance.core.evaluation import pick_best
 from clearance.core.records import write_json
-from clearance.core.paths import PREPARED_DIR, report_dir
+from clearance.core.paths import KEPT_TRIAL_DIR, PREPARED_DIR, report_dir
 from clearance.core.records import write_record
 from clearance.core.records import read_bar
 from clearance.neural.training.inputs import model_settings_digest
 from clearance.sweep.search import analysis
 from clearance.sweep.search.files import MEASUREMENTS_FILE, STEP, SweepMeasurements
+from clearance.sweep.search.kept import mark_empty
 from clearance.sweep.search.objective import Objective
+from clearance.sweep.search.reference import queue_reference
 from clearance.sweep.search.space import (
     Dimension,
     check_keys,
@@ -128,8 +130,10 @@ def start_workers(count: int, study: str, seed: int, threads: int) -> list[subpr
 
 
 def run_sweep(stage: SweepStage, params: dict[str, Any], parent_id: str, prepared: Path = PREPARED_DIR,
-              out: Path | None = None, journal: Path = JOURNAL, report: Callable[[str], None] = print) -> dict:
-    """Run (or finish) the study and write its measurements; returns them."""
+              out: Path | None = None, journal: Path = JOURNAL, report: Callable[[str], None] = print,
+              kept: Path = KEPT_TRIAL_DIR) -> dict:
+    """Run (or finish) the study and write its measurements; returns them. The study's first trial is step 3's
+    configuration (when the space holds it), and the leading trial's package is kept in ``kept``."""
     out = out or report_dir(STEP)
     sweep = prepare(stage, params, prepared, journal)
     cfg = stage.sweep
@@ -139,6 +143,9 @@ def run_sweep(stage: SweepStage, params: dict[str, Any], parent_id: str, prepare
             report(f"retrying {retried} trial(s) left unfinished by an interrupted run")
     if restart_if_all_failed(sweep):
         report("every earlier trial failed: starting the study afresh")
+    queued = queue_reference(sweep.study, sweep.dims, params)
+    if queued:
+        report(queued)
     sweep.study.set_user_attr(PARENT_ATTR, parent_id)
     write_json({"study": sweep.key.name, "storage": mask(cfg.storage) or "journal", "digest": sweep.key.digest},
                journal.parent / STUDY_FILE)
@@ -150,12 +157,14 @@ def run_sweep(stage: SweepStage, params: dict[str, Any], parent_id: str, prepare
     own_threads = torch.get_num_threads()
     workers = start_workers(cfg.workers - 1, sweep.key.name, cfg.seed, share_cores(cfg.workers))
     try:
-        objective = Objective(sweep.setup, sweep.dims, stage.tracking, parent_id, prune=cfg.pruner != "none")
+        objective = Objective(sweep.setup, sweep.dims, stage.tracking, parent_id, prune=cfg.pruner != "none",
+                              keep_in=kept)
         run_trials(sweep.study, objective, cfg.trials)
     finally:
         for worker in workers:
             worker.wait()
         torch.set_num_threads(own_threads)
+        mark_empty(kept)
     wait_for_others(sweep.study, report)
     measured = measure(sweep)
     if not any(t["state"] == "COMPLETE" for t in measured["trials"]):

@@ -18,6 +18,7 @@ from optuna.trial import TrialState
 
 from clearance.core.config.sweep import SweepConfig
 from clearance.core.errors import UserError
+from clearance.sweep.search.reference import REFERENCE_ATTR, SEED_ATTR
 from clearance.sweep.search.space import Dimension, space_digest
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
@@ -110,7 +111,8 @@ def retry_interrupted(study: optuna.Study) -> int:
     for trial in stale:
         storage.set_trial_user_attr(trial._trial_id, INTERRUPTED, True)
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        study.enqueue_trial(trial.params, skip_if_exists=False)
+        kept = {REFERENCE_ATTR: True} if trial.user_attrs.get(REFERENCE_ATTR) else None  # still step 3's values
+        study.enqueue_trial(trial.params, user_attrs=kept, skip_if_exists=False)
     return len(stale)
 
 
@@ -150,4 +152,5 @@ def trial_record(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
             "params": dict(trial.params), "error": trial.user_attrs.get("error", ""),
             "seconds": trial.user_attrs.get("seconds"), "train_seconds": trial.user_attrs.get("train_seconds"),
             "run_id": trial.user_attrs.get("run_id", ""), "worker": trial.user_attrs.get("worker", ""),
-            "diverged": trial.user_attrs.get(DIVERGED_ATTR)}
+            "diverged": trial.user_attrs.get(DIVERGED_ATTR), "seed": trial.user_attrs.get(SEED_ATTR),
+            "reference": bool(trial.user_attrs.get(REFERENCE_ATTR))}

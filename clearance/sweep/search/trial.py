@@ -35,6 +35,7 @@ class Setup:
     metric: str  # the primary metric from step 2, scored on valid
     prepared: Path = PREPARED_DIR
     inputs: dict[str, ModelInputs] = field(default_factory=dict)  # tokenised data, per tokenizer setting
+    lengths: dict[str, Any] = field(default_factory=dict)  # train.max_length: auto, resolved once per setting
 
     @property
     def direction(self) -> str:
@@ -86,7 +87,7 @@ def train_and_score(setup: Setup, cfg: ModelStage, on_eval: Callable[[dict[str, 
     A loss or logits that turn NaN or infinite stop the run there and raise ``Diverged``: a finding about
     these settings, with no score.
     """
-    parts = parts_for(cfg, setup.prepared)  # the task's outputs and loss; a regression target's scale
+    parts = parts_for(cfg, setup.prepared, setup.lengths)  # the task's outputs and loss; a target's scale
     inputs = inputs_for(setup, cfg, parts)
     device, autocast = resolve(cfg.train.device, cfg.train.precision)
     settings = TrainSettings(on_eval=on_eval, device=device, autocast=autocast, metric=setup.metric,
