@@ -49,9 +49,9 @@ def test_auto_reads_long_chinese_reviews_where_64_tokens_would_cut(tmp_path: Pat
     assert model_settings_digest(from_conf(ModelStage, conf_dir=CONF, hydra_overrides=overrides)) == digest
 
 
-def test_a_sweep_measures_the_lengths_once_per_setting(tmp_path: Path, monkeypatch) -> None:
-    """``known`` (a sweep's trials share one): the same settings reuse the choice without measuring again, and
-    another percentile measures afresh."""
+def test_a_sweep_measures_the_lengths_once(tmp_path: Path, monkeypatch) -> None:
+    """``known`` (a sweep's trials share one): the texts' lengths are measured once and the model's limit once per
+    model; the same settings give the same choice, another percentile another one from the same lengths."""
     import clearance.neural.training.auto_length as auto_length
 
     folder = zh_project(tmp_path, monkeypatch)
@@ -60,14 +60,17 @@ def test_a_sweep_measures_the_lengths_once_per_setting(tmp_path: Path, monkeypat
     first = from_conf(ModelStage, conf_dir=CONF, hydra_overrides=overrides)
     measured = parts_for(first, folder, known).length_choice
     calls = []
-    real = auto_length.resolve
-    monkeypatch.setattr(auto_length, "resolve", lambda *a: calls.append(a) or real(*a))
+    real = auto_length.token_lengths
+    monkeypatch.setattr(auto_length, "token_lengths", lambda *a: calls.append(a) or real(*a))
     second = from_conf(ModelStage, conf_dir=CONF, hydra_overrides=overrides)
     assert parts_for(second, folder, known).length_choice == measured and calls == []
     assert second.train.max_length == first.train.max_length
     other = from_conf(ModelStage, conf_dir=CONF, hydra_overrides=(*overrides, "train.max_length_percentile=50"))
-    assert parts_for(other, folder, known).length_choice["value"] < measured["value"] and len(calls) == 1
-    assert len(known) == 2
+    assert parts_for(other, folder, known).length_choice["value"] < measured["value"] and calls == []
+    assert parts_for(from_conf(ModelStage, conf_dir=CONF, hydra_overrides=overrides), folder).length_choice == measured
+    assert len(calls) == 1  # without ``known``, measured again
+    smaller = from_conf(ModelStage, conf_dir=CONF, hydra_overrides=(*overrides, "model.max_positions=32"))
+    assert parts_for(smaller, folder, known).length_choice["value"] == 32 and len(calls) == 1  # a new limit only
 
 
 def test_a_number_is_kept_as_set(tmp_path: Path, monkeypatch) -> None:

@@ -119,12 +119,15 @@ def test_pipeline_benchmark_reports_steps_3_and_4_of_a_finished_journey(journey,
     bench.report_sweep(journey.root, stages)
     rows = _rows(capsys.readouterr().out)
 
-    assert rows["whole pipeline, four gates"][:3] == ("<= 35 min", "101 s (1.7 min)", "MET")
+    assert rows["whole pipeline, four gates"][:3] == ("<= 15 min", "101 s (1.7 min)", "MET")
     assert rows["step 3, gate 2 cleared -> gate 3"] == ("<= 10 min", "120 s (2.0 min)", "MET")
     metrics = json.loads((journey.root / "reports/model/metrics.json").read_text())
     assert rows["step 3, training throughput"][1] == f"{metrics['samples_per_second']} samples/s"
     assert "step 3, epochs seen" in rows
-    assert rows["sweep + seed re-runs"] == ("<= 20 min", "70 s (1.2 min)", "MET")
+    assert rows["sweep + seed re-runs"] == ("-", "70 s (1.2 min)", "-")
+    seeds = json.loads((journey.root / "reports/sweep/seeds.json").read_text())
+    reused = sum(t is not None for name in ("best", "reference") for t in seeds[name]["trials"])
+    assert rows["seed re-runs reused from trials"][1] == f"{reused} of {2 * len(seeds['seeds'])}"
     measured = json.loads((journey.root / "reports/sweep/measurements.json").read_text())
     complete = sum(t["state"] == "COMPLETE" for t in measured["trials"])
     assert rows["sweep trials (complete)"][1] == f"{len(measured['trials'])} ({complete})"

@@ -4,6 +4,8 @@ paragraph's. Read once from the preprocessed train texts (a seeded sample of the
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -38,13 +40,26 @@ def choose(lengths: np.ndarray, percentile: float, limit: int | None) -> tuple[i
     return max(chosen, 1), why
 
 
-def resolve(cfg: Any, parts: Any, train_texts: pd.Series, seed: int) -> dict[str, Any]:
-    """Set ``cfg.train.max_length`` (in place) from the train texts when it is ``auto``; returns the choice."""
+def resolve(cfg: Any, parts: Any, train_texts: pd.Series | Callable[[], pd.Series], seed: int,
+            known: dict[str, Any] | None = None, where: str = "") -> dict[str, Any]:
+    """Set ``cfg.train.max_length`` (in place) from the train texts when it is ``auto``; returns the choice.
+
+    ``known``: what earlier calls measured, by what it depends on (the texts' lengths: the data ``where``, the
+    tokenizer, the preprocessing, the seed; the model's limit: the tokenizer and the model), so a sweep measures
+    them once, not per trial (~2 s on 20k texts). ``train_texts`` may be a function, read only when measuring.
+    """
     from clearance.neural.parts.length_limit import length_limit
 
-    texts = train_texts if len(train_texts) <= SAMPLE else train_texts.sample(n=SAMPLE, random_state=seed)
-    texts = parts.preprocess(texts.reset_index(drop=True)).astype(str).tolist()
-    limit = length_limit(parts.tokenizer, parts.build_model())
-    chosen, why = choose(token_lengths(parts.tokenizer, texts), cfg.train.max_length_percentile, limit)
+    memo = known if known is not None else {}
+    lengths_key = json.dumps(["lengths", where, cfg.tokenizer, cfg.preprocess, seed], sort_keys=True, default=str)
+    if lengths_key not in memo:
+        texts = train_texts() if callable(train_texts) else train_texts
+        texts = texts if len(texts) <= SAMPLE else texts.sample(n=SAMPLE, random_state=seed)
+        memo[lengths_key] = token_lengths(parts.tokenizer, parts.preprocess(texts.reset_index(drop=True))
+                                          .astype(str).tolist())
+    limit_key = json.dumps(["limit", cfg.tokenizer, cfg.model], sort_keys=True, default=str)
+    if limit_key not in memo:
+        memo[limit_key] = length_limit(parts.tokenizer, parts.build_model())
+    chosen, why = choose(memo[lengths_key], cfg.train.max_length_percentile, memo[limit_key])
     cfg.train = replace(cfg.train, max_length=chosen)
     return {"setting": AUTO, "value": chosen, "why": why}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,26 +59,17 @@ def parts_for(cfg: ModelStage, prepared: Path = PREPARED_DIR, known: dict[str, A
     is resolved here, in ``cfg`` itself (its settings digest is taken before: it names the setting), and the
     choice kept on the parts (``length_choice``) for the reports.
 
-    ``known``: choices already made, by what they depend on (a sweep's trials share one: measuring the lengths
-    again, ~2 s on 20k texts, was most of a trial's time outside training)."""
-    from dataclasses import replace
-
+    ``known``: what earlier calls measured for ``auto`` (auto_length.resolve): a sweep's trials share one, since
+    measuring the lengths again, ~2 s on 20k texts, was most of a trial's time outside training."""
     from clearance.neural.training.auto_length import is_auto, resolve
 
     task = task_of(load_summary(prepared))
     auto = is_auto(cfg.train.max_length)
     parts = build_parts(cfg, task, task_scale(cfg, task, prepared))
     if auto:
-        key = json.dumps([str(prepared), cfg.tokenizer, cfg.preprocess, cfg.model, cfg.train.max_length_percentile,
-                          cfg.seed], sort_keys=True, default=str)
-        if known is not None and key in known:
-            cfg.train = replace(cfg.train, max_length=known[key]["value"])
-            parts.length_choice = dict(known[key])
-        else:
-            train = pd.read_parquet(split_file("train", prepared), columns=["text"])["text"]
-            parts.length_choice = resolve(cfg, parts, train, cfg.seed)
-            if known is not None:
-                known[key] = dict(parts.length_choice)
+        parts.length_choice = resolve(cfg, parts, lambda: pd.read_parquet(split_file("train", prepared),
+                                                                          columns=["text"])["text"],
+                                      cfg.seed, known, str(prepared))
     return parts
 
 
