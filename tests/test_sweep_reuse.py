@@ -111,3 +111,19 @@ def test_when_step_3s_settings_win_the_reference_shares_the_best_ones_runs(proje
     setup = Setup(params, flatten_keys(stage.sweep.trial, section="sweep.trial"), "macro_f1", Path("data/prepared"))
     alone = rerun(setup, {}, [42, 43], "reference", Path("models/unused"), no_tracking)
     assert alone["values"] == shared["reference"]["values"]  # what training it separately would have given
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_report_names_the_trials_reused_as_seeds(tmp_path: Path, shared: bool):
+    from tests.test_sweep_judge import final_doc, judge, measurements_doc, report, section, seeds_doc
+    from tests.test_sweep_judge import project as judged_project
+
+    seeds = seeds_doc()
+    seeds["best"]["trials"], seeds["reference"]["trials"] = [3, None, None], [0, None, None]
+    seeds["reference"]["shared"] = shared
+    judged_project(tmp_path, measurements_doc(), seeds, final_doc())
+    judge(tmp_path)
+    noise = section(report(tmp_path), "noise")
+    assert "0.8011 <span class=\"muted\">(trial 3)</span>" in noise and "(trial 0)" in noise
+    assert noise.count("(trial ") == 2 + 1  # the two reused seeds, and the legend
+    assert ("no gain to find" in noise) is shared

@@ -193,8 +193,10 @@ def noise_view(seeds: dict[str, Any] | None) -> dict[str, Any]:
     numbers = seeds.get("seeds") or []
     values_b, values_r = best.get("values") or [], ref.get("values") or []
     rows = [{"seed": s, "best": show(_at(values_b, i)), "reference": show(_at(values_r, i)),
+             "best_trial": _at(best.get("trials") or [], i), "reference_trial": _at(ref.get("trials") or [], i),
              "difference": show(_at(b.get("differences") or [], i))} for i, s in enumerate(numbers)]
     return {"measured": True, "rows": rows, "optimizer": seeds.get("optimizer") or "–",
+            "shared": bool(ref.get("shared")),
             "best": {k: show(best.get(k)) for k in ("mean", "std")}, "best_params": best.get("params") or {},
             "reference": {k: show(ref.get(k)) for k in ("mean", "std")},
             "gain": {k: show(b.get(k)) for k in ("mean_gain", "low", "high")}, "resamples": b.get("resamples"),
