@@ -14,20 +14,11 @@ from typing import Any
 
 import optuna
 
+from clearance.core.config.params import lookup
 from clearance.sweep.search.space import INT_KINDS, Dimension
 
 REFERENCE_ATTR = "reference"  # user attr of the queued trial of step 3's values
 SEED_ATTR = "seed"  # user attr: the train.seed a trial trained with (a re-run reuses it only on the same seed)
-
-
-def lookup(params: Mapping[str, Any], key: str) -> Any:
-    """The value of a dotted key in the composed settings (None when a part is missing)."""
-    node: Any = params
-    for part in key.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
-    return node
 
 
 def within(dim: Dimension, value: Any) -> bool:
@@ -43,7 +34,7 @@ def within(dim: Dimension, value: Any) -> bool:
 
 def reference_values(dims: Iterable[Dimension], params: Mapping[str, Any]) -> dict[str, Any] | None:
     """Step 3's value of every searched key; None when one lies outside the space (nothing to queue)."""
-    values = {dim.key: lookup(params, dim.key) for dim in dims}
+    values = {dim.key: lookup(dict(params), dim.key)[1] for dim in dims}  # a missing key is None: not within
     return values if all(within(dim, values[dim.key]) for dim in dims) else None
 
 
